@@ -13,7 +13,7 @@
 static int tap_count, tap_failed;
 
 __attribute__((format(printf, 2, 3)))
-static int
+static __attribute__((unused)) int
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -34,7 +34,7 @@ ok(int cond, const char *fmt, ...)
 #define is_str(got, want, ...) tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 
 __attribute__((format(printf, 5, 6)))
-static int
+static __attribute__((unused)) int
 tap_is_int(long long got, long long want, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -49,7 +49,7 @@ tap_is_int(long long got, long long want, const char *file, int line, const char
 }
 
 __attribute__((format(printf, 5, 6)))
-static int
+static __attribute__((unused)) int
 tap_is_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -65,7 +65,7 @@ tap_is_str(const char *got, const char *want, const char *file, int line, const 
 	return same;
 }
 
-static int
+static __attribute__((unused)) int
 done_testing(void)
 {
 	printf("1..%d\n", tap_count);

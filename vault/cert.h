@@ -58,6 +58,11 @@ void vault_cert_free(struct vault_cert *c);
 /* Encode/decode the stored form (public parts and key). */
 int vault_cert_encode(const struct vault_cert *c, struct svbuf *out) SV_WUR;
 int vault_cert_decode(struct svbuf *in, struct vault_cert **ret, char *msg) SV_WUR;
+/*
+ * As vault_cert_decode(), but the key (if any) is skipped, never copied:
+ * key_pkcs8 is NULL.  For listing and showing certificates.
+ */
+int vault_cert_decode_public(struct svbuf *in, struct vault_cert **ret, char *msg) SV_WUR;
 
 /* The public chain as PEM, leaf first. */
 int vault_cert_chain_pem(const struct vault_cert *c, struct svbuf *out) SV_WUR;

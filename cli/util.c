@@ -1,0 +1,484 @@
+/*
+ * What every command of `ssovault` shares: errors in one format, secrets
+ * from files or a no-echo prompt (never argv or env values), opening the
+ * service, printing JSON, and the parsers of durations and sizes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+void
+cli_what(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->what, sizeof(c->what), fmt, ap);
+	va_end(ap);
+}
+
+int
+cli_fail(struct cli *c, int err, const char *fmt, ...)
+{
+	char m[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ssovault: %s: %s\n", c->what, m);
+	return sv_exit_code(err);
+}
+
+int
+cli_fail_h(struct cli *c, int err)
+{
+	const char *m = c->h != NULL ? ssovault_errmsg(c->h) : ssovault_open_errmsg();
+
+	return cli_fail(c, err, "%s", m != NULL && *m != '\0' ? m : sv_strerror(err));
+}
+
+static void
+print_usage(FILE *f, const struct cli *c)
+{
+	fprintf(f, "usage: ssovault %s%s%s\n", c->what,
+	    c->cmd->args != NULL ? " " : "", c->cmd->args != NULL ? c->cmd->args : "");
+}
+
+int
+cli_usage(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "ssovault: %s: ", c->what);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fprintf(stderr, "\n");
+	}
+	print_usage(stderr, c);
+	fprintf(stderr, "Try 'ssovault %s --help' for more.\n", c->what);
+	return CLI_EXIT_USAGE;
+}
+
+int
+cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	char sopts[128];
+	int o;
+
+	snprintf(sopts, sizeof(sopts), "+:%sh", shortopts != NULL ? shortopts : "");
+	o = getopt_long(argc, argv, sopts, longopts != NULL ? longopts : help_only, NULL);
+	if (o == 'h') {
+		print_usage(stdout, c);
+		printf("\n%s\n", c->cmd->summary);
+		if (c->cmd->help != NULL)
+			printf("\n%s", c->cmd->help);
+		exit(0);
+	}
+	if (o == '?') {
+		cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+		exit(CLI_EXIT_USAGE);
+	}
+	if (o == ':') {
+		cli_usage(c, "option '%s' needs a value", argv[optind - 1]);
+		exit(CLI_EXIT_USAGE);
+	}
+	return o;
+}
+
+int
+cli_operands(struct cli *c, int argc, char **argv, int min, int max)
+{
+	int n = argc - optind;
+
+	if (n < min)
+		return cli_usage(c, "missing argument");
+	if (max >= 0 && n > max)
+		return cli_usage(c, "unexpected argument '%s'", argv[optind + max]);
+	return 0;
+}
+
+int
+cli_open(struct cli *c, int unlock)
+{
+	struct ssovault_open_opts o;
+	const char *kf = getenv("SSOVAULT_KEY_FILE");
+	const char *pf = getenv("SSOVAULT_PASSPHRASE_FILE");
+	char *pass = NULL;
+	size_t len = 0;
+	uint8_t key[32];
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.vault_dir = c->vault_dir;
+	o.socket_path = c->socket_path;
+	o.mode = SSOVAULT_MODE_AUTO;
+	if ((r = ssovault_open(&o, &c->h)) != 0)
+		return cli_fail(c, r, "%s", ssovault_open_errmsg());
+	if (!unlock || ssovault_is_daemon(c->h))
+		return 0;
+	if (kf != NULL && *kf != '\0') {
+		if ((r = cli_key_file(c, kf, key)) != 0)
+			return r;
+		r = ssovault_unlock_key(c->h, key);
+		sodium_memzero(key, sizeof(key));
+	} else {
+		if (pf != NULL && *pf != '\0')
+			r = cli_secret_file(c, pf, &pass, &len);
+		else
+			r = cli_secret_prompt(c, "Vault passphrase: ", 0, &pass, &len);
+		if (r != 0)
+			return r;
+		r = ssovault_unlock_passphrase(c->h, pass, len);
+		sodium_free(pass);
+	}
+	if (r != 0)
+		return cli_fail_h(c, r);
+	return 0;
+}
+
+/* Read a whole file from fd into secure memory (or plain if !secure). */
+static int
+read_fd(int fd, size_t max, int secure, char **ret, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = secure ? sodium_malloc(cap + 1) : malloc(cap + 1), *n;
+	ssize_t got;
+
+	if (buf == NULL)
+		return SV_ERR_NOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max) {
+				secure ? sodium_free(buf) : free(buf);
+				return SV_ERR_TOO_LARGE;
+			}
+			n = secure ? sodium_malloc(cap * 2 + 1) : malloc(cap * 2 + 1);
+			if (n == NULL) {
+				secure ? sodium_free(buf) : free(buf);
+				return SV_ERR_NOMEM;
+			}
+			memcpy(n, buf, len);
+			if (secure)
+				sodium_free(buf);
+			else
+				free(buf);
+			buf = n;
+			cap *= 2;
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			secure ? sodium_free(buf) : free(buf);
+			return SV_ERR_IO;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	if (len > max) {
+		secure ? sodium_free(buf) : free(buf);
+		return SV_ERR_TOO_LARGE;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static int
+open_input(struct cli *c, const char *path, int *ret_fd)
+{
+	int fd;
+
+	if (strcmp(path, "-") == 0) {
+		*ret_fd = STDIN_FILENO;
+		return 0;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return cli_fail(c, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
+		    "cannot read %s: %s", path, strerror(errno));
+	*ret_fd = fd;
+	return 0;
+}
+
+int
+cli_secret_file(struct cli *c, const char *path, char **ret, size_t *ret_len)
+{
+	char *s = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	if ((r = open_input(c, path, &fd)) != 0)
+		return r;
+	r = read_fd(fd, 64 * 1024, 1, &s, &len);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (r != 0)
+		return cli_fail(c, r, "cannot read secret file %s: %s", path, sv_strerror(r));
+	if (len > 0 && s[len - 1] == '\n')
+		s[--len] = '\0';
+	if (len > 0 && s[len - 1] == '\r')
+		s[--len] = '\0';
+	if (len == 0) {
+		sodium_free(s);
+		return cli_fail(c, SV_ERR_INVALID, "secret file %s is empty", path);
+	}
+	*ret = s;
+	*ret_len = len;
+	return 0;
+}
+
+static int
+prompt_once(const char *prompt, char **ret, size_t *ret_len)
+{
+	struct termios old, quiet;
+	char *buf = sodium_malloc(1025);
+	size_t len = 0;
+	int fd, r = 0;
+	char ch;
+
+	if (buf == NULL)
+		return SV_ERR_NOMEM;
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0) {
+		sodium_free(buf);
+		return SV_ERR_USAGE;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		r = SV_ERR_IO;
+	tcgetattr(fd, &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	while (r == 0 && read(fd, &ch, 1) == 1 && ch != '\n') {
+		if (len < 1024)
+			buf[len++] = ch;
+	}
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		r = SV_ERR_IO;
+	close(fd);
+	ch = 0;
+	buf[len] = '\0';
+	if (r != 0) {
+		sodium_free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int
+cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
+    size_t *ret_len)
+{
+	char *a = NULL, *b = NULL;
+	size_t al, bl;
+	int r;
+
+	if ((r = prompt_once(prompt, &a, &al)) != 0)
+		return cli_fail(c, r == SV_ERR_USAGE ? SV_ERR_LOCKED : r,
+		    "no terminal to ask for a secret: give it in a file "
+		    "(--passphrase-file, or SSOVAULT_PASSPHRASE_FILE / SSOVAULT_KEY_FILE)");
+	if (al == 0) {
+		sodium_free(a);
+		return cli_fail(c, SV_ERR_INVALID, "an empty secret is not accepted");
+	}
+	if (confirm) {
+		if ((r = prompt_once("Again, to confirm: ", &b, &bl)) != 0) {
+			sodium_free(a);
+			return cli_fail(c, r, "could not read the confirmation");
+		}
+		r = al != bl || sodium_memcmp(a, b, al) != 0;
+		sodium_free(b);
+		if (r) {
+			sodium_free(a);
+			return cli_fail(c, SV_ERR_INVALID, "the two entries differ");
+		}
+	}
+	*ret = a;
+	*ret_len = al;
+	return 0;
+}
+
+int
+cli_key_file(struct cli *c, const char *path, uint8_t key[32])
+{
+	char *s = NULL;
+	size_t len = 0, bin = 0;
+	int fd, r;
+
+	if ((r = open_input(c, path, &fd)) != 0)
+		return r;
+	r = read_fd(fd, 1024, 1, &s, &len);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (r != 0)
+		return cli_fail(c, r, "cannot read key file %s: %s", path, sv_strerror(r));
+	if (len == 32) {
+		memcpy(key, s, 32);
+		r = 0;
+	} else if ((len == 64 || (len == 65 && s[64] == '\n')) &&
+	    sodium_hex2bin(key, 32, s, 64, NULL, &bin, NULL) == 0 && bin == 32) {
+		r = 0;
+	} else {
+		r = cli_fail(c, SV_ERR_INVALID,
+		    "key file %s must hold 32 bytes (or 64 hexadecimal digits)", path);
+	}
+	sodium_free(s);
+	return r;
+}
+
+int
+cli_read_file(struct cli *c, const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+	char *s = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	if ((r = open_input(c, path, &fd)) != 0)
+		return r;
+	r = read_fd(fd, max, 0, &s, &len);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (r != 0)
+		return cli_fail(c, r, "cannot read %s: %s", path,
+		    r == SV_ERR_TOO_LARGE ? "file too large" : sv_strerror(r));
+	*ret = (uint8_t *)s;
+	*ret_len = len;
+	return 0;
+}
+
+int
+cli_write_new_file(struct cli *c, const char *path, const void *p, size_t len)
+{
+	const char *q = p;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cli_fail(c, errno == EEXIST ? SV_ERR_EXISTS : SV_ERR_IO,
+		    "cannot create %s: %s", path, strerror(errno));
+	while (len > 0) {
+		n = write(fd, q, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = errno;
+
+			close(fd);
+			unlink(path);
+			return cli_fail(c, e == ENOSPC ? SV_ERR_NO_SPACE : SV_ERR_IO,
+			    "cannot write %s: %s", path, strerror(e));
+		}
+		q += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		unlink(path);
+		return cli_fail(c, SV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+int
+cli_print_json(struct cli *c, const char *json, void (*human)(struct cli *, json_t *))
+{
+	json_error_t e;
+	json_t *j;
+
+	if (c->json || human == NULL) {
+		if (!c->quiet || c->json)
+			printf("%s\n", json);
+		return 0;
+	}
+	if ((j = json_loads(json, 0, &e)) == NULL)
+		return cli_fail(c, SV_ERR_PROTOCOL, "the service sent malformed JSON");
+	if (!c->quiet)
+		human(c, j);
+	json_decref(j);
+	return 0;
+}
+
+void
+cli_progress(void *ctx, size_t done, size_t total)
+{
+	struct cli *c = ctx;
+
+	if (!c->tty || c->quiet)
+		return;
+	fprintf(stderr, "\r%s: %zu/%zu", c->what, done, total);
+	if (done >= total)
+		fprintf(stderr, "\n");
+	fflush(stderr);
+}
+
+long long
+cli_parse_uint(const char *s, long long max)
+{
+	long long v = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 18)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v > max ? -1 : v;
+}
+
+static long long
+parse_suffixed(const char *s, const char *units, const long long *mult)
+{
+	char num[32];
+	size_t n = s != NULL ? strlen(s) : 0;
+	const char *u;
+	long long v, m = 1;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n + 1);
+	if ((u = strchr(units, num[n - 1])) != NULL && !isdigit((unsigned char)num[n - 1])) {
+		m = mult[u - units];
+		num[n - 1] = '\0';
+	}
+	if ((v = cli_parse_uint(num, (1LL << 53) / m)) < 0)
+		return -1;
+	return v * m;
+}
+
+long long
+cli_parse_duration(const char *s)
+{
+	static const long long mult[] = { 1, 60, 3600 };
+
+	return parse_suffixed(s, "smh", mult);
+}
+
+long long
+cli_parse_size(const char *s)
+{
+	static const long long mult[] = { 1024, 1024, 1048576, 1048576, 1073741824, 1073741824 };
+
+	return parse_suffixed(s, "KkMmGg", mult);
+}

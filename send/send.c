@@ -1,0 +1,1 @@
+/* Placeholder: replaced by the sender issue. */ typedef int send_placeholder;

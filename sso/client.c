@@ -1,0 +1,1033 @@
+/*
+ * The client API (ssovault.h): one function per request.  Each builds the
+ * request bytes, hands them to the transport (the daemon's socket, or
+ * sso_dispatch() in-process) and decodes the reply.  This file and the
+ * handlers are the only places that know the field layouts of
+ * docs/protocol.md.  Requests and replies live in secure memory: both may
+ * carry secrets (passphrases, credential values, private keys).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ssovault.h"
+#include "sso.h"
+#include "wire.h"
+
+struct ssovault {
+	int daemon;
+	char where[PATH_MAX];
+	struct sso_service *svc;	/* embedded */
+	struct sso_caller caller;
+	int sock;			/* daemon: connected lazily */
+	size_t frame_max;
+	struct svbuf *req;
+	struct svbuf *reply;
+	char msg[SV_MSG_MAX];
+};
+
+static char *
+path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", a, b);
+	return p;
+}
+
+char *
+ssovault_default_vault_dir(void)
+{
+	const char *e = getenv("SSOVAULT_DIR");
+	const char *home;
+	char *base, *p;
+
+	if (e != NULL && *e != '\0')
+		return strdup(e);
+	if ((e = getenv("XDG_DATA_HOME")) != NULL && *e != '\0')
+		return path_join(e, "ssovault");
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		home = "/";
+	if ((base = path_join(home, ".local/share")) == NULL)
+		return NULL;
+	p = path_join(base, "ssovault");
+	free(base);
+	return p;
+}
+
+char *
+ssovault_default_socket(void)
+{
+	const char *e = getenv("SSOVAULT_SOCKET");
+
+	if (e != NULL && *e != '\0')
+		return strdup(e);
+	if (geteuid() == 0)
+		return strdup("/run/ssovault/ssovault.sock");
+	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e != '\0')
+		return path_join(e, "ssovault.sock");
+	return strdup("/run/ssovault/ssovault.sock");
+}
+
+static int
+is_socket(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static struct ssovault *
+handle_alloc(void)
+{
+	struct ssovault *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->sock = -1;
+	h->frame_max = SSO_FRAME_MAX_DEFAULT;
+	h->req = svbuf_new_secure(SSO_FRAME_MAX_DEFAULT);
+	h->reply = svbuf_new_secure(SSO_FRAME_MAX_DEFAULT);
+	if (h->req == NULL || h->reply == NULL || sso_caller_self(&h->caller) != 0) {
+		ssovault_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static int
+open_embedded(struct ssovault *h, const char *dir)
+{
+	struct vault *v = NULL;
+	int r;
+
+	snprintf(h->where, sizeof(h->where), "%s", dir);
+	if ((r = vault_open(dir, 0, &v)) != 0) {
+		if (r == SV_ERR_NO_VAULT)
+			return sv_fail(h->msg, r,
+			    "no vault in %s: create one with 'ssovault init'", dir);
+		return sv_fail(h->msg, r, "%s", v != NULL ? vault_errmsg(v) : sv_strerror(r));
+	}
+	if ((r = sso_service_new(v, &h->svc)) != 0) {
+		vault_free(v);
+		return r;
+	}
+	return 0;
+}
+
+/* Why the last ssovault_open() or ssovault_init() of this thread failed. */
+static __thread char open_msg[SV_MSG_MAX];
+
+const char *
+ssovault_open_errmsg(void)
+{
+	return open_msg;
+}
+
+int
+ssovault_open(const struct ssovault_open_opts *o, struct ssovault **ret)
+{
+	struct ssovault *h;
+	char *sock = NULL, *dir = NULL;
+	int r = 0, daemon;
+
+	if ((h = handle_alloc()) == NULL)
+		return SV_ERR_NOMEM;
+	if (o != NULL && o->socket_path != NULL)
+		sock = strdup(o->socket_path);
+	else
+		sock = ssovault_default_socket();
+	if (sock == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	daemon = o != NULL && o->mode == SSOVAULT_MODE_DAEMON;
+	if (o == NULL || o->mode == SSOVAULT_MODE_AUTO)
+		daemon = (o != NULL && o->socket_path != NULL) ||
+		    getenv("SSOVAULT_SOCKET") != NULL || is_socket(sock);
+	if (daemon) {
+		h->daemon = 1;
+		snprintf(h->where, sizeof(h->where), "%s", sock);
+	} else {
+		dir = o != NULL && o->vault_dir != NULL ? strdup(o->vault_dir) :
+		    ssovault_default_vault_dir();
+		if (dir == NULL) {
+			r = SV_ERR_NOMEM;
+			goto out;
+		}
+		r = open_embedded(h, dir);
+	}
+out:
+	free(sock);
+	free(dir);
+	if (r != 0) {
+		snprintf(open_msg, sizeof(open_msg), "%s", h->msg[0] != '\0' ? h->msg : sv_strerror(r));
+		ssovault_free(h);
+		return r;
+	}
+	*ret = h;
+	return 0;
+}
+
+void
+ssovault_free(struct ssovault *h)
+{
+	if (h == NULL)
+		return;
+	if (h->sock >= 0)
+		close(h->sock);
+	sso_service_free(h->svc);
+	svbuf_free(h->req);
+	svbuf_free(h->reply);
+	sodium_memzero(h, sizeof(*h));
+	free(h);
+}
+
+const char *
+ssovault_errmsg(const struct ssovault *h)
+{
+	return h->msg;
+}
+
+int
+ssovault_is_daemon(const struct ssovault *h)
+{
+	return h->daemon;
+}
+
+const char *
+ssovault_where(const struct ssovault *h)
+{
+	return h->where;
+}
+
+int
+ssovault_init(const char *dir, const struct ssovault_init_opts *o, struct ssovault **ret)
+{
+	struct vault_create_opts vo;
+	struct ssovault *h;
+	struct vault *v = NULL;
+	int r;
+
+	if ((h = handle_alloc()) == NULL)
+		return SV_ERR_NOMEM;
+	snprintf(h->where, sizeof(h->where), "%s", dir);
+	memset(&vo, 0, sizeof(vo));
+	vo.passphrase = o->passphrase;
+	vo.passphrase_len = o->passphrase_len;
+	vo.key = o->key;
+	vo.opslimit = o->opslimit;
+	vo.memlimit = o->memlimit;
+	if ((r = vault_create(dir, &vo, &v)) != 0) {
+		if (r == SV_ERR_EXISTS)
+			sv_fail(h->msg, r, "%s already holds a vault; it was left untouched", dir);
+		else
+			sv_fail(h->msg, r, "%s", v != NULL ? vault_errmsg(v) : sv_strerror(r));
+		vault_free(v);
+		goto fail;
+	}
+	if ((r = sso_service_new(v, &h->svc)) != 0) {
+		vault_free(v);
+		goto fail;
+	}
+	if ((r = sso_service_bootstrap(h->svc, &h->caller, o->admins, o->nadmins, h->msg)) != 0)
+		goto fail;
+	if (ret != NULL)
+		*ret = h;
+	else
+		ssovault_free(h);
+	return 0;
+fail:
+	snprintf(open_msg, sizeof(open_msg), "%s", h->msg[0] != '\0' ? h->msg : sv_strerror(r));
+	ssovault_free(h);
+	return r;
+}
+
+/* --- request plumbing -------------------------------------------------- */
+
+static int
+begin(struct ssovault *h, enum sso_op op)
+{
+	svbuf_reset(h->req);
+	h->msg[0] = '\0';
+	return svbuf_put_u8(h->req, (uint8_t)op);
+}
+
+static int
+call_daemon(struct ssovault *h, int pass_fd)
+{
+	int r;
+
+	if (h->sock < 0 && (r = sso_wire_connect(h->where, &h->sock, h->msg)) != 0)
+		return r;
+	if ((r = sso_wire_send(h->sock, svbuf_ptr(h->req), svbuf_len(h->req), pass_fd)) != 0 ||
+	    (r = sso_wire_recv(h->sock, h->frame_max, h->reply, NULL)) != 0) {
+		close(h->sock);
+		h->sock = -1;
+		return sv_fail(h->msg, r == SV_ERR_TOO_LARGE ? r : SV_ERR_UNREACHABLE,
+		    "lost the connection to ssovaultd at %s (%s)", h->where, sv_strerror(r));
+	}
+	return 0;
+}
+
+/* Run the request; on success h->reply holds the payload, unread. */
+static int
+call(struct ssovault *h, int pass_fd)
+{
+	const uint8_t *m;
+	size_t mlen;
+	uint32_t status;
+	int r;
+
+	if (h->daemon)
+		r = call_daemon(h, pass_fd);
+	else {
+		/* the status travels in the reply, as it does from the daemon */
+		(void)sso_dispatch(h->svc, &h->caller, svbuf_ptr(h->req),
+		    svbuf_len(h->req), pass_fd, h->reply);
+		r = 0;
+	}
+	svbuf_reset(h->req);
+	if (r != 0)
+		return r;
+	if ((r = svbuf_get_u32(h->reply, &status)) != 0 ||
+	    (r = svbuf_get_string_direct(h->reply, &m, &mlen)) != 0)
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed reply from the service");
+	if ((int32_t)status > 0 || (int32_t)status < SV__ERR_MIN)
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed reply from the service");
+	if (status != 0) {
+		snprintf(h->msg, sizeof(h->msg), "%.*s", (int)(mlen < SV_MSG_MAX ? mlen : SV_MSG_MAX - 1), (const char *)m);
+		return (int32_t)status;
+	}
+	return 0;
+}
+
+static int
+reply_end(struct ssovault *h)
+{
+	if (svbuf_len(h->reply) != 0)
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "reply from the service has trailing bytes");
+	return 0;
+}
+
+static int
+reply_string(struct ssovault *h, char **ret)
+{
+	char *s = NULL;
+	int r;
+
+	if ((r = svbuf_get_cstring(h->reply, &s)) != 0 || (r = reply_end(h)) != 0) {
+		free(s);
+		return r == SV_ERR_PROTOCOL ? r :
+		    sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed reply from the service");
+	}
+	if (ret != NULL)
+		*ret = s;
+	else
+		free(s);
+	return 0;
+}
+
+static int
+simple(struct ssovault *h)
+{
+	int r;
+
+	if ((r = call(h, -1)) != 0)
+		return r;
+	return reply_end(h);
+}
+
+static int
+nullstr(struct svbuf *b, const char *s)
+{
+	return svbuf_put_cstring(b, s == NULL ? "" : s);
+}
+
+/* --- vault life ------------------------------------------------------ */
+
+int
+ssovault_status(struct ssovault *h, char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_STATUS)) != 0 || (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}
+
+static int
+unlock(struct ssovault *h, uint8_t kind, const void *secret, size_t len)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_UNLOCK)) != 0 ||
+	    (r = svbuf_put_u8(h->req, kind)) != 0 ||
+	    (r = svbuf_put_string(h->req, secret, len)) != 0)
+		return r;
+	return simple(h);
+}
+
+int
+ssovault_unlock_passphrase(struct ssovault *h, const char *pass, size_t len)
+{
+	return unlock(h, 1, pass, len);
+}
+
+int
+ssovault_unlock_key(struct ssovault *h, const uint8_t key[32])
+{
+	return unlock(h, 2, key, 32);
+}
+
+int
+ssovault_lock(struct ssovault *h)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_LOCK)) != 0)
+		return r;
+	return simple(h);
+}
+
+int
+ssovault_secret_backup(struct ssovault *h, const char *pw, size_t pwlen,
+    const char *hint, uint8_t **ret_blob, size_t *ret_len)
+{
+	const uint8_t *p;
+	uint8_t *blob;
+	size_t n;
+	int r;
+
+	if ((r = begin(h, SSO_OP_SECRET_BACKUP)) != 0 ||
+	    (r = svbuf_put_string(h->req, pw, pwlen)) != 0 ||
+	    (r = nullstr(h->req, hint)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	if ((r = svbuf_get_string_direct(h->reply, &p, &n)) != 0 || (r = reply_end(h)) != 0)
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed reply from the service");
+	if ((blob = malloc(n == 0 ? 1 : n)) == NULL)
+		return SV_ERR_NOMEM;
+	memcpy(blob, p, n);
+	*ret_blob = blob;
+	*ret_len = n;
+	return 0;
+}
+
+int
+ssovault_secret_restore(struct ssovault *h, const uint8_t *blob, size_t len,
+    const char *pw, size_t pwlen, const char *newpass, size_t newlen,
+    const uint8_t *key)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_SECRET_RESTORE)) != 0 ||
+	    (r = svbuf_put_string(h->req, blob, len)) != 0 ||
+	    (r = svbuf_put_string(h->req, pw, pwlen)) != 0 ||
+	    (r = svbuf_put_string(h->req, newpass, newlen)) != 0 ||
+	    (r = svbuf_put_string(h->req, key, key != NULL ? 32 : 0)) != 0)
+		return r;
+	return simple(h);
+}
+
+int
+ssovault_secret_rotate(struct ssovault *h,
+    void (*progress)(void *ctx, size_t done, size_t total), void *ctx)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_SECRET_ROTATE)) != 0)
+		return r;
+	if (!h->daemon)
+		sso_service_set_progress(h->svc, progress, ctx);
+	r = call(h, -1);
+	if (!h->daemon)
+		sso_service_set_progress(h->svc, NULL, NULL);
+	if (r != 0)
+		return r;
+	return reply_string(h, NULL);
+}
+
+int
+ssovault_backup(struct ssovault *h, int fd)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_BACKUP)) != 0 || (r = call(h, fd)) != 0)
+		return r;
+	return reply_end(h);
+}
+
+int
+ssovault_restore(struct ssovault *h, int fd)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_RESTORE)) != 0 || (r = call(h, fd)) != 0)
+		return r;
+	return reply_end(h);
+}
+
+/* --- one-string-in, JSON-out and similar shapes ------------------------ */
+
+static int
+json_op(struct ssovault *h, enum sso_op op, const char *obj, char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, op)) != 0 ||
+	    (obj != NULL && (r = svbuf_put_cstring(h->req, obj)) != 0) ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}
+
+static int
+strings_op(struct ssovault *h, enum sso_op op, const char *a, const char *b,
+    const char *c)
+{
+	int r;
+
+	if ((r = begin(h, op)) != 0 ||
+	    (a != NULL && (r = svbuf_put_cstring(h->req, a)) != 0) ||
+	    (b != NULL && (r = svbuf_put_cstring(h->req, b)) != 0) ||
+	    (c != NULL && (r = svbuf_put_cstring(h->req, c)) != 0))
+		return r;
+	return simple(h);
+}
+
+int
+ssovault_role_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_ROLE_LIST, NULL, ret_json);
+}
+
+int
+ssovault_role_add(struct ssovault *h, const char *role, const char *principal)
+{
+	return strings_op(h, SSO_OP_ROLE_ADD, role, principal, NULL);
+}
+
+int
+ssovault_role_remove(struct ssovault *h, const char *role, const char *principal)
+{
+	return strings_op(h, SSO_OP_ROLE_REMOVE, role, principal, NULL);
+}
+
+/* --- apps ------------------------------------------------------------ */
+
+int
+ssovault_app_create(struct ssovault *h, const char *spec_json)
+{
+	return strings_op(h, SSO_OP_APP_CREATE, spec_json, NULL, NULL);
+}
+
+int
+ssovault_app_update(struct ssovault *h, const char *name, const char *changes_json)
+{
+	return strings_op(h, SSO_OP_APP_UPDATE, name, changes_json, NULL);
+}
+
+int
+ssovault_app_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_APP_LIST, NULL, ret_json);
+}
+
+int
+ssovault_app_show(struct ssovault *h, const char *name, char **ret_json)
+{
+	return json_op(h, SSO_OP_APP_SHOW, name, ret_json);
+}
+
+int
+ssovault_app_enable(struct ssovault *h, const char *name, int enable)
+{
+	return strings_op(h, enable ? SSO_OP_APP_ENABLE : SSO_OP_APP_DISABLE, name, NULL, NULL);
+}
+
+int
+ssovault_app_delete(struct ssovault *h, const char *name)
+{
+	return strings_op(h, SSO_OP_APP_DELETE, name, NULL, NULL);
+}
+
+int
+ssovault_app_import(struct ssovault *h, const char *xml, size_t len, char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_APP_IMPORT)) != 0 ||
+	    (r = svbuf_put_string(h->req, xml, len)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}
+
+/* --- mappings and credentials ---------------------------------------- */
+
+int
+ssovault_mapping_create(struct ssovault *h, const char *app, const char *principal,
+    const char *external_user)
+{
+	return strings_op(h, SSO_OP_MAPPING_CREATE, app, principal, external_user);
+}
+
+int
+ssovault_mapping_list(struct ssovault *h, const char *app, char **ret_json)
+{
+	return json_op(h, SSO_OP_MAPPING_LIST, app == NULL ? "" : app, ret_json);
+}
+
+int
+ssovault_mapping_enable(struct ssovault *h, const char *app, const char *principal,
+    int enable)
+{
+	return strings_op(h, enable ? SSO_OP_MAPPING_ENABLE : SSO_OP_MAPPING_DISABLE,
+	    app, principal, NULL);
+}
+
+int
+ssovault_mapping_delete(struct ssovault *h, const char *app, const char *principal)
+{
+	return strings_op(h, SSO_OP_MAPPING_DELETE, app, principal, NULL);
+}
+
+void
+ssovault_creds_free(struct ssovault_creds *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nfields && c->fields != NULL; i++) {
+		free(c->fields[i].label);
+		if (c->fields[i].value != NULL)
+			sodium_free(c->fields[i].value);
+	}
+	free(c->fields);
+	free(c->app);
+	free(c->principal);
+	free(c->external_user);
+	free(c);
+}
+
+const char *
+ssovault_creds_value(const struct ssovault_creds *c, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfields; i++)
+		if (strcasecmp(c->fields[i].label, label) == 0)
+			return c->fields[i].value;
+	return NULL;
+}
+
+const char *
+ssovault_creds_password(const struct ssovault_creds *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfields; i++)
+		if (c->fields[i].masked)
+			return c->fields[i].value;
+	return NULL;
+}
+
+/* s app | s principal | s external | u32 n | n x (s label, u8 masked, s value) */
+static int
+reply_creds(struct ssovault *h, struct ssovault_creds **ret)
+{
+	struct ssovault_creds *c = calloc(1, sizeof(*c));
+	uint32_t n, i;
+	uint8_t masked;
+	int r;
+
+	if (c == NULL)
+		return SV_ERR_NOMEM;
+	if ((r = svbuf_get_cstring(h->reply, &c->app)) != 0 ||
+	    (r = svbuf_get_cstring(h->reply, &c->principal)) != 0 ||
+	    (r = svbuf_get_cstring(h->reply, &c->external_user)) != 0 ||
+	    (r = svbuf_get_u32(h->reply, &n)) != 0)
+		goto out;
+	if (n > 1024 || (c->fields = calloc(n == 0 ? 1 : n, sizeof(*c->fields))) == NULL) {
+		r = SV_ERR_PROTOCOL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = svbuf_get_cstring(h->reply, &c->fields[i].label)) != 0 ||
+		    (r = svbuf_get_u8(h->reply, &masked)) != 0 ||
+		    (r = svbuf_get_cstring_secure(h->reply, &c->fields[i].value)) != 0) {
+			c->nfields = i + 1;
+			goto out;
+		}
+		c->fields[i].masked = masked != 0;
+	}
+	c->nfields = n;
+	if ((r = reply_end(h)) != 0)
+		goto out;
+	*ret = c;
+	c = NULL;
+out:
+	svbuf_reset(h->reply);
+	ssovault_creds_free(c);
+	if (r != 0 && r != SV_ERR_PROTOCOL)
+		r = sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed credentials in the reply");
+	return r;
+}
+
+int
+ssovault_creds_set(struct ssovault *h, const char *app, const char *user,
+    size_t n, const char *const *labels, const char *const *values)
+{
+	size_t i;
+	int r;
+
+	if ((r = begin(h, SSO_OP_CREDS_SET)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
+	    (r = nullstr(h->req, user)) != 0 ||
+	    (r = svbuf_put_u32(h->req, (uint32_t)n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if ((r = svbuf_put_cstring(h->req, labels[i])) != 0 ||
+		    (r = svbuf_put_cstring(h->req, values[i])) != 0)
+			return r;
+	}
+	return simple(h);
+}
+
+int
+ssovault_creds_get(struct ssovault *h, const char *app, const char *user,
+    struct ssovault_creds **ret)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_CREDS_GET)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
+	    (r = nullstr(h->req, user)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_creds(h, ret);
+}
+
+/* --- tickets ----------------------------------------------------------- */
+
+int
+ssovault_ticket_issue(struct ssovault *h, char **ret_ticket)
+{
+	return json_op(h, SSO_OP_TICKET_ISSUE, NULL, ret_ticket);
+}
+
+int
+ssovault_ticket_redeem(struct ssovault *h, const char *app, const char *ticket,
+    const char *sender, struct ssovault_creds **ret)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_TICKET_REDEEM)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, ticket)) != 0 ||
+	    (r = nullstr(h->req, sender)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_creds(h, ret);
+}
+
+int
+ssovault_ticket_settings(struct ssovault *h, int allow, int validate,
+    unsigned timeout_min, char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_TICKET_SETTINGS)) != 0 ||
+	    (r = svbuf_put_u8(h->req, allow < 0 ? 255 : (uint8_t)allow)) != 0 ||
+	    (r = svbuf_put_u8(h->req, validate < 0 ? 255 : (uint8_t)validate)) != 0 ||
+	    (r = svbuf_put_u32(h->req, timeout_min)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}
+
+/* --- certificates ---------------------------------------------------- */
+
+int
+ssovault_cert_import(struct ssovault *h, const uint8_t *data, size_t len,
+    const char *pw, const uint8_t *key, size_t keylen,
+    const char *const *users, size_t nusers, char ret_sha1[41])
+{
+	char *s = NULL;
+	size_t i;
+	int r;
+
+	if ((r = begin(h, SSO_OP_CERT_IMPORT)) != 0 ||
+	    (r = svbuf_put_string(h->req, data, len)) != 0 ||
+	    (r = nullstr(h->req, pw)) != 0 ||
+	    (r = svbuf_put_string(h->req, key, key != NULL ? keylen : 0)) != 0 ||
+	    (r = svbuf_put_u32(h->req, (uint32_t)nusers)) != 0)
+		return r;
+	for (i = 0; i < nusers; i++)
+		if ((r = svbuf_put_cstring(h->req, users[i])) != 0)
+			return r;
+	if ((r = call(h, -1)) != 0 || (r = reply_string(h, &s)) != 0)
+		return r;
+	if (strlen(s) != 40) {
+		free(s);
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed thumbprint in the reply");
+	}
+	memcpy(ret_sha1, s, 41);
+	free(s);
+	return 0;
+}
+
+int
+ssovault_cert_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_CERT_LIST, NULL, ret_json);
+}
+
+int
+ssovault_cert_show(struct ssovault *h, const char *thumbprint, char **ret_json)
+{
+	return json_op(h, SSO_OP_CERT_SHOW, thumbprint, ret_json);
+}
+
+int
+ssovault_cert_export(struct ssovault *h, const char *thumbprint, char **ret_pem)
+{
+	return json_op(h, SSO_OP_CERT_EXPORT, thumbprint, ret_pem);
+}
+
+int
+ssovault_cert_delete(struct ssovault *h, const char *thumbprint)
+{
+	return strings_op(h, SSO_OP_CERT_DELETE, thumbprint, NULL, NULL);
+}
+
+int
+ssovault_cert_grant(struct ssovault *h, const char *thumbprint, const char *principal,
+    int grant)
+{
+	return strings_op(h, grant ? SSO_OP_CERT_GRANT : SSO_OP_CERT_REVOKE,
+	    thumbprint, principal, NULL);
+}
+
+void
+ssovault_cert_blob_free(struct ssovault_cert_blob *b)
+{
+	if (b == NULL)
+		return;
+	free(b->cert_pem);
+	if (b->key_pem != NULL)
+		sodium_free(b->key_pem);
+	free(b);
+}
+
+/* s sha1 | s cert pem | s key pem | u64 not_after */
+int
+ssovault_cert_fetch(struct ssovault *h, const char *thumbprint,
+    struct ssovault_cert_blob **ret)
+{
+	struct ssovault_cert_blob *b;
+	char *sha1 = NULL;
+	uint64_t na;
+	int r;
+
+	if ((r = begin(h, SSO_OP_CERT_FETCH)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, thumbprint)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return SV_ERR_NOMEM;
+	if ((r = svbuf_get_cstring(h->reply, &sha1)) != 0 ||
+	    (r = svbuf_get_cstring(h->reply, &b->cert_pem)) != 0 ||
+	    (r = svbuf_get_cstring_secure(h->reply, &b->key_pem)) != 0 ||
+	    (r = svbuf_get_u64(h->reply, &na)) != 0 ||
+	    (r = reply_end(h)) != 0 || strlen(sha1) != 40) {
+		svbuf_reset(h->reply);
+		free(sha1);
+		ssovault_cert_blob_free(b);
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed certificate in the reply");
+	}
+	memcpy(b->sha1, sha1, 41);
+	free(sha1);
+	b->cert_len = strlen(b->cert_pem);
+	b->key_len = strlen(b->key_pem);
+	b->not_after = (int64_t)na;
+	*ret = b;
+	return 0;
+}
+
+/* --- ports ------------------------------------------------------------- */
+
+int
+ssovault_port_create(struct ssovault *h, const char *name, const char *settings_json)
+{
+	return strings_op(h, SSO_OP_PORT_CREATE, name, settings_json, NULL);
+}
+
+int
+ssovault_port_update(struct ssovault *h, const char *name, const char *settings_json)
+{
+	return strings_op(h, SSO_OP_PORT_UPDATE, name, settings_json, NULL);
+}
+
+int
+ssovault_port_show(struct ssovault *h, const char *name, char **ret_json)
+{
+	return json_op(h, SSO_OP_PORT_SHOW, name, ret_json);
+}
+
+int
+ssovault_port_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_PORT_LIST, NULL, ret_json);
+}
+
+int
+ssovault_port_delete(struct ssovault *h, const char *name)
+{
+	return strings_op(h, SSO_OP_PORT_DELETE, name, NULL, NULL);
+}
+
+/* --- suspended queue ------------------------------------------------- */
+
+int
+ssovault_suspended_add(struct ssovault *h, const char *settings_json,
+    const uint8_t *body, size_t len, const char *reason, unsigned attempts,
+    char **ret_id)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_SUSPENDED_ADD)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, settings_json)) != 0 ||
+	    (r = svbuf_put_string(h->req, body, len)) != 0 ||
+	    (r = nullstr(h->req, reason)) != 0 ||
+	    (r = svbuf_put_u32(h->req, attempts)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_id);
+}
+
+int
+ssovault_suspended_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_SUSPENDED_LIST, NULL, ret_json);
+}
+
+int
+ssovault_suspended_show(struct ssovault *h, const char *id, char **ret_json)
+{
+	return json_op(h, SSO_OP_SUSPENDED_SHOW, id, ret_json);
+}
+
+int
+ssovault_suspended_get(struct ssovault *h, const char *id, char **ret_settings_json,
+    uint8_t **ret_body, size_t *ret_len)
+{
+	const uint8_t *p;
+	uint8_t *body;
+	char *settings = NULL;
+	size_t n;
+	int r;
+
+	if ((r = begin(h, SSO_OP_SUSPENDED_GET)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, id)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	if ((r = svbuf_get_cstring(h->reply, &settings)) != 0 ||
+	    (r = svbuf_get_string_direct(h->reply, &p, &n)) != 0 ||
+	    (r = reply_end(h)) != 0) {
+		free(settings);
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed message in the reply");
+	}
+	if ((body = malloc(n == 0 ? 1 : n)) == NULL) {
+		free(settings);
+		return SV_ERR_NOMEM;
+	}
+	memcpy(body, p, n);
+	*ret_settings_json = settings;
+	*ret_body = body;
+	*ret_len = n;
+	return 0;
+}
+
+int
+ssovault_suspended_update(struct ssovault *h, const char *id, const char *reason,
+    unsigned attempts)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_SUSPENDED_UPDATE)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, id)) != 0 ||
+	    (r = nullstr(h->req, reason)) != 0 ||
+	    (r = svbuf_put_u32(h->req, attempts)) != 0)
+		return r;
+	return simple(h);
+}
+
+int
+ssovault_suspended_remove(struct ssovault *h, const char *id, int delivered)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_SUSPENDED_REMOVE)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, id)) != 0 ||
+	    (r = svbuf_put_u8(h->req, delivered ? 1 : 0)) != 0)
+		return r;
+	return simple(h);
+}
+
+/* --- audit ------------------------------------------------------------- */
+
+int
+ssovault_audit_list(struct ssovault *h, int64_t since, size_t limit, char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_AUDIT_LIST)) != 0 ||
+	    (r = svbuf_put_u64(h->req, since < 0 ? 0 : (uint64_t)since)) != 0 ||
+	    (r = svbuf_put_u64(h->req, (uint64_t)limit)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}
+
+int
+ssovault_audit_verify(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_AUDIT_VERIFY, NULL, ret_json);
+}
+
+int
+ssovault_audit_prune(struct ssovault *h, uint64_t keep, char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_AUDIT_PRUNE)) != 0 ||
+	    (r = svbuf_put_u64(h->req, keep)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}
+
+int
+ssovault_audit_level(struct ssovault *h, const char *positive, const char *negative,
+    char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_AUDIT_LEVEL)) != 0 ||
+	    (r = nullstr(h->req, positive)) != 0 ||
+	    (r = nullstr(h->req, negative)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}

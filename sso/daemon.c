@@ -1,0 +1,1 @@
+/* Placeholder: the daemon issue replaces this. */ typedef int daemon_placeholder;

@@ -1,0 +1,729 @@
+/*
+ * The service core: the one policy table and the one dispatch through which
+ * every request passes, from the daemon and from embedded handles alike.
+ * Nothing outside this file decides whether a caller may run an operation
+ * (handlers only refine it where the table cannot: "own mapping or admin").
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cert.h"
+#include "sso.h"
+
+/* Who may run an operation. */
+enum need {
+	NEED_NONE,		/* anyone, even while locked (status, unlock) */
+	NEED_ANY,		/* any caller; the handler scopes what it sees */
+	NEED_VAULT_ADMIN,
+	NEED_AFFILIATE_ADMIN,	/* or vault admin */
+	NEED_APP_ADMIN,		/* of the object app, or affiliate admin */
+	NEED_APP_MEMBER,	/* app user or admin of the object app, or affiliate admin */
+	NEED_CERT_USER,		/* granted use of the object certificate: no implicit grant */
+	NEED_CERT_VIEWER,	/* cert user, or vault admin */
+};
+
+enum object { OBJ_NONE, OBJ_APP, OBJ_CERT, OBJ_PORT, OBJ_MSG };
+
+#define F_WRITE 0x1		/* runs in a write transaction */
+#define F_LOCKED_OK 0x2		/* runs on a locked vault */
+#define F_OWN_TXN 0x4		/* the handler manages the vault itself */
+
+struct op_def {
+	enum sso_op op;
+	const char *name;
+	enum need need;
+	enum object obj;
+	unsigned flags;
+	int level;		/* audit level at which it is recorded */
+	sso_handler_fn fn;
+};
+
+#define L SSO_AUDIT_LOW
+#define M SSO_AUDIT_MEDIUM
+#define H SSO_AUDIT_HIGH
+
+static const struct op_def ops[] = {
+	{ SSO_OP_STATUS, "status", NEED_NONE, OBJ_NONE, F_LOCKED_OK | F_OWN_TXN, H, sso_h_status },
+	{ SSO_OP_UNLOCK, "unlock", NEED_NONE, OBJ_NONE, F_LOCKED_OK | F_OWN_TXN, L, sso_h_unlock },
+	{ SSO_OP_LOCK, "lock", NEED_VAULT_ADMIN, OBJ_NONE, F_OWN_TXN, L, sso_h_lock },
+	{ SSO_OP_SECRET_BACKUP, "secret backup", NEED_VAULT_ADMIN, OBJ_NONE, 0, L, sso_h_secret_backup },
+	{ SSO_OP_SECRET_RESTORE, "secret restore", NEED_NONE, OBJ_NONE, F_LOCKED_OK | F_OWN_TXN, L, sso_h_secret_restore },
+	{ SSO_OP_SECRET_ROTATE, "secret rotate", NEED_VAULT_ADMIN, OBJ_NONE, F_OWN_TXN, L, sso_h_secret_rotate },
+	{ SSO_OP_BACKUP, "backup", NEED_VAULT_ADMIN, OBJ_NONE, F_OWN_TXN, L, sso_h_backup },
+	{ SSO_OP_RESTORE, "restore", NEED_VAULT_ADMIN, OBJ_NONE, F_OWN_TXN, L, sso_h_restore },
+	{ SSO_OP_ROLE_LIST, "role list", NEED_VAULT_ADMIN, OBJ_NONE, 0, H, sso_h_role_list },
+	{ SSO_OP_ROLE_ADD, "role add", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_role_add },
+	{ SSO_OP_ROLE_REMOVE, "role remove", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_role_remove },
+	{ SSO_OP_APP_CREATE, "app create", NEED_AFFILIATE_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_app_create },
+	{ SSO_OP_APP_LIST, "app list", NEED_ANY, OBJ_NONE, 0, H, sso_h_app_list },
+	{ SSO_OP_APP_SHOW, "app show", NEED_APP_MEMBER, OBJ_APP, 0, M, sso_h_app_show },
+	{ SSO_OP_APP_UPDATE, "app update", NEED_APP_ADMIN, OBJ_APP, F_WRITE, L, sso_h_app_update },
+	{ SSO_OP_APP_ENABLE, "app enable", NEED_AFFILIATE_ADMIN, OBJ_APP, F_WRITE, L, sso_h_app_enable },
+	{ SSO_OP_APP_DISABLE, "app disable", NEED_AFFILIATE_ADMIN, OBJ_APP, F_WRITE, L, sso_h_app_disable },
+	{ SSO_OP_APP_DELETE, "app delete", NEED_AFFILIATE_ADMIN, OBJ_APP, F_WRITE, L, sso_h_app_delete },
+	{ SSO_OP_APP_IMPORT, "app import", NEED_AFFILIATE_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_app_import },
+	{ SSO_OP_MAPPING_CREATE, "mapping create", NEED_APP_ADMIN, OBJ_APP, F_WRITE, L, sso_h_mapping_create },
+	{ SSO_OP_MAPPING_LIST, "mapping list", NEED_ANY, OBJ_NONE, 0, H, sso_h_mapping_list },
+	{ SSO_OP_MAPPING_ENABLE, "mapping enable", NEED_APP_MEMBER, OBJ_APP, F_WRITE, L, sso_h_mapping_enable },
+	{ SSO_OP_MAPPING_DISABLE, "mapping disable", NEED_APP_MEMBER, OBJ_APP, F_WRITE, L, sso_h_mapping_disable },
+	{ SSO_OP_MAPPING_DELETE, "mapping delete", NEED_APP_ADMIN, OBJ_APP, F_WRITE, L, sso_h_mapping_delete },
+	{ SSO_OP_CREDS_SET, "creds set", NEED_APP_MEMBER, OBJ_APP, F_WRITE, L, sso_h_creds_set },
+	{ SSO_OP_CREDS_GET, "creds get", NEED_APP_MEMBER, OBJ_APP, 0, L, sso_h_creds_get },
+	{ SSO_OP_TICKET_ISSUE, "ticket issue", NEED_ANY, OBJ_NONE, 0, M, sso_h_ticket_issue },
+	{ SSO_OP_TICKET_REDEEM, "ticket redeem", NEED_APP_ADMIN, OBJ_APP, F_WRITE, L, sso_h_ticket_redeem },
+	{ SSO_OP_TICKET_SETTINGS, "ticket settings", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_ticket_settings },
+	{ SSO_OP_CERT_IMPORT, "cert import", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_cert_import },
+	{ SSO_OP_CERT_LIST, "cert list", NEED_VAULT_ADMIN, OBJ_NONE, 0, H, sso_h_cert_list },
+	{ SSO_OP_CERT_SHOW, "cert show", NEED_CERT_VIEWER, OBJ_CERT, 0, M, sso_h_cert_show },
+	{ SSO_OP_CERT_EXPORT, "cert export", NEED_CERT_VIEWER, OBJ_CERT, 0, M, sso_h_cert_export },
+	{ SSO_OP_CERT_DELETE, "cert delete", NEED_VAULT_ADMIN, OBJ_CERT, F_WRITE, L, sso_h_cert_delete },
+	{ SSO_OP_CERT_GRANT, "cert grant", NEED_VAULT_ADMIN, OBJ_CERT, F_WRITE, L, sso_h_cert_grant },
+	{ SSO_OP_CERT_REVOKE, "cert revoke", NEED_VAULT_ADMIN, OBJ_CERT, F_WRITE, L, sso_h_cert_revoke },
+	{ SSO_OP_CERT_FETCH, "cert fetch", NEED_CERT_USER, OBJ_CERT, 0, L, sso_h_cert_fetch },
+	{ SSO_OP_PORT_CREATE, "port create", NEED_AFFILIATE_ADMIN, OBJ_PORT, F_WRITE, L, sso_h_port_create },
+	{ SSO_OP_PORT_UPDATE, "port update", NEED_AFFILIATE_ADMIN, OBJ_PORT, F_WRITE, L, sso_h_port_update },
+	{ SSO_OP_PORT_SHOW, "port show", NEED_ANY, OBJ_PORT, 0, H, sso_h_port_show },
+	{ SSO_OP_PORT_LIST, "port list", NEED_ANY, OBJ_NONE, 0, H, sso_h_port_list },
+	{ SSO_OP_PORT_DELETE, "port delete", NEED_AFFILIATE_ADMIN, OBJ_PORT, F_WRITE, L, sso_h_port_delete },
+	{ SSO_OP_SUSPENDED_ADD, "suspended add", NEED_ANY, OBJ_NONE, F_WRITE, L, sso_h_suspended_add },
+	{ SSO_OP_SUSPENDED_LIST, "suspended list", NEED_ANY, OBJ_NONE, 0, H, sso_h_suspended_list },
+	{ SSO_OP_SUSPENDED_SHOW, "suspended show", NEED_ANY, OBJ_MSG, 0, M, sso_h_suspended_show },
+	{ SSO_OP_SUSPENDED_GET, "suspended get", NEED_ANY, OBJ_MSG, 0, L, sso_h_suspended_get },
+	{ SSO_OP_SUSPENDED_UPDATE, "suspended update", NEED_ANY, OBJ_MSG, F_WRITE, L, sso_h_suspended_update },
+	{ SSO_OP_SUSPENDED_REMOVE, "suspended remove", NEED_ANY, OBJ_MSG, F_WRITE, L, sso_h_suspended_remove },
+	{ SSO_OP_AUDIT_LIST, "audit list", NEED_VAULT_ADMIN, OBJ_NONE, 0, H, sso_h_audit_list },
+	{ SSO_OP_AUDIT_VERIFY, "audit verify", NEED_VAULT_ADMIN, OBJ_NONE, 0, M, sso_h_audit_verify },
+	{ SSO_OP_AUDIT_PRUNE, "audit prune", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_audit_prune },
+	{ SSO_OP_AUDIT_LEVEL, "audit level", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_audit_level },
+};
+
+#undef L
+#undef M
+#undef H
+
+struct sso_service {
+	struct vault *v;
+	int64_t (*now)(void *);
+	void *now_ctx;
+	sso_audit_sink_fn sink;
+	void *sink_ctx;
+	void (*progress)(void *, size_t, size_t);
+	void *progress_ctx;
+};
+
+static const struct op_def *
+op_find(unsigned op)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if ((unsigned)ops[i].op == op)
+			return &ops[i];
+	return NULL;
+}
+
+static int
+default_sink(void *ctx, const uint8_t *rec, size_t len)
+{
+	struct sso_service *s = ctx;
+	struct vault_txn *t = NULL;
+	int r;
+
+	if ((r = vault_txn_begin(s->v, 1, &t)) != 0 ||
+	    (r = sso_audit_append(t, rec, len)) != 0 ||
+	    (r = vault_txn_commit(t)) != 0) {
+		vault_txn_abort(t);
+		return r;
+	}
+	return 0;
+}
+
+int
+sso_service_new(struct vault *v, struct sso_service **ret)
+{
+	struct sso_service *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return SV_ERR_NOMEM;
+	s->v = v;
+	s->sink = default_sink;
+	s->sink_ctx = s;
+	*ret = s;
+	return 0;
+}
+
+void
+sso_service_free(struct sso_service *s)
+{
+	if (s == NULL)
+		return;
+	vault_free(s->v);
+	free(s);
+}
+
+struct vault *
+sso_service_vault(struct sso_service *s)
+{
+	return s->v;
+}
+
+void
+sso_service_set_clock(struct sso_service *s, int64_t (*now)(void *), void *ctx)
+{
+	s->now = now;
+	s->now_ctx = ctx;
+}
+
+void
+sso_service_set_progress(struct sso_service *s,
+    void (*fn)(void *ctx, size_t done, size_t total), void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+}
+
+void
+sso_service_progress(struct sso_service *s, size_t done, size_t total)
+{
+	if (s->progress != NULL)
+		s->progress(s->progress_ctx, done, total);
+}
+
+void
+sso_service_set_audit_sink(struct sso_service *s, sso_audit_sink_fn fn, void *ctx)
+{
+	s->sink = fn != NULL ? fn : default_sink;
+	s->sink_ctx = fn != NULL ? ctx : s;
+}
+
+static int64_t
+now_us(struct sso_service *s)
+{
+	struct timeval tv;
+
+	if (s->now != NULL)
+		return s->now(s->now_ctx) * 1000000;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* --- helpers for handlers -------------------------------------------- */
+
+int
+sso_deny(struct sso_ctx *x, const char *fmt, ...)
+{
+	char who[64], what[SV_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	sso_caller_describe(x->caller, who, sizeof(who));
+	snprintf(x->msg, sizeof(x->msg), "access denied: %.60s is not %.160s", who, what);
+	return SV_ERR_DENIED;
+}
+
+int
+sso_req_cstring(struct svbuf *req, char **ret)
+{
+	return svbuf_get_cstring(req, ret);
+}
+
+int
+sso_req_name(struct svbuf *req, char *out, size_t outlen)
+{
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	if ((r = svbuf_get_string_direct(req, &p, &n)) != 0)
+		return r;
+	if (n >= outlen || memchr(p, '\0', n) != NULL)
+		return SV_ERR_INVALID;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int
+sso_out_json(struct sso_ctx *x, json_t *j)
+{
+	char *s;
+	int r;
+
+	if (j == NULL)
+		return SV_ERR_NOMEM;
+	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
+	if (s == NULL)
+		return SV_ERR_NOMEM;
+	r = svbuf_put_cstring(x->out, s);
+	free(s);
+	return r;
+}
+
+int
+sso_json_get(struct vault_txn *t, enum vault_table tab, const char *key,
+    json_t **ret, char *msg)
+{
+	struct svbuf *b = NULL;
+	json_error_t e;
+	json_t *j;
+	int r;
+
+	if ((r = vault_record_get(t, tab, key, strlen(key), &b)) != 0) {
+		if (r != SV_ERR_NOT_FOUND && msg != NULL)
+			snprintf(msg, SV_MSG_MAX, "%s", vault_errmsg(vault_txn_vault(t)));
+		return r;
+	}
+	j = json_loadb((const char *)svbuf_ptr(b), svbuf_len(b), JSON_REJECT_DUPLICATES, &e);
+	svbuf_free(b);
+	if (j == NULL)
+		return sv_fail(msg, SV_ERR_INTEGRITY, "record %s/%.64s does not hold valid JSON",
+		    vault_table_name(tab), key);
+	*ret = j;
+	return 0;
+}
+
+int
+sso_json_put(struct vault_txn *t, enum vault_table tab, const char *key,
+    json_t *j, unsigned flags)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	int r;
+
+	if (s == NULL)
+		return SV_ERR_NOMEM;
+	r = vault_record_put(t, tab, key, strlen(key), s, strlen(s), flags);
+	free(s);
+	return r;
+}
+
+int
+sso_app_key(const char *name, char out[SSO_NAME_MAX + 1], char *msg)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > SSO_NAME_MAX)
+		return sv_fail(msg, SV_ERR_INVALID,
+		    "invalid name: 1 to %d characters expected", SSO_NAME_MAX);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (!(isalnum(ch) || ch == '.' || ch == '_' || ch == '-'))
+			return sv_fail(msg, SV_ERR_INVALID,
+			    "invalid name: use letters, digits, '.', '_' and '-' only");
+		out[i] = (char)tolower(ch);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int
+sso_role_held(struct vault_txn *t, const char *role, const struct sso_caller *c)
+{
+	json_t *roles = NULL;
+	int held;
+
+	if (sso_json_get(t, VAULT_TABLE_META, "roles", &roles, NULL) != 0)
+		return 0;
+	held = sso_principal_match_any(json_object_get(roles, role), c);
+	json_decref(roles);
+	return held;
+}
+
+int
+sso_app_is_admin(struct sso_ctx *x)
+{
+	return x->app != NULL &&
+	    sso_principal_match_any(json_object_get(x->app, "admins"), x->caller);
+}
+
+int
+sso_app_is_user(struct sso_ctx *x)
+{
+	return x->app != NULL &&
+	    sso_principal_match_any(json_object_get(x->app, "users"), x->caller);
+}
+
+/* --- bootstrap -------------------------------------------------------- */
+
+int
+sso_service_bootstrap(struct sso_service *s, const struct sso_caller *c,
+    const char *const *admins, size_t nadmins, char *msg)
+{
+	struct vault_txn *t = NULL;
+	struct svbuf *rec = NULL;
+	json_t *roles = NULL, *va;
+	char p[SSO_PRINCIPAL_MAX];
+	struct sso_audit_event e;
+	size_t i;
+	int r;
+
+	roles = json_pack("{s:[],s:[]}", "vault-admin", "affiliate-admin");
+	if (roles == NULL)
+		return SV_ERR_NOMEM;
+	va = json_object_get(roles, "vault-admin");
+	sso_principal_of(c, p);
+	json_array_append_new(va, json_string(p));
+	for (i = 0; i < nadmins; i++) {
+		if ((r = sso_principal_check(admins[i], p, msg)) != 0)
+			goto out;
+		json_array_append_new(va, json_string(p));
+	}
+	memset(&e, 0, sizeof(e));
+	e.caller = c;
+	e.time_us = now_us(s);
+	e.op = "init";
+	if ((rec = svbuf_new(0)) == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = vault_txn_begin(s->v, 1, &t)) != 0 ||
+	    (r = sso_json_put(t, VAULT_TABLE_META, "roles", roles, 0)) != 0 ||
+	    (r = sso_audit_init_defaults(t)) != 0 ||
+	    (r = sso_audit_encode(&e, rec)) != 0 ||
+	    (r = sso_audit_append(t, svbuf_ptr(rec), svbuf_len(rec))) != 0 ||
+	    (r = vault_txn_commit(t)) != 0) {
+		vault_txn_abort(t);
+		if (msg != NULL && msg[0] == '\0')
+			snprintf(msg, SV_MSG_MAX, "%s", vault_errmsg(s->v));
+		goto out;
+	}
+out:
+	svbuf_free(rec);
+	json_decref(roles);
+	return r;
+}
+
+/* --- dispatch --------------------------------------------------------- */
+
+static int
+read_object(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
+{
+	char raw[SSO_PRINCIPAL_MAX];
+	char hex[VAULT_SHA256_HEX + 1];
+	size_t n;
+	int r;
+
+	if (d->obj == OBJ_NONE)
+		return 0;
+	if ((r = sso_req_name(req, raw, sizeof(raw))) != 0)
+		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
+		    "request lacks a valid object name");
+	switch (d->obj) {
+	case OBJ_APP:
+		snprintf(x->object, sizeof(x->object), "%s", raw);
+		return sso_app_key(raw, (char[SSO_NAME_MAX + 1]){ 0 }, x->msg);
+	case OBJ_CERT:
+		if ((r = vault_thumbprint_normalise(raw, hex, &n, x->msg)) != 0)
+			return r;
+		snprintf(x->object, sizeof(x->object), "%s", hex);
+		return 0;
+	case OBJ_PORT:
+	case OBJ_MSG:
+		snprintf(x->object, sizeof(x->object), "%s", raw);
+		return sso_app_key(raw, (char[SSO_NAME_MAX + 1]){ 0 }, x->msg);
+	default:
+		return 0;
+	}
+}
+
+static int
+load_app(struct sso_ctx *x)
+{
+	char key[SSO_NAME_MAX + 1];
+	int r;
+
+	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
+		return r;
+	r = sso_json_get(x->txn, VAULT_TABLE_APPS, key, &x->app, x->msg);
+	if (r == SV_ERR_NOT_FOUND)
+		return sv_fail(x->msg, r, "no affiliate application '%s'", x->object);
+	if (r == 0) {
+		/* audit and messages use the name as the app keeps it */
+		json_t *n = json_object_get(x->app, "name");
+
+		if (json_is_string(n))
+			snprintf(x->object, sizeof(x->object), "%s", json_string_value(n));
+	}
+	return r;
+}
+
+/* Cert users, from h_cert.c: SV_ERR_NOT_FOUND if no such certificate. */
+int sso_cert_users(struct sso_ctx *x, json_t **ret_users);
+
+static int
+authorise(struct sso_ctx *x, const struct op_def *d)
+{
+	json_t *users = NULL;
+	int r, ok;
+
+	switch (d->need) {
+	case NEED_NONE:
+	case NEED_ANY:
+		return 0;
+	case NEED_VAULT_ADMIN:
+		return x->is_vault_admin ? 0 : sso_deny(x, "a vault admin");
+	case NEED_AFFILIATE_ADMIN:
+		return x->is_affiliate_admin ? 0 :
+		    sso_deny(x, "an affiliate admin or vault admin");
+	case NEED_APP_ADMIN:
+		if ((r = load_app(x)) != 0)
+			return r;
+		return x->is_affiliate_admin || sso_app_is_admin(x) ? 0 :
+		    sso_deny(x, "an app admin of '%s'", x->object);
+	case NEED_APP_MEMBER:
+		if ((r = load_app(x)) != 0)
+			return r;
+		return x->is_affiliate_admin || sso_app_is_admin(x) ||
+		    sso_app_is_user(x) ? 0 :
+		    sso_deny(x, "an app user or admin of '%s'", x->object);
+	case NEED_CERT_USER:
+	case NEED_CERT_VIEWER:
+		if ((r = sso_cert_users(x, &users)) != 0) {
+			if (r == SV_ERR_NOT_FOUND)
+				return sv_fail(x->msg, r, "no certificate with thumbprint %s", x->object);
+			return r;
+		}
+		ok = sso_principal_match_any(users, x->caller) ||
+		    (d->need == NEED_CERT_VIEWER && x->is_vault_admin);
+		json_decref(users);
+		return ok ? 0 : sso_deny(x, "a user of certificate %s", x->object);
+	}
+	return SV_ERR_INTERNAL;
+}
+
+static int
+audit_wanted(struct sso_ctx *x, const struct op_def *d, int outcome,
+    struct vault_txn *t)
+{
+	int pos, neg;
+
+	if (t == NULL || !vault_is_unlocked(x->v))
+		return 0;
+	if (sso_audit_levels(t, &pos, &neg) != 0)
+		return 1;	/* unreadable settings: record rather than not */
+	return outcome == 0 ? d->level <= pos : d->level <= neg;
+}
+
+static int
+audit_encode(struct sso_ctx *x, const struct op_def *d, int outcome,
+    struct svbuf *rec)
+{
+	struct sso_audit_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.caller = x->caller;
+	e.time_us = now_us(x->svc);
+	e.op = d->name;
+	e.object = x->object;
+	e.target = x->target;
+	e.outcome = outcome;
+	e.error = outcome == 0 ? "" : (x->msg[0] != '\0' ? x->msg : sv_strerror(outcome));
+	return sso_audit_encode(&e, rec);
+}
+
+static int
+reply_put(struct svbuf *reply, int status, const char *msg, const struct svbuf *payload)
+{
+	int r;
+
+	svbuf_reset(reply);
+	if ((r = svbuf_put_u32(reply, (uint32_t)status)) != 0 ||
+	    (r = svbuf_put_cstring(reply, status == 0 ? "" : msg)) != 0)
+		return r;
+	if (status == 0 && payload != NULL)
+		r = svbuf_put(reply, svbuf_ptr(payload), svbuf_len(payload));
+	return r;
+}
+
+/*
+ * Run a handler that manages its own transactions (unlock, rotate, ...),
+ * then record the event in a write transaction of its own.
+ */
+static int
+run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
+{
+	struct vault_txn *t = NULL;
+	struct svbuf *rec = NULL;
+	int r, a;
+
+	if (d->need != NEED_NONE) {
+		if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
+			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+		r = authorise(x, d);
+		vault_txn_abort(x->txn);
+		x->txn = NULL;
+	} else {
+		r = 0;
+	}
+	if (r == 0) {
+		r = d->fn(x, req);
+		if (r == 0 && svbuf_len(req) != 0)
+			r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	}
+	if (!vault_is_unlocked(x->v))
+		return r;
+	if ((rec = svbuf_new(0)) == NULL)
+		return SV_ERR_NOMEM;
+	a = vault_txn_begin(x->v, 1, &t);
+	if (a == 0 && audit_wanted(x, d, r, t) &&
+	    ((a = audit_encode(x, d, r, rec)) != 0 ||
+	    (a = sso_audit_append(t, svbuf_ptr(rec), svbuf_len(rec))) != 0)) {
+		vault_txn_abort(t);
+		t = NULL;
+	}
+	if (a == 0 && t != NULL)
+		a = vault_txn_commit(t);
+	svbuf_free(rec);
+	if (a != 0 && r == 0) {
+		svbuf_reset(x->out);
+		return sv_fail(x->msg, SV_ERR_AUDIT, "audit record could not be written: %s",
+		    sv_strerror(a));
+	}
+	return r;
+}
+
+/* Run a handler in a write transaction; its audit record joins it. */
+static int
+run_write(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
+{
+	struct vault_txn *outer = NULL;
+	struct svbuf *rec = NULL;
+	int r, a = 0;
+
+	if ((r = vault_txn_begin(x->v, 1, &outer)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	if ((rec = svbuf_new(0)) == NULL) {
+		vault_txn_abort(outer);
+		return SV_ERR_NOMEM;
+	}
+	/* the handler's changes go in a child so a failure can still be audited */
+	if ((r = vault_txn_begin_nested(outer, &x->txn)) != 0) {
+		sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+		goto out;
+	}
+	x->is_vault_admin = sso_role_held(x->txn, "vault-admin", x->caller);
+	x->is_affiliate_admin = x->is_vault_admin ||
+	    sso_role_held(x->txn, "affiliate-admin", x->caller);
+	if ((r = authorise(x, d)) == 0 && (r = d->fn(x, req)) == 0 && svbuf_len(req) != 0)
+		r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	if (r == 0) {
+		if ((r = vault_txn_commit(x->txn)) != 0)
+			sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	} else {
+		vault_txn_abort(x->txn);
+	}
+	x->txn = NULL;
+	if (audit_wanted(x, d, r, outer) &&
+	    ((a = audit_encode(x, d, r, rec)) != 0 ||
+	    (a = sso_audit_append(outer, svbuf_ptr(rec), svbuf_len(rec))) != 0))
+		goto out;
+	a = vault_txn_commit(outer);
+	outer = NULL;
+out:
+	vault_txn_abort(outer);
+	svbuf_free(rec);
+	if (a != 0) {
+		svbuf_reset(x->out);
+		return sv_fail(x->msg, SV_ERR_AUDIT,
+		    "audit record could not be written (%s): nothing was changed",
+		    sv_strerror(a));
+	}
+	return r;
+}
+
+/* Run a handler in a read transaction; its audit record goes to the sink. */
+static int
+run_read(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
+{
+	struct svbuf *rec = NULL;
+	int r, a = 0, wanted;
+
+	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	x->is_vault_admin = sso_role_held(x->txn, "vault-admin", x->caller);
+	x->is_affiliate_admin = x->is_vault_admin ||
+	    sso_role_held(x->txn, "affiliate-admin", x->caller);
+	if ((r = authorise(x, d)) == 0 && (r = d->fn(x, req)) == 0 && svbuf_len(req) != 0)
+		r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	wanted = audit_wanted(x, d, r, x->txn);
+	vault_txn_abort(x->txn);
+	x->txn = NULL;
+	if (!wanted)
+		return r;
+	if ((rec = svbuf_new(0)) == NULL)
+		a = SV_ERR_NOMEM;
+	else if ((a = audit_encode(x, d, r, rec)) == 0)
+		a = x->svc->sink(x->svc->sink_ctx, svbuf_ptr(rec), svbuf_len(rec));
+	svbuf_free(rec);
+	if (a != 0) {
+		/* fail closed: nothing read is returned without its record */
+		svbuf_reset(x->out);
+		return sv_fail(x->msg, SV_ERR_AUDIT,
+		    "audit record could not be written (%s): nothing is returned",
+		    sv_strerror(a));
+	}
+	return r;
+}
+
+int
+sso_dispatch(struct sso_service *s, const struct sso_caller *c,
+    const uint8_t *req, size_t len, int fd, struct svbuf *reply)
+{
+	struct svbuf *in = svbuf_from(req, len);
+	const struct op_def *d = NULL;
+	struct sso_ctx x;
+	uint8_t op;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	x.svc = s;
+	x.v = s->v;
+	x.caller = c;
+	x.fd = fd;
+	x.now = now_us(s) / 1000000;
+	x.out = svbuf_new_secure(0);
+	if (in == NULL || x.out == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = svbuf_get_u8(in, &op)) != 0) {
+		sv_fail(x.msg, r, "empty request");
+		goto out;
+	}
+	if ((d = op_find(op)) == NULL) {
+		r = sv_fail(x.msg, SV_ERR_PROTOCOL, "unknown operation %u", op);
+		goto out;
+	}
+	x.op = d->op;
+	if ((r = read_object(&x, d, in)) != 0)
+		goto out;
+	if (!(d->flags & F_LOCKED_OK) && !vault_is_unlocked(s->v)) {
+		r = sv_fail(x.msg, SV_ERR_LOCKED,
+		    "the vault is locked: run 'ssovault unlock' first");
+		goto out;
+	}
+	if (d->flags & F_OWN_TXN)
+		r = run_own_txn(&x, d, in);
+	else if (d->flags & F_WRITE)
+		r = run_write(&x, d, in);
+	else
+		r = run_read(&x, d, in);
+out:
+	if (reply_put(reply, r, x.msg[0] != '\0' ? x.msg : sv_strerror(r), x.out) != 0)
+		r = reply_put(reply, SV_ERR_NOMEM, "reply too large", NULL);
+	json_decref(x.app);
+	svbuf_free(x.out);
+	svbuf_free(in);
+	sodium_memzero(&x, sizeof(x));
+	return r;
+}

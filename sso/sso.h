@@ -1,0 +1,276 @@
+/*
+ * sso.h: the inside of the SSO service, shared by the files of sso/ only.
+ *
+ * Every request, from the daemon's socket or from an embedded handle, is a
+ * byte string `u8 op | [string object] | fields...` handed to sso_dispatch()
+ * with the caller's identity.  The dispatch finds the operation in the one
+ * policy table (service.c), checks the lock state, opens the transaction the
+ * operation needs, loads its object (app, certificate, port, message),
+ * checks the caller's role, runs the handler, appends the audit record (in
+ * the same write transaction for changes) and composes exactly one reply:
+ * `u32 status | string message | payload`.  Field layouts per operation are
+ * in docs/protocol.md; client.c is the only other place that builds them.
+ */
+#ifndef SSOVAULT_SSO_H
+#define SSOVAULT_SSO_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "sverr.h"
+#include "svbuf.h"
+#include "vault.h"
+
+/* Operations.  The values cross the wire: never renumber. */
+enum sso_op {
+	SSO_OP_STATUS = 1,
+	SSO_OP_UNLOCK = 2,
+	SSO_OP_LOCK = 3,
+	SSO_OP_SECRET_BACKUP = 10,
+	SSO_OP_SECRET_RESTORE = 11,
+	SSO_OP_SECRET_ROTATE = 12,
+	SSO_OP_BACKUP = 13,
+	SSO_OP_RESTORE = 14,
+	SSO_OP_ROLE_LIST = 20,
+	SSO_OP_ROLE_ADD = 21,
+	SSO_OP_ROLE_REMOVE = 22,
+	SSO_OP_APP_CREATE = 30,
+	SSO_OP_APP_LIST = 31,
+	SSO_OP_APP_SHOW = 32,
+	SSO_OP_APP_UPDATE = 33,
+	SSO_OP_APP_ENABLE = 34,
+	SSO_OP_APP_DISABLE = 35,
+	SSO_OP_APP_DELETE = 36,
+	SSO_OP_APP_IMPORT = 37,
+	SSO_OP_MAPPING_CREATE = 40,
+	SSO_OP_MAPPING_LIST = 41,
+	SSO_OP_MAPPING_ENABLE = 42,
+	SSO_OP_MAPPING_DISABLE = 43,
+	SSO_OP_MAPPING_DELETE = 44,
+	SSO_OP_CREDS_SET = 50,
+	SSO_OP_CREDS_GET = 51,
+	SSO_OP_TICKET_ISSUE = 60,
+	SSO_OP_TICKET_REDEEM = 61,
+	SSO_OP_TICKET_SETTINGS = 62,
+	SSO_OP_CERT_IMPORT = 70,
+	SSO_OP_CERT_LIST = 71,
+	SSO_OP_CERT_SHOW = 72,
+	SSO_OP_CERT_EXPORT = 73,
+	SSO_OP_CERT_DELETE = 74,
+	SSO_OP_CERT_GRANT = 75,
+	SSO_OP_CERT_REVOKE = 76,
+	SSO_OP_CERT_FETCH = 77,
+	SSO_OP_PORT_CREATE = 80,
+	SSO_OP_PORT_UPDATE = 81,
+	SSO_OP_PORT_SHOW = 82,
+	SSO_OP_PORT_LIST = 83,
+	SSO_OP_PORT_DELETE = 84,
+	SSO_OP_SUSPENDED_ADD = 90,
+	SSO_OP_SUSPENDED_LIST = 91,
+	SSO_OP_SUSPENDED_SHOW = 92,
+	SSO_OP_SUSPENDED_GET = 93,
+	SSO_OP_SUSPENDED_UPDATE = 94,
+	SSO_OP_SUSPENDED_REMOVE = 95,
+	SSO_OP_AUDIT_LIST = 100,
+	SSO_OP_AUDIT_VERIFY = 101,
+	SSO_OP_AUDIT_PRUNE = 102,
+	SSO_OP_AUDIT_LEVEL = 103,
+};
+
+#define SSO_MAX_GROUPS 256
+#define SSO_NAME_MAX 128		/* app, port, label names */
+#define SSO_PRINCIPAL_MAX 300
+
+/* Who is asking: from SO_PEERCRED/SO_PEERGROUPS, or the process itself. */
+struct sso_caller {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	size_t ngroups;
+	gid_t groups[SSO_MAX_GROUPS];
+	char exe[256];
+};
+
+/* The embedded caller: this process's ids and executable. */
+int sso_caller_self(struct sso_caller *ret) SV_WUR;
+
+/*
+ * Principals.  sso_principal_check() validates and canonicalises ("User:x"
+ * -> "user:x"; names keep their case) into out (SSO_PRINCIPAL_MAX).
+ * sso_principal_match() is 1 if the caller is that principal (user/uid) or a
+ * member of it (group/gid), resolving names now; 0 otherwise.
+ * sso_principal_of() is the caller's own principal: "user:NAME" if the uid
+ * has a name, else "uid:N".
+ */
+int sso_principal_check(const char *in, char *out, char *msg) SV_WUR;
+int sso_principal_match(const char *principal, const struct sso_caller *c);
+void sso_principal_of(const struct sso_caller *c, char *out);
+/* 1 if any principal of the JSON array arr matches the caller. */
+int sso_principal_match_any(json_t *arr, const struct sso_caller *c);
+/* Describe the caller for messages: "uid 1001" or "uid 1001 (alice)". */
+void sso_caller_describe(const struct sso_caller *c, char *out, size_t len);
+
+struct sso_service;
+
+/* Audit levels (ENTSSO): an event is recorded if its level <= the setting. */
+enum sso_audit_level {
+	SSO_AUDIT_NONE = 0,
+	SSO_AUDIT_LOW = 1,
+	SSO_AUDIT_MEDIUM = 2,
+	SSO_AUDIT_HIGH = 3,
+};
+
+/* What the handler of an operation sees. */
+struct sso_ctx {
+	struct sso_service *svc;
+	struct vault *v;
+	const struct sso_caller *caller;
+	struct vault_txn *txn;		/* read or write as the operation needs */
+	enum sso_op op;
+	int64_t now;			/* Unix seconds, from the service clock */
+	int fd;				/* a passed file descriptor, or -1 */
+	char object[SSO_PRINCIPAL_MAX];	/* app / thumbprint / port / message id */
+	char target[SSO_PRINCIPAL_MAX];	/* user the operation is about, for audit */
+	json_t *app;			/* loaded app for app-scoped operations */
+	int is_vault_admin;		/* the caller's roles, computed at dispatch */
+	int is_affiliate_admin;		/* (vault admins are affiliate admins too) */
+	struct svbuf *out;		/* payload of the reply (secure memory) */
+	char msg[SV_MSG_MAX];		/* error detail */
+};
+
+typedef int (*sso_handler_fn)(struct sso_ctx *x, struct svbuf *req);
+
+/* Service life.  The service takes ownership of v. */
+int sso_service_new(struct vault *v, struct sso_service **ret) SV_WUR;
+void sso_service_free(struct sso_service *s);
+struct vault *sso_service_vault(struct sso_service *s);
+/* Progress of long work (rotation), for an embedded caller's terminal. */
+void sso_service_set_progress(struct sso_service *s,
+    void (*fn)(void *ctx, size_t done, size_t total), void *ctx);
+void sso_service_progress(struct sso_service *s, size_t done, size_t total);
+/* A clock for tests (Unix seconds); NULL restores time(). */
+void sso_service_set_clock(struct sso_service *s, int64_t (*now)(void *), void *ctx);
+
+/*
+ * Make a new vault's SSO state: roles (the caller and admins become vault
+ * admins), default ticket and audit settings, and the first audit record.
+ */
+int sso_service_bootstrap(struct sso_service *s, const struct sso_caller *c,
+    const char *const *admins, size_t nadmins, char *msg) SV_WUR;
+
+/*
+ * Run one request.  reply receives `u32 status | string message | payload`
+ * whatever happens; the return value is the status too.  fd is a file
+ * descriptor passed with the request (backup/restore), or -1.
+ */
+int sso_dispatch(struct sso_service *s, const struct sso_caller *c,
+    const uint8_t *req, size_t len, int fd, struct svbuf *reply);
+
+/*
+ * How the dispatch writes the audit records of reads (no write transaction
+ * of their own): the default commits one write transaction per record; the
+ * daemon installs a sink that groups them.  It must return only once the
+ * record is stored (or failed): fail closed.
+ */
+typedef int (*sso_audit_sink_fn)(void *ctx, const uint8_t *rec, size_t len);
+void sso_service_set_audit_sink(struct sso_service *s, sso_audit_sink_fn fn, void *ctx);
+
+/* --- helpers for handlers (service.c) -------------------------------- */
+
+/* A role check failed: fills x->msg "access denied: <who> is not <what>". */
+int sso_deny(struct sso_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Read a string field as a C string (malloc'd) / into a fixed buffer. */
+int sso_req_cstring(struct svbuf *req, char **ret) SV_WUR;
+int sso_req_name(struct svbuf *req, char *out, size_t outlen) SV_WUR;
+/* Append a JSON value to x->out as a string field; takes the reference. */
+int sso_out_json(struct sso_ctx *x, json_t *j) SV_WUR;
+/* Load / store JSON records (apps, ports, settings) through sealed records. */
+int sso_json_get(struct vault_txn *t, enum vault_table tab, const char *key,
+    json_t **ret, char *msg) SV_WUR;
+int sso_json_put(struct vault_txn *t, enum vault_table tab, const char *key,
+    json_t *j, unsigned flags) SV_WUR;
+/* The lower-case key of an app name; SV_ERR_INVALID if it is not a name. */
+int sso_app_key(const char *name, char out[SSO_NAME_MAX + 1], char *msg) SV_WUR;
+/* Roles from meta: 1 if the caller holds role ("vault-admin"/"affiliate-admin"). */
+int sso_role_held(struct vault_txn *t, const char *role, const struct sso_caller *c);
+/* 1 if the caller is an admin / user of the loaded app. */
+int sso_app_is_admin(struct sso_ctx *x);
+int sso_app_is_user(struct sso_ctx *x);
+
+/* --- audit (audit.c) ------------------------------------------------- */
+
+struct sso_audit_event {
+	const struct sso_caller *caller;
+	int64_t time_us;
+	const char *op;
+	const char *object;
+	const char *target;
+	int outcome;			/* 0 or SV_ERR_* */
+	const char *error;		/* one line, never a secret */
+};
+/* Encode an event as an (unchained) record body; audit_append chains it. */
+int sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out) SV_WUR;
+/* Append an encoded record to the chain inside write transaction t. */
+int sso_audit_append(struct vault_txn *t, const uint8_t *rec, size_t len) SV_WUR;
+/* Current levels (defaults if unset). */
+int sso_audit_levels(struct vault_txn *t, int *ret_positive, int *ret_negative) SV_WUR;
+int sso_audit_init_defaults(struct vault_txn *t) SV_WUR;
+
+/* --- handlers, one per operation (h_*.c) ----------------------------- */
+
+int sso_h_status(struct sso_ctx *x, struct svbuf *req);
+int sso_h_unlock(struct sso_ctx *x, struct svbuf *req);
+int sso_h_lock(struct sso_ctx *x, struct svbuf *req);
+int sso_h_secret_backup(struct sso_ctx *x, struct svbuf *req);
+int sso_h_secret_restore(struct sso_ctx *x, struct svbuf *req);
+int sso_h_secret_rotate(struct sso_ctx *x, struct svbuf *req);
+int sso_h_backup(struct sso_ctx *x, struct svbuf *req);
+int sso_h_restore(struct sso_ctx *x, struct svbuf *req);
+int sso_h_role_list(struct sso_ctx *x, struct svbuf *req);
+int sso_h_role_add(struct sso_ctx *x, struct svbuf *req);
+int sso_h_role_remove(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_create(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_list(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_show(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_update(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_enable(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_disable(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_delete(struct sso_ctx *x, struct svbuf *req);
+int sso_h_app_import(struct sso_ctx *x, struct svbuf *req);
+int sso_h_mapping_create(struct sso_ctx *x, struct svbuf *req);
+int sso_h_mapping_list(struct sso_ctx *x, struct svbuf *req);
+int sso_h_mapping_enable(struct sso_ctx *x, struct svbuf *req);
+int sso_h_mapping_disable(struct sso_ctx *x, struct svbuf *req);
+int sso_h_mapping_delete(struct sso_ctx *x, struct svbuf *req);
+int sso_h_creds_set(struct sso_ctx *x, struct svbuf *req);
+int sso_h_creds_get(struct sso_ctx *x, struct svbuf *req);
+int sso_h_ticket_issue(struct sso_ctx *x, struct svbuf *req);
+int sso_h_ticket_redeem(struct sso_ctx *x, struct svbuf *req);
+int sso_h_ticket_settings(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_import(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_list(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_show(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_export(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_delete(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_grant(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_revoke(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_fetch(struct sso_ctx *x, struct svbuf *req);
+int sso_h_port_create(struct sso_ctx *x, struct svbuf *req);
+int sso_h_port_update(struct sso_ctx *x, struct svbuf *req);
+int sso_h_port_show(struct sso_ctx *x, struct svbuf *req);
+int sso_h_port_list(struct sso_ctx *x, struct svbuf *req);
+int sso_h_port_delete(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_list(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_show(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_get(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_remove(struct sso_ctx *x, struct svbuf *req);
+int sso_h_audit_list(struct sso_ctx *x, struct svbuf *req);
+int sso_h_audit_verify(struct sso_ctx *x, struct svbuf *req);
+int sso_h_audit_prune(struct sso_ctx *x, struct svbuf *req);
+int sso_h_audit_level(struct sso_ctx *x, struct svbuf *req);
+
+#endif

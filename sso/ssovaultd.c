@@ -1,0 +1,3 @@
+/* Placeholder: the daemon issue replaces this. */
+#include <stdio.h>
+int main(void) { fprintf(stderr, "ssovaultd: not built yet\n"); return 1; }

@@ -1,0 +1,100 @@
+# Shared shell helpers for integration tests (TAP output).
+# Sourced by tests/integration/*.sh; meson passes SSOVAULT (the CLI),
+# SSOVAULTD (the daemon), SOURCE_ROOT and BUILD_ROOT in the environment.
+set -u
+
+: "${SSOVAULT:?SSOVAULT must name the ssovault binary}"
+T_COUNT=0
+T_FAILED=0
+T_TMP=$(mktemp -d /tmp/ssovault-test.XXXXXX)
+chmod 755 "$T_TMP"
+T_CLEANUP=""
+trap 't_cleanup' EXIT
+
+t_cleanup() {
+	local c
+	for c in $T_CLEANUP; do eval "$c" >/dev/null 2>&1 || true; done
+	rm -rf "$T_TMP"
+}
+
+# Run a command at exit (e.g. stopping a daemon).
+at_exit() { T_CLEANUP="$1 $T_CLEANUP"; }
+
+ok() {	# ok CONDITION-EXIT-STATUS DESCRIPTION
+	T_COUNT=$((T_COUNT + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_COUNT - $2"
+	else
+		echo "not ok $T_COUNT - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+# run CMD...: runs it, keeping stdout in $OUT, stderr in $ERR, status in $RC.
+run() {
+	OUT=$("$@" 2>"$T_TMP/.err")
+	RC=$?
+	ERR=$(cat "$T_TMP/.err")
+}
+
+# expect CODE DESCRIPTION CMD...: the command exits with CODE.
+expect() {
+	local want=$1 desc=$2
+	shift 2
+	run "$@"
+	[ "$RC" -eq "$want" ]
+	ok $? "$desc (exit $want)"
+	if [ "$RC" -ne "$want" ]; then
+		echo "#   got exit $RC; stdout: $(echo "$OUT" | head -5)"
+		echo "#   stderr: $(echo "$ERR" | head -5)"
+	fi
+}
+
+# like STRING PATTERN DESCRIPTION: grep -E PATTERN matches STRING.
+like() {
+	printf '%s' "$1" | grep -qE -- "$2"
+	ok $? "$3"
+	printf '%s' "$1" | grep -qE -- "$2" || echo "#   '$(printf '%s' "$1" | head -3)' does not match /$2/"
+}
+
+unlike() {
+	! printf '%s' "$1" | grep -qE -- "$2"
+	ok $? "$3"
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	[ "$1" = "$2" ]
+	ok $? "$3"
+	[ "$1" = "$2" ] || echo "#   got '$1', want '$2'"
+}
+
+done_testing() {
+	echo "1..$T_COUNT"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+
+# A throwaway embedded vault, unlocked per command from a passphrase file.
+# Sets SSOVAULT_DIR and SSOVAULT_PASSPHRASE_FILE (the file is 0644 inside a
+# 0755 dir so that other uids in tests can read it when told to).
+new_vault() {
+	export SSOVAULT_DIR="$T_TMP/vault"
+	printf 'correct horse battery staple' > "$T_TMP/pass"
+	export SSOVAULT_PASSPHRASE_FILE="$T_TMP/pass"
+	unset SSOVAULT_SOCKET SSOVAULT_KEY_FILE
+	"$SSOVAULT" init --kdf-limits interactive --passphrase-file "$T_TMP/pass" "$@" >/dev/null
+}
+
+# as_user UID GID[,GID...] CMD...: run as another uid/group set (setpriv).
+as_user() {
+	local uid=$1 groups=$2 gid
+	shift 2
+	gid=${groups%%,*}
+	setpriv --reuid="$uid" --regid="$gid" --groups="$groups" -- "$@"
+}
+
+# Generate the test PKI (tests/pki.sh) once into $T_TMP/pki.
+pki() {
+	[ -f "$T_TMP/pki/ca.pem" ] || sh "$SOURCE_ROOT/tests/pki.sh" "$T_TMP/pki" >/dev/null
+}

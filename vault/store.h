@@ -1,0 +1,121 @@
+/*
+ * store: the small storage interface under the vault (internal to vault/).
+ *
+ * An environment of numbered tables holding byte keys and byte values, with
+ * read and write transactions (a write transaction may have nested children),
+ * get/put/delete and cursors.  vault.c reaches storage only through this
+ * header, so that another backend (a shared one for many hosts) can be added
+ * beside the LMDB one in store.c without touching the layers above.
+ *
+ * Errors are SV_ERR_* codes, translated once here from the backend's own
+ * codes; the backend's detail goes into the msg buffer (SV_MSG_MAX) given to
+ * vault_store_open(), which the store keeps using for its whole life.
+ *
+ * Threads: a store may be used by many threads at once; each transaction (and
+ * its cursors) belongs to one thread at a time.  Read transactions are not
+ * tied to the thread that began them.
+ *
+ * Lifetimes: pointers returned by get and by cursors point into the store's
+ * map and stay valid until the transaction ends or writes, or, for cursors,
+ * until the next call on the cursor.  When a transaction ends, its cursors
+ * and any still-open child transaction end with it: their handles stay
+ * allocated but every call on them fails with SV_ERR_INVALID, and they must
+ * still be closed/aborted to be freed.
+ */
+#ifndef SSOVAULT_STORE_H
+#define SSOVAULT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sverr.h"
+
+#define VAULT_STORE_MAX_TABLES 16
+#define VAULT_STORE_MAX_KEY 500		/* bytes; LMDB's default limit is 511 */
+
+/* Flags for vault_store_open(). */
+#define VAULT_STORE_CREATE 0x1		/* create missing tables */
+#define VAULT_STORE_CHECK 0x2		/* path is one file, opened read-only
+					   without a lock file (checking a copy) */
+
+/* Flags for vault_store_put(). */
+#define VAULT_STORE_NOOVERWRITE 0x1	/* SV_ERR_EXISTS if the key is there */
+
+enum vault_store_op {
+	VAULT_STORE_FIRST = 0,
+	VAULT_STORE_NEXT = 1,
+	VAULT_STORE_LAST = 2,
+	VAULT_STORE_SEEK = 3,		/* first key >= the key given */
+	VAULT_STORE_CURRENT = 4,
+};
+
+struct vault_store;
+struct vault_store_txn;
+struct vault_store_cursor;
+
+/*
+ * Open the environment at path (a directory holding data.mdb and lock.mdb,
+ * or with VAULT_STORE_CHECK a single data file) with the tables named by
+ * tables[0..ntables-1], which are then known by their index.  Without
+ * VAULT_STORE_CREATE a missing table fails with SV_ERR_NOT_FOUND.  map_size
+ * is the most the data may grow to.  The files' modes are not chosen here:
+ * create them first (0600) if they must not depend on the umask.
+ */
+int vault_store_open(const char *path, size_t map_size, unsigned flags,
+    const char *const *tables, unsigned ntables, char *msg,
+    struct vault_store **ret) SV_WUR;
+/* Takes NULL.  Every transaction must have ended. */
+void vault_store_close(struct vault_store *s);
+/* Transactions not yet ended (for refusing to close under them). */
+unsigned vault_store_live_txns(struct vault_store *s);
+
+/*
+ * Begin a transaction; with a parent (which must be a write transaction and
+ * is then unusable until the child ends) a nested write transaction whose
+ * changes vanish if it is aborted.  commit ends t whether or not it fails;
+ * abort takes NULL.
+ */
+int vault_store_txn_begin(struct vault_store *s, struct vault_store_txn *parent,
+    int write, struct vault_store_txn **ret) SV_WUR;
+int vault_store_txn_commit(struct vault_store_txn *t) SV_WUR;
+void vault_store_txn_abort(struct vault_store_txn *t);
+int vault_store_txn_is_write(const struct vault_store_txn *t);
+
+/* SV_ERR_NOT_FOUND if absent. */
+int vault_store_get(struct vault_store_txn *t, unsigned tab,
+    const void *key, size_t klen, const uint8_t **ret_p, size_t *ret_len) SV_WUR;
+int vault_store_put(struct vault_store_txn *t, unsigned tab,
+    const void *key, size_t klen, const void *val, size_t vlen,
+    unsigned flags) SV_WUR;
+/* SV_ERR_NOT_FOUND if absent. */
+int vault_store_del(struct vault_store_txn *t, unsigned tab,
+    const void *key, size_t klen) SV_WUR;
+/* Number of entries in a table as this transaction sees it. */
+int vault_store_entries(struct vault_store_txn *t, unsigned tab,
+    size_t *ret) SV_WUR;
+
+/*
+ * Cursors.  vault_store_cursor_get() returns 1 with an entry, 0 if there is
+ * none (end of table, or nothing >= the key for SEEK), or an error; key/klen
+ * are used only by SEEK.  put_current replaces the value of the current
+ * entry; del deletes it (the next NEXT returns the entry after it).
+ */
+int vault_store_cursor_open(struct vault_store_txn *t, unsigned tab,
+    struct vault_store_cursor **ret) SV_WUR;
+int vault_store_cursor_get(struct vault_store_cursor *c, enum vault_store_op op,
+    const void *key, size_t klen, const uint8_t **ret_key, size_t *ret_klen,
+    const uint8_t **ret_val, size_t *ret_vlen) SV_WUR;
+int vault_store_cursor_put_current(struct vault_store_cursor *c,
+    const void *val, size_t vlen) SV_WUR;
+int vault_store_cursor_del(struct vault_store_cursor *c) SV_WUR;
+/* Takes NULL; allowed before or after the transaction ended. */
+void vault_store_cursor_close(struct vault_store_cursor *c);
+
+/* The map size, and the bytes in use (last page used times page size). */
+int vault_store_info(struct vault_store *s, size_t *ret_map_size,
+    size_t *ret_used) SV_WUR;
+
+/* A consistent, compacted copy of the environment written to fd. */
+int vault_store_copy_fd(struct vault_store *s, int fd) SV_WUR;
+
+#endif
