@@ -21,6 +21,7 @@
 #   other.key                            unrelated RSA key (mismatch tests)
 #   rogue-ca.pem rogue-ca.key            a second CA
 #   rogue-client.pem .key .p12           client certificate issued by rogue-ca
+#   client-rsa-legacy.p12                RC2-40 PKCS#12 (only if openssl can make it)
 #   p12.pass                             PKCS#12 password, mode 0600, no newline
 # Thumbprint files (*.sha1) hold 40 upper-case hex digits, no newline.
 
@@ -36,7 +37,9 @@ die() {
 dir=$1
 command -v openssl >/dev/null 2>&1 || die "openssl command not found"
 mkdir -p "$dir" 2>/dev/null || die "cannot create directory '$dir'"
-[ -d "$dir" ] && [ -w "$dir" ] && [ -x "$dir" ] || die "directory '$dir' is not writable"
+if ! [ -d "$dir" ] || ! [ -w "$dir" ] || ! [ -x "$dir" ]; then
+	die "directory '$dir' is not writable"
+fi
 cd "$dir" || die "cannot enter '$dir'"
 umask 077
 
@@ -184,6 +187,12 @@ rsakey other.key
 rsakey rogue-client.key
 issue rogue-client "/CN=ssovault rogue client/O=ssovault tests" rogue-ca client
 p12 rogue-client rogue-ca
+
+# RC2-40, as older Windows exports it; only where this openssl has the legacy
+# provider.  Optional: the tests skip it when it is missing.
+openssl pkcs12 -export -legacy -in client-rsa.pem -inkey client-rsa.key \
+    -passout file:p12.pass -out client-rsa-legacy.p12 >/dev/null 2>&1 ||
+    rm -f client-rsa-legacy.p12
 
 rm -rf ca.db pki.cnf "$log"
 # Public parts readable by the other uids of integration tests; secrets not.

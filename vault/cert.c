@@ -163,17 +163,17 @@ contains(const void *data, size_t len, const char *needle)
 
 /*
  * Whether data is a DER SEQUENCE whose header promises more bytes than there
- * are: the signature of a PKCS#12 or DER file cut short.
+ * are: the signature of a PKCS#12 or DER file cut short.  Only the long length
+ * form counts: every certificate file is longer than 127 bytes, and text that
+ * happens to start with '0' must not be called a damaged PKCS#12 file.
  */
 static int
 der_truncated(const uint8_t *p, size_t len)
 {
 	size_t i, nlen, body = 0;
 
-	if (len < 2 || p[0] != 0x30)
+	if (len < 2 || p[0] != 0x30 || p[1] <= 0x80)
 		return 0;
-	if (p[1] < 0x80)
-		return p[1] > len - 2;
 	nlen = p[1] & 0x7f;
 	if (nlen == 0 || nlen > 4)
 		return 0;
@@ -677,7 +677,7 @@ key_type_string(EVP_PKEY *pkey, char **ret, char *msg)
 	return 0;
 }
 
-/* The key as PKCS#8 DER, straight into a new secure buffer. */
+/* The key as PKCS#8 DER in a new secure buffer. */
 static int
 key_pkcs8(EVP_PKEY *pkey, struct svbuf **ret, char *msg)
 {
