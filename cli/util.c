@@ -73,16 +73,37 @@ cli_usage(struct cli *c, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+/* Options every command takes after its name as well as before it. */
+#define OPT_JSON 0x1001
+#define OPT_QUIET 0x1002
+
 int
 cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts)
 {
-	static const struct option help_only[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	struct option all[64];
 	char sopts[128];
+	size_t n = 0;
 	int o;
 
-	snprintf(sopts, sizeof(sopts), "+:%sh", shortopts != NULL ? shortopts : "");
-	o = getopt_long(argc, argv, sopts, longopts != NULL ? longopts : help_only, NULL);
+	while (longopts != NULL && longopts[n].name != NULL && n < 60) {
+		all[n] = longopts[n];
+		n++;
+	}
+	all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	all[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	all[n++] = (struct option){ "quiet", no_argument, NULL, OPT_QUIET };
+	all[n] = (struct option){ NULL, 0, NULL, 0 };
+	snprintf(sopts, sizeof(sopts), ":%sh", shortopts != NULL ? shortopts : "");
+	for (;;) {
+		o = getopt_long(argc, argv, sopts, all, NULL);
+		if (o == OPT_JSON)
+			c->json = 1;
+		else if (o == OPT_QUIET)
+			c->quiet = 1;
+		else
+			break;
+	}
 	if (o == 'h') {
 		print_usage(stdout, c);
 		printf("\n%s\n", c->cmd->summary);

@@ -51,7 +51,7 @@ struct op_def {
 
 static const struct op_def ops[] = {
 	{ SSO_OP_STATUS, "status", NEED_NONE, OBJ_NONE, F_LOCKED_OK | F_OWN_TXN, H, sso_h_status },
-	{ SSO_OP_UNLOCK, "unlock", NEED_NONE, OBJ_NONE, F_LOCKED_OK | F_OWN_TXN, L, sso_h_unlock },
+	{ SSO_OP_UNLOCK, "unlock", NEED_NONE, OBJ_NONE, F_LOCKED_OK | F_OWN_TXN, M, sso_h_unlock },
 	{ SSO_OP_LOCK, "lock", NEED_VAULT_ADMIN, OBJ_NONE, F_OWN_TXN, L, sso_h_lock },
 	{ SSO_OP_SECRET_BACKUP, "secret backup", NEED_VAULT_ADMIN, OBJ_NONE, 0, L, sso_h_secret_backup },
 	{ SSO_OP_SECRET_RESTORE, "secret restore", NEED_NONE, OBJ_NONE, F_LOCKED_OK | F_OWN_TXN, L, sso_h_secret_restore },
@@ -330,10 +330,10 @@ int
 sso_role_held(struct vault_txn *t, const char *role, const struct sso_caller *c)
 {
 	json_t *roles = NULL;
-	int held;
+	int r, held;
 
-	if (sso_json_get(t, VAULT_TABLE_META, "roles", &roles, NULL) != 0)
-		return 0;
+	if ((r = sso_json_get(t, VAULT_TABLE_META, "roles", &roles, NULL)) != 0)
+		return r == SV_ERR_NOT_FOUND ? 0 : r;
 	held = sso_principal_match_any(json_object_get(roles, role), c);
 	json_decref(roles);
 	return held;
@@ -466,6 +466,15 @@ authorise(struct sso_ctx *x, const struct op_def *d)
 	json_t *users = NULL;
 	int r, ok;
 
+	if (x->roles_err != 0 && d->need != NEED_NONE && d->need != NEED_ANY &&
+	    d->need != NEED_CERT_USER) {
+		/* a damaged roles record must not stop the way out of it */
+		if (d->op == SSO_OP_RESTORE)
+			return 0;
+		return sv_fail(x->msg, x->roles_err,
+		    "the vault's roles record failed its integrity check: "
+		    "restore the vault from a backup ('ssovault restore FILE')");
+	}
 	switch (d->need) {
 	case NEED_NONE:
 	case NEED_ANY:
@@ -546,6 +555,22 @@ reply_put(struct svbuf *reply, int status, const char *msg, const struct svbuf *
 }
 
 /*
+ * The caller's global roles.  An unreadable roles record grants nothing and
+ * is remembered, so that operations which need roles fail with the
+ * integrity error rather than a misleading "access denied".
+ */
+static void
+roles_load(struct sso_ctx *x)
+{
+	int va = sso_role_held(x->txn, "vault-admin", x->caller);
+	int aa = va < 0 ? va : sso_role_held(x->txn, "affiliate-admin", x->caller);
+
+	x->roles_err = va < 0 ? va : (aa < 0 ? aa : 0);
+	x->is_vault_admin = va > 0;
+	x->is_affiliate_admin = va > 0 || aa > 0;
+}
+
+/*
  * Run a handler that manages its own transactions (unlock, rotate, ...),
  * then record the event in a write transaction of its own.
  */
@@ -559,6 +584,7 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 	if (d->need != NEED_NONE) {
 		if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
 			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+		roles_load(x);
 		r = authorise(x, d);
 		vault_txn_abort(x->txn);
 		x->txn = NULL;
@@ -584,7 +610,11 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 	if (a == 0 && t != NULL)
 		a = vault_txn_commit(t);
 	svbuf_free(rec);
-	if (a != 0 && r == 0) {
+	/*
+	 * Unlocking hands out nothing secret, and refusing it would bar the way
+	 * to 'restore' when the audit chain itself is what got damaged.
+	 */
+	if (a != 0 && r == 0 && d->op != SSO_OP_UNLOCK && d->op != SSO_OP_STATUS) {
 		svbuf_reset(x->out);
 		return sv_fail(x->msg, SV_ERR_AUDIT, "audit record could not be written: %s",
 		    sv_strerror(a));
@@ -594,13 +624,15 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 
 /* Run a handler in a write transaction; its audit record joins it. */
 static int
-run_write(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
+run_write(struct sso_ctx *x, const struct op_def *d, struct svbuf *req,
+    struct vault_txn *parent)
 {
 	struct vault_txn *outer = NULL;
 	struct svbuf *rec = NULL;
 	int r, a = 0;
 
-	if ((r = vault_txn_begin(x->v, 1, &outer)) != 0)
+	if ((r = parent != NULL ? vault_txn_begin_nested(parent, &outer) :
+	    vault_txn_begin(x->v, 1, &outer)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	if ((rec = svbuf_new(0)) == NULL) {
 		vault_txn_abort(outer);
@@ -611,9 +643,7 @@ run_write(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 		sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 		goto out;
 	}
-	x->is_vault_admin = sso_role_held(x->txn, "vault-admin", x->caller);
-	x->is_affiliate_admin = x->is_vault_admin ||
-	    sso_role_held(x->txn, "affiliate-admin", x->caller);
+	roles_load(x);
 	if ((r = authorise(x, d)) == 0 && (r = d->fn(x, req)) == 0 && svbuf_len(req) != 0)
 		r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
 	if (r == 0) {
@@ -650,9 +680,7 @@ run_read(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 
 	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
-	x->is_vault_admin = sso_role_held(x->txn, "vault-admin", x->caller);
-	x->is_affiliate_admin = x->is_vault_admin ||
-	    sso_role_held(x->txn, "affiliate-admin", x->caller);
+	roles_load(x);
 	if ((r = authorise(x, d)) == 0 && (r = d->fn(x, req)) == 0 && svbuf_len(req) != 0)
 		r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
 	wanted = audit_wanted(x, d, r, x->txn);
@@ -676,8 +704,26 @@ run_read(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 }
 
 int
+sso_request_writes(const uint8_t *req, size_t len)
+{
+	const struct op_def *d;
+
+	if (len < 1 || (d = op_find(req[0])) == NULL)
+		return 0;
+	return (d->flags & F_WRITE) != 0 && !(d->flags & F_OWN_TXN);
+}
+
+int
 sso_dispatch(struct sso_service *s, const struct sso_caller *c,
     const uint8_t *req, size_t len, int fd, struct svbuf *reply)
+{
+	return sso_dispatch_in(s, NULL, c, req, len, fd, reply);
+}
+
+int
+sso_dispatch_in(struct sso_service *s, struct vault_txn *parent,
+    const struct sso_caller *c, const uint8_t *req, size_t len, int fd,
+    struct svbuf *reply)
 {
 	struct svbuf *in = svbuf_from(req, len);
 	const struct op_def *d = NULL;
@@ -715,7 +761,7 @@ sso_dispatch(struct sso_service *s, const struct sso_caller *c,
 	if (d->flags & F_OWN_TXN)
 		r = run_own_txn(&x, d, in);
 	else if (d->flags & F_WRITE)
-		r = run_write(&x, d, in);
+		r = run_write(&x, d, in, parent);
 	else
 		r = run_read(&x, d, in);
 out:

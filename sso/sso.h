@@ -136,6 +136,7 @@ struct sso_ctx {
 	json_t *app;			/* loaded app for app-scoped operations */
 	int is_vault_admin;		/* the caller's roles, computed at dispatch */
 	int is_affiliate_admin;		/* (vault admins are affiliate admins too) */
+	int roles_err;			/* the roles record could not be read */
 	struct svbuf *out;		/* payload of the reply (secure memory) */
 	char msg[SV_MSG_MAX];		/* error detail */
 };
@@ -169,6 +170,19 @@ int sso_dispatch(struct sso_service *s, const struct sso_caller *c,
     const uint8_t *req, size_t len, int fd, struct svbuf *reply);
 
 /*
+ * Group commit, for the daemon's writer: run a request inside parent (a
+ * write transaction the caller commits, with many requests in it).  A write
+ * operation runs in a child of parent: its failure (and its audit record's
+ * failure) rolls back only its own changes.  Operations that need no write
+ * transaction run as sso_dispatch() would.
+ */
+int sso_dispatch_in(struct sso_service *s, struct vault_txn *parent,
+    const struct sso_caller *c, const uint8_t *req, size_t len, int fd,
+    struct svbuf *reply);
+/* 1 if the request (its first byte) is a write operation, 0 if not or unknown. */
+int sso_request_writes(const uint8_t *req, size_t len);
+
+/*
  * How the dispatch writes the audit records of reads (no write transaction
  * of their own): the default commits one write transaction per record; the
  * daemon installs a sink that groups them.  It must return only once the
@@ -193,7 +207,10 @@ int sso_json_put(struct vault_txn *t, enum vault_table tab, const char *key,
     json_t *j, unsigned flags) SV_WUR;
 /* The lower-case key of an app name; SV_ERR_INVALID if it is not a name. */
 int sso_app_key(const char *name, char out[SSO_NAME_MAX + 1], char *msg) SV_WUR;
-/* Roles from meta: 1 if the caller holds role ("vault-admin"/"affiliate-admin"). */
+/*
+ * Roles from meta: 1 if the caller holds role ("vault-admin" or
+ * "affiliate-admin"), 0 if not, a negative error if the record is unreadable.
+ */
 int sso_role_held(struct vault_txn *t, const char *role, const struct sso_caller *c);
 /* 1 if the caller is an admin / user of the loaded app. */
 int sso_app_is_admin(struct sso_ctx *x);
