@@ -114,7 +114,7 @@ open_embedded(struct ssovault *h, const char *dir)
 		if (r == SV_ERR_NO_VAULT)
 			return sv_fail(h->msg, r,
 			    "no vault in %s: create one with 'ssovault init'", dir);
-		return sv_fail(h->msg, r, "%s", v != NULL ? vault_errmsg(v) : sv_strerror(r));
+		return sv_fail(h->msg, r, "%s", vault_open_errmsg());
 	}
 	if ((r = sso_service_new(v, &h->svc)) != 0) {
 		vault_free(v);
@@ -230,8 +230,7 @@ ssovault_init(const char *dir, const struct ssovault_init_opts *o, struct ssovau
 		if (r == SV_ERR_EXISTS)
 			sv_fail(h->msg, r, "%s already holds a vault; it was left untouched", dir);
 		else
-			sv_fail(h->msg, r, "%s", v != NULL ? vault_errmsg(v) : sv_strerror(r));
-		vault_free(v);
+			sv_fail(h->msg, r, "%s", vault_open_errmsg());
 		goto fail;
 	}
 	if ((r = sso_service_new(v, &h->svc)) != 0) {

@@ -469,12 +469,36 @@ out:
 	return r;
 }
 
+/* One slot; SV_ERR_TRUNCATED if the bytes run out, SV_ERR_BAD_FORMAT if wrong. */
+static int
+slot_decode(struct svbuf *b, struct vault_slot *s, uint32_t i, char *msg)
+{
+	if (svbuf_get_u8(b, &s->type) != 0)
+		return SV_ERR_TRUNCATED;
+	if (s->type == VAULT_SLOT_PASSPHRASE) {
+		if (svbuf_get_u64(b, &s->opslimit) != 0 ||
+		    svbuf_get_u64(b, &s->memlimit) != 0 ||
+		    svbuf_get(b, s->salt, sizeof(s->salt)) != 0)
+			return SV_ERR_TRUNCATED;
+		if (vault_keys_limits_check(s->opslimit, s->memlimit) != 0)
+			return sv_fail(msg, SV_ERR_BAD_FORMAT,
+			    "slot %lu has bad Argon2id limits", (unsigned long)i);
+	} else if (s->type != VAULT_SLOT_KEY) {
+		return sv_fail(msg, SV_ERR_BAD_FORMAT, "slot %lu has unknown type %u",
+		    (unsigned long)i, s->type);
+	}
+	if (svbuf_get(b, s->nonce, sizeof(s->nonce)) != 0 ||
+	    svbuf_get(b, s->wrapped, sizeof(s->wrapped)) != 0)
+		return SV_ERR_TRUNCATED;
+	return 0;
+}
+
 int
 vault_keys_slots_decode(const void *p, size_t len, struct vault_slot **ret,
     size_t *ret_n, char *msg)
 {
 	struct svbuf *b = NULL;
-	struct vault_slot *slots = NULL, *s;
+	struct vault_slot *slots = NULL;
 	uint8_t version;
 	uint32_t n, i;
 	int r;
@@ -501,40 +525,22 @@ vault_keys_slots_decode(const void *p, size_t len, struct vault_slot **ret,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		s = &slots[i];
-		if ((r = svbuf_get_u8(b, &s->type)) != 0)
-			goto bad;
-		if (s->type == VAULT_SLOT_PASSPHRASE) {
-			if ((r = svbuf_get_u64(b, &s->opslimit)) != 0 ||
-			    (r = svbuf_get_u64(b, &s->memlimit)) != 0 ||
-			    (r = svbuf_get(b, s->salt, sizeof(s->salt))) != 0)
-				goto bad;
-			if (vault_keys_limits_check(s->opslimit, s->memlimit) != 0) {
-				r = sv_fail(msg, SV_ERR_BAD_FORMAT,
-				    "slot %lu has bad Argon2id limits",
-				    (unsigned long)i);
-				goto out;
-			}
-		} else if (s->type != VAULT_SLOT_KEY) {
-			r = sv_fail(msg, SV_ERR_BAD_FORMAT,
-			    "slot %lu has unknown type %u", (unsigned long)i,
-			    s->type);
+		if ((r = slot_decode(b, &slots[i], i, msg)) == SV_ERR_TRUNCATED) {
+			r = sv_fail(msg, SV_ERR_BAD_FORMAT, "vault.slots is truncated");
 			goto out;
 		}
-		if ((r = svbuf_get(b, s->nonce, sizeof(s->nonce))) != 0 ||
-		    (r = svbuf_get(b, s->wrapped, sizeof(s->wrapped))) != 0)
-			goto bad;
+		if (r != 0)
+			goto out;
 	}
-	if ((r = svbuf_expect_end(b)) != 0)
-		goto bad;
+	if (svbuf_expect_end(b) != 0) {
+		r = sv_fail(msg, SV_ERR_BAD_FORMAT,
+		    "vault.slots is followed by trailing bytes");
+		goto out;
+	}
 	*ret = slots;
 	*ret_n = n;
 	slots = NULL;
 	r = 0;
-	goto out;
-bad:
-	r = sv_fail(msg, SV_ERR_BAD_FORMAT, "vault.slots is %s",
-	    r == SV_ERR_TRAILING ? "followed by trailing bytes" : "truncated");
 out:
 	free(slots);
 	svbuf_free(b);

@@ -71,6 +71,12 @@ store_fail(char *msg, int rc, const char *what)
 	case ENOMEM:
 		err = SV_ERR_NOMEM;
 		break;
+	case MDB_INVALID:
+		err = SV_ERR_BAD_FORMAT;
+		break;
+	case MDB_VERSION_MISMATCH:
+		err = SV_ERR_VERSION;
+		break;
 	default:
 		err = SV_ERR_STORAGE;
 		break;

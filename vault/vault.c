@@ -1,1 +1,1790 @@
-/* placeholder */ typedef int placeholder_vault;
+/*
+ * The vault (vault.h): a directory holding one store (store.h) whose values
+ * are sealed records under keys kept in secure memory (keys.h).  This file
+ * joins the two: it creates and opens vaults, unlocks them through their
+ * slots, seals and opens records inside transactions, rotates the master
+ * secret, and makes and restores both kinds of backup.  It never includes
+ * lmdb.h; every format it writes is defined in keys.c and docs/keys.md.
+ *
+ * The keys of an unlocked handle are frozen (read-only) while in use, so
+ * transactions in several threads may read them at once; lock, rotation and
+ * the restores replace them and must not run beside other transactions on
+ * the same handle.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+#include "store.h"
+#include "vault.h"
+
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define DATA_FILE "data.mdb"
+#define LOCK_FILE "lock.mdb"
+#define RESTORE_FILE "data.mdb.restore"
+
+/* Meta records: the first four are raw, the others sealed; all reserved. */
+#define META_PREFIX "vault."
+#define META_FORMAT "vault.format"
+#define META_ID "vault.id"
+#define META_SLOTS "vault.slots"
+#define META_MASTER "vault.master"
+#define META_CHECK "vault.check"
+#define META_AUDITKEY "vault.auditkey"
+#define CHECK_TEXT "ssovault check"
+
+#define AD_TICKETS "ssovault tickets v1"
+#define AD_AUDIT "ssovault audit v1"
+
+#define KEY_PRINT_MAX 40
+#define ROTATE_PROGRESS_EVERY 100
+#define COPY_CHUNK 65536
+
+struct vault {
+	char *dir;
+	int dirfd;
+	size_t map_size;
+	struct vault_store *store;	/* NULL only after a failed restore */
+	uint8_t id[VAULT_ID_BYTES];
+	struct vault_keys *keys;	/* NULL while locked; frozen */
+	char msg[SV_MSG_MAX];
+};
+
+struct vault_txn {
+	struct vault *v;
+	struct vault_store_txn *st;
+};
+
+struct vault_cursor {
+	struct vault *v;
+	enum vault_table tab;
+	struct vault_store_cursor *sc;
+};
+
+static const char *const table_names[VAULT_TABLE__COUNT] = {
+	[VAULT_TABLE_META] = "meta",
+	[VAULT_TABLE_APPS] = "apps",
+	[VAULT_TABLE_MAPPINGS] = "mappings",
+	[VAULT_TABLE_CERTS] = "certs",
+	[VAULT_TABLE_PORTS] = "ports",
+	[VAULT_TABLE_SUSPENDED] = "suspended",
+	[VAULT_TABLE_TICKETS] = "tickets",
+	[VAULT_TABLE_AUDIT] = "audit",
+};
+
+/* Failures of vault_create()/vault_open(), whose handle is gone. */
+static _Thread_local char open_msg[SV_MSG_MAX];
+
+const char *
+vault_table_name(enum vault_table t)
+{
+	if ((unsigned)t >= VAULT_TABLE__COUNT)
+		return "?";
+	return table_names[t];
+}
+
+const char *
+vault_open_errmsg(void)
+{
+	return open_msg;
+}
+
+static int
+errno_fail(char *msg, int e, const char *what)
+{
+	int err;
+
+	switch (e) {
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		err = SV_ERR_READ_ONLY;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		err = SV_ERR_NO_SPACE;
+		break;
+	case ENOMEM:
+		err = SV_ERR_NOMEM;
+		break;
+	default:
+		err = SV_ERR_IO;
+		break;
+	}
+	return sv_fail(msg, err, "%s: %s", what, strerror(e));
+}
+
+/* A record key as it may appear in a message: printable and short. */
+static void
+key_print(const void *key, size_t klen, char out[KEY_PRINT_MAX + 4])
+{
+	const uint8_t *p = key;
+	size_t i, n = klen > KEY_PRINT_MAX ? KEY_PRINT_MAX : klen;
+
+	for (i = 0; i < n; i++)
+		out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+	if (klen > n) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+static int
+is_reserved(enum vault_table tab, const void *key, size_t klen)
+{
+	return tab == VAULT_TABLE_META && klen >= strlen(META_PREFIX) &&
+	    memcmp(key, META_PREFIX, strlen(META_PREFIX)) == 0;
+}
+
+static int
+key_is(const void *key, size_t klen, const char *name)
+{
+	return klen == strlen(name) && memcmp(key, name, klen) == 0;
+}
+
+/* The meta records that are not sealed, and so are not re-sealed by rotation. */
+static int
+is_raw_meta(const void *key, size_t klen)
+{
+	return key_is(key, klen, META_FORMAT) || key_is(key, klen, META_ID) ||
+	    key_is(key, klen, META_SLOTS) || key_is(key, klen, META_MASTER);
+}
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + 1 + strlen(name) + 1;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/*
+ * Open (with create: make, 0700) the vault directory, refusing a symbolic
+ * link; the descriptor pins the directory for the handle's file operations.
+ */
+static int
+dir_open(const char *dir, int create, char *msg, int *ret_fd)
+{
+	struct stat sb;
+	int fd = -1, r;
+
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return errno_fail(msg, errno, dir);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		/* Linux says ENOTDIR, not ELOOP, for a link with O_DIRECTORY */
+		if (errno == ELOOP || (errno == ENOTDIR && lstat(dir, &sb) == 0 &&
+		    S_ISLNK(sb.st_mode)))
+			return sv_fail(msg, SV_ERR_INVALID,
+			    "%s is a symbolic link; give the real directory", dir);
+		if (errno == ENOENT && !create)
+			return sv_fail(msg, SV_ERR_NO_VAULT, "no vault in %s", dir);
+		if (errno == ENOTDIR)
+			return sv_fail(msg, SV_ERR_INVALID, "%s is not a directory", dir);
+		return errno_fail(msg, errno, dir);
+	}
+	if (fstat(fd, &sb) != 0) {
+		r = errno_fail(msg, errno, dir);
+		goto out;
+	}
+	if (create && (sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
+		r = errno_fail(msg, errno, dir);
+		goto out;
+	}
+	*ret_fd = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/*
+ * Make a store file 0600 (O_EXCL) before LMDB opens it, so that its mode
+ * does not depend on the umask and a planted symbolic link is refused.
+ */
+static int
+file_make(struct vault *v, const char *name)
+{
+	int fd;
+
+	fd = openat(v->dirfd, name,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return sv_fail(v->msg, SV_ERR_EXISTS,
+			    "%s already holds a vault", v->dir);
+		return errno_fail(v->msg, errno, name);
+	}
+	/* 0600 is already the mode unless the umask took bits away */
+	if (fchmod(fd, 0600) != 0) {
+		close(fd);
+		return errno_fail(v->msg, errno, name);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Make lock.mdb if it is missing.  An existing one is never opened here:
+ * closing any descriptor of it would drop the fcntl locks LMDB holds on it
+ * for another handle of this process.  With a stale one (create after a
+ * crash, no data.mdb) it is replaced.
+ */
+static int
+lock_file_ensure(struct vault *v, int replace)
+{
+	struct stat sb;
+	int r;
+
+	if (fstatat(v->dirfd, LOCK_FILE, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(sb.st_mode))
+			return sv_fail(v->msg, SV_ERR_INVALID,
+			    "%s/%s is a symbolic link", v->dir, LOCK_FILE);
+		if (!replace)
+			return 0;
+		if (unlinkat(v->dirfd, LOCK_FILE, 0) != 0)
+			return errno_fail(v->msg, errno, LOCK_FILE);
+	} else if (errno != ENOENT) {
+		return errno_fail(v->msg, errno, LOCK_FILE);
+	}
+	/* another process may have made it in between: that one will do */
+	if ((r = file_make(v, LOCK_FILE)) == SV_ERR_EXISTS && !replace)
+		return 0;
+	return r;
+}
+
+static int
+data_file_state(int dirfd, char *msg, const char *dir)
+{
+	struct stat sb;
+
+	if (fstatat(dirfd, DATA_FILE, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return sv_fail(msg, SV_ERR_NO_VAULT, "no vault in %s", dir);
+		return errno_fail(msg, errno, DATA_FILE);
+	}
+	if (S_ISLNK(sb.st_mode))
+		return sv_fail(msg, SV_ERR_INVALID, "%s/%s is a symbolic link",
+		    dir, DATA_FILE);
+	if (!S_ISREG(sb.st_mode))
+		return sv_fail(msg, SV_ERR_BAD_FORMAT, "%s/%s is not a file",
+		    dir, DATA_FILE);
+	return 0;
+}
+
+static int
+vault_alloc(const char *dir, size_t map_size, struct vault **ret)
+{
+	struct vault *v;
+
+	if (dir == NULL || *dir == '\0')
+		return sv_fail(open_msg, SV_ERR_INVALID, "no vault directory given");
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->dir = strdup(dir)) == NULL) {
+		free(v);
+		return sv_fail(open_msg, SV_ERR_NOMEM, "out of memory");
+	}
+	v->dirfd = -1;
+	v->map_size = map_size == 0 ? DEFAULT_MAP_SIZE : map_size;
+	*ret = v;
+	return 0;
+}
+
+static int
+store_open_dir(struct vault *v, unsigned flags)
+{
+	return vault_store_open(v->dir, v->map_size, flags, table_names,
+	    VAULT_TABLE__COUNT, v->msg, &v->store);
+}
+
+static void
+keys_install(struct vault *v, struct vault_keys *k)
+{
+	if (k != NULL)
+		vault_keys_freeze(k);
+	vault_keys_free(v->keys);
+	v->keys = k;
+}
+
+static int
+raw_meta_get(struct vault *v, struct vault_store_txn *st, const char *name,
+    const uint8_t **ret_p, size_t *ret_len)
+{
+	int r;
+
+	r = vault_store_get(st, VAULT_TABLE_META, name, strlen(name), ret_p, ret_len);
+	if (r == SV_ERR_NOT_FOUND)
+		return sv_fail(v->msg, SV_ERR_BAD_FORMAT,
+		    "%s is not a vault: it has no %s record", v->dir, name);
+	return r;
+}
+
+static int
+put_meta(struct vault_store_txn *st, const char *name, const struct svbuf *b)
+{
+	return vault_store_put(st, VAULT_TABLE_META, name, strlen(name),
+	    svbuf_ptr(b), svbuf_len(b), 0);
+}
+
+/* Check vault.format and read vault.id of the store st belongs to. */
+static int
+read_identity(struct vault *v, struct vault_store_txn *st,
+    uint8_t id[VAULT_ID_BYTES])
+{
+	struct svbuf *b = NULL;
+	const uint8_t *p;
+	size_t len;
+	uint32_t format;
+	int r;
+
+	if ((r = raw_meta_get(v, st, META_FORMAT, &p, &len)) != 0)
+		goto out;
+	if ((b = svbuf_from(p, len)) == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	if (svbuf_get_u32(b, &format) != 0 || svbuf_expect_end(b) != 0) {
+		r = sv_fail(v->msg, SV_ERR_BAD_FORMAT, "vault.format is malformed");
+		goto out;
+	}
+	if (format != VAULT_FORMAT_VERSION) {
+		r = sv_fail(v->msg, SV_ERR_VERSION,
+		    "vault format %lu is not supported (this build reads %d)",
+		    (unsigned long)format, VAULT_FORMAT_VERSION);
+		goto out;
+	}
+	if ((r = raw_meta_get(v, st, META_ID, &p, &len)) != 0)
+		goto out;
+	if (len != VAULT_ID_BYTES) {
+		r = sv_fail(v->msg, SV_ERR_BAD_FORMAT, "vault.id is malformed");
+		goto out;
+	}
+	memcpy(id, p, VAULT_ID_BYTES);
+	r = 0;
+out:
+	svbuf_free(b);
+	return r;
+}
+
+static int
+read_slots(struct vault *v, struct vault_store_txn *st,
+    struct vault_slot **ret, size_t *ret_n)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = raw_meta_get(v, st, META_SLOTS, &p, &len)) != 0)
+		return r;
+	return vault_keys_slots_decode(p, len, ret, ret_n, v->msg);
+}
+
+/* Open a sealed value of tab/key under the records key of k. */
+static int
+record_open(struct vault *v, const struct vault_keys *k, enum vault_table tab,
+    const void *key, size_t klen, const void *val, size_t vlen,
+    struct svbuf **ret_plain)
+{
+	char why[SV_MSG_MAX], kp[KEY_PRINT_MAX + 4];
+	int r;
+
+	why[0] = '\0';
+	r = vault_keys_record_open(k->records, k->epoch, tab, key, klen, val,
+	    vlen, ret_plain, why);
+	if (r == 0)
+		return 0;
+	key_print(key, klen, kp);
+	if (r == SV_ERR_INTEGRITY)
+		return sv_fail(v->msg, r,
+		    "record %s/%s failed its integrity check (%s)",
+		    vault_table_name(tab), kp, why);
+	return sv_fail(v->msg, r, "record %s/%s: %s", vault_table_name(tab),
+	    kp, sv_strerror(r));
+}
+
+static int
+record_get(struct vault *v, struct vault_store_txn *st,
+    const struct vault_keys *k, enum vault_table tab, const void *key,
+    size_t klen, struct svbuf **ret_plain)
+{
+	char kp[KEY_PRINT_MAX + 4];
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = vault_store_get(st, tab, key, klen, &p, &len)) != 0) {
+		if (r == SV_ERR_NOT_FOUND) {
+			key_print(key, klen, kp);
+			sv_fail(v->msg, r, "record %s/%s not found",
+			    vault_table_name(tab), kp);
+		}
+		return r;
+	}
+	/* p points into the map: it is opened here, inside the transaction */
+	return record_open(v, k, tab, key, klen, p, len, ret_plain);
+}
+
+static int
+record_put(struct vault *v, struct vault_store_txn *st,
+    const struct vault_keys *k, enum vault_table tab, const void *key,
+    size_t klen, const void *plain, size_t plen, unsigned flags)
+{
+	char kp[KEY_PRINT_MAX + 4];
+	struct svbuf *b;
+	int r;
+
+	if ((b = svbuf_new(0)) == NULL)
+		return sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+	if ((r = vault_keys_record_seal(k->records, k->epoch, NULL, tab, key,
+	    klen, plain, plen, b)) != 0) {
+		r = sv_fail(v->msg, r, "cannot seal a record of %zu bytes", plen);
+		goto out;
+	}
+	r = vault_store_put(st, tab, key, klen, svbuf_ptr(b), svbuf_len(b),
+	    (flags & VAULT_PUT_NOOVERWRITE) ? VAULT_STORE_NOOVERWRITE : 0);
+	if (r == SV_ERR_EXISTS) {
+		key_print(key, klen, kp);
+		sv_fail(v->msg, r, "record %s/%s already exists",
+		    vault_table_name(tab), kp);
+	}
+out:
+	svbuf_free(b);
+	return r;
+}
+
+static int
+load_audit_key(struct vault *v, struct vault_store_txn *st,
+    struct vault_keys *k)
+{
+	struct svbuf *plain = NULL;
+	int r;
+
+	if ((r = record_get(v, st, k, VAULT_TABLE_META, META_AUDITKEY,
+	    strlen(META_AUDITKEY), &plain)) != 0)
+		return r;
+	if (svbuf_len(plain) != VAULT_KEYS_KEY_BYTES) {
+		r = sv_fail(v->msg, SV_ERR_INTEGRITY, "vault.auditkey has a bad length");
+		goto out;
+	}
+	memcpy(k->audit, svbuf_ptr(plain), VAULT_KEYS_KEY_BYTES);
+	r = 0;
+out:
+	svbuf_free(plain);
+	return r;
+}
+
+/* Does the master secret in k open vault.check?  0 or SV_ERR_INTEGRITY. */
+static int
+check_master(struct vault *v, struct vault_store_txn *st,
+    const struct vault_keys *k)
+{
+	struct svbuf *plain = NULL;
+	size_t tl = strlen(CHECK_TEXT);
+	int r;
+
+	if ((r = record_get(v, st, k, VAULT_TABLE_META, META_CHECK,
+	    strlen(META_CHECK), &plain)) != 0)
+		return r;
+	if (svbuf_len(plain) != tl + VAULT_ID_BYTES ||
+	    memcmp(svbuf_ptr(plain), CHECK_TEXT, tl) != 0 ||
+	    memcmp(svbuf_ptr(plain) + tl, v->id, VAULT_ID_BYTES) != 0)
+		r = sv_fail(v->msg, SV_ERR_INTEGRITY, "vault.check has unexpected content");
+	svbuf_free(plain);
+	return r;
+}
+
+/*
+ * With k->root set, unwrap the master secret stored in st, derive the
+ * purpose keys and read the audit key: k becomes the keys of the vault.
+ */
+static int
+keys_complete(struct vault *v, struct vault_store_txn *st, struct vault_keys *k)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = raw_meta_get(v, st, META_MASTER, &p, &len)) != 0 ||
+	    (r = vault_keys_master_unwrap(k->root, v->id, p, len, k->master,
+	    &k->epoch, v->msg)) != 0)
+		return r;
+	if ((r = vault_keys_derive(k)) != 0)
+		return sv_fail(v->msg, r, "cannot derive the purpose keys");
+	return load_audit_key(v, st, k);
+}
+
+static void
+limits_default(unsigned long long *ops, size_t *mem)
+{
+	*ops = crypto_pwhash_OPSLIMIT_MODERATE;
+	*mem = crypto_pwhash_MEMLIMIT_MODERATE;
+}
+
+/* Make the slots of a passphrase and/or key wrapping k->root. */
+static int
+slots_make(struct vault *v, const struct vault_keys *k, const char *pass,
+    size_t passlen, const uint8_t *key, unsigned long long ops, size_t mem,
+    struct svbuf *out)
+{
+	struct vault_slot slots[2];
+	size_t n = 0;
+	int r;
+
+	memset(slots, 0, sizeof(slots));
+	if (pass != NULL) {
+		slots[n].type = VAULT_SLOT_PASSPHRASE;
+		slots[n].opslimit = ops;
+		slots[n].memlimit = mem;
+		if ((r = vault_keys_slot_make(&slots[n], v->id, pass, passlen,
+		    NULL, NULL, k->root)) != 0)
+			return sv_fail(v->msg, r,
+			    "cannot derive a key from the passphrase: %s",
+			    sv_strerror(r));
+		n++;
+	}
+	if (key != NULL) {
+		slots[n].type = VAULT_SLOT_KEY;
+		if ((r = vault_keys_slot_make(&slots[n], v->id, key,
+		    VAULT_KEY_BYTES, NULL, NULL, k->root)) != 0)
+			return sv_fail(v->msg, r, "cannot make the key slot");
+		n++;
+	}
+	return vault_keys_slots_encode(slots, n, out);
+}
+
+static int
+check_limits(struct vault *v, unsigned long long *ops, size_t *mem)
+{
+	unsigned long long dops;
+	size_t dmem;
+
+	limits_default(&dops, &dmem);
+	if (*ops == 0)
+		*ops = dops;
+	if (*mem == 0)
+		*mem = dmem;
+	if (vault_keys_limits_check(*ops, *mem) != 0)
+		return sv_fail(v->msg, SV_ERR_INVALID,
+		    "Argon2id limits out of range (opslimit %llu, memlimit %zu)",
+		    *ops, *mem);
+	return 0;
+}
+
+static int
+create_records(struct vault *v, const struct vault_keys *k,
+    const struct svbuf *slots)
+{
+	struct vault_store_txn *st = NULL;
+	struct svbuf *b = NULL, *check = NULL;
+	int r;
+
+	if ((b = svbuf_new(0)) == NULL || (check = svbuf_new(0)) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = vault_store_txn_begin(v->store, NULL, 1, &st)) != 0 ||
+	    (r = svbuf_put_u32(b, VAULT_FORMAT_VERSION)) != 0 ||
+	    (r = put_meta(st, META_FORMAT, b)) != 0 ||
+	    (r = vault_store_put(st, VAULT_TABLE_META, META_ID,
+	    strlen(META_ID), v->id, VAULT_ID_BYTES, 0)) != 0 ||
+	    (r = put_meta(st, META_SLOTS, slots)) != 0)
+		goto out;
+	svbuf_reset(b);
+	if ((r = vault_keys_master_wrap(k->root, v->id, k->epoch, k->master,
+	    NULL, b)) != 0 ||
+	    (r = put_meta(st, META_MASTER, b)) != 0 ||
+	    (r = svbuf_put(check, CHECK_TEXT, strlen(CHECK_TEXT))) != 0 ||
+	    (r = svbuf_put(check, v->id, VAULT_ID_BYTES)) != 0 ||
+	    (r = record_put(v, st, k, VAULT_TABLE_META, META_CHECK,
+	    strlen(META_CHECK), svbuf_ptr(check), svbuf_len(check), 0)) != 0 ||
+	    (r = record_put(v, st, k, VAULT_TABLE_META, META_AUDITKEY,
+	    strlen(META_AUDITKEY), k->audit, VAULT_KEYS_KEY_BYTES, 0)) != 0)
+		goto out;
+	r = vault_store_txn_commit(st);
+	st = NULL;
+out:
+	vault_store_txn_abort(st);
+	svbuf_free(check);
+	svbuf_free(b);
+	return r;
+}
+
+int
+vault_create(const char *dir, const struct vault_create_opts *o,
+    struct vault **ret)
+{
+	struct vault *v = NULL;
+	struct vault_keys *k = NULL;
+	struct svbuf *slots = NULL;
+	unsigned long long ops;
+	size_t mem;
+	int r, made = 0;
+
+	open_msg[0] = '\0';
+	if (sodium_init() < 0)
+		return sv_fail(open_msg, SV_ERR_CRYPTO, "libsodium failed to start");
+	if (o == NULL || (o->passphrase == NULL && o->key == NULL))
+		return sv_fail(open_msg, SV_ERR_INVALID,
+		    "a passphrase or a key is needed to create a vault");
+	if (o->passphrase != NULL && o->passphrase_len == 0)
+		return sv_fail(open_msg, SV_ERR_INVALID, "empty passphrase");
+	if ((r = vault_alloc(dir, o->map_size, &v)) != 0)
+		return r;
+	ops = o->opslimit;
+	mem = o->memlimit;
+	if ((r = check_limits(v, &ops, &mem)) != 0 ||
+	    (r = dir_open(dir, 1, v->msg, &v->dirfd)) != 0)
+		goto out;
+	/* refuse an existing vault before spending a second on Argon2id */
+	r = data_file_state(v->dirfd, v->msg, v->dir);
+	if (r != SV_ERR_NO_VAULT) {
+		if (r == 0)
+			r = sv_fail(v->msg, SV_ERR_EXISTS, "%s already holds a vault", dir);
+		goto out;
+	}
+	if ((k = vault_keys_new()) == NULL || (slots = svbuf_new(0)) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	randombytes_buf(v->id, sizeof(v->id));
+	randombytes_buf(k->root, sizeof(k->root));
+	randombytes_buf(k->master, sizeof(k->master));
+	randombytes_buf(k->audit, sizeof(k->audit));
+	k->epoch = 1;
+	if ((r = vault_keys_derive(k)) != 0 ||
+	    (r = slots_make(v, k, o->passphrase, o->passphrase_len, o->key,
+	    ops, mem, slots)) != 0)
+		goto out;
+	if ((r = file_make(v, DATA_FILE)) != 0)
+		goto out;
+	made = 1;
+	if ((r = lock_file_ensure(v, 1)) != 0 ||
+	    (r = store_open_dir(v, VAULT_STORE_CREATE)) != 0 ||
+	    (r = create_records(v, k, slots)) != 0)
+		goto out;
+	keys_install(v, k);
+	k = NULL;
+	*ret = v;
+	v = NULL;
+	r = 0;
+out:
+	if (v != NULL) {
+		memcpy(open_msg, v->msg, sizeof(open_msg));
+		if (made) {
+			vault_store_close(v->store);
+			v->store = NULL;
+			unlinkat(v->dirfd, DATA_FILE, 0);
+			unlinkat(v->dirfd, LOCK_FILE, 0);
+		}
+	}
+	vault_keys_free(k);
+	svbuf_free(slots);
+	vault_free(v);
+	return r;
+}
+
+int
+vault_open(const char *dir, size_t map_size, struct vault **ret)
+{
+	struct vault *v = NULL;
+	struct vault_store_txn *st = NULL;
+	char why[SV_MSG_MAX];
+	int r;
+
+	open_msg[0] = '\0';
+	if (sodium_init() < 0)
+		return sv_fail(open_msg, SV_ERR_CRYPTO, "libsodium failed to start");
+	if ((r = vault_alloc(dir, map_size, &v)) != 0)
+		return r;
+	if ((r = dir_open(dir, 0, v->msg, &v->dirfd)) != 0 ||
+	    (r = data_file_state(v->dirfd, v->msg, v->dir)) != 0 ||
+	    (r = lock_file_ensure(v, 0)) != 0)
+		goto out;
+	if ((r = store_open_dir(v, 0)) != 0) {
+		if (r == SV_ERR_NOT_FOUND) {
+			memcpy(why, v->msg, sizeof(why));
+			r = sv_fail(v->msg, SV_ERR_BAD_FORMAT,
+			    "%s/%s is not a vault (%s)", dir, DATA_FILE, why);
+		}
+		goto out;
+	}
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = read_identity(v, st, v->id)) != 0)
+		goto out;
+	*ret = v;
+	v = NULL;
+	r = 0;
+out:
+	vault_store_txn_abort(st);
+	if (v != NULL)
+		memcpy(open_msg, v->msg, sizeof(open_msg));
+	vault_free(v);
+	return r;
+}
+
+int
+vault_exists(const char *dir)
+{
+	char msg[SV_MSG_MAX];
+	int fd, r;
+
+	if (dir == NULL)
+		return 0;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	r = data_file_state(fd, msg, dir);
+	close(fd);
+	return r == 0;
+}
+
+/*
+ * Try every slot of the given type; on success install the keys.  Argon2id
+ * runs outside any transaction; the master secret is read afterwards, so a
+ * rotation by another process in between is seen.
+ */
+static int
+unlock_with(struct vault *v, uint8_t type, const void *secret, size_t len)
+{
+	struct vault_store_txn *st = NULL;
+	struct vault_slot *slots = NULL;
+	struct vault_keys *k = NULL;
+	size_t n = 0, i, tried = 0;
+	const char *what = type == VAULT_SLOT_PASSPHRASE ? "passphrase" : "key file";
+	int r = SV_ERR_WRONG_KEY;
+
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = read_slots(v, st, &slots, &n)) != 0)
+		goto out;
+	vault_store_txn_abort(st);
+	st = NULL;
+	if ((k = vault_keys_new()) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	r = SV_ERR_WRONG_KEY;
+	for (i = 0; i < n && r == SV_ERR_WRONG_KEY; i++) {
+		if (slots[i].type != type)
+			continue;
+		tried++;
+		r = vault_keys_slot_open(&slots[i], v->id, secret, len, k->root);
+	}
+	if (r == SV_ERR_WRONG_KEY) {
+		if (tried == 0)
+			r = sv_fail(v->msg, r, "wrong %s: the vault has no %s slot",
+			    what, what);
+		else
+			r = sv_fail(v->msg, r, "wrong %s", what);
+		goto out;
+	}
+	if (r != 0) {
+		r = sv_fail(v->msg, r, "cannot derive a key from the %s: %s",
+		    what, sv_strerror(r));
+		goto out;
+	}
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = keys_complete(v, st, k)) != 0)
+		goto out;
+	keys_install(v, k);
+	k = NULL;
+	r = 0;
+out:
+	vault_store_txn_abort(st);
+	vault_keys_free(k);
+	if (slots != NULL)
+		sodium_memzero(slots, n * sizeof(*slots));
+	free(slots);
+	return r;
+}
+
+int
+vault_unlock_passphrase(struct vault *v, const char *pass, size_t len)
+{
+	if (pass == NULL)
+		return sv_fail(v->msg, SV_ERR_INVALID, "no passphrase given");
+	return unlock_with(v, VAULT_SLOT_PASSPHRASE, pass, len);
+}
+
+int
+vault_unlock_key(struct vault *v, const uint8_t key[VAULT_KEY_BYTES])
+{
+	if (key == NULL)
+		return sv_fail(v->msg, SV_ERR_INVALID, "no key given");
+	return unlock_with(v, VAULT_SLOT_KEY, key, VAULT_KEY_BYTES);
+}
+
+void
+vault_lock(struct vault *v)
+{
+	if (v != NULL)
+		keys_install(v, NULL);
+}
+
+int
+vault_is_unlocked(const struct vault *v)
+{
+	return v != NULL && v->keys != NULL;
+}
+
+void
+vault_free(struct vault *v)
+{
+	if (v == NULL)
+		return;
+	vault_keys_free(v->keys);
+	vault_store_close(v->store);
+	if (v->dirfd >= 0)
+		close(v->dirfd);
+	free(v->dir);
+	free(v);
+}
+
+const char *
+vault_errmsg(const struct vault *v)
+{
+	return v->msg;
+}
+
+const char *
+vault_dir(const struct vault *v)
+{
+	return v->dir;
+}
+
+const uint8_t *
+vault_id(const struct vault *v)
+{
+	return v->id;
+}
+
+uint32_t
+vault_epoch(const struct vault *v)
+{
+	return v->keys != NULL ? v->keys->epoch : 0;
+}
+
+const struct vault_keys *
+vault_keys_of(const struct vault *v)
+{
+	return v->keys;
+}
+
+int
+vault_info_get(struct vault *v, struct vault_info *ret)
+{
+	struct vault_info info;
+	struct vault_store_txn *st = NULL;
+	struct vault_slot *slots = NULL;
+	const uint8_t *p;
+	size_t n = 0, i, len;
+	int r;
+
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	memset(&info, 0, sizeof(info));
+	info.unlocked = v->keys != NULL;
+	info.format = VAULT_FORMAT_VERSION;
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = read_slots(v, st, &slots, &n)) != 0 ||
+	    (r = raw_meta_get(v, st, META_MASTER, &p, &len)) != 0)
+		goto out;
+	if ((r = vault_keys_peek(p, len, &info.epoch)) != 0) {
+		r = sv_fail(v->msg, SV_ERR_INTEGRITY, "vault.master is malformed");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (slots[i].type == VAULT_SLOT_KEY) {
+			info.key_slots++;
+		} else if (info.passphrase_slots++ == 0) {
+			info.opslimit = slots[i].opslimit;
+			info.memlimit = (size_t)slots[i].memlimit;
+		}
+	}
+	for (i = 0; i < VAULT_TABLE__COUNT; i++)
+		if ((r = vault_store_entries(st, (unsigned)i, &info.entries[i])) != 0)
+			goto out;
+	if ((r = vault_store_info(v->store, &info.map_size, &info.used_bytes)) != 0)
+		goto out;
+	*ret = info;
+	r = 0;
+out:
+	vault_store_txn_abort(st);
+	free(slots);
+	return r;
+}
+
+int
+vault_txn_begin(struct vault *v, int write, struct vault_txn **ret)
+{
+	struct vault_txn *t;
+	int r;
+
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+	if ((r = vault_store_txn_begin(v->store, NULL, write, &t->st)) != 0) {
+		free(t);
+		return r;
+	}
+	t->v = v;
+	*ret = t;
+	return 0;
+}
+
+int
+vault_txn_begin_nested(struct vault_txn *parent, struct vault_txn **ret)
+{
+	struct vault_txn *t;
+	int r;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return sv_fail(parent->v->msg, SV_ERR_NOMEM, "out of memory");
+	if ((r = vault_store_txn_begin(parent->v->store, parent->st, 1,
+	    &t->st)) != 0) {
+		free(t);
+		return r;
+	}
+	t->v = parent->v;
+	*ret = t;
+	return 0;
+}
+
+int
+vault_txn_commit(struct vault_txn *t)
+{
+	int r;
+
+	if (t == NULL)
+		return SV_ERR_INVALID;
+	r = vault_store_txn_commit(t->st);
+	free(t);
+	return r;
+}
+
+void
+vault_txn_abort(struct vault_txn *t)
+{
+	if (t == NULL)
+		return;
+	vault_store_txn_abort(t->st);
+	free(t);
+}
+
+struct vault *
+vault_txn_vault(struct vault_txn *t)
+{
+	return t->v;
+}
+
+static int
+check_key(struct vault *v, enum vault_table tab, const void *key, size_t klen)
+{
+	if ((unsigned)tab >= VAULT_TABLE__COUNT)
+		return sv_fail(v->msg, SV_ERR_INVALID, "no table %d", (int)tab);
+	if (key == NULL || klen == 0 || klen > VAULT_STORE_MAX_KEY)
+		return sv_fail(v->msg, SV_ERR_INVALID,
+		    "record keys are 1 to %d bytes", VAULT_STORE_MAX_KEY);
+	if (is_reserved(tab, key, klen))
+		return sv_fail(v->msg, SV_ERR_INVALID,
+		    "meta keys beginning \"%s\" belong to the vault itself",
+		    META_PREFIX);
+	return 0;
+}
+
+/* Arguments of a sealed-record call: an unlocked vault, a sealed table. */
+static int
+check_record(struct vault_txn *t, enum vault_table tab, const void *key,
+    size_t klen)
+{
+	int r;
+
+	if (t == NULL)
+		return SV_ERR_INVALID;
+	if ((r = check_key(t->v, tab, key, klen)) != 0)
+		return r;
+	if (tab == VAULT_TABLE_AUDIT)
+		return sv_fail(t->v->msg, SV_ERR_INVALID,
+		    "the audit table holds raw values, not sealed records");
+	if (t->v->keys == NULL)
+		return sv_fail(t->v->msg, SV_ERR_LOCKED, "vault is locked");
+	return 0;
+}
+
+int
+vault_record_get(struct vault_txn *t, enum vault_table tab,
+    const void *key, size_t klen, struct svbuf **ret_plain)
+{
+	int r;
+
+	if ((r = check_record(t, tab, key, klen)) != 0)
+		return r;
+	return record_get(t->v, t->st, t->v->keys, tab, key, klen, ret_plain);
+}
+
+int
+vault_record_put(struct vault_txn *t, enum vault_table tab,
+    const void *key, size_t klen, const void *plain, size_t plen,
+    unsigned flags)
+{
+	int r;
+
+	if ((r = check_record(t, tab, key, klen)) != 0)
+		return r;
+	if (plain == NULL && plen > 0)
+		return sv_fail(t->v->msg, SV_ERR_INVALID, "no value given");
+	return record_put(t->v, t->st, t->v->keys, tab, key, klen, plain, plen,
+	    flags);
+}
+
+static int
+del_msg(struct vault *v, int r, enum vault_table tab, const void *key,
+    size_t klen)
+{
+	char kp[KEY_PRINT_MAX + 4];
+
+	if (r == SV_ERR_NOT_FOUND) {
+		key_print(key, klen, kp);
+		sv_fail(v->msg, r, "record %s/%s not found", vault_table_name(tab), kp);
+	}
+	return r;
+}
+
+int
+vault_record_del(struct vault_txn *t, enum vault_table tab,
+    const void *key, size_t klen)
+{
+	int r;
+
+	if ((r = check_record(t, tab, key, klen)) != 0)
+		return r;
+	r = vault_store_del(t->st, tab, key, klen);
+	return del_msg(t->v, r, tab, key, klen);
+}
+
+int
+vault_raw_get(struct vault_txn *t, enum vault_table tab,
+    const void *key, size_t klen, const uint8_t **ret_p, size_t *ret_len)
+{
+	char kp[KEY_PRINT_MAX + 4];
+	int r;
+
+	if (t == NULL)
+		return SV_ERR_INVALID;
+	if ((r = check_key(t->v, tab, key, klen)) != 0)
+		return r;
+	r = vault_store_get(t->st, tab, key, klen, ret_p, ret_len);
+	if (r == SV_ERR_NOT_FOUND) {
+		key_print(key, klen, kp);
+		sv_fail(t->v->msg, r, "record %s/%s not found",
+		    vault_table_name(tab), kp);
+	}
+	return r;
+}
+
+int
+vault_raw_put(struct vault_txn *t, enum vault_table tab,
+    const void *key, size_t klen, const void *p, size_t len, unsigned flags)
+{
+	char kp[KEY_PRINT_MAX + 4];
+	int r;
+
+	if (t == NULL)
+		return SV_ERR_INVALID;
+	if ((r = check_key(t->v, tab, key, klen)) != 0)
+		return r;
+	if (p == NULL && len > 0)
+		return sv_fail(t->v->msg, SV_ERR_INVALID, "no value given");
+	r = vault_store_put(t->st, tab, key, klen, p, len,
+	    (flags & VAULT_PUT_NOOVERWRITE) ? VAULT_STORE_NOOVERWRITE : 0);
+	if (r == SV_ERR_EXISTS) {
+		key_print(key, klen, kp);
+		sv_fail(t->v->msg, r, "record %s/%s already exists",
+		    vault_table_name(tab), kp);
+	}
+	return r;
+}
+
+int
+vault_raw_del(struct vault_txn *t, enum vault_table tab,
+    const void *key, size_t klen)
+{
+	int r;
+
+	if (t == NULL)
+		return SV_ERR_INVALID;
+	if ((r = check_key(t->v, tab, key, klen)) != 0)
+		return r;
+	r = vault_store_del(t->st, tab, key, klen);
+	return del_msg(t->v, r, tab, key, klen);
+}
+
+int
+vault_cursor_open(struct vault_txn *t, enum vault_table tab,
+    struct vault_cursor **ret)
+{
+	struct vault_cursor *c;
+	int r;
+
+	if (t == NULL)
+		return SV_ERR_INVALID;
+	if ((unsigned)tab >= VAULT_TABLE__COUNT)
+		return sv_fail(t->v->msg, SV_ERR_INVALID, "no table %d", (int)tab);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return sv_fail(t->v->msg, SV_ERR_NOMEM, "out of memory");
+	if ((r = vault_store_cursor_open(t->st, tab, &c->sc)) != 0) {
+		free(c);
+		return r;
+	}
+	c->v = t->v;
+	c->tab = tab;
+	*ret = c;
+	return 0;
+}
+
+int
+vault_cursor_seek(struct vault_cursor *c, const void *key, size_t klen,
+    const uint8_t **ret_key, size_t *ret_klen,
+    const uint8_t **ret_val, size_t *ret_vlen)
+{
+	if (klen > VAULT_STORE_MAX_KEY || (klen > 0 && key == NULL))
+		return sv_fail(c->v->msg, SV_ERR_INVALID,
+		    "record keys are 1 to %d bytes", VAULT_STORE_MAX_KEY);
+	return vault_store_cursor_get(c->sc,
+	    klen == 0 ? VAULT_STORE_FIRST : VAULT_STORE_SEEK, key, klen,
+	    ret_key, ret_klen, ret_val, ret_vlen);
+}
+
+int
+vault_cursor_next(struct vault_cursor *c,
+    const uint8_t **ret_key, size_t *ret_klen,
+    const uint8_t **ret_val, size_t *ret_vlen)
+{
+	return vault_store_cursor_get(c->sc, VAULT_STORE_NEXT, NULL, 0,
+	    ret_key, ret_klen, ret_val, ret_vlen);
+}
+
+int
+vault_cursor_last(struct vault_cursor *c,
+    const uint8_t **ret_key, size_t *ret_klen,
+    const uint8_t **ret_val, size_t *ret_vlen)
+{
+	return vault_store_cursor_get(c->sc, VAULT_STORE_LAST, NULL, 0,
+	    ret_key, ret_klen, ret_val, ret_vlen);
+}
+
+int
+vault_cursor_del(struct vault_cursor *c)
+{
+	const uint8_t *k, *val;
+	size_t klen, vlen;
+	int r;
+
+	if ((r = vault_store_cursor_get(c->sc, VAULT_STORE_CURRENT, NULL, 0,
+	    &k, &klen, &val, &vlen)) < 0)
+		return r;
+	if (r == 0)
+		return sv_fail(c->v->msg, SV_ERR_NOT_FOUND, "cursor is at no entry");
+	if (is_reserved(c->tab, k, klen))
+		return sv_fail(c->v->msg, SV_ERR_INVALID,
+		    "meta keys beginning \"%s\" belong to the vault itself",
+		    META_PREFIX);
+	return vault_store_cursor_del(c->sc);
+}
+
+void
+vault_cursor_close(struct vault_cursor *c)
+{
+	if (c == NULL)
+		return;
+	vault_store_cursor_close(c->sc);
+	free(c);
+}
+
+int
+vault_cursor_unseal(struct vault_cursor *c, const uint8_t *key, size_t klen,
+    const uint8_t *val, size_t vlen, struct svbuf **ret_plain)
+{
+	int r;
+
+	if ((r = check_key(c->v, c->tab, key, klen)) != 0)
+		return r;
+	if (c->tab == VAULT_TABLE_AUDIT)
+		return sv_fail(c->v->msg, SV_ERR_INVALID,
+		    "the audit table holds raw values, not sealed records");
+	if (c->v->keys == NULL)
+		return sv_fail(c->v->msg, SV_ERR_LOCKED, "vault is locked");
+	return record_open(c->v, c->v->keys, c->tab, key, klen, val, vlen,
+	    ret_plain);
+}
+
+/* The key, domain and epoch of a purpose. */
+static int
+purpose(struct vault *v, enum vault_key k, const uint8_t **ret_key,
+    const char **ret_domain, uint32_t *ret_epoch)
+{
+	if (v->keys == NULL)
+		return sv_fail(v->msg, SV_ERR_LOCKED, "vault is locked");
+	switch (k) {
+	case VAULT_KEY_TICKETS:
+		*ret_key = v->keys->tickets;
+		*ret_domain = AD_TICKETS;
+		*ret_epoch = v->keys->epoch;
+		return 0;
+	case VAULT_KEY_AUDIT:
+		/* the audit key outlives rotations: its blobs carry epoch 0 */
+		*ret_key = v->keys->audit;
+		*ret_domain = AD_AUDIT;
+		*ret_epoch = 0;
+		return 0;
+	default:
+		return sv_fail(v->msg, SV_ERR_INVALID, "no purpose key %d", (int)k);
+	}
+}
+
+int
+vault_mac(struct vault *v, enum vault_key k, const void *data, size_t len,
+    uint8_t out[VAULT_MAC_BYTES])
+{
+	const uint8_t *key = NULL;
+	const char *domain = NULL;
+	uint32_t epoch = 0;
+	int r;
+
+	if ((r = purpose(v, k, &key, &domain, &epoch)) != 0)
+		return r;
+	crypto_auth_hmacsha256(out, data, len, key);
+	return 0;
+}
+
+static int
+blob_ad(const char *domain, const void *ad, size_t adlen, struct svbuf **ret)
+{
+	struct svbuf *b;
+	int r;
+
+	if (ad == NULL && adlen > 0)
+		return SV_ERR_INVALID;
+	if ((b = svbuf_new(0)) == NULL)
+		return SV_ERR_NOMEM;
+	if ((r = svbuf_put(b, domain, strlen(domain))) != 0 ||
+	    (r = svbuf_put(b, ad, adlen)) != 0) {
+		svbuf_free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+int
+vault_blob_seal(struct vault *v, enum vault_key k, const void *ad,
+    size_t adlen, const void *plain, size_t plen, struct svbuf *out)
+{
+	struct svbuf *b = NULL;
+	const uint8_t *key = NULL;
+	const char *domain = NULL;
+	uint32_t epoch = 0;
+	int r;
+
+	if ((r = purpose(v, k, &key, &domain, &epoch)) != 0)
+		return r;
+	if ((plain == NULL && plen > 0) || (r = blob_ad(domain, ad, adlen, &b)) != 0)
+		return sv_fail(v->msg, r != 0 ? r : SV_ERR_INVALID,
+		    "cannot seal: bad arguments");
+	if ((r = vault_keys_seal(key, epoch, NULL, svbuf_ptr(b), svbuf_len(b),
+	    plain, plen, out)) != 0)
+		sv_fail(v->msg, r, "cannot seal %zu bytes: %s", plen, sv_strerror(r));
+	svbuf_free(b);
+	return r;
+}
+
+int
+vault_blob_open(struct vault *v, enum vault_key k, const void *ad,
+    size_t adlen, const void *blob, size_t blen, struct svbuf **ret_plain)
+{
+	struct svbuf *b = NULL;
+	char why[SV_MSG_MAX];
+	const uint8_t *key = NULL;
+	const char *domain = NULL;
+	uint32_t epoch = 0;
+	int r;
+
+	if ((r = purpose(v, k, &key, &domain, &epoch)) != 0)
+		return r;
+	if ((r = blob_ad(domain, ad, adlen, &b)) != 0)
+		return sv_fail(v->msg, r, "cannot open: bad arguments");
+	why[0] = '\0';
+	r = vault_keys_open(key, epoch, svbuf_ptr(b), svbuf_len(b), blob, blen,
+	    ret_plain, why);
+	if (r == SV_ERR_INTEGRITY)
+		sv_fail(v->msg, r, "sealed blob failed its integrity check (%s)", why);
+	else if (r != 0)
+		sv_fail(v->msg, r, "cannot open a sealed blob: %s", sv_strerror(r));
+	svbuf_free(b);
+	return r;
+}
+
+/* The limits of the first passphrase slot, else the moderate defaults. */
+static int
+slot_limits(struct vault *v, struct vault_store_txn *st,
+    unsigned long long *ret_ops, size_t *ret_mem)
+{
+	struct vault_slot *slots = NULL;
+	size_t n = 0, i;
+	int r;
+
+	limits_default(ret_ops, ret_mem);
+	if ((r = read_slots(v, st, &slots, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (slots[i].type == VAULT_SLOT_PASSPHRASE) {
+			*ret_ops = slots[i].opslimit;
+			*ret_mem = (size_t)slots[i].memlimit;
+			break;
+		}
+	}
+	free(slots);
+	return 0;
+}
+
+int
+vault_secret_backup(struct vault *v, const char *pw, size_t pwlen,
+    const char *hint, struct svbuf *out)
+{
+	struct vault_store_txn *st = NULL;
+	unsigned long long ops;
+	size_t mem;
+	int r;
+
+	if (v->keys == NULL)
+		return sv_fail(v->msg, SV_ERR_LOCKED, "vault is locked");
+	if (pw == NULL || pwlen == 0)
+		return sv_fail(v->msg, SV_ERR_INVALID, "empty backup password");
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = slot_limits(v, st, &ops, &mem)) != 0)
+		goto out;
+	vault_store_txn_abort(st);
+	st = NULL;
+	r = vault_keys_backup_make(v->id, ops, mem, NULL, NULL, pw, pwlen, hint,
+	    v->keys->master, v->keys->epoch, out);
+	if (r == SV_ERR_TOO_LARGE)
+		r = sv_fail(v->msg, r, "the hint is too long (at most %d bytes)",
+		    VAULT_KEYS_HINT_MAX);
+	else if (r == SV_ERR_INVALID)
+		r = sv_fail(v->msg, r, "the hint holds control characters");
+	else if (r != 0)
+		r = sv_fail(v->msg, r, "cannot make the secret backup: %s",
+		    sv_strerror(r));
+out:
+	vault_store_txn_abort(st);
+	return r;
+}
+
+int
+vault_secret_backup_hint(const void *blob, size_t len, char **ret_hint)
+{
+	if (blob == NULL)
+		return SV_ERR_INVALID;
+	return vault_keys_backup_hint(blob, len, ret_hint, NULL);
+}
+
+/*
+ * Does the master secret of a backup (in k) match this vault's data?  Also
+ * loads the audit key into k.
+ */
+static int
+restore_check(struct vault *v, struct vault_store_txn *st, struct vault_keys *k)
+{
+	int r;
+
+	if ((r = check_master(v, st, k)) == SV_ERR_INTEGRITY ||
+	    r == SV_ERR_NOT_FOUND)
+		return sv_fail(v->msg, SV_ERR_CONFLICT,
+		    "backup does not match this vault's data: it was made "
+		    "before the last rotation");
+	if (r != 0)
+		return r;
+	return load_audit_key(v, st, k);
+}
+
+int
+vault_secret_restore(struct vault *v, const void *blob, size_t len,
+    const char *pw, size_t pwlen, const char *newpass, size_t newlen,
+    const uint8_t *key)
+{
+	struct vault_store_txn *st = NULL;
+	struct vault_keys *k = NULL;
+	struct vault_backup_info info;
+	struct svbuf *slots = NULL, *master = NULL;
+	unsigned long long ops;
+	size_t mem;
+	int r;
+
+	if (blob == NULL || pw == NULL)
+		return sv_fail(v->msg, SV_ERR_INVALID, "no backup or password given");
+	if (newpass != NULL && newlen == 0)
+		return sv_fail(v->msg, SV_ERR_INVALID, "empty passphrase");
+	if (newpass == NULL && key == NULL)
+		return sv_fail(v->msg, SV_ERR_INVALID,
+		    "a new passphrase or key is needed");
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if ((k = vault_keys_new()) == NULL || (slots = svbuf_new(0)) == NULL ||
+	    (master = svbuf_new(0)) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = vault_keys_backup_open(blob, len, pw, pwlen, k->master, &info,
+	    v->msg)) != 0)
+		goto out;
+	if (memcmp(info.id, v->id, VAULT_ID_BYTES) != 0) {
+		r = sv_fail(v->msg, SV_ERR_CONFLICT, "backup is of another vault");
+		goto out;
+	}
+	k->epoch = info.epoch;
+	if ((r = vault_keys_derive(k)) != 0)
+		goto out;
+	/* check first, then spend Argon2id's time outside any transaction */
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = restore_check(v, st, k)) != 0 ||
+	    (r = slot_limits(v, st, &ops, &mem)) != 0)
+		goto out;
+	vault_store_txn_abort(st);
+	st = NULL;
+	if (vault_keys_limits_check(ops, mem) != 0) {
+		ops = info.opslimit;
+		mem = (size_t)info.memlimit;
+	}
+	randombytes_buf(k->root, sizeof(k->root));
+	if ((r = slots_make(v, k, newpass, newlen, key, ops, mem, slots)) != 0 ||
+	    (r = vault_keys_master_wrap(k->root, v->id, k->epoch, k->master,
+	    NULL, master)) != 0)
+		goto out;
+	/* again under the write lock: a rotation may have come in between */
+	if ((r = vault_store_txn_begin(v->store, NULL, 1, &st)) != 0 ||
+	    (r = restore_check(v, st, k)) != 0 ||
+	    (r = put_meta(st, META_SLOTS, slots)) != 0 ||
+	    (r = put_meta(st, META_MASTER, master)) != 0)
+		goto out;
+	r = vault_store_txn_commit(st);
+	st = NULL;
+	if (r != 0)
+		goto out;
+	keys_install(v, k);
+	k = NULL;
+out:
+	vault_store_txn_abort(st);
+	vault_keys_free(k);
+	svbuf_free(master);
+	svbuf_free(slots);
+	return r;
+}
+
+/* Re-seal every sealed record of st under nk; *done counts them. */
+static int
+rotate_records(struct vault *v, struct vault_store_txn *st,
+    const struct vault_keys *nk, size_t total, size_t *done,
+    void (*progress)(void *ctx, size_t done, size_t total), void *ctx)
+{
+	struct vault_store_cursor *c = NULL;
+	struct svbuf *plain = NULL, *b = NULL;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+	unsigned tab;
+	int r = 0;
+
+	if ((b = svbuf_new(0)) == NULL)
+		return sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+	for (tab = 0; tab < VAULT_TABLE__COUNT; tab++) {
+		if (tab == VAULT_TABLE_AUDIT)
+			continue;
+		if ((r = vault_store_cursor_open(st, tab, &c)) != 0)
+			goto out;
+		for (r = vault_store_cursor_get(c, VAULT_STORE_FIRST, NULL, 0,
+		    &key, &klen, &val, &vlen); r == 1;
+		    r = vault_store_cursor_get(c, VAULT_STORE_NEXT, NULL, 0,
+		    &key, &klen, &val, &vlen)) {
+			if (tab == VAULT_TABLE_META && is_raw_meta(key, klen))
+				continue;
+			svbuf_reset(b);
+			if ((r = record_open(v, v->keys, tab, key, klen, val,
+			    vlen, &plain)) != 0)
+				goto out;
+			if ((r = vault_keys_record_seal(nk->records, nk->epoch,
+			    NULL, tab, key, klen, svbuf_ptr(plain),
+			    svbuf_len(plain), b)) != 0 ||
+			    (r = vault_store_cursor_put_current(c, svbuf_ptr(b),
+			    svbuf_len(b))) != 0)
+				goto out;
+			svbuf_free(plain);
+			plain = NULL;
+			if (++*done % ROTATE_PROGRESS_EVERY == 0 && progress != NULL)
+				progress(ctx, *done, total);
+		}
+		if (r < 0)
+			goto out;
+		vault_store_cursor_close(c);
+		c = NULL;
+	}
+	r = 0;
+out:
+	vault_store_cursor_close(c);
+	svbuf_free(plain);
+	svbuf_free(b);
+	return r;
+}
+
+int
+vault_secret_rotate(struct vault *v,
+    void (*progress)(void *ctx, size_t done, size_t total), void *ctx)
+{
+	struct vault_store_txn *st = NULL;
+	struct vault_keys *nk = NULL;
+	struct svbuf *master = NULL;
+	const uint8_t *p;
+	size_t len, n, i, total = 0, done = 0;
+	uint32_t stored;
+	int r;
+
+	if (v->keys == NULL)
+		return sv_fail(v->msg, SV_ERR_LOCKED, "vault is locked");
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if (v->keys->epoch == UINT32_MAX)
+		return sv_fail(v->msg, SV_ERR_INVALID, "key epochs are exhausted");
+	if ((nk = vault_keys_new()) == NULL || (master = svbuf_new(0)) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(nk->root, v->keys->root, sizeof(nk->root));
+	memcpy(nk->audit, v->keys->audit, sizeof(nk->audit));
+	randombytes_buf(nk->master, sizeof(nk->master));
+	nk->epoch = v->keys->epoch + 1;
+	if ((r = vault_keys_derive(nk)) != 0 ||
+	    (r = vault_keys_master_wrap(nk->root, v->id, nk->epoch, nk->master,
+	    NULL, master)) != 0)
+		goto out;
+	if ((r = vault_store_txn_begin(v->store, NULL, 1, &st)) != 0 ||
+	    (r = raw_meta_get(v, st, META_MASTER, &p, &len)) != 0)
+		goto out;
+	if (vault_keys_peek(p, len, &stored) != 0 || stored != v->keys->epoch) {
+		r = sv_fail(v->msg, SV_ERR_CONFLICT,
+		    "the vault was rotated by another process: unlock it again");
+		goto out;
+	}
+	for (i = 0; i < VAULT_TABLE__COUNT; i++) {
+		if (i == VAULT_TABLE_AUDIT)
+			continue;
+		if ((r = vault_store_entries(st, (unsigned)i, &n)) != 0)
+			goto out;
+		total += n;
+	}
+	total = total >= 4 ? total - 4 : 0;	/* the raw meta records */
+	if (progress != NULL)
+		progress(ctx, 0, total);
+	if ((r = rotate_records(v, st, nk, total, &done, progress, ctx)) != 0 ||
+	    (r = put_meta(st, META_MASTER, master)) != 0)
+		goto out;
+	r = vault_store_txn_commit(st);
+	st = NULL;
+	if (r != 0)
+		goto out;
+	if (progress != NULL && done % ROTATE_PROGRESS_EVERY != 0)
+		progress(ctx, done, total);
+	keys_install(v, nk);
+	nk = NULL;
+out:
+	vault_store_txn_abort(st);
+	vault_keys_free(nk);
+	svbuf_free(master);
+	return r;
+}
+
+int
+vault_backup(struct vault *v, int fd)
+{
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	return vault_store_copy_fd(v->store, fd);
+}
+
+/* Copy all of fd into the restore file, at most max bytes. */
+static int
+restore_copy(struct vault *v, int fd, size_t max)
+{
+	uint8_t *buf = NULL;
+	size_t total = 0, off;
+	ssize_t n, w;
+	int out_fd = -1, r;
+
+	if (unlinkat(v->dirfd, RESTORE_FILE, 0) != 0 && errno != ENOENT)
+		return errno_fail(v->msg, errno, RESTORE_FILE);
+	out_fd = openat(v->dirfd, RESTORE_FILE,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out_fd < 0)
+		return errno_fail(v->msg, errno, RESTORE_FILE);
+	if ((buf = malloc(COPY_CHUNK)) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		if ((n = read(fd, buf, COPY_CHUNK)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = errno_fail(v->msg, errno, "reading the backup");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > max - total) {
+			r = sv_fail(v->msg, SV_ERR_TOO_LARGE,
+			    "backup is larger than the vault's map size (%zu bytes)",
+			    max);
+			goto out;
+		}
+		total += (size_t)n;
+		for (off = 0; off < (size_t)n; off += (size_t)w) {
+			if ((w = write(out_fd, buf + off, (size_t)n - off)) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				r = errno_fail(v->msg, errno, RESTORE_FILE);
+				goto out;
+			}
+		}
+	}
+	if (fsync(out_fd) != 0) {
+		r = errno_fail(v->msg, errno, RESTORE_FILE);
+		goto out;
+	}
+	r = 0;
+out:
+	free(buf);
+	if (out_fd >= 0 && close(out_fd) != 0 && r == 0)
+		r = errno_fail(v->msg, errno, RESTORE_FILE);
+	return r;
+}
+
+/* Is the restore file a vault, and this one? */
+static int
+restore_verify(struct vault *v)
+{
+	struct vault_store *s = NULL;
+	struct vault_store_txn *st = NULL;
+	uint8_t id[VAULT_ID_BYTES];
+	char *path = NULL, why[SV_MSG_MAX];
+	int r;
+
+	if ((path = path_join(v->dir, RESTORE_FILE)) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = vault_store_open(path, v->map_size, VAULT_STORE_CHECK,
+	    table_names, VAULT_TABLE__COUNT, v->msg, &s)) != 0) {
+		if (r != SV_ERR_NOMEM) {
+			memcpy(why, v->msg, sizeof(why));
+			r = sv_fail(v->msg, SV_ERR_BAD_FORMAT,
+			    "not a vault backup (%s)", why);
+		}
+		goto out;
+	}
+	if ((r = vault_store_txn_begin(s, NULL, 0, &st)) != 0)
+		goto out;
+	if ((r = read_identity(v, st, id)) != 0) {
+		if (r == SV_ERR_BAD_FORMAT)
+			r = sv_fail(v->msg, r, "not a vault backup: it has no vault identity");
+		goto out;
+	}
+	if (memcmp(id, v->id, VAULT_ID_BYTES) != 0) {
+		r = sv_fail(v->msg, SV_ERR_CONFLICT, "backup is of another vault");
+		goto out;
+	}
+	r = 0;
+out:
+	vault_store_txn_abort(st);
+	vault_store_close(s);
+	free(path);
+	return r;
+}
+
+/* After a restore: keep the keys if the root key opens the new data. */
+static void
+restore_keys(struct vault *v)
+{
+	struct vault_store_txn *st = NULL;
+	struct vault_keys *k = NULL;
+	char save[SV_MSG_MAX];
+
+	if (v->keys == NULL)
+		return;
+	memcpy(save, v->msg, sizeof(save));
+	if ((k = vault_keys_new()) == NULL)
+		goto out;
+	memcpy(k->root, v->keys->root, sizeof(k->root));
+	if (vault_store_txn_begin(v->store, NULL, 0, &st) != 0 ||
+	    keys_complete(v, st, k) != 0)
+		goto out;
+	keys_install(v, k);
+	k = NULL;
+out:
+	vault_store_txn_abort(st);
+	if (k != NULL) {
+		vault_keys_free(k);
+		keys_install(v, NULL);
+	}
+	memcpy(v->msg, save, sizeof(save));
+}
+
+int
+vault_restore(struct vault *v, int fd)
+{
+	size_t map_size, used;
+	int r, renamed = 0;
+
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if (vault_store_live_txns(v->store) != 0)
+		return sv_fail(v->msg, SV_ERR_CONFLICT,
+		    "cannot restore while transactions are open");
+	if ((r = vault_store_info(v->store, &map_size, &used)) != 0 ||
+	    (r = restore_copy(v, fd, map_size)) != 0 ||
+	    (r = restore_verify(v)) != 0)
+		goto out;
+	vault_store_close(v->store);
+	v->store = NULL;
+	if (renameat(v->dirfd, RESTORE_FILE, v->dirfd, DATA_FILE) != 0) {
+		r = errno_fail(v->msg, errno, "replacing data.mdb");
+	} else {
+		renamed = 1;
+		if (fsync(v->dirfd) != 0)
+			r = errno_fail(v->msg, errno, v->dir);
+	}
+	/* reopen whichever data file is now in place */
+	if (store_open_dir(v, 0) != 0) {
+		keys_install(v, NULL);
+		if (r == 0)
+			r = SV_ERR_STORAGE;
+		goto out;
+	}
+	if (renamed)
+		restore_keys(v);
+out:
+	unlinkat(v->dirfd, RESTORE_FILE, 0);
+	return r;
+}

@@ -81,6 +81,12 @@ int vault_create(const char *dir, const struct vault_create_opts *o,
 /* Open an existing vault, locked.  SV_ERR_NO_VAULT if dir holds none. */
 int vault_open(const char *dir, size_t map_size, struct vault **ret) SV_WUR;
 
+/*
+ * The detail of the last failure of vault_create() or vault_open() in the
+ * calling thread (which leave no handle to ask); "" if there was none.
+ */
+const char *vault_open_errmsg(void);
+
 /* 1 if dir holds a vault, else 0. */
 int vault_exists(const char *dir);
 
@@ -128,7 +134,9 @@ struct vault *vault_txn_vault(struct vault_txn *t);
 /*
  * Sealed records.  vault_record_get() decrypts into a new secure buffer owned
  * by the caller; SV_ERR_NOT_FOUND if absent; SV_ERR_INTEGRITY if it fails to
- * open.  Keys are at most 500 bytes (an LMDB limit).
+ * open.  Keys are at most 500 bytes (an LMDB limit).  Meta keys beginning
+ * "vault." belong to the vault itself: every record, raw and cursor call
+ * refuses them with SV_ERR_INVALID.
  */
 int vault_record_get(struct vault_txn *t, enum vault_table tab,
     const void *key, size_t klen, struct svbuf **ret_plain) SV_WUR;
