@@ -292,6 +292,12 @@ txn_unlink(struct vault_store_txn *t)
 int
 vault_store_txn_commit(struct vault_store_txn *t)
 {
+	return vault_store_txn_commit_flags(t, 0);
+}
+
+int
+vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync)
+{
 	int rc, r = 0;
 
 	if (t == NULL)
@@ -309,8 +315,13 @@ vault_store_txn_commit(struct vault_store_txn *t)
 		mdb_txn_abort(t->txn);
 	} else {
 		txn_release(t);
+		/* the env flag is per process; only one thread commits at a time */
+		if (nosync && t->parent == NULL)
+			mdb_env_set_flags(t->s->env, MDB_NOSYNC, 1);
 		if ((rc = mdb_txn_commit(t->txn)) != 0)
 			r = store_fail(t->s->msg, rc, "commit");
+		if (nosync && t->parent == NULL)
+			mdb_env_set_flags(t->s->env, MDB_NOSYNC, 0);
 	}
 	t->txn = NULL;
 	atomic_fetch_sub(&t->s->live, 1);
@@ -573,5 +584,15 @@ vault_store_copy_fd(struct vault_store *s, int fd)
 
 	if ((rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT)) != 0)
 		return store_fail(s->msg, rc, "copy");
+	return 0;
+}
+
+int
+vault_store_sync(struct vault_store *s)
+{
+	int rc;
+
+	if ((rc = mdb_env_sync(s->env, 1)) != 0)
+		return store_fail(s->msg, rc, "sync");
 	return 0;
 }

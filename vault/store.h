@@ -78,6 +78,10 @@ unsigned vault_store_live_txns(struct vault_store *s);
 int vault_store_txn_begin(struct vault_store *s, struct vault_store_txn *parent,
     int write, struct vault_store_txn **ret) SV_WUR;
 int vault_store_txn_commit(struct vault_store_txn *t) SV_WUR;
+/* nosync: written to the OS, not flushed to disk (see vault_txn_commit_nosync). */
+int vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync) SV_WUR;
+/* Flush everything committed so far to disk. */
+int vault_store_sync(struct vault_store *s) SV_WUR;
 void vault_store_txn_abort(struct vault_store_txn *t);
 int vault_store_txn_is_write(const struct vault_store_txn *t);
 

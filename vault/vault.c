@@ -975,6 +975,26 @@ vault_txn_commit(struct vault_txn *t)
 	return r;
 }
 
+int
+vault_txn_commit_nosync(struct vault_txn *t)
+{
+	int r;
+
+	if (t == NULL)
+		return SV_ERR_INVALID;
+	r = vault_store_txn_commit_flags(t->st, 1);
+	free(t);
+	return r;
+}
+
+int
+vault_sync(struct vault *v)
+{
+	if (v->store == NULL)
+		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	return vault_store_sync(v->store);
+}
+
 void
 vault_txn_abort(struct vault_txn *t)
 {

@@ -129,6 +129,15 @@ int vault_txn_begin(struct vault *v, int write, struct vault_txn **ret) SV_WUR;
 int vault_txn_begin_nested(struct vault_txn *parent, struct vault_txn **ret) SV_WUR;
 int vault_txn_commit(struct vault_txn *t) SV_WUR;
 void vault_txn_abort(struct vault_txn *t);
+/*
+ * Commit a top-level write transaction without waiting for the disk: the
+ * data reaches the operating system (it survives a crash of this process,
+ * not of the machine) and is flushed by the next ordinary commit or
+ * vault_sync().  Only one thread of a process may commit at a time while
+ * this is in use (the daemon's single writer).
+ */
+int vault_txn_commit_nosync(struct vault_txn *t) SV_WUR;
+int vault_sync(struct vault *v) SV_WUR;
 struct vault *vault_txn_vault(struct vault_txn *t);
 
 /*
