@@ -45,8 +45,9 @@ expect() {
 	[ "$RC" -eq "$want" ]
 	ok $? "$desc (exit $want)"
 	if [ "$RC" -ne "$want" ]; then
-		echo "#   got exit $RC; stdout: $(echo "$OUT" | head -5)"
-		echo "#   stderr: $(echo "$ERR" | head -5)"
+		echo "#   got exit $RC"
+		echo "$OUT" | head -5 | sed 's/^/#   stdout: /'
+		echo "$ERR" | head -5 | sed 's/^/#   stderr: /'
 	fi
 }
 
