@@ -1,1 +1,1516 @@
-/* Placeholder: the daemon issue replaces this. */ typedef int daemon_placeholder;
+/*
+ * ssovaultd's engine: the listening socket, the worker pool that turns
+ * frames into sso_dispatch() calls, and the writer thread that group-commits
+ * every write and every audit record of a read (docs/daemon.md).
+ *
+ * Threads.  Workers share one epoll set holding the listening socket, a
+ * stop eventfd and every client connection (EPOLLONESHOT: one worker owns a
+ * connection while it reads or serves it).  A worker accepts, reads whatever
+ * bytes a connection has (non-blocking, so a slow client never pins it),
+ * and once a whole frame is in, dispatches it and writes the reply.  Reads
+ * run on the worker in their own LMDB read transaction; write requests go to
+ * the writer, which runs up to SSO_DAEMON_BATCH_MAX queued requests in one
+ * write transaction (each in a child transaction) and commits once, with
+ * one disk sync.  The audit record of a read goes to the writer too and the
+ * read waits for its commit (fail closed); a batch of read records only is
+ * committed without a disk sync, and the writer syncs within a second
+ * (docs/audit.md: a crash of the process loses no record, a power loss may
+ * lose the last read records, never a change).
+ * A worker about to wait for a commit starts an extra worker if none is
+ * idle, so waiting on the disk never starves the pool; extra workers leave
+ * after a while without work.
+ *
+ * Keys.  Operations that replace or wipe the vault's keys or data (unlock,
+ * lock, rotate, restore, secret restore) take the key lock exclusively;
+ * every other request holds it shared until its reply is composed, so a
+ * lock never wipes keys under a running request.  The lock prefers writers;
+ * the writer thread never takes it (its jobs come from workers holding it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "sso.h"
+#include "ssovault.h"
+#include "wire.h"
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+#define HDR_LEN 5			/* u32 length | u8 version */
+#define IDLE_RETIRE_MS 10000		/* extra workers leave after this idle */
+#define WORKER_STACK (1024 * 1024)
+#define SECRET_FILE_MAX 65536
+#define SMALL_BUF_KEEP 65536		/* receive buffers above this are freed */
+#define DRAIN_MAX (256 * 1024)		/* unread input discarded before a close */
+#define DEFAULT_ROOT_DIR "/run/ssovault"
+#define SYNC_INTERVAL_MS 1000		/* read records reach the disk within this */
+
+enum job_kind { JOB_WRITE, JOB_AUDIT };
+
+/* A request or audit record handed to the writer; lives on the waiter's stack. */
+struct job {
+	enum job_kind kind;
+	const struct sso_caller *caller;
+	const uint8_t *p;
+	size_t len;
+	int fd;
+	struct svbuf *reply;		/* JOB_WRITE: the reply, replaced on a failed commit */
+	int status;
+	int done;
+	struct job *next;
+};
+
+struct conn {
+	int fd;
+	struct sso_caller caller;
+	uint8_t hdr[HDR_LEN];
+	size_t hdr_got;
+	size_t body_len;
+	size_t body_got;
+	uint8_t *body;			/* reserved in `in` */
+	struct svbuf *in;		/* secure: requests carry secrets */
+	int passed_fd;			/* SCM_RIGHTS descriptor of this frame, or -1 */
+	struct conn *prev, *next;
+};
+
+struct sso_daemon {
+	struct sso_service *svc;
+	size_t frame_max;
+	unsigned threads;
+	void (*log)(void *, const char *);
+	void *log_ctx;
+
+	int lfd;			/* listening socket */
+	int epfd;
+	int stopfd;			/* eventfd, level-triggered in every worker's set */
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int bound;			/* we bound sock_path: remove it at the end */
+	dev_t sock_dev;
+	ino_t sock_ino;
+	atomic_int stopping;
+
+	pthread_rwlock_t keylock;
+
+	/* the writer and its queue */
+	pthread_t writer;
+	int writer_running;
+	pthread_mutex_t wmu;
+	pthread_cond_t wcv;		/* jobs queued, or stop */
+	pthread_cond_t dcv;		/* a batch finished */
+	struct job *qhead, *qtail;
+	int wstop;
+	int unsynced;			/* read records committed without a disk sync */
+
+	/* the worker pool */
+	pthread_mutex_t pmu;
+	pthread_cond_t pcv;		/* a worker left */
+	unsigned live;
+	unsigned idle;
+
+	/* connections, for the count and for closing them at the end */
+	pthread_mutex_t cmu;
+	struct conn *conns;
+	unsigned nconns;
+	atomic_int emfile_logged;
+};
+
+/* --- logging ------------------------------------------------------------- */
+
+static void dlog(struct sso_daemon *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+dlog(struct sso_daemon *d, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (d->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	d->log(d->log_ctx, line);
+}
+
+static void
+who(const struct sso_caller *c, char *out, size_t len)
+{
+	snprintf(out, len, "uid %lu (pid %ld%s%.200s)", (unsigned long)c->uid,
+	    (long)c->pid, c->exe[0] != '\0' ? ", " : "", c->exe);
+}
+
+/* --- sizes and secrets --------------------------------------------------- */
+
+int
+sso_daemon_parse_size(const char *s, size_t *ret)
+{
+	unsigned long long v = 0, mult = 1;
+	size_t i, n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > 12)
+		return SV_ERR_INVALID;
+	switch (s[n - 1]) {
+	case 'k': case 'K': mult = 1024; n--; break;
+	case 'm': case 'M': mult = 1024 * 1024; n--; break;
+	case 'g': case 'G': mult = 1024 * 1024 * 1024; n--; break;
+	default: break;
+	}
+	if (n == 0)
+		return SV_ERR_INVALID;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return SV_ERR_INVALID;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	v *= mult;
+	if (v < 4096 || v > (1ULL << 30))
+		return SV_ERR_INVALID;
+	*ret = (size_t)v;
+	return 0;
+}
+
+/*
+ * Read a secret file into sodium memory: a key file (32 raw bytes, or 64 hex
+ * digits and an optional newline) or a passphrase (one trailing newline
+ * dropped).  *ret is sodium_malloc'd.
+ */
+static int
+secret_read(struct sso_daemon *d, const char *path, int is_key, uint8_t **ret,
+    size_t *ret_len, char *msg)
+{
+	uint8_t *buf = NULL, *key = NULL;
+	size_t len = 0, bin = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return sv_fail(msg, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
+		    "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SECRET_FILE_MAX) {
+		r = sv_fail(msg, SV_ERR_INVALID,
+		    "%s is not a regular file of at most %d bytes", path, SECRET_FILE_MAX);
+		goto out;
+	}
+	if (st.st_mode & 077)
+		dlog(d, "warning: %s is readable by other users (mode %04o): chmod 600 it",
+		    path, (unsigned)(st.st_mode & 07777));
+	if ((buf = sodium_malloc(SECRET_FILE_MAX + 1)) == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while (len <= SECRET_FILE_MAX) {
+		n = read(fd, buf + len, SECRET_FILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = sv_fail(msg, SV_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > SECRET_FILE_MAX) {
+		r = sv_fail(msg, SV_ERR_TOO_LARGE, "%s is larger than %d bytes", path,
+		    SECRET_FILE_MAX);
+		goto out;
+	}
+	if (is_key) {
+		if ((key = sodium_malloc(VAULT_KEY_BYTES)) == NULL) {
+			r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (len == VAULT_KEY_BYTES) {
+			memcpy(key, buf, VAULT_KEY_BYTES);
+		} else if (!((len == 64 || (len == 65 && buf[64] == '\n')) &&
+		    sodium_hex2bin(key, VAULT_KEY_BYTES, (const char *)buf, 64, NULL,
+		    &bin, NULL) == 0 && bin == VAULT_KEY_BYTES)) {
+			r = sv_fail(msg, SV_ERR_INVALID,
+			    "key file %s must hold 32 bytes (or 64 hexadecimal digits)", path);
+			goto out;
+		}
+		*ret = key;
+		*ret_len = VAULT_KEY_BYTES;
+		key = NULL;
+	} else {
+		if (len > 0 && buf[len - 1] == '\n')
+			len--;
+		if (len > 0 && buf[len - 1] == '\r')
+			len--;
+		if (len == 0) {
+			r = sv_fail(msg, SV_ERR_INVALID, "passphrase file %s is empty", path);
+			goto out;
+		}
+		*ret = buf;
+		*ret_len = len;
+		buf = NULL;
+	}
+	r = 0;
+out:
+	if (buf != NULL)
+		sodium_free(buf);
+	if (key != NULL)
+		sodium_free(key);
+	close(fd);
+	return r;
+}
+
+/* --- replies ------------------------------------------------------------- */
+
+/* `u32 status | string message`: the reply shape of every failure. */
+static int
+reply_error(struct svbuf *reply, int status, const char *message)
+{
+	int r;
+
+	svbuf_reset(reply);
+	if ((r = svbuf_put_u32(reply, (uint32_t)status)) != 0 ||
+	    (r = svbuf_put_cstring(reply, message)) != 0)
+		return r;
+	return 0;
+}
+
+/* The status and message of a composed reply, for the log. */
+static int
+reply_peek(const struct svbuf *reply, char *out, size_t outlen)
+{
+	struct svbuf *b = svbuf_from(svbuf_ptr(reply), svbuf_len(reply));
+	const uint8_t *m;
+	uint32_t status = (uint32_t)SV_ERR_INTERNAL;
+	size_t n;
+
+	out[0] = '\0';
+	if (b == NULL)
+		return SV_ERR_NOMEM;
+	if (svbuf_get_u32(b, &status) == 0 && svbuf_get_string_direct(b, &m, &n) == 0)
+		snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), (const char *)m);
+	svbuf_free(b);
+	return (int)(int32_t)status;
+}
+
+/* Write one frame; a client that does not read within the send timeout is dropped. */
+static int
+frame_send(int fd, const uint8_t *body, size_t len)
+{
+	uint8_t hdr[HDR_LEN];
+	struct iovec iov[2];
+	struct msghdr mh;
+	size_t off = 0, total;
+	uint32_t n;
+	ssize_t w;
+
+	if (len > UINT32_MAX - 1)
+		return SV_ERR_TOO_LARGE;
+	n = (uint32_t)len + 1;
+	hdr[0] = (uint8_t)(n >> 24);
+	hdr[1] = (uint8_t)(n >> 16);
+	hdr[2] = (uint8_t)(n >> 8);
+	hdr[3] = (uint8_t)n;
+	hdr[4] = SSO_WIRE_VERSION;
+	total = HDR_LEN + len;
+	while (off < total) {
+		memset(&mh, 0, sizeof(mh));
+		if (off < HDR_LEN) {
+			iov[0].iov_base = hdr + off;
+			iov[0].iov_len = HDR_LEN - off;
+			iov[1].iov_base = (void *)body;
+			iov[1].iov_len = len;
+			mh.msg_iovlen = len > 0 ? 2 : 1;
+		} else {
+			iov[0].iov_base = (void *)(body + (off - HDR_LEN));
+			iov[0].iov_len = total - off;
+			mh.msg_iovlen = 1;
+		}
+		mh.msg_iov = iov;
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return SV_ERR_UNREACHABLE;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* An error frame for a request that never reached the dispatch. */
+static void
+send_error(int fd, int status, const char *message)
+{
+	struct svbuf *b = svbuf_new(1024);
+
+	if (b == NULL)
+		return;
+	if (reply_error(b, status, message) == 0)
+		(void)frame_send(fd, svbuf_ptr(b), svbuf_len(b));
+	svbuf_free(b);
+}
+
+/* --- the writer: group commit --------------------------------------------- */
+
+static void
+batch_fail(struct job *batch, int status, const char *why)
+{
+	char m[SV_MSG_MAX];
+	struct job *j;
+
+	snprintf(m, sizeof(m), "the vault could not commit (%.180s): nothing was changed; try again",
+	    why[0] != '\0' ? why : sv_strerror(status));
+	for (j = batch; j != NULL; j = j->next) {
+		j->status = status;
+		if (j->kind == JOB_WRITE && reply_error(j->reply, status, m) != 0)
+			svbuf_reset(j->reply);
+	}
+}
+
+/*
+ * One write transaction for the whole batch and one commit.  A batch with a
+ * change commits durably (one fsync, which also flushes earlier read
+ * records); a batch of read records only reaches the operating system (it
+ * survives kill -9) and the disk at the next durable commit or periodic sync
+ * (docs/audit.md).  Returns 1 if it left data unsynced, 0 after a durable
+ * commit, -1 if the batch failed.
+ */
+static int
+batch_run(struct sso_daemon *d, struct job *batch)
+{
+	struct vault *v = sso_service_vault(d->svc);
+	struct vault_txn *t = NULL, *child;
+	char why[SV_MSG_MAX];
+	struct job *j;
+	int r, writes = 0;
+
+	if ((r = vault_txn_begin(v, 1, &t)) != 0) {
+		snprintf(why, sizeof(why), "%s", vault_errmsg(v));
+		batch_fail(batch, r, why);
+		return -1;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind == JOB_WRITE) {
+			writes = 1;
+			j->status = sso_dispatch_in(d->svc, t, j->caller, j->p, j->len,
+			    j->fd, j->reply);
+			continue;
+		}
+		/* a child per record: one that fails rolls back alone */
+		child = NULL;
+		if ((r = vault_txn_begin_nested(t, &child)) == 0 &&
+		    (r = sso_audit_append(child, j->p, j->len)) == 0) {
+			r = vault_txn_commit(child);
+			child = NULL;
+		}
+		vault_txn_abort(child);
+		j->status = r;
+	}
+	r = writes ? vault_txn_commit(t) : vault_txn_commit_nosync(t);
+	if (r != 0) {
+		snprintf(why, sizeof(why), "%s", vault_errmsg(v));
+		batch_fail(batch, r, why);
+		return -1;
+	}
+	return writes ? 0 : 1;
+}
+
+/* Flush read records to disk; called by the writer only, without wmu. */
+static int
+writer_sync(struct sso_daemon *d)
+{
+	struct vault *v = sso_service_vault(d->svc);
+
+	if (vault_sync(v) != 0) {
+		dlog(d, "cannot flush read audit records to disk: %s; will retry",
+		    vault_errmsg(v));
+		return 0;
+	}
+	return 1;
+}
+
+static void
+deadline_after(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int
+deadline_passed(const struct timespec *ts)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec > ts->tv_sec ||
+	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
+}
+
+/* Called with wmu held; drops it around the sync. */
+static void
+writer_sync_locked(struct sso_daemon *d, struct timespec *sync_at)
+{
+	int ok;
+
+	pthread_mutex_unlock(&d->wmu);
+	ok = writer_sync(d);
+	pthread_mutex_lock(&d->wmu);
+	if (ok)
+		d->unsynced = 0;
+	else
+		deadline_after(sync_at, SYNC_INTERVAL_MS);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct sso_daemon *d = arg;
+	struct job *batch, *last, *j;
+	struct timespec sync_at = { 0, 0 };
+	size_t n;
+	int left;
+
+	pthread_mutex_lock(&d->wmu);
+	for (;;) {
+		while (d->qhead == NULL && !d->wstop) {
+			if (!d->unsynced)
+				pthread_cond_wait(&d->wcv, &d->wmu);
+			else if (pthread_cond_timedwait(&d->wcv, &d->wmu, &sync_at) == ETIMEDOUT)
+				writer_sync_locked(d, &sync_at);
+		}
+		if (d->qhead == NULL)
+			break;
+		batch = last = d->qhead;
+		for (n = 1; n < SSO_DAEMON_BATCH_MAX && last->next != NULL; n++)
+			last = last->next;
+		d->qhead = last->next;
+		if (d->qhead == NULL)
+			d->qtail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&d->wmu);
+		left = batch_run(d, batch);
+		pthread_mutex_lock(&d->wmu);
+		for (j = batch; j != NULL; j = j->next)
+			j->done = 1;
+		pthread_cond_broadcast(&d->dcv);
+		if (left == 1 && !d->unsynced) {
+			d->unsynced = 1;
+			deadline_after(&sync_at, SYNC_INTERVAL_MS);
+		} else if (left == 0) {
+			/* a durable commit flushed every earlier commit too */
+			d->unsynced = 0;
+		}
+		/* a steady stream of reads must not put the sync off forever */
+		if (d->unsynced && deadline_passed(&sync_at))
+			writer_sync_locked(d, &sync_at);
+	}
+	if (d->unsynced)
+		writer_sync_locked(d, &sync_at);
+	pthread_mutex_unlock(&d->wmu);
+	return NULL;
+}
+
+static int worker_spawn(struct sso_daemon *d);
+
+/*
+ * The caller is about to wait for the disk: if no worker is idle, add one
+ * so that other clients are still served meanwhile.
+ */
+static void
+pool_before_wait(struct sso_daemon *d)
+{
+	pthread_mutex_lock(&d->pmu);
+	if (!atomic_load(&d->stopping) && d->idle == 0 && d->live < SSO_DAEMON_THREADS_MAX &&
+	    worker_spawn(d) == 0)
+		d->live++;
+	pthread_mutex_unlock(&d->pmu);
+}
+
+/* Queue a job for the next batch and wait until that batch is committed. */
+static int
+writer_submit(struct sso_daemon *d, struct job *j)
+{
+	j->done = 0;
+	j->next = NULL;
+	pthread_mutex_lock(&d->wmu);
+	if (d->qtail != NULL)
+		d->qtail->next = j;
+	else
+		d->qhead = j;
+	d->qtail = j;
+	pthread_cond_signal(&d->wcv);
+	pthread_mutex_unlock(&d->wmu);
+	pool_before_wait(d);
+	pthread_mutex_lock(&d->wmu);
+	while (!j->done)
+		pthread_cond_wait(&d->dcv, &d->wmu);
+	pthread_mutex_unlock(&d->wmu);
+	return j->status;
+}
+
+/* The service's audit sink for reads: the record joins the next batch. */
+static int
+audit_sink(void *ctx, const uint8_t *rec, size_t len)
+{
+	struct sso_daemon *d = ctx;
+	struct job j;
+
+	/* only workers dispatch reads; the writer waiting on itself would hang */
+	if (d->writer_running && pthread_equal(pthread_self(), d->writer))
+		return SV_ERR_INTERNAL;
+	memset(&j, 0, sizeof(j));
+	j.kind = JOB_AUDIT;
+	j.p = rec;
+	j.len = len;
+	j.fd = -1;
+	return writer_submit(d, &j);
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+/* The caller as the kernel saw it at connect time. */
+static int
+peer_caller(int fd, struct sso_caller *ret)
+{
+	struct sso_caller c;
+	struct ucred uc;
+	gid_t small[64], *g = small;
+	socklen_t len = sizeof(uc);
+	char path[64];
+	size_t count;
+	ssize_t n;
+
+	memset(&c, 0, sizeof(c));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 || len != sizeof(uc))
+		return SV_ERR_IO;
+	c.uid = uc.uid;
+	c.gid = uc.gid;
+	c.pid = uc.pid;
+	len = sizeof(small);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) != 0) {
+		if (errno == ENOPROTOOPT) {
+			len = 0;
+		} else if (errno == ERANGE && len > sizeof(small)) {
+			/* the kernel said how much it needs */
+			if ((g = malloc(len)) == NULL)
+				return SV_ERR_NOMEM;
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) != 0) {
+				free(g);
+				return SV_ERR_IO;
+			}
+		} else {
+			return SV_ERR_IO;
+		}
+	}
+	count = len / sizeof(gid_t);
+	if (count > SSO_MAX_GROUPS)
+		count = SSO_MAX_GROUPS;
+	memcpy(c.groups, g, count * sizeof(gid_t));
+	c.ngroups = count;
+	if (g != small)
+		free(g);
+	/* best effort: a process in another pid namespace shows pid 0 */
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)c.pid);
+	n = c.pid > 0 ? readlink(path, c.exe, sizeof(c.exe) - 1) : -1;
+	c.exe[n > 0 ? n : 0] = '\0';
+	*ret = c;
+	return 0;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	svbuf_free(c->in);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+static void
+conn_close(struct sso_daemon *d, struct conn *c)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	pthread_mutex_lock(&d->cmu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	d->nconns--;
+	pthread_mutex_unlock(&d->cmu);
+	conn_free(c);
+}
+
+static int
+conn_arm(struct sso_daemon *d, struct conn *c, int op)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+	ev.data.ptr = c;
+	return epoll_ctl(d->epfd, op, c->fd, &ev);
+}
+
+static void
+conn_open(struct sso_daemon *d, int fd)
+{
+	struct timeval tv = { SSO_DAEMON_SEND_TIMEOUT, 0 };
+	struct conn *c = NULL;
+	char m[160];
+	unsigned n;
+
+	pthread_mutex_lock(&d->cmu);
+	n = d->nconns;
+	pthread_mutex_unlock(&d->cmu);
+	if (n >= SSO_DAEMON_CONN_MAX) {
+		snprintf(m, sizeof(m), "ssovaultd serves %u connections already: try again later", n);
+		dlog(d, "refused a connection: %u connections open", n);
+		send_error(fd, SV_ERR_UNREACHABLE, m);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->passed_fd = -1;
+	if (peer_caller(fd, &c->caller) != 0) {
+		dlog(d, "dropped a connection: cannot read its peer credentials (%s)",
+		    strerror(errno));
+		conn_free(c);
+		return;
+	}
+	if ((c->in = svbuf_new_secure(d->frame_max)) == NULL) {
+		conn_free(c);
+		return;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	pthread_mutex_lock(&d->cmu);
+	c->next = d->conns;
+	if (d->conns != NULL)
+		d->conns->prev = c;
+	d->conns = c;
+	d->nconns++;
+	pthread_mutex_unlock(&d->cmu);
+	if (conn_arm(d, c, EPOLL_CTL_ADD) != 0)
+		conn_close(d, c);
+}
+
+static void
+accept_all(struct sso_daemon *d)
+{
+	struct epoll_event ev;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	int fd;
+
+	for (;;) {
+		fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			conn_open(d, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			if (atomic_exchange(&d->emfile_logged, 1) == 0)
+				dlog(d, "cannot accept connections: %s", strerror(errno));
+			/* the listener stays readable: do not spin on it */
+			nanosleep(&pause, NULL);
+		}
+		break;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.ptr = &d->lfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->lfd, &ev);
+}
+
+/* recvmsg without waiting; keeps the first passed descriptor, closes others. */
+static ssize_t
+conn_recv(struct conn *c, uint8_t *p, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct cmsghdr *h;
+	struct msghdr mh;
+	struct iovec iov;
+	size_t i, nfd;
+	ssize_t n;
+	int fd;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = p;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (h = CMSG_FIRSTHDR(&mh); h != NULL; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+		    h->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (c->passed_fd < 0)
+				c->passed_fd = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
+/*
+ * The length is in (4 bytes): refuse an empty or oversized frame before
+ * waiting for more.  The version is in (5 bytes): check it and make room
+ * for the body.
+ */
+static int
+frame_header(struct sso_daemon *d, struct conn *c, char *msg)
+{
+	uint32_t n = (uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
+	    (uint32_t)c->hdr[2] << 8 | c->hdr[3];
+	int r;
+
+	if (n == 0)
+		return sv_fail(msg, SV_ERR_PROTOCOL,
+		    "empty frame: the length counts the version byte and the body");
+	if (n - 1 > d->frame_max)
+		return sv_fail(msg, SV_ERR_TOO_LARGE,
+		    "frame of %lu bytes is over the limit of %zu bytes (ssovaultd --frame-max)",
+		    (unsigned long)(n - 1), d->frame_max);
+	if (c->hdr_got < HDR_LEN)
+		return 0;
+	if (c->hdr[4] != SSO_WIRE_VERSION)
+		return sv_fail(msg, SV_ERR_PROTOCOL,
+		    "unsupported protocol version %u (ssovaultd speaks version %u)",
+		    c->hdr[4], SSO_WIRE_VERSION);
+	c->body_len = n - 1;
+	c->body_got = 0;
+	c->body = NULL;
+	svbuf_reset(c->in);
+	if (c->body_len > 0 && (r = svbuf_reserve(c->in, c->body_len, &c->body)) != 0)
+		return sv_fail(msg, r == SV_ERR_TOO_LARGE ? r : SV_ERR_NOMEM,
+		    "no memory for a frame of %zu bytes", c->body_len);
+	return 0;
+}
+
+enum rd { RD_FRAME, RD_AGAIN, RD_CLOSED, RD_ERROR };
+
+/* Read what the connection has; RD_FRAME once a whole frame is in. */
+static enum rd
+conn_read(struct sso_daemon *d, struct conn *c, int *ret_err, char *msg)
+{
+	uint8_t *p;
+	size_t want;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		if (c->hdr_got < HDR_LEN) {
+			p = c->hdr + c->hdr_got;
+			want = HDR_LEN - c->hdr_got;
+		} else {
+			if (c->body_got == c->body_len)
+				return RD_FRAME;
+			p = c->body + c->body_got;
+			want = c->body_len - c->body_got;
+		}
+		n = conn_recv(c, p, want);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return RD_AGAIN;
+			return RD_CLOSED;
+		}
+		if (n == 0) {
+			if (c->hdr_got == 0)
+				return RD_CLOSED;
+			*ret_err = sv_fail(msg, SV_ERR_TRUNCATED,
+			    "the client closed the connection in the middle of a frame");
+			return RD_ERROR;
+		}
+		if (c->hdr_got < HDR_LEN) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got >= 4 && (r = frame_header(d, c, msg)) != 0) {
+				*ret_err = r;
+				return RD_ERROR;
+			}
+		} else {
+			c->body_got += (size_t)n;
+		}
+	}
+}
+
+/* Ready for the next frame; big buffers are given back. */
+static int
+conn_next(struct sso_daemon *d, struct conn *c)
+{
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	c->passed_fd = -1;
+	if (c->body_len > SMALL_BUF_KEEP) {
+		svbuf_free(c->in);
+		if ((c->in = svbuf_new_secure(d->frame_max)) == NULL)
+			return SV_ERR_NOMEM;
+	} else {
+		svbuf_reset(c->in);
+	}
+	c->hdr_got = c->body_len = c->body_got = 0;
+	c->body = NULL;
+	return 0;
+}
+
+static int
+op_exclusive(int op)
+{
+	switch (op) {
+	case SSO_OP_UNLOCK:
+	case SSO_OP_LOCK:
+	case SSO_OP_SECRET_ROTATE:
+	case SSO_OP_SECRET_RESTORE:
+	case SSO_OP_RESTORE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* What the log says about a request: protocol errors and key changes only. */
+static void
+frame_log(struct sso_daemon *d, const struct conn *c, int op, const struct svbuf *reply)
+{
+	char m[SV_MSG_MAX], w[300];
+	int status = reply_peek(reply, m, sizeof(m));
+
+	if (status == SV_ERR_PROTOCOL || status == SV_ERR_TRUNCATED ||
+	    status == SV_ERR_TRAILING) {
+		who(&c->caller, w, sizeof(w));
+		dlog(d, "protocol error from %s: %s", w, m);
+		return;
+	}
+	if (!op_exclusive(op) || status == SV_ERR_LOCKED)
+		return;
+	who(&c->caller, w, sizeof(w));
+	if (status != 0 && op == SSO_OP_UNLOCK)
+		dlog(d, "unlock refused for %s: %s", w, m);
+	else if (status == 0 && op == SSO_OP_UNLOCK)
+		dlog(d, "vault unlocked by %s", w);
+	else if (status == 0 && op == SSO_OP_LOCK)
+		dlog(d, "vault locked by %s: keys wiped", w);
+	else if (status == 0 && op == SSO_OP_SECRET_ROTATE)
+		dlog(d, "master secret rotated by %s", w);
+	else if (status == 0)
+		dlog(d, "vault %s by %s", op == SSO_OP_RESTORE ? "restored from a backup" :
+		    "secret restored from a backup", w);
+}
+
+/* One whole frame: dispatch it under the key lock and answer. */
+static int
+frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
+{
+	const uint8_t *req = svbuf_ptr(c->in);
+	size_t len = svbuf_len(c->in);
+	int op = len > 0 ? req[0] : -1, r;
+	struct job j;
+
+	if (sso_request_writes(req, len)) {
+		memset(&j, 0, sizeof(j));
+		j.kind = JOB_WRITE;
+		j.caller = &c->caller;
+		j.p = req;
+		j.len = len;
+		j.fd = c->passed_fd;
+		j.reply = reply;
+		pthread_rwlock_rdlock(&d->keylock);
+		(void)writer_submit(d, &j);
+		pthread_rwlock_unlock(&d->keylock);
+	} else if (op_exclusive(op)) {
+		pthread_rwlock_wrlock(&d->keylock);
+		(void)sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, reply);
+		pthread_rwlock_unlock(&d->keylock);
+	} else {
+		pthread_rwlock_rdlock(&d->keylock);
+		(void)sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, reply);
+		pthread_rwlock_unlock(&d->keylock);
+	}
+	frame_log(d, c, op, reply);
+	r = frame_send(c->fd, svbuf_ptr(reply), svbuf_len(reply));
+	/* replies may hold secrets: wipe now, not at the next request */
+	svbuf_reset(reply);
+	return r;
+}
+
+/*
+ * Before closing on an error: end our side and discard what the client has
+ * already sent, so that it reads the error reply and then a clean end of
+ * stream (closing a Unix socket with unread input resets the peer).  Only
+ * what is there now, and at most DRAIN_MAX bytes: never wait for a client.
+ */
+static void
+conn_drain(int fd)
+{
+	uint8_t junk[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	while (total < DRAIN_MAX) {
+		n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	sodium_memzero(junk, sizeof(junk));
+}
+
+static void
+conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
+{
+	char msg[SV_MSG_MAX], w[300];
+	int err = 0;
+
+	msg[0] = '\0';
+	switch (conn_read(d, c, &err, msg)) {
+	case RD_AGAIN:
+		if (conn_arm(d, c, EPOLL_CTL_MOD) != 0)
+			conn_close(d, c);
+		return;
+	case RD_CLOSED:
+		conn_close(d, c);
+		return;
+	case RD_ERROR:
+		who(&c->caller, w, sizeof(w));
+		dlog(d, "protocol error from %s: %s; connection closed", w, msg);
+		if (err != SV_ERR_TRUNCATED) {
+			send_error(c->fd, err, msg);
+			conn_drain(c->fd);
+		}
+		conn_close(d, c);
+		return;
+	case RD_FRAME:
+		break;
+	}
+	if (frame_serve(d, c, reply) != 0 || conn_next(d, c) != 0 ||
+	    conn_arm(d, c, EPOLL_CTL_MOD) != 0)
+		conn_close(d, c);
+}
+
+/* --- the worker pool ------------------------------------------------------ */
+
+static void *
+worker_main(void *arg)
+{
+	struct sso_daemon *d = arg;
+	struct svbuf *reply = svbuf_new_secure(d->frame_max);
+	struct epoll_event ev;
+	int n, retire;
+
+	while (reply != NULL && !atomic_load(&d->stopping)) {
+		pthread_mutex_lock(&d->pmu);
+		d->idle++;
+		pthread_mutex_unlock(&d->pmu);
+		n = epoll_wait(d->epfd, &ev, 1, IDLE_RETIRE_MS);
+		pthread_mutex_lock(&d->pmu);
+		d->idle--;
+		retire = n == 0 && d->live > d->threads;
+		pthread_mutex_unlock(&d->pmu);
+		if (retire)
+			break;
+		if (n < 0 && errno != EINTR) {
+			dlog(d, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		if (n <= 0 || ev.data.ptr == &d->stopfd)
+			continue;
+		if (ev.data.ptr == &d->lfd) {
+			if (!atomic_load(&d->stopping))
+				accept_all(d);
+			continue;
+		}
+		conn_serve(d, ev.data.ptr, reply);
+	}
+	svbuf_free(reply);
+	pthread_mutex_lock(&d->pmu);
+	d->live--;
+	pthread_cond_broadcast(&d->pcv);
+	pthread_mutex_unlock(&d->pmu);
+	return NULL;
+}
+
+/* Start a detached worker; the caller holds pmu and counts it in live. */
+static int
+worker_spawn(struct sso_daemon *d)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int r;
+
+	if (pthread_attr_init(&a) != 0)
+		return SV_ERR_NOMEM;
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, WORKER_STACK);
+	r = pthread_create(&t, &a, worker_main, d);
+	pthread_attr_destroy(&a);
+	return r == 0 ? 0 : SV_ERR_NOMEM;
+}
+
+/* --- the socket ------------------------------------------------------------ */
+
+static int
+parse_ulong(const char *s, unsigned long *ret)
+{
+	unsigned long v = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 9)
+		return SV_ERR_INVALID;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return SV_ERR_INVALID;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+/* systemd socket activation: fd 3 if LISTEN_PID is us and LISTEN_FDS >= 1. */
+static int
+activation_fd(void)
+{
+	unsigned long pid, n;
+
+	if (parse_ulong(getenv("LISTEN_PID"), &pid) != 0 || pid != (unsigned long)getpid() ||
+	    parse_ulong(getenv("LISTEN_FDS"), &n) != 0 || n < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
+}
+
+static int
+socket_activated(struct sso_daemon *d, int fd, char *msg)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(int);
+	int type = 0, listening = 0, fl;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM ||
+	    (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) != 0 ||
+	    !listening)
+		return sv_fail(msg, SV_ERR_INVALID,
+		    "systemd passed fd 3, but it is not a listening stream socket: "
+		    "check ssovaultd.socket (ListenStream=)");
+	memset(&sa, 0, sizeof(sa));
+	len = sizeof(sa);
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0 || sa.sun_family != AF_UNIX)
+		return sv_fail(msg, SV_ERR_INVALID,
+		    "systemd passed fd 3, but it is not a Unix socket: check ssovaultd.socket");
+	snprintf(d->sock_path, sizeof(d->sock_path), "%.*s",
+	    (int)sizeof(sa.sun_path), sa.sun_path);
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		return sv_fail(msg, SV_ERR_IO, "cannot set up fd 3: %s", strerror(errno));
+	d->lfd = fd;
+	return 0;
+}
+
+/* Is something answering on path?  1 yes, 0 a stale socket, or an error. */
+static int
+socket_probe(const struct sockaddr_un *sa, char *msg)
+{
+	int s, e;
+
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return sv_fail(msg, SV_ERR_IO, "socket: %s", strerror(errno));
+	if (connect(s, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
+		close(s);
+		return 1;
+	}
+	e = errno;
+	close(s);
+	if (e == ECONNREFUSED)
+		return 0;
+	return sv_fail(msg, SV_ERR_IO, "cannot check the existing socket %s: %s",
+	    sa->sun_path, strerror(e));
+}
+
+static int
+socket_bind(struct sso_daemon *d, const char *path, char *msg)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int s = -1, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return sv_fail(msg, SV_ERR_INVALID, "socket path too long (at most %zu bytes): %s",
+		    sizeof(sa.sun_path) - 1, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (strcmp(path, DEFAULT_ROOT_DIR "/ssovault.sock") == 0 &&
+	    mkdir(DEFAULT_ROOT_DIR, 0755) == 0)
+		(void)chmod(DEFAULT_ROOT_DIR, 0755);	/* the umask is 077 */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return sv_fail(msg, SV_ERR_EXISTS,
+			    "%s exists and is not a socket: remove it or give another --socket", path);
+		if ((r = socket_probe(&sa, msg)) < 0)
+			return r;
+		if (r == 1)
+			return sv_fail(msg, SV_ERR_EXISTS,
+			    "another ssovaultd answers on %s: stop it first, or give another --socket",
+			    path);
+		if (unlink(path) != 0)
+			return sv_fail(msg, SV_ERR_IO, "cannot remove the stale socket %s: %s",
+			    path, strerror(errno));
+		dlog(d, "removed a stale socket at %s", path);
+	}
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return sv_fail(msg, SV_ERR_IO, "socket: %s", strerror(errno));
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		r = sv_fail(msg, errno == EACCES ? SV_ERR_READ_ONLY : SV_ERR_IO,
+		    "cannot bind %s: %s (give --socket PATH in a directory you may write)",
+		    path, strerror(errno));
+		close(s);
+		return r;
+	}
+	/* anyone may connect: access is decided per request, from SO_PEERCRED */
+	if (chmod(path, 0666) != 0 || listen(s, SOMAXCONN) != 0 || stat(path, &st) != 0) {
+		r = sv_fail(msg, SV_ERR_IO, "cannot listen on %s: %s", path, strerror(errno));
+		unlink(path);
+		close(s);
+		return r;
+	}
+	snprintf(d->sock_path, sizeof(d->sock_path), "%s", path);
+	d->lfd = s;
+	d->bound = 1;
+	d->sock_dev = st.st_dev;
+	d->sock_ino = st.st_ino;
+	return 0;
+}
+
+static int
+socket_setup(struct sso_daemon *d, const struct sso_daemon_opts *o, char *msg)
+{
+	char *def = NULL;
+	int fd, r;
+
+	if ((fd = activation_fd()) >= 0) {
+		if ((r = socket_activated(d, fd, msg)) != 0)
+			return r;
+		dlog(d, "listening on %s (socket activation)",
+		    d->sock_path[0] != '\0' ? d->sock_path : "fd 3");
+		return 0;
+	}
+	if (o->socket_path == NULL && (def = ssovault_default_socket()) == NULL)
+		return sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+	r = socket_bind(d, o->socket_path != NULL ? o->socket_path : def, msg);
+	free(def);
+	return r;
+}
+
+/* --- life ---------------------------------------------------------------- */
+
+/* UNLOCK through the dispatch, as the daemon itself, so it is audited. */
+static int
+unlock_at_start(struct sso_daemon *d, const struct sso_daemon_opts *o, char *msg)
+{
+	const char *path = o->key_file != NULL ? o->key_file : o->passphrase_file;
+	int is_key = o->key_file != NULL;
+	struct svbuf *req = NULL, *reply = NULL;
+	struct sso_caller self;
+	uint8_t *secret = NULL;
+	size_t len = 0;
+	char m[SV_MSG_MAX];
+	int r;
+
+	if ((r = secret_read(d, path, is_key, &secret, &len, msg)) != 0)
+		return r;
+	if ((req = svbuf_new_secure(0)) == NULL || (reply = svbuf_new_secure(0)) == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = sso_caller_self(&self)) != 0 ||
+	    (r = svbuf_put_u8(req, SSO_OP_UNLOCK)) != 0 ||
+	    (r = svbuf_put_u8(req, is_key ? 2 : 1)) != 0 ||
+	    (r = svbuf_put_string(req, secret, len)) != 0) {
+		sv_fail(msg, r, "cannot build the unlock request: %s", sv_strerror(r));
+		goto out;
+	}
+	(void)sso_dispatch(d->svc, &self, svbuf_ptr(req), svbuf_len(req), -1, reply);
+	if ((r = reply_peek(reply, m, sizeof(m))) != 0) {
+		sv_fail(msg, r, "cannot unlock the vault with %s %s: %s",
+		    is_key ? "the key file" : "the passphrase file", path, m);
+		goto out;
+	}
+	dlog(d, "vault unlocked at start with the %s %s",
+	    is_key ? "key file" : "passphrase file", path);
+out:
+	svbuf_free(req);
+	svbuf_free(reply);
+	if (secret != NULL)
+		sodium_free(secret);
+	return r;
+}
+
+static unsigned
+default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 2)
+		return 4;
+	if (n > SSO_DAEMON_THREADS_MAX / 2)
+		return SSO_DAEMON_THREADS_MAX;
+	return (unsigned)n * 2 < 4 ? 4 : (unsigned)n * 2;
+}
+
+static int
+sync_init(struct sso_daemon *d)
+{
+	pthread_rwlockattr_t ra;
+	int r;
+
+	if (pthread_rwlockattr_init(&ra) != 0)
+		return SV_ERR_NOMEM;
+	/* a waiting lock/unlock must not starve behind a stream of reads */
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	r = pthread_rwlock_init(&d->keylock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	if (r != 0 || pthread_mutex_init(&d->wmu, NULL) != 0 ||
+	    pthread_cond_init(&d->wcv, NULL) != 0 || pthread_cond_init(&d->dcv, NULL) != 0 ||
+	    pthread_mutex_init(&d->pmu, NULL) != 0 || pthread_cond_init(&d->pcv, NULL) != 0 ||
+	    pthread_mutex_init(&d->cmu, NULL) != 0)
+		return SV_ERR_NOMEM;
+	return 0;
+}
+
+/* Let systemd-less hosts open many connections: soft fd limit up to the hard one. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+epoll_setup(struct sso_daemon *d, char *msg)
+{
+	struct epoll_event ev;
+
+	if ((d->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (d->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return sv_fail(msg, SV_ERR_IO, "epoll: %s", strerror(errno));
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;		/* level-triggered: every worker sees the stop */
+	ev.data.ptr = &d->stopfd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->stopfd, &ev) != 0)
+		return sv_fail(msg, SV_ERR_IO, "epoll: %s", strerror(errno));
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.ptr = &d->lfd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->lfd, &ev) != 0)
+		return sv_fail(msg, SV_ERR_IO, "epoll: %s", strerror(errno));
+	return 0;
+}
+
+int
+sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *msg)
+{
+	struct sso_daemon *d;
+	struct vault *v = NULL;
+	char *dir = NULL;
+	int r;
+
+	if (o->key_file != NULL && o->passphrase_file != NULL)
+		return sv_fail(msg, SV_ERR_USAGE, "give --key-file or --passphrase-file, not both");
+	if (o->threads > SSO_DAEMON_THREADS_MAX)
+		return sv_fail(msg, SV_ERR_USAGE, "--threads is 1 to %d", SSO_DAEMON_THREADS_MAX);
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+	d->lfd = d->epfd = d->stopfd = -1;
+	d->frame_max = o->frame_max != 0 ? o->frame_max : SSO_FRAME_MAX_DEFAULT;
+	d->threads = o->threads != 0 ? o->threads : default_threads();
+	d->log = o->log;
+	d->log_ctx = o->log_ctx;
+	if ((r = sync_init(d)) != 0) {
+		free(d);
+		return sv_fail(msg, r, "cannot create locks");
+	}
+	raise_nofile();
+	dir = o->vault_dir != NULL ? strdup(o->vault_dir) : ssovault_default_vault_dir();
+	if (dir == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = vault_open(dir, 0, &v)) != 0) {
+		if (r == SV_ERR_NO_VAULT)
+			sv_fail(msg, r, "no vault in %s: create one with 'ssovault --vault %s init'",
+			    dir, dir);
+		else
+			sv_fail(msg, r, "cannot open the vault in %s: %s", dir,
+			    vault_open_errmsg()[0] != '\0' ? vault_open_errmsg() : sv_strerror(r));
+		goto fail;
+	}
+	if ((r = sso_service_new(v, &d->svc)) != 0) {
+		vault_free(v);
+		sv_fail(msg, r, "cannot start the service: %s", sv_strerror(r));
+		goto fail;
+	}
+	if ((r = socket_setup(d, o, msg)) != 0 || (r = epoll_setup(d, msg)) != 0)
+		goto fail;
+	if (pthread_create(&d->writer, NULL, writer_main, d) != 0) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "cannot start the writer thread");
+		goto fail;
+	}
+	d->writer_running = 1;
+	sso_service_set_audit_sink(d->svc, audit_sink, d);
+	if ((o->key_file != NULL || o->passphrase_file != NULL) &&
+	    (r = unlock_at_start(d, o, msg)) != 0)
+		goto fail;
+	dlog(d, "started: vault %s, socket %s, %u workers, frame limit %zu bytes, %s",
+	    dir, d->sock_path, d->threads, d->frame_max,
+	    vault_is_unlocked(v) ? "unlocked" : "locked (run 'ssovault unlock')");
+	free(dir);
+	*ret = d;
+	return 0;
+fail:
+	free(dir);
+	sso_daemon_free(d);
+	return r;
+}
+
+int
+sso_daemon_run(struct sso_daemon *d, char *msg)
+{
+	unsigned i;
+	int r = 0;
+
+	pthread_mutex_lock(&d->pmu);
+	for (i = 0; i < d->threads; i++)
+		if (worker_spawn(d) == 0)
+			d->live++;
+	if (d->live == 0)
+		r = sv_fail(msg, SV_ERR_NOMEM, "cannot start any worker thread");
+	while (d->live > 0)
+		pthread_cond_wait(&d->pcv, &d->pmu);
+	pthread_mutex_unlock(&d->pmu);
+	if (r == 0 && !atomic_load(&d->stopping))
+		r = sv_fail(msg, SV_ERR_INTERNAL, "every worker thread failed");
+	/* every request in flight has its reply: let the writer finish and go */
+	pthread_mutex_lock(&d->wmu);
+	d->wstop = 1;
+	pthread_cond_signal(&d->wcv);
+	pthread_mutex_unlock(&d->wmu);
+	if (d->writer_running) {
+		pthread_join(d->writer, NULL);
+		d->writer_running = 0;
+	}
+	vault_lock(sso_service_vault(d->svc));
+	dlog(d, "stopped: requests in flight finished, vault locked");
+	return r;
+}
+
+void
+sso_daemon_stop(struct sso_daemon *d)
+{
+	uint64_t one = 1;
+
+	atomic_store(&d->stopping, 1);
+	if (d->stopfd >= 0 && write(d->stopfd, &one, sizeof(one)) < 0) {
+		/* the counter is already set: the workers will see it */
+	}
+}
+
+const char *
+sso_daemon_socket(const struct sso_daemon *d)
+{
+	return d->sock_path;
+}
+
+void
+sso_daemon_free(struct sso_daemon *d)
+{
+	struct conn *c, *next;
+	struct stat st;
+
+	if (d == NULL)
+		return;
+	if (d->writer_running) {
+		pthread_mutex_lock(&d->wmu);
+		d->wstop = 1;
+		pthread_cond_signal(&d->wcv);
+		pthread_mutex_unlock(&d->wmu);
+		pthread_join(d->writer, NULL);
+	}
+	for (c = d->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_free(c);
+	}
+	if (d->svc != NULL) {
+		vault_lock(sso_service_vault(d->svc));
+		sso_service_free(d->svc);
+	}
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->stopfd >= 0)
+		close(d->stopfd);
+	if (d->lfd >= 0)
+		close(d->lfd);
+	/* remove the socket only if it is still ours, not a successor's */
+	if (d->bound && lstat(d->sock_path, &st) == 0 && st.st_dev == d->sock_dev &&
+	    st.st_ino == d->sock_ino)
+		unlink(d->sock_path);
+	pthread_rwlock_destroy(&d->keylock);
+	pthread_mutex_destroy(&d->wmu);
+	pthread_cond_destroy(&d->wcv);
+	pthread_cond_destroy(&d->dcv);
+	pthread_mutex_destroy(&d->pmu);
+	pthread_cond_destroy(&d->pcv);
+	pthread_mutex_destroy(&d->cmu);
+	free(d);
+}
