@@ -158,6 +158,11 @@ main(int argc, char **argv)
 			break;
 		t = e->sub;
 		top_level = 0;
+		/* a command with options and no subcommands: one entry, no name */
+		if (t[0].name != NULL && t[0].name[0] == '\0' && t[0].fn != NULL) {
+			e = &t[0];
+			break;
+		}
 	}
 	if (e == NULL || e->fn == NULL) {
 		help_level(stderr, path, t, top_level);

@@ -1,1 +1,997 @@
-/* Placeholder: replaced by the sender issue. */ typedef int send_placeholder;
+/*
+ * The transport: posting SOAP messages with libcurl, attempt by attempt.
+ *
+ * One batch is one libcurl multi handle with N easy handles (N = --parallel,
+ * 1 by default) that are reused for every message of the call, so that
+ * connections stay open (keep-alive) and TLS sessions are resumed; a share
+ * handle holds the TLS session and connection caches for all of them.  A
+ * message waiting to be retried does not hold up the others.
+ *
+ * Secrets are fetched through the client API (ssovault.h) as the caller,
+ * right before each attempt, and dropped right after it: the client
+ * certificate's key is handed to libcurl as a blob that points into the
+ * service's secure memory (CURL_BLOB_NOCOPY) and lives until the transfer
+ * ends; passwords are read from their files, or from the vault, into secure
+ * memory.  libcurl keeps its own copies of user name and password for the
+ * transfer (CURLOPT_USERNAME/PASSWORD copy); they are released when the
+ * transfer ends, without being wiped: docs/send.md names this residual risk.
+ *
+ * Every message ends in exactly one result: delivered, answered with a
+ * fault, kept in the suspended queue, refused before it was taken, or failed
+ * (it could be neither delivered nor kept, and its file is untouched).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "send.h"
+#include "svbuf.h"
+
+enum job_state { J_NEW, J_WAITING, J_ACTIVE, J_DONE };
+
+struct job {
+	size_t index;
+	const char *name;		/* as given, or the message id */
+	const char *path;		/* file to read; NULL if body is preset */
+	struct svbuf *body;		/* the envelope to post */
+	int soap;
+	enum job_state state;
+	unsigned attempts;
+	int64_t due_ms;			/* monotonic time of the next attempt */
+	struct ssovault_creds *ticket_creds;	/* redeemed once per message */
+	long status;			/* of the last attempt */
+	long long ms;
+	char last[SV_MSG_MAX];		/* why the last attempt failed */
+};
+
+struct slot {
+	CURL *e;
+	struct job *j;
+	struct ssovault_cert_blob *blob;
+	struct ssovault_creds *creds;
+	struct svbuf *password;		/* from --password-file, secure */
+	struct svbuf *proxy_password;
+	struct svbuf *resp;
+	int too_large;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct batch {
+	struct ssovault *h;
+	const struct send_settings *s;
+	const struct send_callbacks *cb;
+	CURLM *m;
+	CURLSH *sh;
+	struct curl_slist *hdrs11, *hdrs12;
+	struct slot *slots;
+	size_t nslots;
+	struct job *jobs;
+	size_t njobs;
+	size_t next_new;
+	size_t done, active, waiting;
+	struct send_summary sum;
+	const char *resume_id;		/* resume: the queued message */
+	unsigned prior_attempts;	/* resume: attempts before this call */
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long
+or_default(long long v, long long def)
+{
+	return v >= 0 ? v : def;
+}
+
+static long long
+retry_count(const struct batch *b)
+{
+	return or_default(b->s->retry_count, SEND_DEFAULT_RETRY_COUNT);
+}
+
+/* --- results ----------------------------------------------------------- */
+
+static void
+progress(struct batch *b)
+{
+	if (b->cb->progress != NULL)
+		b->cb->progress(b->cb->ctx, b->done, b->njobs, b->active, b->waiting);
+}
+
+static void
+notice(struct batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+notice(struct batch *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (b->cb->notice == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	b->cb->notice(b->cb->ctx, line);
+}
+
+/* Hand one result out and retire the job. */
+static void
+finish(struct batch *b, struct job *j, struct send_result *res)
+{
+	int r = 0;
+
+	res->index = j->index;
+	res->name = j->name;
+	res->attempts = j->attempts;
+	res->http_status = j->status;
+	res->ms = j->ms;
+	if (b->cb->result != NULL)
+		r = b->cb->result(b->cb->ctx, res);
+	if (r != 0 && (res->outcome == SEND_DELIVERED || res->outcome == SEND_FAULT))
+		b->sum.failed++;	/* the response could not be stored */
+	else if (res->outcome == SEND_DELIVERED && res->err == 0)
+		b->sum.delivered++;
+	else if (res->outcome == SEND_DELIVERED)
+		b->sum.failed++;
+	else if (res->outcome == SEND_FAULT)
+		b->sum.faults++;
+	else if (res->outcome == SEND_SUSPENDED)
+		b->sum.suspended++;
+	else if (res->outcome == SEND_NOT_TAKEN)
+		b->sum.not_taken++;
+	else
+		b->sum.failed++;
+	if (j->state == J_WAITING)
+		b->waiting--;
+	j->state = J_DONE;
+	svbuf_free(j->body);
+	j->body = NULL;
+	ssovault_creds_free(j->ticket_creds);
+	j->ticket_creds = NULL;
+	b->done++;
+	progress(b);
+}
+
+static void
+not_taken(struct batch *b, struct job *j, int err, const char *why)
+{
+	struct send_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.outcome = SEND_NOT_TAKEN;
+	res.err = err;
+	res.reason = why;
+	finish(b, j, &res);
+}
+
+/* The settings kept with a suspended message: what is needed to resume it. */
+static int
+snapshot(struct batch *b, struct job *j, char **ret_json)
+{
+	struct send_settings snap;
+	int r;
+
+	send_settings_init(&snap);
+	if ((r = send_settings_merge(&snap, b->s)) == 0) {
+		snap.soap = j->soap;
+		snap.body = SEND_UNSET;		/* the stored body is the whole envelope */
+		free(snap.out);
+		snap.out = NULL;		/* responses of a resume go where it says */
+		snap.parallel = SEND_UNSET;
+		free(snap.source);
+		snap.source = strdup(strcmp(j->name, "-") == 0 ? "(standard input)" : j->name);
+		r = snap.source == NULL ? SV_ERR_NOMEM : send_settings_to_json(&snap, ret_json);
+	}
+	send_settings_clear(&snap);
+	return r;
+}
+
+/*
+ * Keep the message: add it to the suspended queue (or, for a resume, record
+ * the new failure on its entry).  If that fails too, the message failed: it
+ * was neither delivered nor kept, and its file is untouched.
+ */
+static void
+keep(struct batch *b, struct job *j, const char *reason, const char *fcode,
+    const char *freason, enum send_outcome fault_outcome)
+{
+	struct send_result res;
+	char *json = NULL, *id = NULL, why[SV_MSG_MAX * 2];
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	res.reason = reason;
+	res.fault_code = fcode;
+	res.fault_reason = freason;
+	if (b->resume_id != NULL) {
+		r = ssovault_suspended_update(b->h, b->resume_id, reason,
+		    b->prior_attempts + j->attempts);
+		res.id = b->resume_id;
+	} else if ((r = snapshot(b, j, &json)) == 0) {
+		r = ssovault_suspended_add(b->h, json, svbuf_ptr(j->body), svbuf_len(j->body),
+		    reason, j->attempts, &id);
+		res.id = id;
+	}
+	if (r != 0) {
+		snprintf(why, sizeof(why), "%s; it could not be %s: %s", reason,
+		    b->resume_id != NULL ? "updated in the suspended queue" : "suspended",
+		    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r));
+		res.outcome = SEND_FAILED;
+		res.err = r;
+		res.reason = why;
+		res.id = b->resume_id;
+	} else {
+		res.outcome = fault_outcome;
+	}
+	finish(b, j, &res);
+	free(json);
+	free(id);
+}
+
+/* --- reading and preparing a message --------------------------------- */
+
+static int
+job_load(struct batch *b, struct job *j)
+{
+	struct svbuf *raw = NULL;
+	uint8_t *wrapped = NULL, chunk[65536];
+	char why[SV_MSG_MAX + 64], m[SV_MSG_MAX];
+	size_t wlen = 0;
+	ssize_t n;
+	int fd = -1, r, soap = b->s->soap > 0 ? b->s->soap : 0;
+
+	m[0] = '\0';
+	if (strcmp(j->path, "-") == 0) {
+		fd = STDIN_FILENO;
+	} else if ((fd = open(j->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, sizeof(why), "cannot read %s: %s", j->path, strerror(errno));
+		not_taken(b, j, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO, why);
+		return -1;
+	}
+	if ((raw = svbuf_new(SEND_MAX_MESSAGE)) == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, sizeof(why), "cannot read %s: %s", j->path, strerror(errno));
+			r = SV_ERR_IO;
+			goto refused;
+		}
+		if (n == 0)
+			break;
+		if (svbuf_put(raw, chunk, (size_t)n) != 0) {
+			snprintf(why, sizeof(why), "too large: a message has at most %u MiB",
+			    SEND_MAX_MESSAGE >> 20);
+			r = SV_ERR_TOO_LARGE;
+			goto refused;
+		}
+	}
+	if (b->s->body == 1) {
+		r = send_envelope_wrap(svbuf_ptr(raw), svbuf_len(raw), soap, &wrapped, &wlen, m);
+		if (r == 0) {
+			svbuf_reset(raw);
+			r = svbuf_put(raw, wrapped, wlen);
+			soap = soap != 0 ? soap : 11;
+		}
+	} else {
+		r = send_envelope_check(svbuf_ptr(raw), svbuf_len(raw), soap, &soap, m);
+	}
+	if (r != 0) {
+		snprintf(why, sizeof(why), "%s", m[0] != '\0' ? m : sv_strerror(r));
+		goto refused;
+	}
+	j->body = raw;
+	j->soap = soap;
+	raw = NULL;
+	r = 0;
+	goto out;
+refused:
+	not_taken(b, j, r, why);
+	r = -1;
+out:
+	if (fd >= 0 && fd != STDIN_FILENO)
+		close(fd);
+	svbuf_free(raw);
+	free(wrapped);
+	sodium_memzero(chunk, sizeof(chunk));
+	return r;
+}
+
+/* --- secrets for one attempt -------------------------------------------- */
+
+/* A password file into secure memory, NUL-terminated, one trailing newline dropped. */
+static int
+password_read(const char *path, struct svbuf **ret, char *why, size_t whylen)
+{
+	struct svbuf *b = svbuf_new_secure(64 * 1024);
+	uint8_t ch[512];
+	ssize_t n;
+	size_t len;
+	int fd, r = 0;
+
+	if (b == NULL)
+		return SV_ERR_NOMEM;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "cannot read password file %s: %s", path, strerror(errno));
+		svbuf_free(b);
+		return SV_ERR_IO;
+	}
+	while (r == 0 && (n = read(fd, ch, sizeof(ch))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, whylen, "cannot read password file %s: %s", path, strerror(errno));
+			r = SV_ERR_IO;
+		} else if (svbuf_put(b, ch, (size_t)n) != 0) {
+			snprintf(why, whylen, "password file %s is too large", path);
+			r = SV_ERR_TOO_LARGE;
+		}
+	}
+	close(fd);
+	sodium_memzero(ch, sizeof(ch));
+	len = svbuf_len(b);
+	if (r == 0 && len > 0 && svbuf_ptr(b)[len - 1] == '\n')
+		len--;
+	if (r == 0 && len > 0 && svbuf_ptr(b)[len - 1] == '\r')
+		len--;
+	if (r == 0 && (len == 0 || memchr(svbuf_ptr(b), '\0', len) != NULL)) {
+		snprintf(why, whylen, "password file %s is empty or holds a NUL byte", path);
+		r = SV_ERR_INVALID;
+	}
+	if (r == 0) {
+		/* overwrite the dropped newline with the terminator */
+		uint8_t *p;
+
+		if (len < svbuf_len(b))
+			((uint8_t *)svbuf_ptr(b))[len] = '\0';
+		else if ((r = svbuf_reserve(b, 1, &p)) == 0)
+			*p = '\0';
+	}
+	if (r != 0) {
+		svbuf_free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+/* Drop everything secret an attempt held; libcurl gives back its copies. */
+static void
+slot_wipe(struct slot *sl)
+{
+	curl_easy_setopt(sl->e, CURLOPT_USERNAME, NULL);
+	curl_easy_setopt(sl->e, CURLOPT_PASSWORD, NULL);
+	curl_easy_setopt(sl->e, CURLOPT_PROXYPASSWORD, NULL);
+	curl_easy_setopt(sl->e, CURLOPT_SSLKEY_BLOB, NULL);
+	curl_easy_setopt(sl->e, CURLOPT_SSLCERT_BLOB, NULL);
+	ssovault_cert_blob_free(sl->blob);
+	sl->blob = NULL;
+	ssovault_creds_free(sl->creds);
+	sl->creds = NULL;
+	svbuf_free(sl->password);
+	sl->password = NULL;
+	svbuf_free(sl->proxy_password);
+	sl->proxy_password = NULL;
+}
+
+/*
+ * Fetch what this attempt needs from the vault and the password files.
+ * On failure, reason says why and the message is to be kept at once.
+ */
+static int
+attempt_secrets(struct batch *b, struct slot *sl, struct job *j, char *reason, size_t rlen)
+{
+	const struct send_settings *s = b->s;
+	const char *user = NULL, *pass = NULL;
+	struct curl_blob cert, key;
+	int r;
+
+	if (s->cert != NULL) {
+		if ((r = ssovault_cert_fetch(b->h, s->cert, &sl->blob)) != 0) {
+			snprintf(reason, rlen, "client certificate %s cannot be loaded: %s", s->cert,
+			    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r));
+			return r;
+		}
+		cert.data = sl->blob->cert_pem;
+		cert.len = sl->blob->cert_len;
+		cert.flags = CURL_BLOB_NOCOPY;
+		key.data = sl->blob->key_pem;
+		key.len = sl->blob->key_len;
+		key.flags = CURL_BLOB_NOCOPY;
+		curl_easy_setopt(sl->e, CURLOPT_SSLCERT_BLOB, &cert);
+		curl_easy_setopt(sl->e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(sl->e, CURLOPT_SSLKEY_BLOB, &key);
+		curl_easy_setopt(sl->e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (s->uses_ticket && j->ticket_creds == NULL) {
+		/* a ticket is single-use: redeemed once for all attempts of this message */
+		if ((r = ssovault_ticket_redeem(b->h, s->sso_app, s->ticket, s->sender,
+		    &j->ticket_creds)) != 0) {
+			snprintf(reason, rlen, "ticket for '%s' refused: %s", s->sso_app,
+			    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r));
+			return r;
+		}
+	}
+	if (s->uses_ticket || s->sso_app != NULL) {
+		const struct ssovault_creds *c = j->ticket_creds;
+
+		if (c == NULL) {
+			if ((r = ssovault_creds_get(b->h, s->sso_app, NULL, &sl->creds)) != 0) {
+				snprintf(reason, rlen, "SSO credentials for '%s' cannot be had: %s",
+				    s->sso_app, *ssovault_errmsg(b->h) != '\0' ?
+				    ssovault_errmsg(b->h) : sv_strerror(r));
+				return r;
+			}
+			c = sl->creds;
+		}
+		user = c->nfields > 0 && c->fields[0].value != NULL ? c->fields[0].value :
+		    c->external_user;
+		if ((pass = ssovault_creds_password(c)) == NULL) {
+			snprintf(reason, rlen, "SSO credentials for '%s' have no masked field "
+			    "to use as the password", s->sso_app);
+			return SV_ERR_INVALID;
+		}
+	} else if (s->user != NULL) {
+		if ((r = password_read(s->password_file, &sl->password, reason, rlen)) != 0)
+			return r;
+		user = s->user;
+		pass = (const char *)svbuf_ptr(sl->password);
+	}
+	if (user != NULL) {
+		curl_easy_setopt(sl->e, CURLOPT_USERNAME, user);
+		curl_easy_setopt(sl->e, CURLOPT_PASSWORD, pass);
+	}
+	if (s->proxy_user != NULL) {
+		if ((r = password_read(s->proxy_password_file, &sl->proxy_password,
+		    reason, rlen)) != 0)
+			return r;
+		curl_easy_setopt(sl->e, CURLOPT_PROXYUSERNAME, s->proxy_user);
+		curl_easy_setopt(sl->e, CURLOPT_PROXYPASSWORD,
+		    (const char *)svbuf_ptr(sl->proxy_password));
+	}
+	return 0;
+}
+
+/* --- attempts ------------------------------------------------------------ */
+
+static size_t
+on_write(char *p, size_t size, size_t n, void *ctx)
+{
+	struct slot *sl = ctx;
+
+	if (svbuf_put(sl->resp, p, size * n) != 0) {
+		sl->too_large = 1;
+		return 0;	/* aborts the transfer */
+	}
+	return size * n;
+}
+
+/* Start one attempt in a free slot; 0 if it runs, else the job was settled. */
+static int
+attempt_start(struct batch *b, struct slot *sl, struct job *j)
+{
+	char reason[SV_MSG_MAX * 2];
+
+	if (j->state == J_WAITING)
+		b->waiting--;
+	j->state = J_ACTIVE;
+	reason[0] = '\0';
+	sl->j = j;
+	if (attempt_secrets(b, sl, j, reason, sizeof(reason)) != 0) {
+		slot_wipe(sl);
+		sl->j = NULL;
+		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
+		return -1;
+	}
+	svbuf_reset(sl->resp);
+	sl->too_large = 0;
+	sl->errbuf[0] = '\0';
+	curl_easy_setopt(sl->e, CURLOPT_POSTFIELDS, (const char *)svbuf_ptr(j->body));
+	curl_easy_setopt(sl->e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)svbuf_len(j->body));
+	curl_easy_setopt(sl->e, CURLOPT_HTTPHEADER, j->soap == 12 ? b->hdrs12 : b->hdrs11);
+	j->attempts++;
+	if (curl_multi_add_handle(b->m, sl->e) != CURLM_OK) {
+		slot_wipe(sl);
+		sl->j = NULL;
+		keep(b, j, "libcurl could not start the transfer", NULL, NULL, SEND_SUSPENDED);
+		return -1;
+	}
+	b->active++;
+	progress(b);
+	return 0;
+}
+
+static void
+describe_failure(struct slot *sl, CURLcode cc, long status, char *out, size_t len)
+{
+	if (sl->too_large)
+		snprintf(out, len, "HTTP %ld with a response larger than the size cap", status);
+	else if (cc != CURLE_OK)
+		snprintf(out, len, "%s", sl->errbuf[0] != '\0' ? sl->errbuf : curl_easy_strerror(cc));
+	else
+		snprintf(out, len, "HTTP %ld", status);
+}
+
+static void
+attempt_end(struct batch *b, struct slot *sl, CURLcode cc)
+{
+	struct job *j = sl->j;
+	struct send_result res;
+	char *fcode = NULL, *freason = NULL, reason[SV_MSG_MAX * 2], fline[SV_MSG_MAX * 2];
+	curl_off_t us = 0;
+	long status = 0;
+	enum send_verdict v;
+	int fault = 0;
+
+	curl_multi_remove_handle(b->m, sl->e);
+	b->active--;
+	slot_wipe(sl);
+	sl->j = NULL;
+	curl_easy_getinfo(sl->e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(sl->e, CURLINFO_TOTAL_TIME_T, &us);
+	j->status = status;
+	j->ms = (long long)(us / 1000);
+	if (!sl->too_large && svbuf_len(sl->resp) > 0 &&
+	    send_fault_parse(svbuf_ptr(sl->resp), svbuf_len(sl->resp), &fcode, &freason) == 0)
+		fault = 1;
+	v = send_classify((int)cc, status, fault, sl->too_large);
+	memset(&res, 0, sizeof(res));
+	res.response = svbuf_ptr(sl->resp);
+	res.response_len = svbuf_len(sl->resp);
+	switch (v) {
+	case SEND_V_DELIVERED:
+	case SEND_V_UNREAD:
+		if (v == SEND_V_UNREAD) {
+			res.err = SV_ERR_TOO_LARGE;
+			res.reason = "the response was larger than --max-response-size and was dropped";
+			res.response = NULL;
+			res.response_len = 0;
+		}
+		res.outcome = SEND_DELIVERED;
+		if (b->resume_id != NULL) {
+			res.id = b->resume_id;
+			if (ssovault_suspended_remove(b->h, b->resume_id, 1) != 0) {
+				snprintf(reason, sizeof(reason),
+				    "delivered, but it could not be removed from the suspended queue "
+				    "(%s): terminate it with 'ssovault suspended terminate %s'",
+				    ssovault_errmsg(b->h), b->resume_id);
+				res.err = SV_ERR_CONFLICT;
+				res.reason = reason;
+			}
+		}
+		finish(b, j, &res);
+		break;
+	case SEND_V_FAULT:
+		snprintf(fline, sizeof(fline), "fault: %s: %s", fcode, freason);
+		if (b->s->suspend_on_fault == 1 || b->resume_id != NULL) {
+			/* a resumed message stays queued on a fault: terminate drops it */
+			keep(b, j, fline, fcode, freason,
+			    b->s->suspend_on_fault == 1 ? SEND_SUSPENDED : SEND_FAULT);
+		} else {
+			res.outcome = SEND_FAULT;
+			res.fault_code = fcode;
+			res.fault_reason = freason;
+			res.reason = fline;
+			finish(b, j, &res);
+		}
+		break;
+	case SEND_V_RETRY:
+		describe_failure(sl, cc, status, j->last, sizeof(j->last));
+		if (j->attempts <= (unsigned)retry_count(b)) {
+			long long wait = or_default(b->s->retry_interval_s, SEND_DEFAULT_RETRY_INTERVAL);
+
+			j->state = J_WAITING;
+			j->due_ms = now_ms() + wait * 1000;
+			b->waiting++;
+			notice(b, "%s: attempt %u failed (%s); next in %llds", j->name, j->attempts,
+			    j->last, wait);
+			progress(b);
+			break;
+		}
+		snprintf(reason, sizeof(reason), "gave up after %u attempt%s: %s", j->attempts,
+		    j->attempts == 1 ? "" : "s", j->last);
+		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
+		break;
+	case SEND_V_KEEP:
+		describe_failure(sl, cc, status, j->last, sizeof(j->last));
+		snprintf(reason, sizeof(reason), "not retried: %s", j->last);
+		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
+		break;
+	}
+	svbuf_reset(sl->resp);
+	free(fcode);
+	free(freason);
+}
+
+/* --- the loop -------------------------------------------------------------- */
+
+/* The next job to start: a retry that is due, else the next new message. */
+static struct job *
+pick(struct batch *b, int64_t now)
+{
+	struct job *best = NULL;
+	size_t i;
+
+	for (i = 0; b->waiting > 0 && i < b->njobs; i++)
+		if (b->jobs[i].state == J_WAITING && b->jobs[i].due_ms <= now &&
+		    (best == NULL || b->jobs[i].due_ms < best->due_ms))
+			best = &b->jobs[i];
+	if (best != NULL)
+		return best;
+	while (b->next_new < b->njobs) {
+		struct job *j = &b->jobs[b->next_new++];
+
+		if (j->body != NULL || job_load(b, j) == 0)
+			return j;
+	}
+	return NULL;
+}
+
+static void
+fill(struct batch *b)
+{
+	struct job *j;
+	size_t i;
+
+	for (i = 0; i < b->nslots; i++) {
+		while (b->slots[i].j == NULL && (j = pick(b, now_ms())) != NULL)
+			(void)attempt_start(b, &b->slots[i], j);
+	}
+}
+
+static int
+drain(struct batch *b)
+{
+	struct CURLMsg *msg;
+	struct slot *sl;
+	int left, running;
+
+	if (curl_multi_perform(b->m, &running) != CURLM_OK)
+		return SV_ERR_TRANSPORT;
+	while ((msg = curl_multi_info_read(b->m, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		sl = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+		attempt_end(b, sl, msg->data.result);
+	}
+	return 0;
+}
+
+/* How long to wait for network activity: until the next retry is due, at most 1s. */
+static int
+wait_ms(struct batch *b)
+{
+	int64_t now = now_ms(), next = now + 1000;
+	size_t i;
+
+	for (i = 0; b->waiting > 0 && i < b->njobs; i++)
+		if (b->jobs[i].state == J_WAITING && b->jobs[i].due_ms < next)
+			next = b->jobs[i].due_ms;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+static int
+run(struct batch *b)
+{
+	int r;
+
+	progress(b);
+	for (;;) {
+		fill(b);
+		if (b->active > 0 && (r = drain(b)) != 0)
+			return r;
+		if (b->done == b->njobs)
+			return 0;
+		fill(b);
+		if (curl_multi_poll(b->m, NULL, 0, wait_ms(b), NULL) != CURLM_OK)
+			return SV_ERR_TRANSPORT;
+	}
+}
+
+/* --- set-up ---------------------------------------------------------------- */
+
+static struct curl_slist *
+soap_headers(const struct send_settings *s, int soap)
+{
+	struct curl_slist *l = NULL, *n;
+	char line[2300];
+	size_t i;
+
+	if (soap == 12)
+		snprintf(line, sizeof(line), "Content-Type: application/soap+xml; charset=utf-8%s%s%s",
+		    s->action != NULL ? "; action=\"" : "", s->action != NULL ? s->action : "",
+		    s->action != NULL ? "\"" : "");
+	else
+		snprintf(line, sizeof(line), "Content-Type: text/xml; charset=utf-8");
+	if ((l = curl_slist_append(l, line)) == NULL)
+		return NULL;
+	if (soap != 12) {
+		snprintf(line, sizeof(line), "SOAPAction: \"%s\"", s->action != NULL ? s->action : "");
+		if ((n = curl_slist_append(l, line)) == NULL)
+			goto fail;
+		l = n;
+	}
+	/* no 100-continue round trip: SOAP endpoints take the body at once */
+	if ((n = curl_slist_append(l, "Expect:")) == NULL)
+		goto fail;
+	l = n;
+	for (i = 0; i < s->nheaders; i++) {
+		if ((n = curl_slist_append(l, s->headers[i])) == NULL)
+			goto fail;
+		l = n;
+	}
+	return l;
+fail:
+	curl_slist_free_all(l);
+	return NULL;
+}
+
+static long
+auth_bits(const struct send_settings *s)
+{
+	int creds = s->user != NULL || s->sso_app != NULL;
+	int a = s->auth >= 0 ? s->auth : creds ? SEND_AUTH_BASIC : SEND_AUTH_ANONYMOUS;
+
+	switch (a) {
+	case SEND_AUTH_BASIC:
+		return (long)CURLAUTH_BASIC;
+	case SEND_AUTH_DIGEST:
+		return (long)CURLAUTH_DIGEST;
+	case SEND_AUTH_NTLM:
+		return (long)CURLAUTH_NTLM;
+	default:
+		return (long)CURLAUTH_NONE;
+	}
+}
+
+static int
+slot_init(struct batch *b, struct slot *sl, char *msg)
+{
+	const struct send_settings *s = b->s;
+	CURL *e;
+	int ok = 1;
+
+	if ((e = sl->e = curl_easy_init()) == NULL ||
+	    (sl->resp = svbuf_new((size_t)or_default(s->max_response_size,
+	    SEND_DEFAULT_MAX_RESPONSE))) == NULL)
+		return sv_fail(msg, SV_ERR_NOMEM, "libcurl could not start");
+	ok &= curl_easy_setopt(e, CURLOPT_URL, s->url) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_SHARE, b->sh) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)sl) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)sl) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, sl->errbuf) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_USERAGENT, "ssovault/" SSOVAULT_VERSION) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)or_default(s->timeout_s,
+	    SEND_DEFAULT_TIMEOUT)) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)or_default(s->connect_timeout_s,
+	    SEND_DEFAULT_CONNECT_TIMEOUT)) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_HTTPAUTH, auth_bits(s)) == CURLE_OK;
+	if (s->cacert != NULL)
+		ok &= curl_easy_setopt(e, CURLOPT_CAINFO, s->cacert) == CURLE_OK;
+	if (s->capath != NULL)
+		ok &= curl_easy_setopt(e, CURLOPT_CAPATH, s->capath) == CURLE_OK;
+	if (s->proxy != NULL) {
+		ok &= curl_easy_setopt(e, CURLOPT_PROXY, s->proxy) == CURLE_OK;
+		ok &= curl_easy_setopt(e, CURLOPT_PROXYAUTH, (long)CURLAUTH_ANY) == CURLE_OK;
+	}
+	if (!ok)
+		return sv_fail(msg, SV_ERR_TRANSPORT,
+		    "this libcurl lacks a feature the sender needs (7.85 or later is required)");
+	return 0;
+}
+
+/* Files named in the settings must be there before any message is taken. */
+static int
+check_files(const struct send_settings *s, char *msg)
+{
+	const char *files[] = { s->password_file, s->proxy_password_file, s->cacert };
+	const char *what[] = { "--password-file", "--proxy-password-file", "--cacert" };
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i] != NULL && access(files[i], R_OK) != 0)
+			return sv_fail(msg, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
+			    "%s %s: %s", what[i], files[i], strerror(errno));
+	if (s->capath != NULL && access(s->capath, R_OK | X_OK) != 0)
+		return sv_fail(msg, SV_ERR_IO, "--capath %s: %s", s->capath, strerror(errno));
+	return 0;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; b->slots != NULL && i < b->nslots; i++) {
+		if (b->slots[i].e != NULL) {
+			if (b->slots[i].j != NULL)
+				curl_multi_remove_handle(b->m, b->slots[i].e);
+			slot_wipe(&b->slots[i]);
+			curl_easy_cleanup(b->slots[i].e);
+		}
+		svbuf_free(b->slots[i].resp);
+	}
+	free(b->slots);
+	for (i = 0; b->jobs != NULL && i < b->njobs; i++) {
+		svbuf_free(b->jobs[i].body);
+		ssovault_creds_free(b->jobs[i].ticket_creds);
+	}
+	free(b->jobs);
+	curl_slist_free_all(b->hdrs11);
+	curl_slist_free_all(b->hdrs12);
+	if (b->m != NULL)
+		curl_multi_cleanup(b->m);
+	if (b->sh != NULL)
+		curl_share_cleanup(b->sh);
+}
+
+static int
+batch_init(struct batch *b, struct ssovault *h, const struct send_settings *s,
+    const struct send_callbacks *cb, size_t njobs, char *msg)
+{
+	static const struct send_callbacks none;
+	size_t i;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	b->h = h;
+	b->s = s;
+	b->cb = cb != NULL ? cb : &none;
+	if ((r = send_settings_check(s, msg)) != 0 || (r = check_files(s, msg)) != 0)
+		return r;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return sv_fail(msg, SV_ERR_TRANSPORT, "libcurl could not start");
+	b->njobs = njobs;
+	b->nslots = (size_t)or_default(s->parallel, 1);
+	if (b->nslots > njobs)
+		b->nslots = njobs > 0 ? njobs : 1;
+	b->sum.total = njobs;
+	if ((b->jobs = calloc(njobs > 0 ? njobs : 1, sizeof(*b->jobs))) == NULL ||
+	    (b->slots = calloc(b->nslots, sizeof(*b->slots))) == NULL ||
+	    (b->m = curl_multi_init()) == NULL || (b->sh = curl_share_init()) == NULL ||
+	    (b->hdrs11 = soap_headers(s, 11)) == NULL || (b->hdrs12 = soap_headers(s, 12)) == NULL)
+		return sv_fail(msg, SV_ERR_NOMEM, "out of memory setting up the transfer");
+	curl_share_setopt(b->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(b->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(b->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	for (i = 0; i < b->nslots; i++)
+		if ((r = slot_init(b, &b->slots[i], msg)) != 0)
+			return r;
+	return 0;
+}
+
+int
+send_batch(struct ssovault *h, const struct send_settings *s,
+    const char *const *files, size_t nfiles, const struct send_callbacks *cb,
+    struct send_summary *ret, char *msg)
+{
+	struct batch b;
+	int64_t t0 = now_ms();
+	size_t i, stdin_count = 0;
+	int r;
+
+	for (i = 0; i < nfiles; i++)
+		stdin_count += strcmp(files[i], "-") == 0;
+	if (stdin_count > 1)
+		return sv_fail(msg, SV_ERR_USAGE, "'-' (standard input) may be given once");
+	if ((r = batch_init(&b, h, s, cb, nfiles, msg)) != 0)
+		goto out;
+	for (i = 0; i < nfiles; i++) {
+		b.jobs[i].index = i;
+		b.jobs[i].name = files[i];
+		b.jobs[i].path = files[i];
+	}
+	if ((r = run(&b)) != 0) {
+		sv_fail(msg, r, "the transfer loop failed");
+		goto out;
+	}
+	b.sum.ms = now_ms() - t0;
+	*ret = b.sum;
+out:
+	batch_free(&b);
+	return r;
+}
+
+/* The attempts recorded on a queued message (0 if the service does not say). */
+static unsigned
+prior_attempts(struct ssovault *h, const char *id)
+{
+	json_t *j, *a;
+	char *json = NULL;
+	unsigned n = 0;
+
+	if (ssovault_suspended_show(h, id, &json) != 0)
+		return 0;
+	if ((j = json_loads(json, 0, NULL)) != NULL) {
+		a = json_object_get(j, "attempts");
+		if (json_is_integer(a) && json_integer_value(a) > 0 &&
+		    json_integer_value(a) < 1000000)
+			n = (unsigned)json_integer_value(a);
+		json_decref(j);
+	}
+	free(json);
+	return n;
+}
+
+int
+send_resume(struct ssovault *h, const char *id, const struct send_settings *over,
+    const struct send_callbacks *cb, struct send_summary *ret, char *msg)
+{
+	struct send_settings s;
+	struct batch b;
+	char *json = NULL, m[SV_MSG_MAX];
+	uint8_t *body = NULL;
+	size_t len = 0;
+	int64_t t0 = now_ms();
+	int r, soap = 0;
+
+	send_settings_init(&s);
+	memset(&b, 0, sizeof(b));
+	if ((r = ssovault_suspended_get(h, id, &json, &body, &len)) != 0) {
+		sv_fail(msg, r, "%s", ssovault_errmsg(h));
+		goto out;
+	}
+	m[0] = '\0';
+	if ((r = send_settings_from_json(json, &s, m)) != 0) {
+		sv_fail(msg, r, "its stored settings are unusable: %s", m);
+		goto out;
+	}
+	if (over != NULL && (r = send_settings_merge(&s, over)) != 0)
+		goto out;
+	send_settings_normalise(&s);
+	s.body = SEND_UNSET;
+	if ((r = send_envelope_check(body, len, s.soap > 0 ? s.soap : 0, &soap, m)) != 0) {
+		sv_fail(msg, r, "the stored message is not a usable envelope: %s", m);
+		goto out;
+	}
+	if ((r = batch_init(&b, h, &s, cb, 1, msg)) != 0)
+		goto out;
+	b.resume_id = id;
+	b.prior_attempts = prior_attempts(h, id);
+	b.jobs[0].name = id;
+	b.jobs[0].soap = soap;
+	if ((b.jobs[0].body = svbuf_new(SEND_MAX_MESSAGE)) == NULL ||
+	    (r = svbuf_put(b.jobs[0].body, body, len)) != 0) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = run(&b)) != 0) {
+		sv_fail(msg, r, "the transfer loop failed");
+		goto out;
+	}
+	b.sum.ms = now_ms() - t0;
+	*ret = b.sum;
+out:
+	batch_free(&b);
+	send_settings_clear(&s);
+	free(json);
+	free(body);
+	return r;
+}

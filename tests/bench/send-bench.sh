@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Send benchmark: messages per second for one batch of SOAP messages to the
+# local test server (tests/server: HTTPS that demands a client certificate,
+# Basic auth), sent by `ssovault send` with SSO credentials and a client
+# certificate from a throwaway embedded vault (sequentially, and with
+# --parallel 8), beside the same messages sent by a shell loop of curl
+# processes and by one curl process that reuses its connection, all with the
+# same certificate, key and password.  Every message must arrive (counted in
+# the server's log) or the run fails.  Prints a table; the connections and
+# full TLS handshakes columns are counted at the server.
+#
+#   tests/bench/send-bench.sh [MESSAGES]        (default 200)
+#
+# Environment: SSOVAULT (the CLI; default BUILD_ROOT/cli/ssovault, BUILD_ROOT
+# defaulting to build/), SOURCE_ROOT (default: this checkout).
+# Exit status: 0 when every message of every run was delivered.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=${SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
+ssovault=${SSOVAULT:-${BUILD_ROOT:-$root/build}/cli/ssovault}
+n=${1:-200}
+parallel=8
+
+die() {
+	echo "send-bench: $*" >&2
+	exit 1
+}
+case $n in '' | *[!0-9]*) die "MESSAGES must be a number (got '$n')" ;; esac
+[ "$n" -ge 1 ] || die "MESSAGES must be at least 1"
+[ -x "$ssovault" ] || die "$ssovault not found: build first (meson setup build && ninja -C build) or set SSOVAULT"
+command -v curl >/dev/null || die "curl not found: install curl"
+"$ssovault" send --help 2>&1 | grep -q -- '--sso-app' ||
+    die "this ssovault has no 'send --sso-app' yet: nothing to measure"
+
+tmp=$(mktemp -d /tmp/ssovault-bench.XXXXXX) || die "cannot make a temporary directory"
+cleanup() {
+	bash "$root/tests/server/stop.sh" "$tmp/srv" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash "$root/tests/server/start.sh" "$tmp/srv" >"$tmp/start.log" 2>&1 ||
+    { cat "$tmp/start.log" >&2; die "the test servers did not start"; }
+. "$tmp/srv/env"
+url=$SOAP_HTTPS/basic
+count() { sh "$root/tests/server/count.sh" "$@"; }
+
+# --- a throwaway embedded vault: app, mapping, credentials, certificate
+export SSOVAULT_DIR=$tmp/vault
+export SSOVAULT_PASSPHRASE_FILE=$tmp/passphrase
+unset SSOVAULT_SOCKET SSOVAULT_KEY_FILE
+printf '%s' "$(head -c 18 /dev/urandom | base64)" >"$SSOVAULT_PASSPHRASE_FILE"
+me="user:$(id -un)"
+app=bench
+step() {
+	"$@" >"$tmp/step.out" 2>&1 || { cat "$tmp/step.out" >&2; die "set-up failed: $*"; }
+}
+step "$ssovault" init --kdf-limits interactive --passphrase-file "$SSOVAULT_PASSPHRASE_FILE"
+step "$ssovault" app create "$app" --enable --user "$me" --description "send benchmark"
+step "$ssovault" mapping create "$app" "$me" "$SOAP_USER"
+{ printf '{"password":"'; cat "$SOAP_PASSWORD_FILE"; printf '"}'; } |
+    "$ssovault" creds set "$app" --from-file - >"$tmp/step.out" 2>&1 ||
+    { cat "$tmp/step.out" >&2; die "set-up failed: creds set"; }
+thumb=$("$ssovault" cert import "$CLIENT_P12" --password-file "$P12_PASSWORD_FILE" 2>"$tmp/step.out") ||
+    { cat "$tmp/step.out" >&2; die "set-up failed: cert import"; }
+printf '%s' "$thumb" | grep -q "$CLIENT_THUMBPRINT" ||
+    die "cert import printed '$thumb', not the thumbprint $CLIENT_THUMBPRINT"
+thumb=$CLIENT_THUMBPRINT
+step "$ssovault" cert grant "$thumb" "$me"
+
+# --- N messages of about 1 KiB, each with its own id
+mkdir "$tmp/msg"
+pad=$(printf '%0800d' 0 | tr 0 x)
+for i in $(seq -w "$n"); do
+	printf '<?xml version="1.0" encoding="utf-8"?>\n<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><b:Ping xmlns:b="urn:ssovault:bench"><b:id>%s</b:id><b:pad>%s</b:pad></b:Ping></soap:Body></soap:Envelope>\n' \
+	    "$i" "$pad" >"$tmp/msg/m$i.xml"
+done
+files=("$tmp/msg"/m*.xml)
+
+# curl's options in a config file (0600): the password stays off every
+# command line.
+umask 077
+{
+	printf 'silent\nshow-error\nfail\noutput = "/dev/null"\n'
+	printf 'cacert = "%s"\ncert = "%s"\nkey = "%s"\n' "$CA" "$CLIENT_CERT" "$CLIENT_KEY"
+	printf 'user = "%s:' "$SOAP_USER"
+	cat "$SOAP_PASSWORD_FILE"
+	printf '"\nheader = "Content-Type: text/xml; charset=utf-8"\n'
+	printf 'header = "SOAPAction: \\"urn:ssovault:bench:Ping\\""\n'
+} >"$tmp/curl.cfg"
+# One process for all messages: one block per message, joined by "next".
+sep=""
+for f in "${files[@]}"; do
+	printf '%s' "$sep"
+	cat "$tmp/curl.cfg"
+	printf 'url = "%s"\ndata-binary = "@%s"\n' "$url" "$f"
+	sep="next
+"
+done >"$tmp/curl-all.cfg"
+
+now() { date +%s%N; }
+rows=()
+failed=0
+
+# run NAME CMD...: time CMD, check that N messages reached the server.
+run() {
+	local name=$1 t0 t1 rc got conns hs secs rate
+	shift
+	: >"$ACCESS_LOG"
+	t0=$(now)
+	"$@" >"$tmp/run.out" 2>"$tmp/run.err"
+	rc=$?
+	t1=$(now)
+	got=$(count requests "$ACCESS_LOG" ' 200 "[^"]*" "POST /basic HTTP/1.1" "alice"')
+	conns=$(count connections "$ACCESS_LOG")
+	hs=$(count handshakes "$ACCESS_LOG")
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	rate=$(awk -v s="$secs" -v n="$n" 'BEGIN { printf "%.1f", n / s }')
+	if [ "$rc" -ne 0 ] || [ "$got" -ne "$n" ]; then
+		echo "send-bench: $name: exit $rc, $got of $n messages delivered" >&2
+		head -5 "$tmp/run.err" >&2
+		failed=1
+		rate=FAILED
+	fi
+	rows+=("$name|$secs|$rate|$conns|$hs")
+}
+
+loop_curl() {
+	local f
+	for f in "${files[@]}"; do
+		curl -K "$tmp/curl.cfg" --data-binary "@$f" "$url" || return 1
+	done
+}
+
+send=("$ssovault" send --url "$url" --auth basic --sso-app "$app" --cert "$thumb"
+    --cacert "$CA" --action urn:ssovault:bench:Ping)
+
+echo "Sending $n messages of $(wc -c <"${files[0]}") bytes to $url"
+echo "(TLS with a client certificate, HTTP Basic auth, Apache httpd $(/usr/sbin/apache2 -v | sed -n 's/.*Apache\/\([^ ]*\).*/\1/p') on loopback)"
+echo
+run "ssovault send (one call, sequential)" "${send[@]}" "${files[@]}"
+seq_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
+run "ssovault send --parallel $parallel" "${send[@]}" --parallel "$parallel" "${files[@]}"
+par_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
+run "curl, one process per message" loop_curl
+loop_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
+run "curl, one process, --next (reuse)" curl -K "$tmp/curl-all.cfg"
+
+printf '%-38s %9s %10s %12s %11s\n' "method" "seconds" "msg/s" "connections" "handshakes"
+printf '%-38s %9s %10s %12s %11s\n' "------" "-------" "-----" "-----------" "----------"
+for r in "${rows[@]}"; do
+	IFS='|' read -r name secs rate conns hs <<EOF
+$r
+EOF
+	printf '%-38s %9s %10s %12s %11s\n' "$name" "$secs" "$rate" "$conns" "$hs"
+done
+# What any one ssovault call costs in embedded mode (start, Argon2id unlock,
+# one lookup): included once in each ssovault row above.
+t0=$(now)
+"$ssovault" app show "$app" >/dev/null 2>&1
+t1=$(now)
+awk -v a="$t0" -v b="$t1" 'BEGIN {
+	printf "\nOne ssovault call alone (start, unlock, one lookup) takes %.3f s, included above.\n", (b - a) / 1e9
+}'
+echo
+if [ "$failed" -eq 0 ]; then
+	awk -v s="$seq_rate" -v p="$par_rate" -v l="$loop_rate" 'BEGIN {
+		printf "ssovault send vs the curl loop: %.1fx sequential, %.1fx with --parallel %d (target: 10x)\n",
+		    s / l, p / l, '"$parallel"'
+	}'
+fi
+exit $failed

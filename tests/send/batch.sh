@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Many messages in one call: 200 messages over one connection and one TLS
+# handshake (counted in the server's log), --parallel 8 over at most eight,
+# one result line each and a summary, responses into --out DIR, a message
+# waiting for its retry not holding up the others, and a sender killed
+# mid-batch leaving every message delivered or still on disk.
+. "$SOURCE_ROOT/tests/lib.sh"
+. "$SOURCE_ROOT/tests/send/lib-send.sh"
+
+send_servers
+send_vault
+cd "$T_TMP" || exit 1
+mkdir msgs
+for i in $(seq 1 200); do msg11 "msgs/m$i.xml" "order $i"; done
+TLS=(--cacert "$CA" --cert "$CLIENT_THUMBPRINT")
+
+# --- 200 messages, one connection ------------------------------------------------------------
+: > "$ACCESS_LOG"
+expect 0 "200 messages with SSO credentials and a client certificate" "$V" send \
+    --url "$SOAP_HTTPS/basic" "${TLS[@]}" --sso-app erp msgs/*.xml
+is "$(printf '%s\n' "$ERR" | grep -c ': delivered (HTTP 200, ')" "200" "one result line per message"
+like "$ERR" "200 messages: 200 delivered, 0 faults, 0 suspended, 0 not sent, 0 failed in [0-9.]+ s" "a summary"
+is "$(printf '%s\n' "$OUT" | grep -c EchoResponse)" "200" "200 responses on stdout"
+is "$(count requests ' 200 "O=ssovault tests,CN=ssovault test client RSA" "POST /basic HTTP/1.1" "alice"')" "200" \
+    "the server got 200 requests, each with the certificate and alice"
+is "$(count connections)" "1" "... over one connection (keep-alive)"
+is "$(count handshakes)" "1" "... with one TLS handshake"
+for i in 1 77 200; do
+	grep -q "order $i&lt;" <<< "$OUT"
+	ok $? "the answer to message $i is there"
+done
+
+# --- --parallel 8 -----------------------------------------------------------------------------------
+: > "$ACCESS_LOG"
+mkdir out
+expect 0 "200 messages, --parallel 8, --out DIR" "$V" send --url "$SOAP_HTTPS/basic" "${TLS[@]}" \
+    --sso-app erp --parallel 8 --out out msgs/*.xml
+is "$(count requests ' 200 ')" "200" "parallel: 200 requests"
+C=$(count connections)
+ok $([ "$C" -ge 2 ] && [ "$C" -le 8 ]; echo $?) "parallel: between 2 and 8 connections ($C)"
+H=$(( $(count handshakes) + $(count resumed) ))
+ok $([ "$H" -le 8 ]; echo $?) "parallel: at most 8 TLS handshakes ($H)"
+is "$(ls out | wc -l | tr -d ' ')" "200" "--out DIR: 200 response files"
+like "$(cat out/m77.xml.response)" "order 77&lt;" "--out DIR: m77.xml.response answers m77.xml"
+is "$OUT" "" "--out DIR: nothing on stdout"
+
+# one message at a time would have to wait: in parallel, eight slow answers overlap
+S=$(date +%s%N)
+expect 0 "8 messages of 1 s each, --parallel 8" "$V" send --url "$SOAP_HTTPS/basic/slow/1" "${TLS[@]}" \
+    --sso-app erp --parallel 8 msgs/m1.xml msgs/m2.xml msgs/m3.xml msgs/m4.xml msgs/m5.xml msgs/m6.xml msgs/m7.xml msgs/m8.xml
+MS=$(( ($(date +%s%N) - S) / 1000000 ))
+ok $([ "$MS" -lt 4000 ]; echo $?) "... in about 1 s, not 8 ($MS ms)"
+
+# --- a retry does not hold up the others -----------------------------------------------------------
+# (tests/send/flaky.py answers 503 to a message holding RETRYME, 200 to the rest)
+send_bg python3 "$SOURCE_ROOT/tests/send/flaky.py" "$T_TMP/flaky.port" "$T_TMP/flaky.log"
+for i in $(seq 1 50); do [ -s "$T_TMP/flaky.port" ] && break; sleep 0.1; done
+FLAKY="http://127.0.0.1:$(cat "$T_TMP/flaky.port")/"
+msg11 retry.xml RETRYME
+S=$(date +%s%N)
+expect 4 "one 503 message among three good ones" "$V" send --url "$FLAKY" --retry-count 2 --retry-interval 2s \
+    retry.xml msgs/m1.xml msgs/m2.xml msgs/m3.xml
+MS=$(( ($(date +%s%N) - S) / 1000000 ))
+like "$ERR" "retry.xml: attempt 1 failed \(HTTP 503\); next in 2s" "the retry is announced"
+is "$(printf '%s\n' "$ERR" | grep -E '^[^ ]+: (delivered|suspended) ' | sed 's/:.*//' | tr '\n' ' ')" \
+    "msgs/m1.xml msgs/m2.xml msgs/m3.xml retry.xml " "the three good ones were delivered while retry.xml waited"
+like "$ERR" "retry.xml: suspended [0-9a-f]{32}: gave up after 3 attempts: HTTP 503" "retry.xml kept after 3 attempts"
+ok $([ "$MS" -ge 4000 ]; echo $?) "... which took the two intervals ($MS ms)"
+is "$(grep -c ' 503$' "$T_TMP/flaky.log")" "3" "the endpoint saw retry.xml three times"
+is "$(grep -c ' 200$' "$T_TMP/flaky.log")" "3" "... and each good message once"
+
+# --- killed mid-batch ---------------------------------------------------------------------------------
+for i in $(seq 1 20); do sha256sum "msgs/m$i.xml"; done > sums
+: > "$ACCESS_LOG"
+"$V" send --url "$SOAP_HTTPS/basic/slow/1" "${TLS[@]}" --sso-app erp $(for i in $(seq 1 20); do echo "msgs/m$i.xml"; done) \
+    > killed.out 2> killed.err &
+KP=$!
+sleep 2.5
+kill -9 $KP
+wait $KP 2>/dev/null
+D=$(grep -c ': delivered' killed.err)
+ok $([ "$D" -ge 1 ] && [ "$D" -lt 20 ]; echo $?) "killed mid-batch after $D of 20 deliveries"
+sha256sum -c --quiet sums
+ok $? "every message file is still on disk, unchanged"
+is "$(susp_ids | wc -l | tr -d ' ')" "1" "nothing half-sent went to the queue (only the 503 message of before)"
+R=$(count requests 'slow/1')
+ok $([ "$R" -ge "$D" ] && [ "$R" -le $((D + 1)) ]; echo $?) "the server saw the $D delivered and at most the one in flight ($R)"
+
+done_testing
