@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <lmdb.h>
 
@@ -81,7 +82,18 @@ store_fail(char *msg, int rc, const char *what)
 		err = SV_ERR_STORAGE;
 		break;
 	}
-	return sv_fail(msg, err, "%s: %s", what, mdb_strerror(rc));
+	switch (err) {
+	case SV_ERR_MAP_FULL:
+		return sv_fail(msg, err, "%s: vault is full (the LMDB map size is "
+		    "reached; SSOVAULT_MAP_SIZE sets a larger one)", what);
+	case SV_ERR_READ_ONLY:
+		return sv_fail(msg, err, "%s: vault is read-only (%s)", what,
+		    mdb_strerror(rc));
+	case SV_ERR_NO_SPACE:
+		return sv_fail(msg, err, "%s: no space left on device", what);
+	default:
+		return sv_fail(msg, err, "%s: %s", what, mdb_strerror(rc));
+	}
 }
 
 /*
@@ -175,7 +187,30 @@ vault_store_open(const char *path, size_t map_size, unsigned flags,
 		r = store_fail(msg, rc, "configure environment");
 		goto out;
 	}
-	if ((rc = mdb_env_open(s->env, path, eflags, 0600)) != 0) {
+	rc = mdb_env_open(s->env, path, eflags, 0600);
+	if ((rc == EACCES || rc == EROFS) && !(flags & (VAULT_STORE_CREATE | VAULT_STORE_CHECK))) {
+		/*
+		 * A data file we may read but not write: open it read-only, so
+		 * that reads still work and every write fails with "read-only"
+		 * at its first transaction.  A failed open leaves the env
+		 * unusable; start again with a fresh one.
+		 */
+		mdb_env_close(s->env);
+		s->env = NULL;
+		if ((rc = mdb_env_create(&s->env)) != 0) {
+			s->env = NULL;
+			r = store_fail(msg, rc, "create environment");
+			goto out;
+		}
+		if ((rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
+		    (rc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS)) != 0 ||
+		    (rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS)) != 0) {
+			r = store_fail(msg, rc, "configure environment");
+			goto out;
+		}
+		rc = mdb_env_open(s->env, path, eflags | MDB_RDONLY, 0600);
+	}
+	if (rc != 0) {
 		r = store_fail(msg, rc, path);
 		goto out;
 	}
@@ -229,6 +264,22 @@ txn_release(struct vault_store_txn *t)
 		c->next = NULL;
 	}
 	t->cursors = NULL;
+}
+
+/*
+ * LMDB reports a short write of its pages as EIO ("which error code?" says
+ * its source): on a filesystem with no blocks left, call it what it is.
+ */
+static int
+commit_errno(struct vault_store *s, int rc)
+{
+	struct statvfs sv;
+	int fd;
+
+	if (rc == EIO && mdb_env_get_fd(s->env, &fd) == 0 &&
+	    fstatvfs(fd, &sv) == 0 && sv.f_bavail == 0)
+		return ENOSPC;
+	return rc;
 }
 
 static int
@@ -319,7 +370,7 @@ vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync)
 		if (nosync && t->parent == NULL)
 			mdb_env_set_flags(t->s->env, MDB_NOSYNC, 1);
 		if ((rc = mdb_txn_commit(t->txn)) != 0)
-			r = store_fail(t->s->msg, rc, "commit");
+			r = store_fail(t->s->msg, commit_errno(t->s, rc), "commit");
 		if (nosync && t->parent == NULL)
 			mdb_env_set_flags(t->s->env, MDB_NOSYNC, 0);
 	}

@@ -284,13 +284,52 @@ data_file_state(int dirfd, char *msg, const char *dir)
 	return 0;
 }
 
+/*
+ * SSOVAULT_MAP_SIZE overrides the default map size of 1 GiB: bytes with an
+ * optional K, M or G suffix, from 64K to 1T.  Tests use a tiny map to make
+ * the vault fill up; an operator may want a larger one.  An existing data
+ * file larger than the map still opens (LMDB grows the map to fit it).
+ */
+#define MAP_SIZE_MIN ((size_t)64 << 10)
+#define MAP_SIZE_MAX ((size_t)1 << 40)
+
+static int
+map_size_from_env(size_t *ret)
+{
+	const char *e = getenv("SSOVAULT_MAP_SIZE");
+	unsigned long long n, mul = 1;
+	char *end;
+
+	if (e == NULL || *e == '\0') {
+		*ret = DEFAULT_MAP_SIZE;
+		return 0;
+	}
+	errno = 0;
+	n = strtoull(e, &end, 10);
+	switch (end != e ? *end : '\0') {
+	case 'K': case 'k': mul = 1ULL << 10; end++; break;
+	case 'M': case 'm': mul = 1ULL << 20; end++; break;
+	case 'G': case 'g': mul = 1ULL << 30; end++; break;
+	default: break;
+	}
+	if (end == e || *e == '-' || errno != 0 || *end != '\0' ||
+	    n > MAP_SIZE_MAX / mul || n * mul < MAP_SIZE_MIN)
+		return sv_fail(open_msg, SV_ERR_INVALID,
+		    "SSOVAULT_MAP_SIZE: expected a size from 64K to 1024G, got '%.40s'", e);
+	*ret = (size_t)(n * mul);
+	return 0;
+}
+
 static int
 vault_alloc(const char *dir, size_t map_size, struct vault **ret)
 {
 	struct vault *v;
+	int r;
 
 	if (dir == NULL || *dir == '\0')
 		return sv_fail(open_msg, SV_ERR_INVALID, "no vault directory given");
+	if (map_size == 0 && (r = map_size_from_env(&map_size)) != 0)
+		return r;
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
 	    (v->dir = strdup(dir)) == NULL) {
 		free(v);
@@ -1522,17 +1561,25 @@ rotate_records(struct vault *v, struct vault_store_txn *st,
     void (*progress)(void *ctx, size_t done, size_t total), void *ctx)
 {
 	struct vault_store_cursor *c = NULL;
-	struct svbuf *plain = NULL, *b = NULL;
+	struct svbuf *plain = NULL, *b = NULL, *keys = NULL, *walk = NULL;
 	const uint8_t *key, *val;
 	size_t klen, vlen;
 	unsigned tab;
 	int r = 0;
 
-	if ((b = svbuf_new(0)) == NULL)
-		return sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+	if ((b = svbuf_new(0)) == NULL || (keys = svbuf_new(0)) == NULL) {
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	for (tab = 0; tab < VAULT_TABLE__COUNT; tab++) {
 		if (tab == VAULT_TABLE_AUDIT)
 			continue;
+		/*
+		 * First the keys, then the records: replacing values under a
+		 * cursor that walks the same table can split pages and move the
+		 * cursor back onto a record already sealed with the new key.
+		 */
+		svbuf_reset(keys);
 		if ((r = vault_store_cursor_open(st, tab, &c)) != 0)
 			goto out;
 		for (r = vault_store_cursor_get(c, VAULT_STORE_FIRST, NULL, 0,
@@ -1541,30 +1588,49 @@ rotate_records(struct vault *v, struct vault_store_txn *st,
 		    &key, &klen, &val, &vlen)) {
 			if (tab == VAULT_TABLE_META && is_raw_meta(key, klen))
 				continue;
+			if (svbuf_put_string(keys, key, klen) != 0) {
+				r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+		}
+		if (r < 0)
+			goto out;
+		vault_store_cursor_close(c);
+		c = NULL;
+		if ((walk = svbuf_from(svbuf_ptr(keys), svbuf_len(keys))) == NULL) {
+			r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		while (svbuf_len(walk) > 0) {
+			if (svbuf_get_string_direct(walk, &key, &klen) != 0) {
+				r = sv_fail(v->msg, SV_ERR_INTERNAL, "rotation key list");
+				goto out;
+			}
 			svbuf_reset(b);
-			if ((r = record_open(v, v->keys, tab, key, klen, val,
+			if ((r = vault_store_get(st, tab, key, klen, &val, &vlen)) != 0 ||
+			    (r = record_open(v, v->keys, tab, key, klen, val,
 			    vlen, &plain)) != 0)
 				goto out;
 			if ((r = vault_keys_record_seal(nk->records, nk->epoch,
 			    NULL, tab, key, klen, svbuf_ptr(plain),
 			    svbuf_len(plain), b)) != 0 ||
-			    (r = vault_store_cursor_put_current(c, svbuf_ptr(b),
-			    svbuf_len(b))) != 0)
+			    (r = vault_store_put(st, tab, key, klen, svbuf_ptr(b),
+			    svbuf_len(b), 0)) != 0)
 				goto out;
 			svbuf_free(plain);
 			plain = NULL;
 			if (++*done % ROTATE_PROGRESS_EVERY == 0 && progress != NULL)
 				progress(ctx, *done, total);
 		}
-		if (r < 0)
-			goto out;
-		vault_store_cursor_close(c);
-		c = NULL;
+		svbuf_free(walk);
+		walk = NULL;
 	}
 	r = 0;
 out:
 	vault_store_cursor_close(c);
 	svbuf_free(plain);
+	svbuf_free(walk);
+	svbuf_free(keys);
 	svbuf_free(b);
 	return r;
 }
