@@ -108,34 +108,48 @@ chain_mac(struct vault *v, const uint8_t prev[VAULT_MAC_BYTES], uint64_t seq,
 }
 
 int
-sso_audit_append(struct vault_txn *t, const uint8_t *rec, size_t len)
+sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
+    const size_t *len, size_t n)
 {
 	struct vault *v = vault_txn_vault(t);
 	uint8_t prev[VAULT_MAC_BYTES], mac[VAULT_MAC_BYTES], k[8];
 	struct svbuf *b = NULL;
 	uint64_t seq;
+	size_t i;
 	int r;
 
+	if (n == 0)
+		return 0;
+	/* the chain's end is read and sealed once for the lot */
 	if ((r = end_get(t, "audit.head", &seq, prev)) != 0)
 		return r;
 	if (seq == 0 && (r = end_get(t, "audit.anchor", &seq, prev)) != 0)
 		return r;
-	seq++;
-	if ((r = chain_mac(v, prev, seq, rec, len, mac)) != 0)
-		return r;
 	if ((b = svbuf_new(0)) == NULL)
 		return SV_ERR_NOMEM;
-	seq_key(seq, k);
-	if ((r = svbuf_put_u64(b, seq)) != 0 ||
-	    (r = svbuf_put(b, rec, len)) != 0 ||
-	    (r = svbuf_put(b, mac, sizeof(mac))) != 0 ||
-	    (r = vault_raw_put(t, VAULT_TABLE_AUDIT, k, sizeof(k), svbuf_ptr(b),
-	    svbuf_len(b), VAULT_PUT_NOOVERWRITE)) != 0 ||
-	    (r = end_put(t, "audit.head", seq, mac)) != 0)
-		goto out;
+	for (i = 0; i < n; i++) {
+		seq++;
+		svbuf_reset(b);
+		seq_key(seq, k);
+		if ((r = chain_mac(v, prev, seq, rec[i], len[i], mac)) != 0 ||
+		    (r = svbuf_put_u64(b, seq)) != 0 ||
+		    (r = svbuf_put(b, rec[i], len[i])) != 0 ||
+		    (r = svbuf_put(b, mac, sizeof(mac))) != 0 ||
+		    (r = vault_raw_put(t, VAULT_TABLE_AUDIT, k, sizeof(k), svbuf_ptr(b),
+		    svbuf_len(b), VAULT_PUT_NOOVERWRITE)) != 0)
+			goto out;
+		memcpy(prev, mac, sizeof(prev));
+	}
+	r = end_put(t, "audit.head", seq, prev);
 out:
 	svbuf_free(b);
 	return r;
+}
+
+int
+sso_audit_append(struct vault_txn *t, const uint8_t *rec, size_t len)
+{
+	return sso_audit_append_many(t, &rec, &len, 1);
 }
 
 int
@@ -145,7 +159,7 @@ sso_audit_levels(struct vault_txn *t, int *ret_positive, int *ret_negative)
 	json_int_t p, n;
 	int r;
 
-	if ((r = sso_json_get(t, VAULT_TABLE_META, "audit", &j, NULL)) != 0)
+	if ((r = sso_json_get_shared(t, VAULT_TABLE_META, "audit", &j, NULL)) != 0)
 		return r;
 	p = json_integer_value(json_object_get(j, "positive"));
 	n = json_integer_value(json_object_get(j, "negative"));
@@ -224,9 +238,12 @@ out:
 static json_t *
 jstr(const uint8_t *p, size_t n)
 {
-	json_t *j = json_stringn((const char *)p, n);
+	json_t *j;
 
 	/* a record is only ever written by us, but never trust bytes to be UTF-8 */
+	if (memchr(p, '\0', n) != NULL)
+		return json_string("(invalid: holds a NUL byte)");
+	j = json_stringn((const char *)p, n);
 	return j != NULL ? j : json_string("(invalid UTF-8)");
 }
 

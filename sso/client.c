@@ -139,6 +139,11 @@ ssovault_open(const struct ssovault_open_opts *o, struct ssovault **ret)
 	char *sock = NULL, *dir = NULL;
 	int r = 0, daemon;
 
+	/* a service linking libssovault need not know it uses libsodium */
+	if (sodium_init() < 0) {
+		snprintf(open_msg, sizeof(open_msg), "cannot initialise libsodium");
+		return SV_ERR_CRYPTO;
+	}
 	if ((h = handle_alloc()) == NULL)
 		return SV_ERR_NOMEM;
 	if (o != NULL && o->socket_path != NULL)
@@ -150,9 +155,16 @@ ssovault_open(const struct ssovault_open_opts *o, struct ssovault **ret)
 		goto out;
 	}
 	daemon = o != NULL && o->mode == SSOVAULT_MODE_DAEMON;
+	/*
+	 * DESIGN section 1: the daemon when a socket is configured (the option
+	 * or a non-empty SSOVAULT_SOCKET, as ssovault_default_socket() reads
+	 * it) or the default socket exists, else embedded.  A configured socket
+	 * nobody answers on is an error (exit 6), never a silent fallback.
+	 */
 	if (o == NULL || o->mode == SSOVAULT_MODE_AUTO)
 		daemon = (o != NULL && o->socket_path != NULL) ||
-		    getenv("SSOVAULT_SOCKET") != NULL || is_socket(sock);
+		    (getenv("SSOVAULT_SOCKET") != NULL && *getenv("SSOVAULT_SOCKET") != '\0') ||
+		    is_socket(sock);
 	if (daemon) {
 		h->daemon = 1;
 		snprintf(h->where, sizeof(h->where), "%s", sock);
@@ -600,23 +612,33 @@ ssovault_mapping_delete(struct ssovault *h, const char *app, const char *princip
 	return strings_op(h, SSO_OP_MAPPING_DELETE, app, principal, NULL);
 }
 
+/*
+ * A creds as handed out: the public struct first, then the one secure
+ * buffer that holds every field value.  One per lookup, not one
+ * sodium_malloc() per field (each costs a dozen system calls), and a
+ * secure svbuf, whose blocks the thread reuses.
+ */
+struct creds_priv {
+	struct ssovault_creds pub;
+	struct svbuf *values;		/* secure; fields[i].value point in */
+};
+
 void
 ssovault_creds_free(struct ssovault_creds *c)
 {
+	struct creds_priv *cp = (struct creds_priv *)c;
 	size_t i;
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nfields && c->fields != NULL; i++) {
+	for (i = 0; i < c->nfields && c->fields != NULL; i++)
 		free(c->fields[i].label);
-		if (c->fields[i].value != NULL)
-			sodium_free(c->fields[i].value);
-	}
+	svbuf_free(cp->values);		/* wipes it */
 	free(c->fields);
 	free(c->app);
 	free(c->principal);
 	free(c->external_user);
-	free(c);
+	free(cp);
 }
 
 const char *
@@ -645,40 +667,62 @@ ssovault_creds_password(const struct ssovault_creds *c)
 static int
 reply_creds(struct ssovault *h, struct ssovault_creds **ret)
 {
-	struct ssovault_creds *c = calloc(1, sizeof(*c));
+	struct creds_priv *cp = calloc(1, sizeof(*cp));
+	struct ssovault_creds *c = &cp->pub;
+	const uint8_t *v[256];
+	size_t vl[256], total = 0, off = 0;
 	uint32_t n, i;
-	uint8_t masked;
+	uint8_t masked, *block;
 	int r;
 
-	if (c == NULL)
+	if (cp == NULL)
 		return SV_ERR_NOMEM;
 	if ((r = svbuf_get_cstring(h->reply, &c->app)) != 0 ||
 	    (r = svbuf_get_cstring(h->reply, &c->principal)) != 0 ||
 	    (r = svbuf_get_cstring(h->reply, &c->external_user)) != 0 ||
 	    (r = svbuf_get_u32(h->reply, &n)) != 0)
 		goto out;
-	if (n > 1024 || (c->fields = calloc(n == 0 ? 1 : n, sizeof(*c->fields))) == NULL) {
+	if (n > 256 || (c->fields = calloc(n == 0 ? 1 : n, sizeof(*c->fields))) == NULL) {
 		r = SV_ERR_PROTOCOL;
 		goto out;
 	}
+	/* the values stay in the (secure) reply until copied into one block */
 	for (i = 0; i < n; i++) {
 		if ((r = svbuf_get_cstring(h->reply, &c->fields[i].label)) != 0 ||
 		    (r = svbuf_get_u8(h->reply, &masked)) != 0 ||
-		    (r = svbuf_get_cstring_secure(h->reply, &c->fields[i].value)) != 0) {
+		    (r = svbuf_get_string_direct(h->reply, &v[i], &vl[i])) != 0) {
 			c->nfields = i + 1;
 			goto out;
 		}
+		c->nfields = i + 1;
+		if (memchr(v[i], '\0', vl[i]) != NULL) {
+			r = SV_ERR_PROTOCOL;
+			goto out;
+		}
 		c->fields[i].masked = masked != 0;
+		total += vl[i] + 1;
 	}
-	c->nfields = n;
 	if ((r = reply_end(h)) != 0)
 		goto out;
+	/* one reserve: the values never move after */
+	if ((cp->values = svbuf_new_secure(0)) == NULL ||
+	    svbuf_reserve(cp->values, total == 0 ? 1 : total, &block) != 0) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		c->fields[i].value = (char *)block + off;
+		if (vl[i] > 0)
+			memcpy(block + off, v[i], vl[i]);
+		block[off + vl[i]] = '\0';
+		off += vl[i] + 1;
+	}
 	*ret = c;
-	c = NULL;
+	cp = NULL;
 out:
 	svbuf_reset(h->reply);
-	ssovault_creds_free(c);
-	if (r != 0 && r != SV_ERR_PROTOCOL)
+	ssovault_creds_free(cp != NULL ? &cp->pub : NULL);
+	if (r != 0 && r != SV_ERR_PROTOCOL && r != SV_ERR_NOMEM)
 		r = sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed credentials in the reply");
 	return r;
 }

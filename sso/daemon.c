@@ -1,19 +1,22 @@
 /*
  * ssovaultd's engine: the listening socket, the worker pool that turns
- * frames into sso_dispatch() calls, and the writer thread that group-commits
- * every write and every audit record of a read (docs/daemon.md).
+ * frames into sso_dispatch() calls, and the group commit of every write and
+ * every audit record of a read (docs/daemon.md).
  *
  * Threads.  Workers share one epoll set holding the listening socket, a
  * stop eventfd and every client connection (EPOLLONESHOT: one worker owns a
  * connection while it reads or serves it).  A worker accepts, reads whatever
  * bytes a connection has (non-blocking, so a slow client never pins it),
  * and once a whole frame is in, dispatches it and writes the reply.  Reads
- * run on the worker in their own LMDB read transaction; write requests go to
- * the writer, which runs up to SSO_DAEMON_BATCH_MAX queued requests in one
- * write transaction (each in a child transaction) and commits once, with
- * one disk sync.  The audit record of a read goes to the writer too and the
- * read waits for its commit (fail closed); a batch of read records only is
- * committed without a disk sync, and the writer syncs within a second
+ * run on the worker in their own LMDB read transaction.  Write requests and
+ * the audit records of reads are queued as jobs; the first waiting worker
+ * that finds no batch being committed takes up to SSO_DAEMON_BATCH_MAX
+ * queued jobs, runs them in one write transaction (each write in a child
+ * transaction) and commits once, for every worker that queued meanwhile
+ * (group commit without a hand-off to another thread).  A batch with a
+ * change commits with a disk sync; the read waits for its record's commit
+ * too (fail closed), but a batch of read records only is committed without
+ * a disk sync, and the syncer thread flushes it within a second
  * (docs/audit.md: a crash of the process loses no record, a power loss may
  * lose the last read records, never a change).
  * A worker about to wait for a commit starts an extra worker if none is
@@ -24,12 +27,14 @@
  * lock, rotate, restore, secret restore) take the key lock exclusively;
  * every other request holds it shared until its reply is composed, so a
  * lock never wipes keys under a running request.  The lock prefers writers;
- * the writer thread never takes it (its jobs come from workers holding it).
+ * a batch runs under the shared hold of the worker that commits it, and the
+ * jobs in it come from workers that hold it too.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -68,7 +73,7 @@
 
 enum job_kind { JOB_WRITE, JOB_AUDIT };
 
-/* A request or audit record handed to the writer; lives on the waiter's stack. */
+/* A request or audit record queued for a batch; lives on the waiter's stack. */
 struct job {
 	enum job_kind kind;
 	const struct sso_caller *caller;
@@ -78,6 +83,7 @@ struct job {
 	struct svbuf *reply;		/* JOB_WRITE: the reply, replaced on a failed commit */
 	int status;
 	int done;
+	int yielded;
 	struct job *next;
 };
 
@@ -109,10 +115,11 @@ struct sso_daemon {
 	dev_t sock_dev;
 	ino_t sock_ino;
 	atomic_int stopping;
+	atomic_uint serving;		/* requests being dispatched right now */
 
 	pthread_rwlock_t keylock;
 
-	/* the writer and its queue */
+	/* the queue of jobs, the batch being committed, and the syncer thread */
 	pthread_t writer;
 	int writer_running;
 	pthread_mutex_t wmu;
@@ -120,7 +127,10 @@ struct sso_daemon {
 	pthread_cond_t dcv;		/* a batch finished */
 	struct job *qhead, *qtail;
 	int wstop;
+	int committing;			/* a thread is committing a batch */
 	int unsynced;			/* read records committed without a disk sync */
+	unsigned long nosync_batches;	/* batches committed without one, ever */
+	struct timespec sync_at;	/* when they must be on disk */
 
 	/* the worker pool */
 	pthread_mutex_t pmu;
@@ -315,44 +325,7 @@ reply_peek(const struct svbuf *reply, char *out, size_t outlen)
 static int
 frame_send(int fd, const uint8_t *body, size_t len)
 {
-	uint8_t hdr[HDR_LEN];
-	struct iovec iov[2];
-	struct msghdr mh;
-	size_t off = 0, total;
-	uint32_t n;
-	ssize_t w;
-
-	if (len > UINT32_MAX - 1)
-		return SV_ERR_TOO_LARGE;
-	n = (uint32_t)len + 1;
-	hdr[0] = (uint8_t)(n >> 24);
-	hdr[1] = (uint8_t)(n >> 16);
-	hdr[2] = (uint8_t)(n >> 8);
-	hdr[3] = (uint8_t)n;
-	hdr[4] = SSO_WIRE_VERSION;
-	total = HDR_LEN + len;
-	while (off < total) {
-		memset(&mh, 0, sizeof(mh));
-		if (off < HDR_LEN) {
-			iov[0].iov_base = hdr + off;
-			iov[0].iov_len = HDR_LEN - off;
-			iov[1].iov_base = (void *)body;
-			iov[1].iov_len = len;
-			mh.msg_iovlen = len > 0 ? 2 : 1;
-		} else {
-			iov[0].iov_base = (void *)(body + (off - HDR_LEN));
-			iov[0].iov_len = total - off;
-			mh.msg_iovlen = 1;
-		}
-		mh.msg_iov = iov;
-		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return SV_ERR_UNREACHABLE;
-		off += (size_t)w;
-	}
-	return 0;
+	return sso_wire_send(fd, body, len, -1);
 }
 
 /* An error frame for a request that never reached the dispatch. */
@@ -398,15 +371,32 @@ batch_run(struct sso_daemon *d, struct job *batch)
 {
 	struct vault *v = sso_service_vault(d->svc);
 	struct vault_txn *t = NULL, *child;
+	const uint8_t *recs[SSO_DAEMON_BATCH_MAX];
+	size_t lens[SSO_DAEMON_BATCH_MAX], n;
 	char why[SV_MSG_MAX];
 	struct job *j;
-	int r, writes = 0;
+	int r = 0, writes = 0, grouped;
 
 	if ((r = vault_txn_begin(v, 1, &t)) != 0) {
 		snprintf(why, sizeof(why), "%s", vault_errmsg(v));
 		batch_fail(batch, r, why);
 		return -1;
 	}
+	/* the read records first, all in one child: one trip to the chain's end */
+	for (j = batch, n = 0; j != NULL; j = j->next) {
+		if (j->kind == JOB_AUDIT) {
+			recs[n] = j->p;
+			lens[n++] = j->len;
+		}
+	}
+	child = NULL;
+	if (n > 0 && (r = vault_txn_begin_nested(t, &child)) == 0 &&
+	    (r = sso_audit_append_many(child, recs, lens, n)) == 0) {
+		r = vault_txn_commit(child);
+		child = NULL;
+	}
+	vault_txn_abort(child);
+	grouped = n > 0 && r == 0;
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->kind == JOB_WRITE) {
 			writes = 1;
@@ -414,7 +404,11 @@ batch_run(struct sso_daemon *d, struct job *batch)
 			    j->fd, j->reply);
 			continue;
 		}
-		/* a child per record: one that fails rolls back alone */
+		if (grouped) {
+			j->status = 0;
+			continue;
+		}
+		/* the group failed: a child per record, so one that fails fails alone */
 		child = NULL;
 		if ((r = vault_txn_begin_nested(t, &child)) == 0 &&
 		    (r = sso_audit_append(child, j->p, j->len)) == 0) {
@@ -433,18 +427,23 @@ batch_run(struct sso_daemon *d, struct job *batch)
 	return writes ? 0 : 1;
 }
 
-/* Flush read records to disk; called by the writer only, without wmu. */
+/*
+ * Flush read records to disk; called without wmu.  It holds the key lock
+ * shared, like a request: a restore or lock replaces the store under the
+ * exclusive hold and must not have it synced meanwhile.
+ */
 static int
 writer_sync(struct sso_daemon *d)
 {
 	struct vault *v = sso_service_vault(d->svc);
+	int r;
 
-	if (vault_sync(v) != 0) {
+	pthread_rwlock_rdlock(&d->keylock);
+	if ((r = vault_sync(v)) != 0)
 		dlog(d, "cannot flush read audit records to disk: %s; will retry",
 		    vault_errmsg(v));
-		return 0;
-	}
-	return 1;
+	pthread_rwlock_unlock(&d->keylock);
+	return r == 0;
 }
 
 static void
@@ -469,66 +468,52 @@ deadline_passed(const struct timespec *ts)
 	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
 }
 
-/* Called with wmu held; drops it around the sync. */
+/*
+ * Called with wmu held; drops it around the sync.  A batch committed while
+ * the sync ran may have missed it: then the data stays marked unsynced.
+ */
 static void
-writer_sync_locked(struct sso_daemon *d, struct timespec *sync_at)
+writer_sync_locked(struct sso_daemon *d)
 {
+	unsigned long seen = d->nosync_batches;
 	int ok;
 
 	pthread_mutex_unlock(&d->wmu);
 	ok = writer_sync(d);
 	pthread_mutex_lock(&d->wmu);
-	if (ok)
+	if (!ok)
+		deadline_after(&d->sync_at, SYNC_INTERVAL_MS);
+	else if (d->nosync_batches == seen)
 		d->unsynced = 0;
-	else
-		deadline_after(sync_at, SYNC_INTERVAL_MS);
 }
 
+/*
+ * The syncer: the background thread that flushes read records (committed
+ * without a disk sync) to disk within SYNC_INTERVAL_MS, and once more at
+ * the end.  Batches themselves are committed by the threads that wait for
+ * them (writer_submit).
+ */
 static void *
 writer_main(void *arg)
 {
 	struct sso_daemon *d = arg;
-	struct job *batch, *last, *j;
-	struct timespec sync_at = { 0, 0 };
-	size_t n;
-	int left;
 
 	pthread_mutex_lock(&d->wmu);
 	for (;;) {
-		while (d->qhead == NULL && !d->wstop) {
-			if (!d->unsynced)
-				pthread_cond_wait(&d->wcv, &d->wmu);
-			else if (pthread_cond_timedwait(&d->wcv, &d->wmu, &sync_at) == ETIMEDOUT)
-				writer_sync_locked(d, &sync_at);
-		}
-		if (d->qhead == NULL)
+		while (!d->wstop && !d->unsynced)
+			pthread_cond_wait(&d->wcv, &d->wmu);
+		if (d->wstop)
 			break;
-		batch = last = d->qhead;
-		for (n = 1; n < SSO_DAEMON_BATCH_MAX && last->next != NULL; n++)
-			last = last->next;
-		d->qhead = last->next;
-		if (d->qhead == NULL)
-			d->qtail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&d->wmu);
-		left = batch_run(d, batch);
-		pthread_mutex_lock(&d->wmu);
-		for (j = batch; j != NULL; j = j->next)
-			j->done = 1;
-		pthread_cond_broadcast(&d->dcv);
-		if (left == 1 && !d->unsynced) {
-			d->unsynced = 1;
-			deadline_after(&sync_at, SYNC_INTERVAL_MS);
-		} else if (left == 0) {
-			/* a durable commit flushed every earlier commit too */
-			d->unsynced = 0;
-		}
-		/* a steady stream of reads must not put the sync off forever */
-		if (d->unsynced && deadline_passed(&sync_at))
-			writer_sync_locked(d, &sync_at);
+		if (deadline_passed(&d->sync_at))
+			writer_sync_locked(d);
+		else
+			(void)pthread_cond_timedwait(&d->wcv, &d->wmu, &d->sync_at);
 	}
+	/* every request in flight has its reply by now */
+	while (d->committing)
+		pthread_cond_wait(&d->dcv, &d->wmu);
 	if (d->unsynced)
-		writer_sync_locked(d, &sync_at);
+		writer_sync_locked(d);
 	pthread_mutex_unlock(&d->wmu);
 	return NULL;
 }
@@ -549,24 +534,88 @@ pool_before_wait(struct sso_daemon *d)
 	pthread_mutex_unlock(&d->pmu);
 }
 
-/* Queue a job for the next batch and wait until that batch is committed. */
+/* Set in a thread while it commits a batch (it must not queue a job itself). */
+static __thread int in_batch;
+
+/*
+ * Commit the jobs at the head of the queue as one batch; called with wmu
+ * held by a waiting thread when no batch is being committed.
+ */
+static void
+batch_lead(struct sso_daemon *d)
+{
+	struct job *batch, *last, *j;
+	size_t n;
+	int left;
+
+	d->committing = 1;
+	batch = last = d->qhead;
+	for (n = 1; n < SSO_DAEMON_BATCH_MAX && last->next != NULL; n++)
+		last = last->next;
+	d->qhead = last->next;
+	if (d->qhead == NULL)
+		d->qtail = NULL;
+	last->next = NULL;
+	pthread_mutex_unlock(&d->wmu);
+	in_batch = 1;
+	left = batch_run(d, batch);
+	in_batch = 0;
+	pthread_mutex_lock(&d->wmu);
+	for (j = batch; j != NULL; j = j->next)
+		j->done = 1;
+	d->committing = 0;
+	if (left == 1) {
+		d->nosync_batches++;
+		if (!d->unsynced) {
+			d->unsynced = 1;
+			deadline_after(&d->sync_at, SYNC_INTERVAL_MS);
+			pthread_cond_signal(&d->wcv);
+		}
+	} else if (left == 0) {
+		/* a durable commit flushed every earlier commit too */
+		d->unsynced = 0;
+	}
+	pthread_cond_broadcast(&d->dcv);
+}
+
+/*
+ * Queue a job and return once the batch holding it is committed.  Group
+ * commit without a hand-off: the first waiter that finds no batch being
+ * committed commits the whole queue (its own job and those of every thread
+ * that queued meanwhile), the others wait for it; a thread that finds a
+ * commit running waits, and leads the next batch if its job missed this one.
+ */
 static int
 writer_submit(struct sso_daemon *d, struct job *j)
 {
 	j->done = 0;
 	j->next = NULL;
+	pool_before_wait(d);
 	pthread_mutex_lock(&d->wmu);
 	if (d->qtail != NULL)
 		d->qtail->next = j;
 	else
 		d->qhead = j;
 	d->qtail = j;
-	pthread_cond_signal(&d->wcv);
-	pthread_mutex_unlock(&d->wmu);
-	pool_before_wait(d);
-	pthread_mutex_lock(&d->wmu);
-	while (!j->done)
-		pthread_cond_wait(&d->dcv, &d->wmu);
+	while (!j->done) {
+		if (d->committing) {
+			pthread_cond_wait(&d->dcv, &d->wmu);
+			continue;
+		}
+		/*
+		 * Other requests are being served and about to queue theirs:
+		 * give them the CPU once, so that one commit carries them too.
+		 */
+		if (!j->yielded && d->qhead == j && j->next == NULL &&
+		    atomic_load(&d->serving) > 1) {
+			j->yielded = 1;
+			pthread_mutex_unlock(&d->wmu);
+			sched_yield();
+			pthread_mutex_lock(&d->wmu);
+			continue;
+		}
+		batch_lead(d);
+	}
 	pthread_mutex_unlock(&d->wmu);
 	return j->status;
 }
@@ -578,8 +627,8 @@ audit_sink(void *ctx, const uint8_t *rec, size_t len)
 	struct sso_daemon *d = ctx;
 	struct job j;
 
-	/* only workers dispatch reads; the writer waiting on itself would hang */
-	if (d->writer_running && pthread_equal(pthread_self(), d->writer))
+	/* a batch holds writes and records only: a read inside one would wait on itself */
+	if (in_batch)
 		return SV_ERR_INTERNAL;
 	memset(&j, 0, sizeof(j));
 	j.kind = JOB_AUDIT;
@@ -952,6 +1001,7 @@ frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 	int op = len > 0 ? req[0] : -1, r;
 	struct job j;
 
+	atomic_fetch_add(&d->serving, 1);
 	if (sso_request_writes(req, len)) {
 		memset(&j, 0, sizeof(j));
 		j.kind = JOB_WRITE;
@@ -972,6 +1022,7 @@ frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 		(void)sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, reply);
 		pthread_rwlock_unlock(&d->keylock);
 	}
+	atomic_fetch_sub(&d->serving, 1);
 	frame_log(d, c, op, reply);
 	r = frame_send(c->fd, svbuf_ptr(reply), svbuf_len(reply));
 	/* replies may hold secrets: wipe now, not at the next request */
@@ -1404,7 +1455,7 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 	if ((r = socket_setup(d, o, msg)) != 0 || (r = epoll_setup(d, msg)) != 0)
 		goto fail;
 	if (pthread_create(&d->writer, NULL, writer_main, d) != 0) {
-		r = sv_fail(msg, SV_ERR_NOMEM, "cannot start the writer thread");
+		r = sv_fail(msg, SV_ERR_NOMEM, "cannot start the syncer thread");
 		goto fail;
 	}
 	d->writer_running = 1;
@@ -1441,7 +1492,7 @@ sso_daemon_run(struct sso_daemon *d, char *msg)
 	pthread_mutex_unlock(&d->pmu);
 	if (r == 0 && !atomic_load(&d->stopping))
 		r = sv_fail(msg, SV_ERR_INTERNAL, "every worker thread failed");
-	/* every request in flight has its reply: let the writer finish and go */
+	/* every request in flight has its reply: let the syncer flush and go */
 	pthread_mutex_lock(&d->wmu);
 	d->wstop = 1;
 	pthread_cond_signal(&d->wcv);

@@ -5,10 +5,12 @@
  * A daemon owns one vault and one service (sso_dispatch), a listening Unix
  * socket (bound here, or handed over by systemd socket activation), a pool
  * of worker threads that read frames, dispatch them and write the replies,
- * and one writer thread that runs every write request and the audit records
- * of reads in shared write transactions (group commit: one fsync for many
- * requests).  docs/daemon.md describes the threads and the durability rule:
- * nothing is acknowledged before it is on disk.
+ * and a group commit: every write request and the audit records of reads
+ * run in shared write transactions (one fsync for many requests), each
+ * committed by one of the workers waiting for it, and a syncer thread that
+ * flushes read records within a second.  docs/daemon.md describes the
+ * threads and the durability rule: no change is acknowledged before it is
+ * on disk.
  *
  * The library never prints: every log line goes to the log function of the
  * options (one line, no newline, never a secret or request payload).

@@ -52,11 +52,17 @@ text_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
+	json_t *t;
+
 	if (n > max)
 		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return 0;
+	/* text is stored and printed as JSON: it must be UTF-8 */
+	if ((t = json_string(s)) == NULL)
+		return 0;
+	json_decref(t);
 	return 1;
 }
 
@@ -676,7 +682,24 @@ struct mapping {
 	int creds_set;
 	uint32_t n;
 	char **values;		/* n strings in secure memory */
+	struct svbuf *sec;	/* decoded strings live here (one secure block) */
 };
+
+/* A string of m: in m->sec (freed with it) or sodium_malloc'd on its own. */
+static void
+mapping_str_free(const struct mapping *m, char *s)
+{
+	uintptr_t p = (uintptr_t)s, base;
+
+	if (s == NULL)
+		return;
+	if (m->sec != NULL) {
+		base = (uintptr_t)svbuf_ptr(m->sec);
+		if (p >= base && p < base + svbuf_len(m->sec))
+			return;
+	}
+	sodium_free(s);
+}
 
 static void
 mapping_free(struct mapping *m)
@@ -686,11 +709,10 @@ mapping_free(struct mapping *m)
 	if (m == NULL)
 		return;
 	for (i = 0; i < m->n && m->values != NULL; i++)
-		if (m->values[i] != NULL)
-			sodium_free(m->values[i]);
+		mapping_str_free(m, m->values[i]);
 	free(m->values);
-	if (m->external != NULL)
-		sodium_free(m->external);
+	mapping_str_free(m, m->external);
+	svbuf_free(m->sec);
 	free(m);
 }
 
@@ -729,20 +751,54 @@ out:
 	return ret;
 }
 
+/*
+ * Take one string of the record into the secure block at *dst (room was
+ * made for every string of the record): a NUL inside is damage.
+ */
+static int
+mapping_str_take(struct svbuf *b, uint8_t **dst, char **ret)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = svbuf_get_string_direct(b, &p, &len)) != 0)
+		return r;
+	if (len > 0 && memchr(p, '\0', len) != NULL)
+		return SV_ERR_INVALID;
+	if (len > 0)
+		memcpy(*dst, p, len);
+	(*dst)[len] = '\0';
+	*ret = (char *)*dst;
+	*dst += len + 1;
+	return 0;
+}
+
+/*
+ * The secret strings go into one secure block rather than one
+ * sodium_malloc() each: a credential lookup decodes a mapping, and each
+ * sodium_malloc() costs a dozen system calls.
+ */
 static int
 mapping_decode(struct svbuf *b, struct mapping **ret)
 {
 	struct mapping *m = calloc(1, sizeof(*m));
-	uint8_t version, enabled, set;
+	uint8_t version, enabled, set, *dst;
 	uint32_t i, n;
 	char *p = NULL;
 	int r;
 
 	if (m == NULL)
 		return SV_ERR_NOMEM;
+	/* every string of the record, each with its NUL, fits in len + fields + 1 */
+	if ((m->sec = svbuf_new_secure(0)) == NULL ||
+	    svbuf_reserve(m->sec, svbuf_len(b) + APP_FIELDS_MAX + 1, &dst) != 0) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
 	if ((r = svbuf_get_u8(b, &version)) != 0 || version != MAPPING_VERSION ||
 	    (r = svbuf_get_cstring(b, &p)) != 0 || strlen(p) >= sizeof(m->principal) ||
-	    (r = svbuf_get_cstring_secure(b, &m->external)) != 0 ||
+	    (r = mapping_str_take(b, &dst, &m->external)) != 0 ||
 	    (r = svbuf_get_u8(b, &enabled)) != 0 || enabled > 1 ||
 	    (r = svbuf_get_u8(b, &set)) != 0 || set > 1 ||
 	    (r = svbuf_get_u32(b, &n)) != 0 || n >= APP_FIELDS_MAX) {
@@ -758,7 +814,7 @@ mapping_decode(struct svbuf *b, struct mapping **ret)
 	}
 	m->n = n;
 	for (i = 0; i < n; i++) {
-		if ((r = svbuf_get_cstring_secure(b, &m->values[i])) != 0) {
+		if ((r = mapping_str_take(b, &dst, &m->values[i])) != 0) {
 			r = SV_ERR_INTEGRITY;
 			goto out;
 		}
@@ -919,7 +975,8 @@ req_principal(struct sso_ctx *x, struct svbuf *req, char out[SSO_PRINCIPAL_MAX])
 
 	if ((r = sso_req_name(req, in, sizeof(in))) != 0)
 		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
-		    "request lacks a valid principal");
+		    r == SV_ERR_TRUNCATED ? "request lacks a valid principal" :
+		    "invalid principal: expected user:NAME, group:NAME, uid:N or gid:N");
 	if ((r = sso_principal_check(in, out, x->msg)) != 0)
 		return r;
 	snprintf(x->target, sizeof(x->target), "%s", out);
@@ -1134,8 +1191,9 @@ sso_h_mapping_list(struct sso_ctx *x, struct svbuf *req)
 	int r;
 
 	if ((r = sso_req_name(req, name, sizeof(name))) != 0)
-		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
-		    "request lacks a valid app name");
+		return r == SV_ERR_TRUNCATED ? sv_fail(x->msg, r, "request lacks a valid app name") :
+		    sv_fail(x->msg, SV_ERR_INVALID, "invalid name: 1 to %d characters expected",
+		    SSO_NAME_MAX);
 	if ((l.arr = json_array()) == NULL)
 		return SV_ERR_NOMEM;
 	if (name[0] == '\0') {
@@ -1299,7 +1357,8 @@ creds_principal(struct sso_ctx *x, struct svbuf *req, char ret_principal[SSO_PRI
 
 	if ((r = sso_req_name(req, in, sizeof(in))) != 0)
 		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
-		    "request lacks a valid user");
+		    r == SV_ERR_TRUNCATED ? "request lacks a valid user" :
+		    "invalid principal: expected user:NAME, group:NAME, uid:N or gid:N");
 	if (in[0] == '\0') {
 		own = 1;
 		r = sso_mapping_own(x, x->app, x->caller, p);
@@ -1408,10 +1467,10 @@ sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 				sodium_free(val);
 				goto out;
 			}
-			sodium_free(m->external);
+			mapping_str_free(m, m->external);
 			m->external = val;
 		} else if ((uint32_t)idx <= m->n) {
-			sodium_free(m->values[idx - 1]);
+			mapping_str_free(m, m->values[idx - 1]);
 			m->values[idx - 1] = val;
 		} else {
 			sodium_free(val);

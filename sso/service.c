@@ -5,7 +5,9 @@
  * (handlers only refine it where the table cannot: "own mapping or admin").
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +132,155 @@ op_find(unsigned op)
 	return NULL;
 }
 
+/*
+ * Decoded JSON records that every request reads again (the roles, the audit
+ * settings, the app it is about).  Opening one costs a decryption and a
+ * JSON parse; instead its sealed bytes are compared with those of the copy
+ * kept here: the same bytes under the same vault, table and key are the
+ * same record, authenticated when they were first opened (a changed or
+ * altered record has other bytes and is opened again, with its check).
+ * One small cache per thread, so no locks; a generation counter drops every
+ * thread's entries when keys change (unlock, lock, rotate, restore) or a
+ * service comes or goes.  Only records that hold no secret come here, and
+ * the objects handed out are shared: callers must not change them.
+ */
+#define JCACHE_SLOTS 8
+#define JCACHE_SEALED_MAX 8192
+
+struct jcache_entry {
+	unsigned gen;			/* 0: empty */
+	const struct vault *v;
+	enum vault_table tab;
+	char key[SSO_NAME_MAX + 1];
+	uint8_t *sealed;
+	size_t len;
+	json_t *j;
+	unsigned long used;
+};
+
+struct jcache {
+	struct jcache_entry e[JCACHE_SLOTS];
+	unsigned long tick;
+	int registered;
+};
+
+static __thread struct jcache jc;
+static atomic_uint jcache_gen = 1;
+static pthread_key_t jcache_key;
+static pthread_once_t jcache_once = PTHREAD_ONCE_INIT;
+static int jcache_key_ok;
+
+static void
+jcache_entry_clear(struct jcache_entry *e)
+{
+	json_decref(e->j);
+	free(e->sealed);
+	memset(e, 0, sizeof(*e));
+}
+
+/* A thread ends: its entries go with it. */
+static void
+jcache_drop(void *arg)
+{
+	struct jcache *c = arg;
+	size_t i;
+
+	for (i = 0; i < JCACHE_SLOTS; i++)
+		jcache_entry_clear(&c->e[i]);
+}
+
+static void
+jcache_init(void)
+{
+	jcache_key_ok = pthread_key_create(&jcache_key, jcache_drop) == 0;
+}
+
+static void
+jcache_forget(void)
+{
+	atomic_fetch_add(&jcache_gen, 1);
+}
+
+/* Keep j for these sealed bytes; a failure only means no caching. */
+static void
+jcache_put(struct vault *v, enum vault_table tab, const char *key,
+    const uint8_t *sealed, size_t len, unsigned gen, json_t *j)
+{
+	struct jcache_entry *e = &jc.e[0];
+	uint8_t *copy;
+	size_t i;
+
+	if (len > JCACHE_SEALED_MAX || strlen(key) > SSO_NAME_MAX)
+		return;
+	if (!jc.registered) {
+		pthread_once(&jcache_once, jcache_init);
+		if (!jcache_key_ok || pthread_setspecific(jcache_key, &jc) != 0)
+			return;
+		jc.registered = 1;
+	}
+	for (i = 1; i < JCACHE_SLOTS; i++)
+		if (jc.e[i].used < e->used)
+			e = &jc.e[i];
+	if ((copy = malloc(len == 0 ? 1 : len)) == NULL)
+		return;
+	jcache_entry_clear(e);
+	memcpy(copy, sealed, len);
+	e->gen = gen;
+	e->v = v;
+	e->tab = tab;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->sealed = copy;
+	e->len = len;
+	e->j = json_incref(j);
+	e->used = ++jc.tick;
+}
+
+/*
+ * sso_json_get() for readers that do not change what they get: *ret is a
+ * reference to an object that may be shared (json_decref() it, nothing else).
+ */
+static int
+json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
+    json_t **ret, char *msg)
+{
+	struct vault *v = vault_txn_vault(t);
+	unsigned gen = atomic_load(&jcache_gen);
+	const uint8_t *p;
+	uint8_t *sealed = NULL;
+	size_t len, i;
+	json_t *j = NULL;
+	int r;
+
+	if (vault_raw_get(t, tab, key, strlen(key), &p, &len) != 0)
+		return sso_json_get(t, tab, key, ret, msg);	/* its error, its message */
+	for (i = 0; i < JCACHE_SLOTS; i++) {
+		struct jcache_entry *e = &jc.e[i];
+
+		if (e->gen == gen && e->v == v && e->tab == tab && e->len == len &&
+		    strcmp(e->key, key) == 0 && memcmp(e->sealed, p, len) == 0) {
+			e->used = ++jc.tick;
+			*ret = json_incref(e->j);
+			return 0;
+		}
+	}
+	/* p points into the map: keep the bytes that are about to be opened */
+	if (len <= JCACHE_SEALED_MAX && (sealed = malloc(len == 0 ? 1 : len)) != NULL)
+		memcpy(sealed, p, len);
+	if ((r = sso_json_get(t, tab, key, &j, msg)) == 0 && sealed != NULL)
+		jcache_put(v, tab, key, sealed, len, gen, j);
+	free(sealed);
+	if (r == 0)
+		*ret = j;
+	return r;
+}
+
+int
+sso_json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
+    json_t **ret, char *msg)
+{
+	return json_get_shared(t, tab, key, ret, msg);
+}
+
 static int
 default_sink(void *ctx, const uint8_t *rec, size_t len)
 {
@@ -162,6 +313,7 @@ sso_service_new(struct vault *v, struct sso_service **ret)
 	s->v = v;
 	s->sink = default_sink;
 	s->sink_ctx = s;
+	jcache_forget();
 	*ret = s;
 	return 0;
 }
@@ -175,6 +327,7 @@ sso_service_free(struct sso_service *s)
 	if (s->unsynced)
 		(void)!vault_sync(s->v);
 	vault_free(s->v);
+	jcache_forget();
 	free(s);
 }
 
@@ -425,7 +578,15 @@ read_object(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 
 	if (d->obj == OBJ_NONE)
 		return 0;
-	if ((r = sso_req_name(req, raw, sizeof(raw))) != 0)
+	if ((r = sso_req_name(req, raw, sizeof(raw))) == SV_ERR_INVALID)
+		/* too long or holding a NUL: say what a valid one looks like */
+		return d->obj == OBJ_CERT ?
+		    sv_fail(x->msg, r, "expected 40 hexadecimal digits") :
+		    d->obj == OBJ_MSG ? sv_fail(x->msg, r,
+		    "invalid message id: expected 32 hexadecimal digits") :
+		    sv_fail(x->msg, r, "invalid name: 1 to %d characters expected",
+		    SSO_NAME_MAX);
+	if (r != 0)
 		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
 		    "request lacks a valid object name");
 	switch (d->obj) {
@@ -447,14 +608,16 @@ read_object(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 }
 
 static int
-load_app(struct sso_ctx *x)
+load_app(struct sso_ctx *x, const struct op_def *d)
 {
 	char key[SSO_NAME_MAX + 1];
 	int r;
 
 	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
 		return r;
-	r = sso_json_get(x->txn, VAULT_TABLE_APPS, key, &x->app, x->msg);
+	/* handlers of reads only look at the app: they may share the cached one */
+	r = (d->flags & F_WRITE) ? sso_json_get(x->txn, VAULT_TABLE_APPS, key, &x->app, x->msg) :
+	    json_get_shared(x->txn, VAULT_TABLE_APPS, key, &x->app, x->msg);
 	if (r == SV_ERR_NOT_FOUND)
 		return sv_fail(x->msg, r, "no affiliate application '%s'", x->object);
 	if (r == 0) {
@@ -495,12 +658,12 @@ authorise(struct sso_ctx *x, const struct op_def *d)
 		return x->is_affiliate_admin ? 0 :
 		    sso_deny(x, "an affiliate admin or vault admin");
 	case NEED_APP_ADMIN:
-		if ((r = load_app(x)) != 0)
+		if ((r = load_app(x, d)) != 0)
 			return r;
 		return x->is_affiliate_admin || sso_app_is_admin(x) ? 0 :
 		    sso_deny(x, "an app admin of '%s'", x->object);
 	case NEED_APP_MEMBER:
-		if ((r = load_app(x)) != 0)
+		if ((r = load_app(x, d)) != 0)
 			return r;
 		return x->is_affiliate_admin || sso_app_is_admin(x) ||
 		    sso_app_is_user(x) ? 0 :
@@ -572,10 +735,20 @@ reply_put(struct svbuf *reply, int status, const char *msg, const struct svbuf *
 static void
 roles_load(struct sso_ctx *x)
 {
-	int va = sso_role_held(x->txn, "vault-admin", x->caller);
-	int aa = va < 0 ? va : sso_role_held(x->txn, "affiliate-admin", x->caller);
+	json_t *roles = NULL;
+	int r, va = 0, aa = 0;
 
-	x->roles_err = va < 0 ? va : (aa < 0 ? aa : 0);
+	/* one read of the record for both roles: every request comes here */
+	r = json_get_shared(x->txn, VAULT_TABLE_META, "roles", &roles, NULL);
+	if (r == 0) {
+		va = sso_principal_match_any(json_object_get(roles, "vault-admin"), x->caller);
+		aa = va || sso_principal_match_any(json_object_get(roles, "affiliate-admin"),
+		    x->caller);
+		json_decref(roles);
+	} else if (r != SV_ERR_NOT_FOUND) {
+		va = aa = r;
+	}
+	x->roles_err = va < 0 ? va : 0;
 	x->is_vault_admin = va > 0;
 	x->is_affiliate_admin = va > 0 || aa > 0;
 }
@@ -606,6 +779,10 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 		if (r == 0 && svbuf_len(req) != 0)
 			r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
 	}
+	/* keys or data replaced: no decoded record from before may be served */
+	if (d->op == SSO_OP_UNLOCK || d->op == SSO_OP_LOCK || d->op == SSO_OP_SECRET_ROTATE ||
+	    d->op == SSO_OP_SECRET_RESTORE || d->op == SSO_OP_RESTORE)
+		jcache_forget();
 	if (!vault_is_unlocked(x->v))
 		return r;
 	if ((rec = svbuf_new(0)) == NULL)

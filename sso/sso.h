@@ -205,6 +205,13 @@ int sso_json_get(struct vault_txn *t, enum vault_table tab, const char *key,
     json_t **ret, char *msg) SV_WUR;
 int sso_json_put(struct vault_txn *t, enum vault_table tab, const char *key,
     json_t *j, unsigned flags) SV_WUR;
+/*
+ * sso_json_get() for a reader that does not change what it gets: the object
+ * may be shared with a per-thread cache of decoded records (no secrets);
+ * json_decref() it and nothing else.
+ */
+int sso_json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
+    json_t **ret, char *msg) SV_WUR;
 /* The lower-case key of an app name; SV_ERR_INVALID if it is not a name. */
 int sso_app_key(const char *name, char out[SSO_NAME_MAX + 1], char *msg) SV_WUR;
 /*
@@ -231,6 +238,9 @@ struct sso_audit_event {
 int sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out) SV_WUR;
 /* Append an encoded record to the chain inside write transaction t. */
 int sso_audit_append(struct vault_txn *t, const uint8_t *rec, size_t len) SV_WUR;
+/* The same for n records in order, reading and sealing the chain's end once. */
+int sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
+    const size_t *len, size_t n) SV_WUR;
 /* Current levels (defaults if unset). */
 int sso_audit_levels(struct vault_txn *t, int *ret_positive, int *ret_negative) SV_WUR;
 int sso_audit_init_defaults(struct vault_txn *t) SV_WUR;

@@ -33,23 +33,37 @@ sso_wire_connect(const char *path, int *ret_sock, char *msg)
 	return 0;
 }
 
+/*
+ * Write the header and the body, in one sendmsg when the socket takes it
+ * all (one system call per request); pass_fd rides with the first bytes.
+ */
 static int
-write_all(int sock, const uint8_t *p, size_t len, int pass_fd)
+write_frame(int sock, const uint8_t *hdr, size_t hlen, const uint8_t *body, size_t len,
+    int pass_fd)
 {
 	struct msghdr mh;
-	struct iovec iov;
+	struct iovec iov[2];
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
+	size_t off = 0, total = hlen + len;
 	ssize_t n;
 
-	while (len > 0) {
+	while (off < total) {
 		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = (void *)p;
-		iov.iov_len = len;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
+		if (off < hlen) {
+			iov[0].iov_base = (void *)(hdr + off);
+			iov[0].iov_len = hlen - off;
+			iov[1].iov_base = (void *)body;
+			iov[1].iov_len = len;
+			mh.msg_iovlen = len > 0 ? 2 : 1;
+		} else {
+			iov[0].iov_base = (void *)(body + (off - hlen));
+			iov[0].iov_len = total - off;
+			mh.msg_iovlen = 1;
+		}
+		mh.msg_iov = iov;
 		if (pass_fd >= 0) {
 			memset(&cm, 0, sizeof(cm));
 			mh.msg_control = cm.buf;
@@ -65,8 +79,7 @@ write_all(int sock, const uint8_t *p, size_t len, int pass_fd)
 		if (n <= 0)
 			return SV_ERR_UNREACHABLE;
 		pass_fd = -1;
-		p += n;
-		len -= (size_t)n;
+		off += (size_t)n;
 	}
 	return 0;
 }
@@ -76,7 +89,6 @@ sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd)
 {
 	uint8_t hdr[5];
 	uint32_t n;
-	int r;
 
 	if (len > UINT32_MAX - 1)
 		return SV_ERR_TOO_LARGE;
@@ -86,9 +98,7 @@ sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd)
 	hdr[2] = n >> 8;
 	hdr[3] = n;
 	hdr[4] = SSO_WIRE_VERSION;
-	if ((r = write_all(sock, hdr, sizeof(hdr), pass_fd)) != 0)
-		return r;
-	return write_all(sock, body, len, -1);
+	return write_frame(sock, hdr, sizeof(hdr), body, len, pass_fd);
 }
 
 /* Read exactly len bytes; collect a passed descriptor if one comes. */

@@ -2,6 +2,7 @@
  * Bounded buffer.  Storage is [data, data+size); unread bytes are
  * [data+off, data+size).  Consumed space is reclaimed lazily when appending.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,13 +57,98 @@ svbuf_from(const void *p, size_t len)
 	return b;
 }
 
+/*
+ * sodium_malloc() costs about ten system calls (guard pages, mprotect,
+ * mlock) and sodium_free() as many, and secure buffers come and go with
+ * every request.  Each thread keeps a few freed secure blocks of the sizes
+ * svbuf_reserve() makes (SECURE_FIRST doubled), wiped but still guarded and
+ * locked, and hands them out again; they are sodium_free()d when the thread
+ * ends.
+ */
+#define SECURE_FIRST (4096 - 64)
+#define SECURE_CLASSES 5		/* SECURE_FIRST .. 16 x SECURE_FIRST */
+#define SECURE_PER_CLASS 4
+
+struct secure_cache {
+	void *blk[SECURE_CLASSES][SECURE_PER_CLASS];
+	unsigned n[SECURE_CLASSES];
+	int registered;
+};
+
+static __thread struct secure_cache cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_key_ok;
+
+static void
+cache_drop(void *arg)
+{
+	struct secure_cache *c = arg;
+	unsigned i, j;
+
+	for (i = 0; i < SECURE_CLASSES; i++) {
+		for (j = 0; j < c->n[i]; j++)
+			sodium_free(c->blk[i][j]);
+		c->n[i] = 0;
+	}
+}
+
+static void
+cache_init(void)
+{
+	cache_key_ok = pthread_key_create(&cache_key, cache_drop) == 0;
+}
+
+static int
+cache_class(size_t alloc)
+{
+	int i;
+
+	for (i = 0; i < SECURE_CLASSES; i++)
+		if (alloc == (size_t)SECURE_FIRST << i)
+			return i;
+	return -1;
+}
+
+static void *
+secure_alloc(size_t alloc)
+{
+	int i = cache_class(alloc);
+
+	if (i >= 0 && cache.n[i] > 0)
+		return cache.blk[i][--cache.n[i]];
+	return sodium_malloc(alloc);
+}
+
+static void
+secure_release(void *p, size_t alloc)
+{
+	int i = cache_class(alloc);
+
+	if (i >= 0 && cache.n[i] < SECURE_PER_CLASS) {
+		if (!cache.registered) {
+			/* the key's destructor frees the blocks when the thread ends */
+			pthread_once(&cache_once, cache_init);
+			if (!cache_key_ok || pthread_setspecific(cache_key, &cache) != 0) {
+				sodium_free(p);
+				return;
+			}
+			cache.registered = 1;
+		}
+		sodium_memzero(p, alloc);
+		cache.blk[i][cache.n[i]++] = p;
+		return;
+	}
+	sodium_free(p);
+}
+
 static void
 storage_free(struct svbuf *b)
 {
 	if (b->readonly || b->data == NULL)
 		return;
 	if (b->secure) {
-		sodium_free(b->data);
+		secure_release(b->data, b->alloc);
 	} else {
 		sodium_memzero(b->data, b->alloc);
 		free(b->data);
@@ -137,12 +223,14 @@ svbuf_reserve(struct svbuf *b, size_t len, uint8_t **ret_p)
 		b->off = 0;
 	}
 	if (need > b->alloc) {
-		nalloc = b->alloc < 256 ? 256 : b->alloc;
+		/* sodium_malloc() costs whole pages: secure buffers start at one */
+		nalloc = b->alloc >= 256 ? b->alloc : b->secure ? SECURE_FIRST : 256;
 		while (nalloc < need)
 			nalloc = nalloc > SIZE_MAX / 2 ? need : nalloc * 2;
-		if (nalloc > b->max)
+		/* a secure block of a cached size costs no more pages than a smaller one */
+		if (nalloc > b->max && !(b->secure && cache_class(nalloc) >= 0))
 			nalloc = b->max;
-		n = b->secure ? sodium_malloc(nalloc) : malloc(nalloc);
+		n = b->secure ? secure_alloc(nalloc) : malloc(nalloc);
 		if (n == NULL)
 			return SV_ERR_NOMEM;
 		if (b->data != NULL)

@@ -425,7 +425,7 @@ body_errors(void)
 	cases[n++] = (struct body_case){ "app show with a 2 GiB name", show_hugename,
 	    sizeof(show_hugename), SV_ERR_TRUNCATED, "object name" };
 	cases[n++] = (struct body_case){ "app show with a NUL in the name", show_nul,
-	    sizeof(show_nul), SV_ERR_INVALID, "object name" };
+	    sizeof(show_nul), SV_ERR_INVALID, "invalid name: 1 to" };
 	cases[n++] = (struct body_case){ "app show with a name cut short", show_toolong_hdr,
 	    sizeof(show_toolong_hdr), SV_ERR_TRUNCATED, "object name" };
 

@@ -1,0 +1,753 @@
+/*
+ * daemon-bench: credential lookups and durable writes, embedded and through
+ * a real ssovaultd, beside a plain LMDB read of the same record.
+ *
+ *   daemon-bench SSOVAULTD [--seconds S] [--dir DIR] [--only ROWS]
+ *
+ * Makes a throwaway vault in a fresh directory under DIR (default $TMPDIR or
+ * /tmp; put it on the disk you care about: durable writes are fsyncs) with a
+ * random 32-byte unlock key that never leaves this process's secure memory,
+ * one app with the caller mapped, and eight more mappings for the writers.
+ * Then, S seconds each (default 3):
+ *   - embedded: one thread, one open handle, ssovault_creds_get() in a loop;
+ *   - LMDB floor: read transaction + mdb_get + abort of the same mapping
+ *     record, straight from the data file (no decryption, no policy, no audit);
+ *   - ssovaultd (started here, locked, unlocked over the socket with the key)
+ *     with 1, 4 and 16 client threads, one handle each, audit at the default
+ *     level (every credential read is recorded);
+ *   - durable writes: ssovault_creds_set() with 1 and 8 writer threads, each
+ *     on its own mapping; acknowledged means committed and fsynced.
+ * Every answer is checked (the password read back, the last value each
+ * writer set), and at the end the audit chain must verify and hold at least
+ * one record per lookup and per write.  Prints a table; exit 0 if every
+ * check passed, 1 if not.  Figures are not asserted: it is a benchmark.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "ssovault.h"
+
+#define APP "bench"
+#define PASSWORD "bench-password-0123456789"
+#define WRITERS_MAX 8
+#define WRITER_UID_BASE 4200000u
+#define LAT_CHUNK (1u << 20)
+
+static double seconds = 3.0;
+static const char *only;	/* --only ROWS: a comma list, for profiling one */
+
+/* Is row name selected (no --only: every row)? */
+static int
+want(const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	if (only == NULL)
+		return 1;
+	for (p = only; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == only || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return 1;
+	return 0;
+}
+static int failures;
+
+struct lat {
+	uint32_t *v;		/* nanoseconds, saturated */
+	size_t n, cap;
+};
+
+static void
+lat_add(struct lat *l, uint64_t ns)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap == 0 ? LAT_CHUNK : l->cap * 2;
+		uint32_t *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return;	/* keep counting with the samples we have */
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static pid_t daemon_pid = -1;
+
+/*
+ * CPU time used so far, in microseconds: this process (the clients, or the
+ * embedded service) plus the daemon (from /proc, in clock ticks).  Divided
+ * by the operations of a row it gives the CPU cost of one, a figure that a
+ * busy machine disturbs less than the rate.
+ */
+static uint64_t
+cpu_us(void)
+{
+	struct rusage ru;
+	uint64_t us = 0;
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	ssize_t n;
+	int fd, i;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+		    (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
+	if (daemon_pid <= 0)
+		return us;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)daemon_pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return us;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return us;
+	buf[n] = '\0';
+	/* fields 14 and 15 (utime, stime) follow the ")" that ends field 2 */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return us;
+	for (i = 0; i < 11 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return us;
+	ut = strtoul(p + 1, &p, 10);
+	st = strtoul(p, NULL, 10);
+	return us + (uint64_t)(ut + st) * 1000000u / (uint64_t)sysconf(_SC_CLK_TCK);
+}
+
+static void
+fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	failures++;
+	fputs("daemon-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static char tmpdir[4096];
+
+static void
+cleanup(void)
+{
+	char cmd[4200];
+
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+		daemon_pid = -1;
+	}
+	if (tmpdir[0] != '\0' && getenv("BENCH_KEEP") == NULL) {
+		/* a directory we made with mkdtemp: no quoting surprises */
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "daemon-bench: could not remove %s\n", tmpdir);
+		tmpdir[0] = '\0';
+	}
+}
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("daemon-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cleanup();
+	exit(1);
+}
+
+/* --- one row of the table ------------------------------------------------ */
+
+static void
+row(const char *what, size_t ops, double secs, uint64_t cpu, struct lat *l, const char *target)
+{
+	double p50 = 0, p99 = 0, max = 0, per = ops > 0 ? (double)cpu / (double)ops : 0;
+
+	if (l != NULL && l->n > 0) {
+		qsort(l->v, l->n, sizeof(l->v[0]), cmp_u32);
+		p50 = l->v[l->n / 2] / 1000.0;
+		p99 = l->v[(size_t)((double)l->n * 0.99)] / 1000.0;
+		max = l->v[l->n - 1] / 1000.0;
+	}
+	if (l != NULL)
+		printf("%-42s %9.0f %8.1f %8.1f %8.1f %8.1f  %s\n", what, (double)ops / secs,
+		    p50, p99, max, per, target);
+	else
+		printf("%-42s %9.0f %8s %8s %8s %8.1f  %s\n", what, (double)ops / secs,
+		    "-", "-", "-", per, target);
+	fflush(stdout);
+}
+
+/* --- set-up -------------------------------------------------------------- */
+
+static uint8_t *key;		/* sodium_malloc'd unlock key */
+static char vault_dir[4200], sock_path[4200];
+static uid_t me;
+
+static void
+check(struct ssovault *h, int r, const char *what)
+{
+	if (r != 0)
+		die("%s: %s (%s)", what, ssovault_errmsg(h), sv_strerror(r));
+}
+
+static void
+setup_vault(void)
+{
+	struct ssovault_init_opts io;
+	struct ssovault *h = NULL;
+	const char *labels[2] = { "username", "password" };
+	const char *values[2];
+	char spec[2048], p[64], user[64];
+	int r, i;
+
+	memset(&io, 0, sizeof(io));
+	io.key = key;
+	if ((r = ssovault_init(vault_dir, &io, &h)) != 0)
+		die("init %s: %s", vault_dir, ssovault_open_errmsg());
+	snprintf(spec, sizeof(spec),
+	    "{\"name\":\"" APP "\",\"enabled\":true,\"users\":[\"uid:%lu\"],"
+	    "\"fields\":[{\"label\":\"username\",\"masked\":false},"
+	    "{\"label\":\"password\",\"masked\":true}]}", (unsigned long)me);
+	check(h, ssovault_app_create(h, spec), "app create");
+	snprintf(p, sizeof(p), "uid:%lu", (unsigned long)me);
+	check(h, ssovault_mapping_create(h, APP, p, "bench-user"), "mapping create");
+	values[0] = "bench-user";
+	values[1] = PASSWORD;
+	check(h, ssovault_creds_set(h, APP, p, 2, labels, values), "creds set");
+	for (i = 0; i < WRITERS_MAX; i++) {
+		snprintf(p, sizeof(p), "uid:%u", WRITER_UID_BASE + (unsigned)i);
+		snprintf(user, sizeof(user), "writer-%d", i);
+		check(h, ssovault_mapping_create(h, APP, p, user), "mapping create");
+	}
+	ssovault_free(h);
+}
+
+static int
+creds_ok(const struct ssovault_creds *c, const char *want)
+{
+	const char *pw = ssovault_creds_password(c);
+
+	return pw != NULL && strcmp(pw, want) == 0;
+}
+
+/* --- embedded ------------------------------------------------------------ */
+
+static size_t
+bench_embedded(void)
+{
+	struct ssovault_open_opts o;
+	struct ssovault *h = NULL;
+	struct ssovault_creds *c;
+	struct lat l = { NULL, 0, 0 };
+	uint64_t t0, t1, end, c0;
+	size_t n = 0;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.vault_dir = vault_dir;
+	o.mode = SSOVAULT_MODE_EMBEDDED;
+	if ((r = ssovault_open(&o, &h)) != 0)
+		die("open %s: %s", vault_dir, ssovault_open_errmsg());
+	check(h, ssovault_unlock_key(h, key), "unlock");
+	c0 = cpu_us();
+	t0 = now_ns();
+	end = t0 + (uint64_t)(seconds * 1e9);
+	for (t1 = t0; t1 < end; n++) {
+		uint64_t a = t1;
+
+		if ((r = ssovault_creds_get(h, APP, NULL, &c)) != 0) {
+			fail("embedded creds get: %s", ssovault_errmsg(h));
+			break;
+		}
+		if (!creds_ok(c, PASSWORD))
+			fail("embedded creds get returned the wrong password");
+		ssovault_creds_free(c);
+		t1 = now_ns();
+		lat_add(&l, t1 - a);
+	}
+	row("credential lookups, embedded, 1 thread", n, (double)(t1 - t0) / 1e9,
+	    cpu_us() - c0, &l,
+	    ">= 200000/s, p99 < 1 ms");
+	free(l.v);
+	ssovault_free(h);
+	return n;
+}
+
+/* --- the floor: LMDB alone ------------------------------------------------- */
+
+static void
+bench_lmdb(void)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v, kk, vv;
+	uint8_t kbuf[512];
+	struct lat l = { NULL, 0, 0 };
+	uint64_t t0, t1, end, c0;
+	size_t n = 0, klen;
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0 || (rc = mdb_env_set_maxdbs(env, 16)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(env, 256)) != 0 ||
+	    (rc = mdb_env_open(env, vault_dir, MDB_RDONLY | MDB_NOTLS, 0600)) != 0)
+		die("LMDB open %s: %s", vault_dir, mdb_strerror(rc));
+	/* the one mapping record of the caller: the first key of "mappings" */
+	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "mappings", 0, &dbi)) != 0 ||
+	    (rc = mdb_cursor_open(txn, dbi, &cur)) != 0 ||
+	    (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) != 0)
+		die("LMDB mappings: %s", mdb_strerror(rc));
+	klen = k.mv_size < sizeof(kbuf) ? k.mv_size : sizeof(kbuf);
+	memcpy(kbuf, k.mv_data, klen);
+	mdb_cursor_close(cur);
+	/* a database handle outlives its transaction only if that commits */
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		die("LMDB commit: %s", mdb_strerror(rc));
+	kk.mv_size = klen;
+	kk.mv_data = kbuf;
+	c0 = cpu_us();
+	t0 = now_ns();
+	end = t0 + (uint64_t)(seconds * 1e9);
+	for (t1 = t0; t1 < end; n++) {
+		uint64_t a = t1;
+
+		if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0 ||
+		    (rc = mdb_get(txn, dbi, &kk, &vv)) != 0)
+			die("LMDB read: %s", mdb_strerror(rc));
+		if (vv.mv_size == 0)
+			fail("LMDB read: empty record");
+		mdb_txn_abort(txn);
+		t1 = now_ns();
+		lat_add(&l, t1 - a);
+	}
+	row("plain LMDB read of the record (floor)", n, (double)(t1 - t0) / 1e9,
+	    cpu_us() - c0, &l, "");
+	free(l.v);
+	mdb_env_close(env);
+}
+
+/*
+ * What the disk gives: 4 KiB written and fdatasync()ed in a loop on the
+ * vault's filesystem.  A durable LMDB commit flushes twice (the data pages,
+ * then the meta page that points at them), so a writer that waits for its
+ * commit gets at most 1 / (2 x this) commits a second, however it batches.
+ */
+static void
+bench_fsync(void)
+{
+	char path[4300];
+	uint8_t page[4096];
+	struct lat l = { NULL, 0, 0 };
+	uint64_t t0, t1, end, c0;
+	size_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fsync.test", tmpdir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		die("%s: %s", path, strerror(errno));
+	memset(page, 0x5a, sizeof(page));
+	c0 = cpu_us();
+	t0 = now_ns();
+	end = t0 + (uint64_t)(seconds * 1e9);
+	for (t1 = t0; t1 < end; n++) {
+		uint64_t a = t1;
+
+		if (pwrite(fd, page, sizeof(page), (off_t)(n % 16) * 4096) != sizeof(page) ||
+		    fdatasync(fd) != 0)
+			die("%s: %s", path, strerror(errno));
+		t1 = now_ns();
+		lat_add(&l, t1 - a);
+	}
+	close(fd);
+	unlink(path);
+	row("disk: 4 KiB pwrite + fdatasync", n, (double)(t1 - t0) / 1e9, cpu_us() - c0, &l,
+	    "(a durable commit is 2 of these)");
+	free(l.v);
+}
+
+/* --- the daemon ------------------------------------------------------------ */
+
+static int
+open_daemon(struct ssovault **ret)
+{
+	struct ssovault_open_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.socket_path = sock_path;
+	o.mode = SSOVAULT_MODE_DAEMON;
+	return ssovault_open(&o, ret);
+}
+
+static void
+start_daemon(const char *ssovaultd)
+{
+	struct ssovault *h = NULL;
+	char logf[4300], *json = NULL;
+	int i, r = -1, st;
+
+	snprintf(logf, sizeof(logf), "%s/daemon.log", tmpdir);
+	if ((daemon_pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (daemon_pid == 0) {
+		execl(ssovaultd, ssovaultd, "--vault", vault_dir, "--socket", sock_path,
+		    "--log-file", logf, (char *)NULL);
+		fprintf(stderr, "daemon-bench: exec %s: %s\n", ssovaultd, strerror(errno));
+		_exit(127);
+	}
+	if (open_daemon(&h) != 0)
+		die("open a daemon handle: %s", ssovault_open_errmsg());
+	for (i = 0; i < 300; i++) {
+		if ((r = ssovault_status(h, &json)) == 0)
+			break;
+		if (waitpid(daemon_pid, &st, WNOHANG) == daemon_pid) {
+			daemon_pid = -1;
+			die("ssovaultd exited at start (see %s)", logf);
+		}
+		usleep(20000);
+	}
+	free(json);
+	if (r != 0)
+		die("ssovaultd does not answer on %s", sock_path);
+	/* it started locked: unlock it over the socket, as an admin would */
+	check(h, ssovault_unlock_key(h, key), "unlock through ssovaultd");
+	ssovault_free(h);
+}
+
+static void
+stop_daemon(void)
+{
+	int st = 0;
+
+	kill(daemon_pid, SIGTERM);
+	if (waitpid(daemon_pid, &st, 0) != daemon_pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		fail("ssovaultd did not exit 0 on SIGTERM (status %d)", st);
+	daemon_pid = -1;
+}
+
+struct client {
+	pthread_t t;
+	int id;
+	int write;
+	uint64_t start, end;	/* shared deadline */
+	size_t n;
+	unsigned last;		/* writers: the last value acknowledged */
+	struct lat l;
+	int err;
+	char msg[300];
+};
+
+static pthread_barrier_t go;
+
+static void *
+client_main(void *arg)
+{
+	struct client *c = arg;
+	struct ssovault *h = NULL;
+	struct ssovault_creds *cr;
+	const char *labels[1] = { "password" };
+	const char *values[1];
+	char user[64], val[64], *json = NULL;
+	uint64_t a, b;
+	int r;
+
+	snprintf(user, sizeof(user), "uid:%u", WRITER_UID_BASE + (unsigned)c->id);
+	if ((r = open_daemon(&h)) == 0) {
+		/* connect before the clock starts */
+		if (!c->write && (r = ssovault_creds_get(h, APP, NULL, &cr)) == 0)
+			ssovault_creds_free(cr);
+		else if (c->write && (r = ssovault_status(h, &json)) == 0)
+			free(json);
+	}
+	if (r != 0) {
+		c->err = r;
+		snprintf(c->msg, sizeof(c->msg), "%s", h != NULL ? ssovault_errmsg(h) :
+		    ssovault_open_errmsg());
+	}
+	pthread_barrier_wait(&go);
+	if (r != 0)
+		goto out;
+	for (b = now_ns(); b < c->end; c->n++) {
+		a = b;
+		if (c->write) {
+			snprintf(val, sizeof(val), "writer-%d-%zu", c->id, c->n);
+			values[0] = val;
+			r = ssovault_creds_set(h, APP, user, 1, labels, values);
+			if (r == 0)
+				c->last = (unsigned)c->n;
+		} else {
+			if ((r = ssovault_creds_get(h, APP, NULL, &cr)) == 0) {
+				if (!creds_ok(cr, PASSWORD))
+					r = SV_ERR_INTEGRITY;
+				ssovault_creds_free(cr);
+			}
+		}
+		if (r != 0) {
+			c->err = r;
+			snprintf(c->msg, sizeof(c->msg), "%s", ssovault_errmsg(h));
+			break;
+		}
+		b = now_ns();
+		lat_add(&c->l, b - a);
+	}
+out:
+	ssovault_free(h);
+	return NULL;
+}
+
+/* n threads against the daemon; returns the operations done. */
+static size_t
+bench_clients(int n, int write)
+{
+	struct client cl[16];
+	struct lat all = { NULL, 0, 0 };
+	char what[80];
+	size_t total = 0, i;
+	uint64_t start, c0;
+	int k;
+
+	memset(cl, 0, sizeof(cl));
+	if (pthread_barrier_init(&go, NULL, (unsigned)n + 1) != 0)
+		die("pthread_barrier_init");
+	for (k = 0; k < n; k++) {
+		cl[k].id = k;
+		cl[k].write = write;
+		cl[k].end = UINT64_MAX;
+		if (pthread_create(&cl[k].t, NULL, client_main, &cl[k]) != 0)
+			die("pthread_create");
+	}
+	/* the deadline is set before the barrier releases the clients */
+	start = now_ns();
+	for (k = 0; k < n; k++)
+		cl[k].end = start + (uint64_t)(seconds * 1e9);
+	c0 = cpu_us();
+	pthread_barrier_wait(&go);
+	start = now_ns();
+	for (k = 0; k < n; k++)
+		pthread_join(cl[k].t, NULL);
+	c0 = cpu_us() - c0;
+	for (k = 0; k < n; k++) {
+		if (cl[k].err != 0)
+			fail("client %d: %s (%s)", k, cl[k].msg, sv_strerror(cl[k].err));
+		total += cl[k].n;
+		for (i = 0; i < cl[k].l.n; i++)
+			lat_add(&all, cl[k].l.v[i]);
+		free(cl[k].l.v);
+	}
+	pthread_barrier_destroy(&go);
+	if (write)
+		snprintf(what, sizeof(what), "durable writes (creds set), %d writer%s", n,
+		    n == 1 ? "" : "s");
+	else
+		snprintf(what, sizeof(what), "credential lookups, ssovaultd, %d client%s", n,
+		    n == 1 ? "" : "s");
+	row(what, total, (double)(now_ns() - start) / 1e9, c0, &all,
+	    write ? (n == 8 ? ">= 5000/s" : "") : (n == 4 ? ">= 50000/s, p99 < 1 ms" : "p99 < 1 ms"));
+	free(all.v);
+	/* what the writers were told is stored must be there */
+	if (write) {
+		struct ssovault *h = NULL;
+		struct ssovault_creds *c;
+		char user[64], want[64];
+
+		if (open_daemon(&h) != 0)
+			die("open a daemon handle: %s", ssovault_open_errmsg());
+		for (k = 0; k < n; k++) {
+			if (cl[k].n == 0)
+				continue;
+			snprintf(user, sizeof(user), "uid:%u", WRITER_UID_BASE + (unsigned)k);
+			snprintf(want, sizeof(want), "writer-%d-%u", k, cl[k].last);
+			if (ssovault_creds_get(h, APP, user, &c) != 0) {
+				fail("reading back %s: %s", user, ssovault_errmsg(h));
+				continue;
+			}
+			if (!creds_ok(c, want))
+				fail("%s holds %s, not the last acknowledged %s", user,
+				    ssovault_creds_password(c), want);
+			ssovault_creds_free(c);
+		}
+		ssovault_free(h);
+	}
+	return total;
+}
+
+/* --- after: the audit chain ------------------------------------------------ */
+
+static void
+audit_check(size_t ops)
+{
+	struct ssovault_open_opts o;
+	struct ssovault *h = NULL;
+	char *json = NULL, *p;
+	unsigned long long records = 0;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.vault_dir = vault_dir;
+	o.mode = SSOVAULT_MODE_EMBEDDED;
+	if ((r = ssovault_open(&o, &h)) != 0)
+		die("open %s: %s", vault_dir, ssovault_open_errmsg());
+	check(h, ssovault_unlock_key(h, key), "unlock");
+	if ((r = ssovault_audit_verify(h, &json)) != 0) {
+		fail("audit verify: %s", ssovault_errmsg(h));
+	} else if ((p = strstr(json, "\"records\":")) == NULL ||
+	    (records = strtoull(p + 10, NULL, 10)) < ops) {
+		fail("audit holds %llu records, fewer than the %zu operations measured",
+		    records, ops);
+	} else {
+		printf("\naudit chain verifies: %llu records for %zu measured operations\n",
+		    records, ops);
+	}
+	free(json);
+	ssovault_free(h);
+}
+
+static const char *
+fs_name(const char *path)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf) != 0)
+		return "?";
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53: return "ext4";
+	case 0x58465342: return "xfs";
+	case 0x9123683E: return "btrfs";
+	case 0x01021994: return "tmpfs (fsync does nothing here!)";
+	case 0x794c7630: return "overlayfs";
+	default: return "other";
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *ssovaultd, *base = getenv("TMPDIR");
+	struct utsname un;
+	double load[3];
+	size_t ops = 0;
+	int i;
+
+	if (argc < 2)
+		die("usage: daemon-bench SSOVAULTD [--seconds S] [--dir DIR] [--only ROWS]");
+	ssovaultd = argv[1];
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+			seconds = strtod(argv[++i], NULL);
+		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+			only = argv[++i];
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			base = argv[++i];
+		else
+			die("unknown argument %s", argv[i]);
+	}
+	if (!(seconds >= 0.1 && seconds <= 600))
+		die("--seconds takes 0.1 to 600");
+	if (access(ssovaultd, X_OK) != 0)
+		die("%s: %s", ssovaultd, strerror(errno));
+	if (sodium_init() < 0)
+		die("sodium_init");
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ssovault-bench.XXXXXX", base);
+	if (mkdtemp(tmpdir) == NULL) {
+		tmpdir[0] = '\0';
+		die("mkdtemp under %s: %s", base, strerror(errno));
+	}
+	snprintf(vault_dir, sizeof(vault_dir), "%s/vault", tmpdir);
+	snprintf(sock_path, sizeof(sock_path), "%s/ssovault.sock", tmpdir);
+	if ((key = sodium_malloc(32)) == NULL)
+		die("out of memory");
+	randombytes_buf(key, 32);
+	me = getuid();
+	uname(&un);
+
+	setup_vault();
+	printf("ssovault daemon benchmark: %ld CPUs, %s %s, vault on %s (%s), %.1f s per row\n",
+	    sysconf(_SC_NPROCESSORS_ONLN), un.sysname, un.machine, tmpdir, fs_name(tmpdir),
+	    seconds);
+	/* other work on the machine shows in every figure: say how much there was */
+	if (getloadavg(load, 3) == 3)
+		printf("load average before the run: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+	printf("cpu us: CPU time of this process and ssovaultd per operation\n\n");
+	printf("%-42s %9s %8s %8s %8s %8s  %s\n", "", "ops/s", "p50 us", "p99 us", "max us",
+	    "cpu us", "target");
+	if (want("embedded"))
+		ops += bench_embedded();
+	if (want("lmdb"))
+		bench_lmdb();
+	if (want("fsync"))
+		bench_fsync();
+	if (want("d1") || want("d4") || want("d16") || want("w1") || want("w8")) {
+		start_daemon(ssovaultd);
+		if (want("d1"))
+			ops += bench_clients(1, 0);
+		if (want("d4"))
+			ops += bench_clients(4, 0);
+		if (want("d16"))
+			ops += bench_clients(16, 0);
+		if (want("w1"))
+			ops += bench_clients(1, 1);
+		if (want("w8"))
+			ops += bench_clients(8, 1);
+		stop_daemon();
+	}
+	audit_check(ops);
+	sodium_free(key);
+	cleanup();
+	if (failures != 0) {
+		fprintf(stderr, "daemon-bench: %d check%s failed\n", failures,
+		    failures == 1 ? "" : "s");
+		return 1;
+	}
+	return 0;
+}
