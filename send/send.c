@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -522,15 +523,87 @@ attempt_start(struct batch *b, struct slot *sl, struct job *j)
 	return 0;
 }
 
+/* Up to len - 1 bytes of src with anything but printable ASCII as '?'. */
 static void
-describe_failure(struct slot *sl, CURLcode cc, long status, char *out, size_t len)
+printable_copy(char *dst, size_t len, const char *src)
 {
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/*
+ * Where a redirect pointed, without user info, query or fragment (a
+ * server's Location may carry a token; the reason is stored and printed).
+ */
+static void
+redirect_target(const char *loc, char *out, size_t len)
+{
+	CURLU *u = curl_url();
+	char *clean = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, loc, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &clean, 0) == CURLUE_OK)
+		printable_copy(out, len, clean);
+	else
+		printable_copy(out, len, "(an unparsable Location)");
+	curl_free(clean);
+	curl_url_cleanup(u);
+}
+
+/*
+ * One line on why an attempt failed, naming the proxy when it was the proxy
+ * that could not be reached, and where a redirect pointed (redirects are
+ * not followed: a POST must not turn into a GET elsewhere).
+ */
+static void
+describe_failure(const struct batch *b, struct slot *sl, CURLcode cc, long status, char *out,
+    size_t len)
+{
+	const char *err = sl->errbuf[0] != '\0' ? sl->errbuf : curl_easy_strerror(cc);
+	char *loc = NULL, where[200];
+
 	if (sl->too_large)
 		snprintf(out, len, "HTTP %ld with a response larger than the size cap", status);
+	else if (cc != CURLE_OK && b->s->proxy != NULL &&
+	    (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_PROXY))
+		snprintf(out, len, "proxy %.80s: %.160s", b->s->proxy, err);
 	else if (cc != CURLE_OK)
-		snprintf(out, len, "%s", sl->errbuf[0] != '\0' ? sl->errbuf : curl_easy_strerror(cc));
-	else
+		snprintf(out, len, "%s", err);
+	else if (status >= 300 && status <= 399 &&
+	    curl_easy_getinfo(sl->e, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc != NULL) {
+		redirect_target(loc, where, sizeof(where));
+		snprintf(out, len, "HTTP %ld, a redirect to %.180s (redirects are not followed)",
+		    status, where);
+	} else
 		snprintf(out, len, "HTTP %ld", status);
+}
+
+/* A non-empty 2xx answer that does not say it is XML is worth a word. */
+static void
+note_not_xml(struct batch *b, struct slot *sl, const struct job *j)
+{
+	char *ct = NULL, type[100];
+	size_t n;
+
+	if (svbuf_len(sl->resp) == 0 ||
+	    curl_easy_getinfo(sl->e, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
+		return;
+	if (ct != NULL) {
+		n = strcspn(ct, ";");
+		if ((n >= 4 && strncasecmp(ct + n - 4, "/xml", 4) == 0) ||
+		    (n >= 4 && strncasecmp(ct + n - 4, "+xml", 4) == 0))
+			return;
+	}
+	printable_copy(type, sizeof(type), ct != NULL ? ct : "no Content-Type");
+	notice(b, "%s: note: the response (HTTP %ld, %s, %zu bytes) is not XML; "
+	    "delivered all the same", j->name, j->status, type, svbuf_len(sl->resp));
 }
 
 static void
@@ -569,6 +642,8 @@ attempt_end(struct batch *b, struct slot *sl, CURLcode cc)
 			res.response_len = 0;
 		}
 		res.outcome = SEND_DELIVERED;
+		if (v == SEND_V_DELIVERED)
+			note_not_xml(b, sl, j);
 		if (b->resume_id != NULL) {
 			res.id = b->resume_id;
 			if (ssovault_suspended_remove(b->h, b->resume_id, 1) != 0) {
@@ -597,7 +672,7 @@ attempt_end(struct batch *b, struct slot *sl, CURLcode cc)
 		}
 		break;
 	case SEND_V_RETRY:
-		describe_failure(sl, cc, status, j->last, sizeof(j->last));
+		describe_failure(b, sl, cc, status, j->last, sizeof(j->last));
 		if (j->attempts <= (unsigned)retry_count(b)) {
 			long long wait = or_default(b->s->retry_interval_s, SEND_DEFAULT_RETRY_INTERVAL);
 
@@ -614,7 +689,7 @@ attempt_end(struct batch *b, struct slot *sl, CURLcode cc)
 		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
 		break;
 	case SEND_V_KEEP:
-		describe_failure(sl, cc, status, j->last, sizeof(j->last));
+		describe_failure(b, sl, cc, status, j->last, sizeof(j->last));
 		snprintf(reason, sizeof(reason), "not retried: %s", j->last);
 		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
 		break;

@@ -179,12 +179,12 @@ opt_find(const char *name, int json)
 
 /* --- value parsers ------------------------------------------------------ */
 
-static long long
-parse_uint(const char *s, long long max)
+long long
+send_parse_uint(const char *s, long long max)
 {
 	long long v = 0;
 
-	if (*s == '\0' || strlen(s) > 18)
+	if (s == NULL || *s == '\0' || strlen(s) > 18)
 		return -1;
 	for (; *s != '\0'; s++) {
 		if (!isdigit((unsigned char)*s))
@@ -199,7 +199,7 @@ static long long
 parse_suffixed(const char *s, const char *units, const long long *mult)
 {
 	char num[24];
-	size_t n = strlen(s);
+	size_t n = s != NULL ? strlen(s) : 0;
 	const char *u;
 	long long m = 1, v;
 
@@ -212,9 +212,25 @@ parse_suffixed(const char *s, const char *units, const long long *mult)
 		m = mult[u - units];
 		num[n - 1] = '\0';
 	}
-	if ((v = parse_uint(num, (1LL << 53) / m)) < 0)
+	if ((v = send_parse_uint(num, (1LL << 53) / m)) < 0)
 		return -1;
 	return v * m;
+}
+
+long long
+send_parse_duration(const char *s)
+{
+	static const long long mult[] = { 1, 60, 3600 };
+
+	return parse_suffixed(s, "smh", mult);
+}
+
+long long
+send_parse_size(const char *s)
+{
+	static const long long mult[] = { 1024, 1024, 1048576, 1048576, 1073741824, 1073741824 };
+
+	return parse_suffixed(s, "KkMmGg", mult);
 }
 
 static int
@@ -426,8 +442,6 @@ static int
 set_value(struct send_settings *s, const struct opt *o, const char *v, int from_json,
     char *msg)
 {
-	static const long long dmult[] = { 1, 60, 3600 };
-	static const long long smult[] = { 1024, 1024, 1048576, 1048576, 1073741824, 1073741824 };
 	int *ip = (int *)((char *)s + o->off);
 	long long *lp = (long long *)((char *)s + o->off);
 	long long n;
@@ -487,14 +501,14 @@ set_value(struct send_settings *s, const struct opt *o, const char *v, int from_
 			return sv_fail(msg, SV_ERR_USAGE, "--%s: yes or no expected", o->pub.name);
 		return 0;
 	case K_COUNT:
-		n = parse_uint(v, o->max);
+		n = send_parse_uint(v, o->max);
 		if (n < o->min)
 			return sv_fail(msg, SV_ERR_USAGE, "--%s: a number from %lld to %lld expected",
 			    o->pub.name, o->min, o->max);
 		*lp = n;
 		return 0;
 	case K_DURATION:
-		n = parse_suffixed(v, "smh", dmult);
+		n = send_parse_duration(v);
 		if (n < o->min || n > o->max)
 			return sv_fail(msg, SV_ERR_USAGE,
 			    "--%s: a duration from %llds to %llds expected (30, 30s, 5m, 1h)",
@@ -502,7 +516,7 @@ set_value(struct send_settings *s, const struct opt *o, const char *v, int from_
 		*lp = n;
 		return 0;
 	case K_SIZE:
-		n = parse_suffixed(v, "KkMmGg", smult);
+		n = send_parse_size(v);
 		if (n < o->min || n > o->max)
 			return sv_fail(msg, SV_ERR_USAGE,
 			    "--%s: a size from 1K to 1G expected (64K, 16M)", o->pub.name);

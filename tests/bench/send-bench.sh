@@ -11,6 +11,10 @@
 #
 #   tests/bench/send-bench.sh [MESSAGES]        (default 200)
 #
+# Each method runs REPEAT times (default 3) after one warm-up message per
+# method that is not timed (it starts Apache's workers and fills the page
+# cache); the table shows the median.
+#
 # Environment: SSOVAULT (the CLI; default BUILD_ROOT/cli/ssovault, BUILD_ROOT
 # defaulting to build/), SOURCE_ROOT (default: this checkout).
 # Exit status: 0 when every message of every run was delivered.
@@ -21,12 +25,14 @@ root=${SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
 ssovault=${SSOVAULT:-${BUILD_ROOT:-$root/build}/cli/ssovault}
 n=${1:-200}
 parallel=8
+repeat=${REPEAT:-3}
 
 die() {
 	echo "send-bench: $*" >&2
 	exit 1
 }
 case $n in '' | *[!0-9]*) die "MESSAGES must be a number (got '$n')" ;; esac
+case $repeat in '' | *[!0-9]* | 0) die "REPEAT must be a number of at least 1 (got '$repeat')" ;; esac
 [ "$n" -ge 1 ] || die "MESSAGES must be at least 1"
 [ -x "$ssovault" ] || die "$ssovault not found: build first (meson setup build && ninja -C build) or set SSOVAULT"
 command -v curl >/dev/null || die "curl not found: install curl"
@@ -104,26 +110,32 @@ now() { date +%s%N; }
 rows=()
 failed=0
 
-# run NAME CMD...: time CMD, check that N messages reached the server.
+# run NAME CMD...: time CMD $repeat times, check each time that N messages
+# reached the server; the row shows the median time.  Connections and
+# handshakes are those of the last repetition.
 run() {
-	local name=$1 t0 t1 rc got conns hs secs rate
+	local name=$1 t0 t1 rc got conns hs secs rate k times=()
 	shift
-	: >"$ACCESS_LOG"
-	t0=$(now)
-	"$@" >"$tmp/run.out" 2>"$tmp/run.err"
-	rc=$?
-	t1=$(now)
-	got=$(count requests "$ACCESS_LOG" ' 200 "[^"]*" "POST /basic HTTP/1.1" "alice"')
-	conns=$(count connections "$ACCESS_LOG")
-	hs=$(count handshakes "$ACCESS_LOG")
-	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	for k in $(seq "$repeat"); do
+		: >"$ACCESS_LOG"
+		t0=$(now)
+		"$@" >"$tmp/run.out" 2>"$tmp/run.err"
+		rc=$?
+		t1=$(now)
+		got=$(count requests "$ACCESS_LOG" ' 200 "[^"]*" "POST /basic HTTP/1.1" "alice"')
+		conns=$(count connections "$ACCESS_LOG")
+		hs=$(count handshakes "$ACCESS_LOG")
+		if [ "$rc" -ne 0 ] || [ "$got" -ne "$n" ]; then
+			echo "send-bench: $name: exit $rc, $got of $n messages delivered" >&2
+			head -5 "$tmp/run.err" >&2
+			failed=1
+			rows+=("$name|-|FAILED|$conns|$hs")
+			return
+		fi
+		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')")
+	done
+	secs=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 	rate=$(awk -v s="$secs" -v n="$n" 'BEGIN { printf "%.1f", n / s }')
-	if [ "$rc" -ne 0 ] || [ "$got" -ne "$n" ]; then
-		echo "send-bench: $name: exit $rc, $got of $n messages delivered" >&2
-		head -5 "$tmp/run.err" >&2
-		failed=1
-		rate=FAILED
-	fi
 	rows+=("$name|$secs|$rate|$conns|$hs")
 }
 
@@ -137,8 +149,13 @@ loop_curl() {
 send=("$ssovault" send --url "$url" --auth basic --sso-app "$app" --cert "$thumb"
     --cacert "$CA" --action urn:ssovault:bench:Ping)
 
+# Warm-up, not timed: one message by each method.
+"${send[@]}" "${files[0]}" >/dev/null 2>&1 || die "warm-up: ssovault send failed"
+curl -K "$tmp/curl.cfg" --data-binary "@${files[0]}" "$url" || die "warm-up: curl failed"
+
 echo "Sending $n messages of $(wc -c <"${files[0]}") bytes to $url"
 echo "(TLS with a client certificate, HTTP Basic auth, Apache httpd $(/usr/sbin/apache2 -v | sed -n 's/.*Apache\/\([^ ]*\).*/\1/p') on loopback)"
+echo "(median of $repeat runs of each method; a machine busy with other work slows them all)"
 echo
 run "ssovault send (one call, sequential)" "${send[@]}" "${files[@]}"
 seq_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)

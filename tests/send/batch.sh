@@ -3,7 +3,9 @@
 # handshake (counted in the server's log), --parallel 8 over at most eight,
 # one result line each and a summary, responses into --out DIR, a message
 # waiting for its retry not holding up the others, and a sender killed
-# mid-batch leaving every message delivered or still on disk.
+# mid-batch (kill -9) leaving every message delivered (found at the server by
+# the SHA-1 of its body) or still on disk and not half-queued, so that sending
+# again what was not reported delivered gets all of them there.
 . "$SOURCE_ROOT/tests/lib.sh"
 . "$SOURCE_ROOT/tests/send/lib-send.sh"
 
@@ -70,7 +72,13 @@ is "$(grep -c ' 503$' "$T_TMP/flaky.log")" "3" "the endpoint saw retry.xml three
 is "$(grep -c ' 200$' "$T_TMP/flaky.log")" "3" "... and each good message once"
 
 # --- killed mid-batch ---------------------------------------------------------------------------------
+# Every message must be accounted for: reported delivered and in the server's
+# log (the log's last field is the SHA-1 of the body it received), or not
+# reported delivered and its file untouched on disk, nothing half-kept in the
+# queue.  Then the operator's recovery (send again what was not reported
+# delivered) gets every one of the 20 to the server.
 for i in $(seq 1 20); do sha256sum "msgs/m$i.xml"; done > sums
+Q=$(susp_ids | wc -l | tr -d ' ')
 : > "$ACCESS_LOG"
 "$V" send --url "$SOAP_HTTPS/basic/slow/1" "${TLS[@]}" --sso-app erp $(for i in $(seq 1 20); do echo "msgs/m$i.xml"; done) \
     > killed.out 2> killed.err &
@@ -82,8 +90,44 @@ D=$(grep -c ': delivered' killed.err)
 ok $([ "$D" -ge 1 ] && [ "$D" -lt 20 ]; echo $?) "killed mid-batch after $D of 20 deliveries"
 sha256sum -c --quiet sums
 ok $? "every message file is still on disk, unchanged"
-is "$(susp_ids | wc -l | tr -d ' ')" "1" "nothing half-sent went to the queue (only the 503 message of before)"
+is "$(susp_ids | wc -l | tr -d ' ')" "$Q" "nothing half-sent went to the queue"
 R=$(count requests 'slow/1')
 ok $([ "$R" -ge "$D" ] && [ "$R" -le $((D + 1)) ]; echo $?) "the server saw the $D delivered and at most the one in flight ($R)"
+at_server() { grep -c " 200 .*\"POST /basic/slow/1 HTTP/1.1\" .* $(sha1sum "$1" | cut -d' ' -f1)\$" "$ACCESS_LOG"; }
+bad=""
+for i in $(seq 1 20); do
+	if grep -q "^msgs/m$i.xml: delivered (HTTP 200" killed.err; then
+		[ "$(at_server "msgs/m$i.xml")" = 1 ] || bad="$bad m$i(delivered,not-at-server)"
+	fi
+done
+is "$bad" "" "each message reported delivered is in the server's log, by its SHA-1"
+UNDELIVERED=()
+for i in $(seq 1 20); do
+	grep -q "^msgs/m$i.xml: delivered" killed.err || UNDELIVERED+=("msgs/m$i.xml")
+done
+is "$(( D + ${#UNDELIVERED[@]} ))" "20" "delivered + not reported delivered = 20"
+expect 0 "recovery: the ${#UNDELIVERED[@]} not reported delivered, sent again" "$V" send \
+    --url "$SOAP_HTTPS/basic/slow/1" "${TLS[@]}" --sso-app erp --parallel 8 "${UNDELIVERED[@]}"
+bad=""
+for i in $(seq 1 20); do
+	[ "$(at_server "msgs/m$i.xml")" -ge 1 ] || bad="$bad m$i"
+done
+is "$bad" "" "every one of the 20 messages reached the server"
+
+# killed while a message waits for its retry: not delivered, not queued, its file on disk
+: > "$ACCESS_LOG"
+msg11 waiting.xml "waits for a retry"
+sha256sum waiting.xml > wsum
+"$V" send --url "$SOAP_HTTPS/basic/status/503" "${TLS[@]}" --sso-app erp --retry-interval 1m waiting.xml \
+    > /dev/null 2> waiting.err &
+KP=$!
+for i in $(seq 1 50); do grep -q 'attempt 1 failed' waiting.err && break; sleep 0.1; done
+kill -9 $KP
+wait $KP 2>/dev/null
+like "$(cat waiting.err)" "^waiting.xml: attempt 1 failed \(HTTP 503\); next in 60s" "killed while waiting to retry"
+is "$(susp_ids | wc -l | tr -d ' ')" "$Q" "... nothing went to the queue"
+sha256sum -c --quiet wsum
+ok $? "... the file is on disk, unchanged"
+is "$(count requests 'status/503')" "1" "... the server saw the one attempt"
 
 done_testing

@@ -141,6 +141,8 @@ function handle(r)
   end
 
   local body = r:requestbody() or ""
+  -- for the access log's last field: which message this was
+  r.notes["body_sha1"] = r:sha1(body)
   local version, action, soapaction, ct = soap_version(r)
   local dn = ""
   if r.is_https then dn = r:ssl_var_lookup("SSL_CLIENT_S_DN") or "" end
