@@ -65,7 +65,7 @@ main(int argc, char **argv)
 	unsigned char b1[8], b2[8];
 	MDB_val k, k2, v, v2;
 	MDB_dbi d;
-	void *copy, *copy2;
+	void *copy = NULL, *copy2 = NULL;
 	int rc;
 
 	if (argc < 4) {
@@ -137,5 +137,7 @@ main(int argc, char **argv)
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		die("commit", rc);
 	mdb_env_close(env);
+	free(copy);
+	free(copy2);
 	return 0;
 }

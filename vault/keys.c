@@ -60,10 +60,14 @@ vault_keys_freeze(struct vault_keys *k)
 int
 vault_keys_limits_check(uint64_t opslimit, uint64_t memlimit)
 {
+	/*
+	 * Limits are read from slots and backup files that others may have
+	 * written: above "sensitive", one unlock or restore could take hours.
+	 */
 	if (opslimit < crypto_pwhash_OPSLIMIT_MIN ||
-	    opslimit > crypto_pwhash_OPSLIMIT_MAX ||
+	    opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
 	    memlimit < crypto_pwhash_MEMLIMIT_MIN ||
-	    memlimit > crypto_pwhash_MEMLIMIT_MAX || memlimit > SIZE_MAX)
+	    memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE || memlimit > SIZE_MAX)
 		return SV_ERR_INVALID;
 	return 0;
 }

@@ -63,7 +63,7 @@ void vault_keys_free(struct vault_keys *k);
 int vault_keys_derive(struct vault_keys *k) SV_WUR;
 /* Make k read-only: it is shared by every thread until freed. */
 void vault_keys_freeze(struct vault_keys *k);
-/* 0 if Argon2id accepts these limits, else SV_ERR_INVALID. */
+/* 0 if the limits are within Argon2id's minimum and "sensitive", else SV_ERR_INVALID. */
 int vault_keys_limits_check(uint64_t opslimit, uint64_t memlimit);
 
 /*

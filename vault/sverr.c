@@ -87,11 +87,16 @@ int
 sv_fail(char *msg, int err, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	if (msg != NULL) {
 		va_start(ap, fmt);
 		vsnprintf(msg, SV_MSG_MAX, fmt, ap);
 		va_end(ap);
+		/* outside bytes end up in messages: keep each one printable line */
+		for (p = msg; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : '?';
 	}
 	return err;
 }

@@ -75,6 +75,8 @@ int sv_exit_code(int err);
 /*
  * Format a detail message into msg (if msg is not NULL) and return err, so
  * that a failure reads `return sv_fail(v->msg, SV_ERR_INVALID, "...", ...);`.
+ * Control characters in the result become '?' (tab, CR, LF a space): a
+ * message is one printable line, whatever bytes it quotes.
  */
 int sv_fail(char *msg, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
