@@ -60,6 +60,9 @@ extern const struct cli_cmd cli_cmd_suspended[];
 extern const struct cli_cmd cli_cmd_audit[];
 extern const struct cli_cmd cli_cmd_send[];
 
+/* `ssovault __man TEMPLATE`: ssovault(1) from the tables (cmd_man.c). */
+int cli_man(const struct cli_cmd *top, int argc, char **argv);
+
 /*
  * getopt_long with the conventions every leaf shares: --help prints the
  * leaf's help and exits 0; an unknown option prints usage and exits 2.
@@ -106,8 +109,19 @@ int cli_write_new_file(struct cli *c, const char *path, const void *p, size_t le
 
 /* Print a JSON document from the API: as JSON with --json, else via fn. */
 int cli_print_json(struct cli *c, const char *json, void (*human)(struct cli *, json_t *));
+/*
+ * A list command without operands or options of its own: open the vault,
+ * fetch the list as JSON with fetch(), print it (cli_print_json).
+ */
+int cli_list(struct cli *c, int argc, char **argv,
+    int (*fetch)(struct ssovault *, char **), void (*human)(struct cli *, json_t *));
 /* Progress on a terminal only: "\r<what>: done/total". */
 void cli_progress(void *ctx, size_t done, size_t total);
+/*
+ * One status line of long work on a terminal only (not with --quiet or
+ * --json): "\r<what>: <line>", replaced by the next; NULL clears it.
+ */
+void cli_status(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "5m" -> 300; s/m/h suffixes, bare number = seconds. -1 if invalid. */
 long long cli_parse_duration(const char *s);

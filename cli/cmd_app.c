@@ -270,6 +270,38 @@ app_options(struct cli *c, int argc, char **argv, int update, json_t *spec)
 	return 0;
 }
 
+/*
+ * jansson refuses strings that are not UTF-8 (json_string() gives NULL), so
+ * such an option would silently vanish from the definition: refuse it here.
+ */
+static int
+args_utf8(struct cli *c, int argc, char **argv)
+{
+	char shown[4 * 32 + 4];
+	size_t n, k;
+	json_t *t;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if ((t = json_string(argv[i])) != NULL) {
+			json_decref(t);
+			continue;
+		}
+		/* show it with every byte that is not printable ASCII as \xNN */
+		for (n = k = 0; argv[i][k] != '\0' && k < 32; k++) {
+			unsigned char ch = (unsigned char)argv[i][k];
+
+			if (ch < 0x20 || ch >= 0x7f)
+				n += (size_t)snprintf(shown + n, sizeof(shown) - n, "\\x%02x", ch);
+			else
+				shown[n++] = (char)ch;
+		}
+		snprintf(shown + n, sizeof(shown) - n, "%s", argv[i][k] != '\0' ? "..." : "");
+		return cli_fail(c, SV_ERR_INVALID, "'%s' is not valid UTF-8 text", shown);
+	}
+	return 0;
+}
+
 static int
 cmd_app_create(struct cli *c, int argc, char **argv)
 {
@@ -283,6 +315,8 @@ cmd_app_create(struct cli *c, int argc, char **argv)
 	    (r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		goto out;
 	cli_what(c, "app create %s", argv[optind]);
+	if ((r = args_utf8(c, argc, argv)) != 0)
+		goto out;
 	json_object_set_new(spec, "name", json_string(argv[optind]));
 	if ((s = json_dumps(spec, JSON_COMPACT)) == NULL) {
 		r = cli_fail(c, SV_ERR_NOMEM, "out of memory");
@@ -317,6 +351,8 @@ cmd_app_update(struct cli *c, int argc, char **argv)
 	    (r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		goto out;
 	cli_what(c, "app update %s", argv[optind]);
+	if ((r = args_utf8(c, argc, argv)) != 0)
+		goto out;
 	if (json_object_size(spec) == 0) {
 		r = cli_usage(c, "nothing to change: give at least one option");
 		goto out;
@@ -342,18 +378,7 @@ out:
 static int
 cmd_app_list(struct cli *c, int argc, char **argv)
 {
-	char *json = NULL;
-	int r;
-
-	while (cli_getopt(c, argc, argv, "", NULL) != -1)
-		;
-	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0 || (r = cli_open(c, 1)) != 0)
-		return r;
-	if ((r = ssovault_app_list(c->h, &json)) != 0)
-		return cli_fail_h(c, r);
-	r = cli_print_json(c, json, app_list_human);
-	free(json);
-	return r;
+	return cli_list(c, argc, argv, ssovault_app_list, app_list_human);
 }
 
 /* The shape of every "VERB NAME" command: one operand, the app. */
@@ -453,7 +478,10 @@ cmd_app_import(struct cli *c, int argc, char **argv)
 	if ((r = cli_read_file(c, argv[optind], APP_IMPORT_MAX, &xml, &len)) != 0)
 		return r;
 	if ((r = cli_open(c, 1)) == 0) {
-		if ((r = ssovault_app_import(c->h, (const char *)xml, len, &json)) != 0)
+		cli_status(c, "importing %zu bytes of ENTSSO XML (all or nothing)...", len);
+		r = ssovault_app_import(c->h, (const char *)xml, len, &json);
+		cli_status(c, NULL);
+		if (r != 0)
 			r = cli_fail_h(c, r);
 		else
 			r = cli_print_json(c, json, import_human);

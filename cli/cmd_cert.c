@@ -201,18 +201,7 @@ list_human(struct cli *c, json_t *arr)
 static int
 cmd_cert_list(struct cli *c, int argc, char **argv)
 {
-	char *json = NULL;
-	int r;
-
-	while (cli_getopt(c, argc, argv, "", NULL) != -1)
-		;
-	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0 || (r = cli_open(c, 1)) != 0)
-		return r;
-	if ((r = ssovault_cert_list(c->h, &json)) != 0)
-		return cli_fail_h(c, r);
-	r = cli_print_json(c, json, list_human);
-	free(json);
-	return r;
+	return cli_list(c, argc, argv, ssovault_cert_list, list_human);
 }
 
 static void
@@ -277,7 +266,16 @@ cmd_cert_export(struct cli *c, int argc, char **argv)
 		return r;
 	if ((r = ssovault_cert_export(c->h, argv[optind], &pem)) != 0)
 		return cli_fail_h(c, r);
-	if (out != NULL && strcmp(out, "-") != 0)
+	if (c->json && (out == NULL || strcmp(out, "-") == 0)) {
+		/* docs/json.md: {"thumbprint", "pem"}; the PEM as one string */
+		json_t *j = json_pack("{s:s, s:s}", "thumbprint", argv[optind], "pem", pem);
+		char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+		r = s != NULL && printf("%s\n", s) >= 0 ? 0 :
+		    cli_fail(c, SV_ERR_IO, "cannot write to standard output");
+		free(s);
+		json_decref(j);
+	} else if (out != NULL && strcmp(out, "-") != 0)
 		r = cli_write_new_file(c, out, pem, strlen(pem));
 	else if (fputs(pem, stdout) == EOF)
 		r = cli_fail(c, SV_ERR_IO, "cannot write to standard output");

@@ -200,18 +200,7 @@ ports_human(struct cli *c, json_t *j)
 static int
 cmd_port_list(struct cli *c, int argc, char **argv)
 {
-	char *json = NULL;
-	int r;
-
-	while (cli_getopt(c, argc, argv, "", NULL) != -1)
-		;
-	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0 || (r = cli_open(c, 1)) != 0)
-		return r;
-	if ((r = ssovault_port_list(c->h, &json)) != 0)
-		return cli_fail_h(c, r);
-	r = cli_print_json(c, json, ports_human);
-	free(json);
-	return r;
+	return cli_list(c, argc, argv, ssovault_port_list, ports_human);
 }
 
 static int

@@ -24,18 +24,7 @@ roles_human(struct cli *c, json_t *j)
 static int
 cmd_role_list(struct cli *c, int argc, char **argv)
 {
-	char *json = NULL;
-	int r;
-
-	while (cli_getopt(c, argc, argv, "", NULL) != -1)
-		;
-	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0 || (r = cli_open(c, 1)) != 0)
-		return r;
-	if ((r = ssovault_role_list(c->h, &json)) != 0)
-		return cli_fail_h(c, r);
-	r = cli_print_json(c, json, roles_human);
-	free(json);
-	return r;
+	return cli_list(c, argc, argv, ssovault_role_list, roles_human);
 }
 
 static int

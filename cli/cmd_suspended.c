@@ -49,18 +49,7 @@ list_human(struct cli *c, json_t *j)
 static int
 cmd_suspended_list(struct cli *c, int argc, char **argv)
 {
-	char *json = NULL;
-	int r;
-
-	while (cli_getopt(c, argc, argv, "", NULL) != -1)
-		;
-	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0 || (r = cli_open(c, 1)) != 0)
-		return r;
-	if ((r = ssovault_suspended_list(c->h, &json)) != 0)
-		return cli_fail_h(c, r);
-	r = cli_print_json(c, json, list_human);
-	free(json);
-	return r;
+	return cli_list(c, argc, argv, ssovault_suspended_list, list_human);
 }
 
 static void

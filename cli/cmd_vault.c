@@ -24,13 +24,17 @@ get_passphrase(struct cli *c, const char *file, const char *prompt, int confirm,
 	return cli_secret_prompt(c, prompt, confirm, ret, ret_len);
 }
 
-/* Use the key in path, or make one there (0600) if it does not exist. */
+/*
+ * Use the key in path, or make one there (0600) if it does not exist;
+ * *ret_made says which, so that a failed init can remove the file it made.
+ */
 static int
-key_file_make(struct cli *c, const char *path, uint8_t key[32])
+key_file_make(struct cli *c, const char *path, uint8_t key[32], int *ret_made)
 {
 	struct stat st;
 	int r;
 
+	*ret_made = 0;
 	if (lstat(path, &st) == 0)
 		return cli_key_file(c, path, key);
 	if (errno != ENOENT)
@@ -38,6 +42,8 @@ key_file_make(struct cli *c, const char *path, uint8_t key[32])
 	randombytes_buf(key, 32);
 	if ((r = cli_write_new_file(c, path, key, 32)) != 0)
 		sodium_memzero(key, 32);
+	else
+		*ret_made = 1;
 	return r;
 }
 
@@ -57,7 +63,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 	size_t nadmins = 0, plen = 0;
 	char *pass = NULL, *dir = NULL, *json = NULL;
 	uint8_t key[32];
-	int o, r, have_key = 0;
+	int o, r, have_key = 0, made_key = 0;
 
 	memset(&io, 0, sizeof(io));
 	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1) {
@@ -87,7 +93,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 		return cli_fail(c, SV_ERR_NOMEM, "out of memory");
 	cli_what(c, "init %s", dir);
 	if (kfile != NULL) {
-		if ((r = key_file_make(c, kfile, key)) != 0)
+		if ((r = key_file_make(c, kfile, key, &made_key)) != 0)
 			goto out;
 		have_key = 1;
 	}
@@ -120,6 +126,9 @@ cmd_init(struct cli *c, int argc, char **argv)
 	}
 	r = 0;
 out:
+	/* a key file made for a vault that was not created would only mislead */
+	if (r != 0 && made_key)
+		unlink(kfile);
 	free(json);
 	free(dir);
 	if (pass != NULL)
@@ -355,7 +364,7 @@ cmd_secret_restore(struct cli *c, int argc, char **argv)
 	uint8_t *blob = NULL, key[32];
 	size_t blen = 0, plen = 0, nlen = 0;
 	char *pw = NULL, *np = NULL;
-	int o, r;
+	int o, r, made_key = 0;
 
 	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1) {
 		if (o == 'p')
@@ -376,7 +385,7 @@ cmd_secret_restore(struct cli *c, int argc, char **argv)
 		goto out;
 	if ((r = get_passphrase(c, pfile, "Backup password: ", 0, &pw, &plen)) != 0)
 		goto out;
-	if (kfile != NULL && (r = key_file_make(c, kfile, key)) != 0)
+	if (kfile != NULL && (r = key_file_make(c, kfile, key, &made_key)) != 0)
 		goto out;
 	if ((nfile != NULL || kfile == NULL) &&
 	    (r = get_passphrase(c, nfile, "New vault passphrase: ", 1, &np, &nlen)) != 0)
@@ -393,6 +402,8 @@ cmd_secret_restore(struct cli *c, int argc, char **argv)
 	if (!c->quiet)
 		printf("Restored the master secret; the new passphrase now unlocks the vault.\n");
 out:
+	if (r != 0 && made_key)
+		unlink(kfile);
 	free(blob);
 	if (pw != NULL)
 		sodium_free(pw);

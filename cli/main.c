@@ -25,7 +25,7 @@ static const struct cli_cmd top[] = {
 	{ "ticket", NULL, cli_cmd_ticket, NULL, "issue and redeem single sign-on tickets", NULL },
 	{ "cert", NULL, cli_cmd_cert, NULL, "client certificates, keyed by thumbprint", NULL },
 	{ "port", NULL, cli_cmd_port, NULL, "named send settings", NULL },
-	{ "send", NULL, cli_cmd_send, NULL, "send SOAP messages with SSO credentials", NULL },
+	{ "send", NULL, cli_cmd_send, NULL, "send SOAP messages with SSO credentials and client certificates", NULL },
 	{ "suspended", NULL, cli_cmd_suspended, NULL, "messages kept after failed sends", NULL },
 	{ "audit", NULL, cli_cmd_audit, NULL, "read, verify and prune the audit trail", NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
@@ -125,10 +125,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "ssovault: cannot initialise libsodium\n");
 		return 1;
 	}
+	/* the build's generator of ssovault(1); in no table, so in no --help */
+	if (argc >= 2 && strcmp(argv[1], "__man") == 0)
+		return cli_man(top, argc - 1, argv + 1);
 	memset(&c, 0, sizeof(c));
 	c.tty = isatty(STDERR_FILENO);
 	/* global options come before the command */
-	while ((o = getopt_long(argc, argv, "+hqj", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:hqj", opts, NULL)) != -1) {
 		switch (o) {
 		case 'V': c.vault_dir = optarg; break;
 		case 'S': c.socket_path = optarg; break;
@@ -137,6 +141,12 @@ main(int argc, char **argv)
 		case 'h': return help_level(stdout, "", top, 1);
 		case 'v': printf("ssovault %s\n", SSOVAULT_VERSION); return 0;
 		default:
+			if (o == '?' && optopt != 0)
+				fprintf(stderr, "ssovault: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "ssovault: %s '%.*s'\n",
+				    o == ':' ? "option needs a value:" : "unknown option",
+				    (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			fprintf(stderr, "Try 'ssovault --help'.\n");
 			return CLI_EXIT_USAGE;
 		}

@@ -3,7 +3,6 @@
  * from files or a no-echo prompt (never argv or env values), opening the
  * service, printing JSON, and the parsers of durations and sizes.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "send.h"
 
 void
 cli_what(struct cli *c, const char *fmt, ...)
@@ -28,6 +28,30 @@ cli_what(struct cli *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Print s to stderr with control bytes as \xNN, so that a name given by
+ * anyone cannot move the cursor or recolour the terminal of whoever reads
+ * the error; more than max bytes end in "...".
+ */
+static void
+put_clean(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (i == max) {
+			fputs("...", stderr);
+			return;
+		}
+		if (ch < 0x20 || ch == 0x7f)
+			fprintf(stderr, "\\x%02x", ch);
+		else
+			fputc(ch, stderr);
+	}
+}
+
 int
 cli_fail(struct cli *c, int err, const char *fmt, ...)
 {
@@ -37,7 +61,11 @@ cli_fail(struct cli *c, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "ssovault: %s: %s\n", c->what, m);
+	fputs("ssovault: ", stderr);
+	put_clean(c->what, 200);
+	fputs(": ", stderr);
+	put_clean(m, sizeof(m));
+	fputc('\n', stderr);
 	return sv_exit_code(err);
 }
 
@@ -77,6 +105,34 @@ cli_usage(struct cli *c, const char *fmt, ...)
 #define OPT_JSON 0x1001
 #define OPT_QUIET 0x1002
 
+/*
+ * The "--name[=value]" argument getopt_long just consumed: the one before
+ * a separate value (optarg is then that whole argument), else the last.
+ */
+static const char *
+long_given(char **argv, int optind_now)
+{
+	int k = optind_now - 1;
+
+	if (optarg != NULL && k >= 2 && optarg == argv[k])
+		k--;
+	return k >= 1 && strncmp(argv[k], "--", 2) == 0 ? argv[k] : "";
+}
+
+/* 1 if the option consumed was written in full, not abbreviated. */
+static int
+long_exact(char **argv, int optind_now, const char *name)
+{
+	const char *g = long_given(argv, optind_now);
+	size_t n;
+
+	if (*g == '\0')
+		return 1;
+	g += 2;
+	n = strcspn(g, "=");
+	return n == strlen(name) && strncmp(g, name, n) == 0;
+}
+
 int
 cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
     const struct option *longopts)
@@ -96,7 +152,21 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	all[n] = (struct option){ NULL, 0, NULL, 0 };
 	snprintf(sopts, sizeof(sopts), ":%sh", shortopts != NULL ? shortopts : "");
 	for (;;) {
-		o = getopt_long(argc, argv, sopts, all, NULL);
+		int li = -1;
+
+		optarg = NULL;
+		o = getopt_long(argc, argv, sopts, all, &li);
+		if (li >= 0 && !long_exact(argv, optind, all[li].name)) {
+			/*
+			 * getopt_long takes "--password" for "--password-file":
+			 * a secret typed after it would be read as a file name
+			 * and echoed in errors.  Options are never abbreviated.
+			 */
+			cli_usage(c, "unknown option '%.*s' (options are not abbreviated)",
+			    (int)strcspn(long_given(argv, optind), "="),
+			    long_given(argv, optind));
+			exit(CLI_EXIT_USAGE);
+		}
 		if (o == OPT_JSON)
 			c->json = 1;
 		else if (o == OPT_QUIET)
@@ -112,7 +182,9 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 		exit(0);
 	}
 	if (o == '?') {
-		cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+		/* never echo a value given with '=': it may be a secret */
+		cli_usage(c, "unknown option '%.*s'", (int)strcspn(argv[optind - 1], "="),
+		    argv[optind - 1]);
 		exit(CLI_EXIT_USAGE);
 	}
 	if (o == ':') {
@@ -440,12 +512,30 @@ cli_print_json(struct cli *c, const char *json, void (*human)(struct cli *, json
 	return 0;
 }
 
+int
+cli_list(struct cli *c, int argc, char **argv,
+    int (*fetch)(struct ssovault *, char **), void (*human)(struct cli *, json_t *))
+{
+	char *json = NULL;
+	int r;
+
+	while (cli_getopt(c, argc, argv, "", NULL) != -1)
+		;
+	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0 || (r = cli_open(c, 1)) != 0)
+		return r;
+	if ((r = fetch(c->h, &json)) != 0)
+		return cli_fail_h(c, r);
+	r = cli_print_json(c, json, human);
+	free(json);
+	return r;
+}
+
 void
 cli_progress(void *ctx, size_t done, size_t total)
 {
 	struct cli *c = ctx;
 
-	if (!c->tty || c->quiet)
+	if (!c->tty || c->quiet || c->json)
 		return;
 	fprintf(stderr, "\r%s: %zu/%zu", c->what, done, total);
 	if (done >= total)
@@ -453,53 +543,37 @@ cli_progress(void *ctx, size_t done, size_t total)
 	fflush(stderr);
 }
 
+void
+cli_status(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->tty || c->quiet || c->json)
+		return;
+	fputs("\r\033[K", stderr);
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", c->what);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
+	fflush(stderr);
+}
+
 long long
 cli_parse_uint(const char *s, long long max)
 {
-	long long v = 0;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 18)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v > max ? -1 : v;
-}
-
-static long long
-parse_suffixed(const char *s, const char *units, const long long *mult)
-{
-	char num[32];
-	size_t n = s != NULL ? strlen(s) : 0;
-	const char *u;
-	long long v, m = 1;
-
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	memcpy(num, s, n + 1);
-	if ((u = strchr(units, num[n - 1])) != NULL && !isdigit((unsigned char)num[n - 1])) {
-		m = mult[u - units];
-		num[n - 1] = '\0';
-	}
-	if ((v = cli_parse_uint(num, (1LL << 53) / m)) < 0)
-		return -1;
-	return v * m;
+	return send_parse_uint(s, max);
 }
 
 long long
 cli_parse_duration(const char *s)
 {
-	static const long long mult[] = { 1, 60, 3600 };
-
-	return parse_suffixed(s, "smh", mult);
+	return send_parse_duration(s);
 }
 
 long long
 cli_parse_size(const char *s)
 {
-	static const long long mult[] = { 1024, 1024, 1048576, 1048576, 1073741824, 1073741824 };
-
-	return parse_suffixed(s, "KkMmGg", mult);
+	return send_parse_size(s);
 }
