@@ -41,6 +41,7 @@ command -v curl >/dev/null || die "curl not found: install curl"
 
 tmp=$(mktemp -d /tmp/ssovault-bench.XXXXXX) || die "cannot make a temporary directory"
 cleanup() {
+	[ -n "${daemon_pid:-}" ] && kill -TERM "$daemon_pid" 2>/dev/null
 	bash "$root/tests/server/stop.sh" "$tmp/srv" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -161,17 +162,34 @@ run "ssovault send (one call, sequential)" "${send[@]}" "${files[@]}"
 seq_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
 run "ssovault send --parallel $parallel" "${send[@]}" --parallel "$parallel" "${files[@]}"
 par_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
+# The same sends through ssovaultd, unlocked once, as a service would run:
+# each call pays no unlock, and each certificate and credential fetch is a
+# request on the socket.
+ssovaultd=${SSOVAULTD:-$(dirname "$(dirname "$ssovault")")/sso/ssovaultd}
+if [ -x "$ssovaultd" ]; then
+	"$ssovaultd" --vault "$SSOVAULT_DIR" --socket "$tmp/sock" \
+	    --passphrase-file "$SSOVAULT_PASSPHRASE_FILE" >"$tmp/daemon.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 100); do [ -S "$tmp/sock" ] && break; sleep 0.05; done
+	[ -S "$tmp/sock" ] || die "ssovaultd did not start: $(cat "$tmp/daemon.log")"
+	run "ssovault send through ssovaultd" env SSOVAULT_SOCKET="$tmp/sock" "${send[@]}" "${files[@]}"
+	daemon_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
+	run "ssovault send --parallel $parallel, ssovaultd" env SSOVAULT_SOCKET="$tmp/sock" \
+	    "${send[@]}" --parallel "$parallel" "${files[@]}"
+	kill -TERM "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid" 2>/dev/null
+fi
 run "curl, one process per message" loop_curl
 loop_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
 run "curl, one process, --next (reuse)" curl -K "$tmp/curl-all.cfg"
 
-printf '%-38s %9s %10s %12s %11s\n' "method" "seconds" "msg/s" "connections" "handshakes"
-printf '%-38s %9s %10s %12s %11s\n' "------" "-------" "-----" "-----------" "----------"
+printf '%-40s %9s %10s %12s %11s\n' "method" "seconds" "msg/s" "connections" "handshakes"
+printf '%-40s %9s %10s %12s %11s\n' "------" "-------" "-----" "-----------" "----------"
 for r in "${rows[@]}"; do
 	IFS='|' read -r name secs rate conns hs <<EOF
 $r
 EOF
-	printf '%-38s %9s %10s %12s %11s\n' "$name" "$secs" "$rate" "$conns" "$hs"
+	printf '%-40s %9s %10s %12s %11s\n' "$name" "$secs" "$rate" "$conns" "$hs"
 done
 # What any one ssovault call costs in embedded mode (start, Argon2id unlock,
 # one lookup): included once in each ssovault row above.
@@ -186,6 +204,9 @@ if [ "$failed" -eq 0 ]; then
 	awk -v s="$seq_rate" -v p="$par_rate" -v l="$loop_rate" 'BEGIN {
 		printf "ssovault send vs the curl loop: %.1fx sequential, %.1fx with --parallel %d (target: 10x)\n",
 		    s / l, p / l, '"$parallel"'
+	}'
+	[ -n "${daemon_rate:-}" ] && awk -v d="$daemon_rate" -v l="$loop_rate" 'BEGIN {
+		printf "through ssovaultd (no unlock per call): %.1fx sequential\n", d / l
 	}'
 fi
 exit $failed
