@@ -19,6 +19,11 @@
  * a disk sync, and the syncer thread flushes it within a second
  * (docs/audit.md: a crash of the process loses no record, a power loss may
  * lose the last read records, never a change).
+ * A worker that gets several ready connections from one epoll_wait serves
+ * them as a round: it dispatches their reads one after the other, queues
+ * all their audit records at once, waits for one commit and only then
+ * sends the replies (a write or key change in the round first answers the
+ * reads before it).  One wait per round instead of one per request.
  * A worker about to wait for a commit starts an extra worker if none is
  * idle, so waiting on the disk never starves the pool; extra workers leave
  * after a while without work.
@@ -33,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -585,19 +591,20 @@ batch_lead(struct sso_daemon *d)
  * that queued meanwhile), the others wait for it; a thread that finds a
  * commit running waits, and leads the next batch if its job missed this one.
  */
-static int
-writer_submit(struct sso_daemon *d, struct job *j)
+static void
+writer_submit_many(struct sso_daemon *d, struct job *first, struct job *last)
 {
-	j->done = 0;
-	j->next = NULL;
+	struct job *j = first;
+
 	pool_before_wait(d);
 	pthread_mutex_lock(&d->wmu);
 	if (d->qtail != NULL)
-		d->qtail->next = j;
+		d->qtail->next = first;
 	else
-		d->qhead = j;
-	d->qtail = j;
-	while (!j->done) {
+		d->qhead = first;
+	d->qtail = last;
+	/* batches are taken from the head in order: the last one done is all done */
+	while (!last->done) {
 		if (d->committing) {
 			pthread_cond_wait(&d->dcv, &d->wmu);
 			continue;
@@ -606,7 +613,7 @@ writer_submit(struct sso_daemon *d, struct job *j)
 		 * Other requests are being served and about to queue theirs:
 		 * give them the CPU once, so that one commit carries them too.
 		 */
-		if (!j->yielded && d->qhead == j && j->next == NULL &&
+		if (!j->yielded && d->qhead == j && j == last &&
 		    atomic_load(&d->serving) > 1) {
 			j->yielded = 1;
 			pthread_mutex_unlock(&d->wmu);
@@ -617,8 +624,45 @@ writer_submit(struct sso_daemon *d, struct job *j)
 		batch_lead(d);
 	}
 	pthread_mutex_unlock(&d->wmu);
+}
+
+static int
+writer_submit(struct sso_daemon *d, struct job *j)
+{
+	j->done = 0;
+	j->next = NULL;
+	writer_submit_many(d, j, j);
 	return j->status;
 }
+
+/*
+ * A round: the plain reads a worker took from one epoll_wait, dispatched one
+ * after the other under one shared hold of the key lock.  Their audit
+ * records are queued together and their replies are held back until the
+ * batch holding the records is committed (fail closed), then sent.  One
+ * wait for the commit per round instead of one per request.
+ */
+#define ROUND_MAX 16
+
+struct round_job {
+	struct job j;			/* j.next is the queue's: others link after ours */
+	struct round_job *rnext;	/* the round's own list */
+	unsigned slot;
+	uint8_t rec[];
+};
+
+struct round {
+	unsigned n;			/* requests dispatched in this round */
+	int locked;			/* this thread holds keylock shared */
+	struct conn *conn[ROUND_MAX];
+	struct svbuf *reply[ROUND_MAX];
+	int op[ROUND_MAX];
+	int bad[ROUND_MAX];		/* conn_next failed: close after the reply */
+	struct round_job *first, *last;
+};
+
+/* Set in a worker while it dispatches a read of a round. */
+static __thread struct round *cur_round;
 
 /* The service's audit sink for reads: the record joins the next batch. */
 static int
@@ -630,6 +674,27 @@ audit_sink(void *ctx, const uint8_t *rec, size_t len)
 	/* a batch holds writes and records only: a read inside one would wait on itself */
 	if (in_batch)
 		return SV_ERR_INTERNAL;
+	if (cur_round != NULL) {
+		struct round *rd = cur_round;
+		struct round_job *rj = malloc(sizeof(*rj) + len);
+
+		if (rj == NULL)
+			return SV_ERR_NOMEM;
+		memset(rj, 0, sizeof(*rj));
+		memcpy(rj->rec, rec, len);
+		rj->j.kind = JOB_AUDIT;
+		rj->j.p = rj->rec;
+		rj->j.len = len;
+		rj->j.fd = -1;
+		rj->slot = rd->n;
+		if (rd->last != NULL) {
+			rd->last->j.next = &rj->j;
+			rd->last->rnext = rj;
+		} else
+			rd->first = rj;
+		rd->last = rj;
+		return 0;
+	}
 	memset(&j, 0, sizeof(j));
 	j.kind = JOB_AUDIT;
 	j.p = rec;
@@ -1055,8 +1120,94 @@ conn_drain(int fd)
 	sodium_memzero(junk, sizeof(junk));
 }
 
+/*
+ * Commit the round's audit records, then send its replies: a reply whose
+ * record failed becomes an error, without what was read (fail closed).
+ */
 static void
-conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
+round_finish(struct sso_daemon *d, struct round *rd)
+{
+	struct round_job *rj, *next;
+	char m[SV_MSG_MAX];
+	unsigned char sent[ROUND_MAX] = { 0 };
+	unsigned k;
+	int pass;
+
+	if (rd->first != NULL) {
+		atomic_fetch_add(&d->serving, 1);
+		writer_submit_many(d, &rd->first->j, &rd->last->j);
+		atomic_fetch_sub(&d->serving, 1);
+	}
+	if (rd->locked)
+		pthread_rwlock_unlock(&d->keylock);
+	rd->locked = 0;
+	for (rj = rd->first; rj != NULL; rj = next) {
+		next = rj->rnext;
+		if (rj->j.status != 0) {
+			snprintf(m, sizeof(m),
+			    "audit record could not be written (%s): nothing is returned",
+			    sv_strerror(rj->j.status));
+			if (reply_error(rd->reply[rj->slot], SV_ERR_AUDIT, m) != 0)
+				svbuf_reset(rd->reply[rj->slot]);
+		}
+		sodium_memzero(rj->rec, rj->j.len);
+		free(rj);
+	}
+	rd->first = rd->last = NULL;
+	/*
+	 * Clients that can take their reply now get it first; one that does
+	 * not read its socket is answered last, so that it delays nobody
+	 * else's reply (each send still ends at the send timeout).
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		for (k = 0; k < rd->n; k++) {
+			struct conn *c = rd->conn[k];
+			struct pollfd pf = { c->fd, POLLOUT, 0 };
+			int r;
+
+			if (sent[k] || (pass == 0 &&
+			    (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT))))
+				continue;
+			frame_log(d, c, rd->op[k], rd->reply[k]);
+			r = frame_send(c->fd, svbuf_ptr(rd->reply[k]), svbuf_len(rd->reply[k]));
+			/* replies may hold secrets: wipe now */
+			svbuf_reset(rd->reply[k]);
+			sent[k] = 1;
+			if (r != 0 || rd->bad[k] || conn_arm(d, c, EPOLL_CTL_MOD) != 0)
+				conn_close(d, c);
+		}
+	}
+	rd->n = 0;
+}
+
+/* A plain read joins the round: dispatched now, answered at round_finish. */
+static int
+round_add(struct sso_daemon *d, struct round *rd, struct conn *c)
+{
+	const uint8_t *req = svbuf_ptr(c->in);
+	size_t len = svbuf_len(c->in);
+	int op = len > 0 ? req[0] : -1;
+	unsigned k = rd->n;
+
+	if (k >= ROUND_MAX || sso_request_writes(req, len) || op_exclusive(op))
+		return 0;
+	if (!rd->locked)
+		pthread_rwlock_rdlock(&d->keylock);
+	rd->locked = 1;
+	atomic_fetch_add(&d->serving, 1);
+	cur_round = rd;
+	(void)sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, rd->reply[k]);
+	cur_round = NULL;
+	atomic_fetch_sub(&d->serving, 1);
+	rd->conn[k] = c;
+	rd->op[k] = op;
+	rd->bad[k] = conn_next(d, c) != 0;
+	rd->n = k + 1;
+	return 1;
+}
+
+static void
+conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply, struct round *rd)
 {
 	char msg[SV_MSG_MAX], w[300];
 	int err = 0;
@@ -1082,6 +1233,12 @@ conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 	case RD_FRAME:
 		break;
 	}
+	if (rd != NULL) {
+		if (round_add(d, rd, c))
+			return;
+		/* a write or a key change: answer the round first, in order */
+		round_finish(d, rd);
+	}
 	if (frame_serve(d, c, reply) != 0 || conn_next(d, c) != 0 ||
 	    conn_arm(d, c, EPOLL_CTL_MOD) != 0)
 		conn_close(d, c);
@@ -1094,14 +1251,23 @@ worker_main(void *arg)
 {
 	struct sso_daemon *d = arg;
 	struct svbuf *reply = svbuf_new_secure(d->frame_max);
-	struct epoll_event ev;
-	int n, retire;
+	struct epoll_event evs[ROUND_MAX];
+	struct round rd;
+	unsigned k;
+	int n, i, retire;
 
+	memset(&rd, 0, sizeof(rd));
+	for (k = 0; k < ROUND_MAX; k++) {
+		if ((rd.reply[k] = svbuf_new_secure(d->frame_max)) == NULL) {
+			svbuf_free(reply);
+			reply = NULL;
+		}
+	}
 	while (reply != NULL && !atomic_load(&d->stopping)) {
 		pthread_mutex_lock(&d->pmu);
 		d->idle++;
 		pthread_mutex_unlock(&d->pmu);
-		n = epoll_wait(d->epfd, &ev, 1, IDLE_RETIRE_MS);
+		n = epoll_wait(d->epfd, evs, ROUND_MAX, IDLE_RETIRE_MS);
 		pthread_mutex_lock(&d->pmu);
 		d->idle--;
 		retire = n == 0 && d->live > d->threads;
@@ -1112,16 +1278,22 @@ worker_main(void *arg)
 			dlog(d, "epoll_wait: %s", strerror(errno));
 			break;
 		}
-		if (n <= 0 || ev.data.ptr == &d->stopfd)
-			continue;
-		if (ev.data.ptr == &d->lfd) {
-			if (!atomic_load(&d->stopping))
-				accept_all(d);
-			continue;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &d->stopfd)
+				continue;
+			if (evs[i].data.ptr == &d->lfd) {
+				if (!atomic_load(&d->stopping))
+					accept_all(d);
+				continue;
+			}
+			/* one request alone is answered as it comes, without a round */
+			conn_serve(d, evs[i].data.ptr, reply, n > 1 ? &rd : NULL);
 		}
-		conn_serve(d, ev.data.ptr, reply);
+		round_finish(d, &rd);
 	}
 	svbuf_free(reply);
+	for (k = 0; k < ROUND_MAX; k++)
+		svbuf_free(rd.reply[k]);
 	pthread_mutex_lock(&d->pmu);
 	d->live--;
 	pthread_cond_broadcast(&d->pcv);
