@@ -57,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <sodium.h>
 
 #include "daemon.h"
@@ -1161,12 +1162,18 @@ round_finish(struct sso_daemon *d, struct round *rd)
 	 */
 	for (pass = 0; pass < 2; pass++) {
 		for (k = 0; k < rd->n; k++) {
-			struct conn *c = rd->conn[k];
-			struct pollfd pf = { c->fd, POLLOUT, 0 };
+			struct conn *c;
+			struct pollfd pf;
 			int r;
 
-			if (sent[k] || (pass == 0 &&
-			    (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT))))
+			/* once answered and re-armed, another worker may own c */
+			if (sent[k])
+				continue;
+			c = rd->conn[k];
+			pf.fd = c->fd;
+			pf.events = POLLOUT;
+			pf.revents = 0;
+			if (pass == 0 && (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT)))
 				continue;
 			frame_log(d, c, rd->op[k], rd->reply[k]);
 			r = frame_send(c->fd, svbuf_ptr(rd->reply[k]), svbuf_len(rd->reply[k]));
@@ -1294,6 +1301,12 @@ worker_main(void *arg)
 	svbuf_free(reply);
 	for (k = 0; k < ROUND_MAX; k++)
 		svbuf_free(rd.reply[k]);
+	/*
+	 * The thread is detached and the process may exit as soon as live
+	 * reaches 0: free this thread's state now, not in its destructors.
+	 */
+	svbuf_thread_end();
+	OPENSSL_thread_stop();
 	pthread_mutex_lock(&d->pmu);
 	d->live--;
 	pthread_cond_broadcast(&d->pcv);

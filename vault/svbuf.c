@@ -93,6 +93,12 @@ cache_drop(void *arg)
 	}
 }
 
+void
+svbuf_thread_end(void)
+{
+	cache_drop(&cache);
+}
+
 static void
 cache_init(void)
 {

@@ -25,6 +25,12 @@
 struct svbuf;
 
 struct svbuf *svbuf_new(size_t max);
+/*
+ * Free the secure blocks this thread keeps for reuse, now rather than when
+ * the thread ends (for detached threads that must be done before their
+ * process may exit).
+ */
+void svbuf_thread_end(void);
 struct svbuf *svbuf_new_secure(size_t max);
 struct svbuf *svbuf_from(const void *p, size_t len);
 void svbuf_free(struct svbuf *b);
