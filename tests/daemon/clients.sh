@@ -21,13 +21,7 @@ BEFORE=$(echo "$OUT" | python3 -c 'import json,sys; print(len(json.load(sys.stdi
 THREADS=8 ROUNDS=40
 "$CLIENTS" mixed "$SOCK" $THREADS $ROUNDS > "$T_TMP/mixed.out" 2>&1
 MRC=$?
-while IFS= read -r line; do
-	case "$line" in
-	PASS\ *) ok 0 "${line#PASS }" ;;
-	FAIL\ *) ok 1 "${line#FAIL }" ;;
-	\#*) echo "$line" ;;
-	esac
-done < "$T_TMP/mixed.out"
+tap_relay "$T_TMP/mixed.out"
 is "$MRC" "0" "the clients program exits 0"
 
 run "$V" --json role list

@@ -16,13 +16,7 @@ FDS_BEFORE=$(daemon_fds)
 
 as_user 5099 5099 "$FRAMES" "$SOCK" 65536 "${FRAMES_SEED:-}" > "$T_TMP/frames.out" 2>&1
 FRC=$?
-while IFS= read -r line; do
-	case "$line" in
-	PASS\ *) ok 0 "${line#PASS }" ;;
-	FAIL\ *) ok 1 "${line#FAIL }" ;;
-	\#*) echo "$line" ;;
-	esac
-done < "$T_TMP/frames.out"
+tap_relay "$T_TMP/frames.out"
 is "$FRC" "0" "the frames program saw no failure"
 [ "$(grep -c "^PASS" "$T_TMP/frames.out")" -ge 90 ]
 ok $? "at least 90 checks ran ($(grep -c '^PASS' "$T_TMP/frames.out") passed)"

@@ -78,3 +78,16 @@ import json, sys
 v = json.load(sys.stdin).get(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$1"
 }
+
+# tap_relay FILE: the PASS/FAIL lines a C helper program wrote, as TAP
+# checks; its "#" lines as they are.
+tap_relay() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		PASS\ *) ok 0 "${line#PASS }" ;;
+		FAIL\ *) ok 1 "${line#FAIL }" ;;
+		\#*) echo "$line" ;;
+		esac
+	done < "$1"
+}
