@@ -264,14 +264,18 @@ cmd_backup(struct cli *c, int argc, char **argv)
 	if (fd < 0)
 		return cli_fail(c, errno == EEXIST ? SV_ERR_EXISTS : SV_ERR_IO,
 		    "cannot create %s: %s", path, strerror(errno));
-	r = ssovault_backup(c->h, fd);
-	if (r == 0 && fsync(fd) != 0)
-		r = SV_ERR_IO;
-	close(fd);
-	if (r != 0) {
+	if ((r = ssovault_backup(c->h, fd)) != 0) {
+		close(fd);
 		unlink(path);
 		return cli_fail_h(c, r);
 	}
+	if (fsync(fd) != 0) {
+		r = cli_fail(c, SV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	close(fd);
 	if (!c->quiet)
 		printf("Backed up the vault to %s (its records stay encrypted).\n", path);
 	return 0;

@@ -31,6 +31,7 @@
 #include "cert.h"
 #include "sso.h"
 #include "tap.h"
+#include "tap-files.h"
 
 #ifndef SOURCE_ROOT
 #error "SOURCE_ROOT must name the source tree (meson: -DSOURCE_ROOT=\"...\")"
@@ -46,56 +47,10 @@ static char lastmsg[SV_MSG_MAX + 1];
 
 static struct sso_caller admin, u1, u2, aff;
 
-struct blob {
-	uint8_t *p;
-	size_t len;
-};
-
-static void
-bail(const char *what)
-{
-	printf("Bail out! %s\n", what);
-	exit(1);
-}
-
-static int
-run_cmd(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static struct blob
 slurp(const char *name)
 {
-	char path[800];
-	struct blob b = { NULL, 0 };
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", pkidir, name);
-	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
-	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-		bail(path);
-	b.p = malloc((size_t)n + 1);
-	if (b.p == NULL || fread(b.p, 1, (size_t)n, f) != (size_t)n)
-		bail(path);
-	b.p[n] = 0;
-	b.len = (size_t)n;
-	fclose(f);
-	return b;
+	return tap_slurp(pkidir, name);
 }
 
 static void
@@ -1020,7 +975,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		bail("mkdtemp");
 	snprintf(pkidir, sizeof(pkidir), "%s/pki", tmpdir);
-	if (run_cmd(argv) != 0)
+	if (tap_run(argv) != 0)
 		bail("tests/pki.sh failed");
 	pass = file_text("p12.pass");
 	snprintf(p12pass, sizeof(p12pass), "%s", pass);
@@ -1065,7 +1020,7 @@ main(void)
 	{
 		char *rm[] = { "rm", "-rf", tmpdir, NULL };
 
-		(void)run_cmd(rm);
+		(void)tap_run(rm);
 	}
 	return done_testing();
 }

@@ -31,6 +31,7 @@
 #include "cert.h"
 #include "svbuf.h"
 #include "tap.h"
+#include "tap-files.h"
 
 #ifndef SOURCE_ROOT
 #error "SOURCE_ROOT must name the source tree (meson: -DSOURCE_ROOT=\"...\")"
@@ -42,68 +43,10 @@
 static char pkidir[] = "/tmp/ssovault-test-cert-XXXXXX";
 static char p12pass[128];
 
-struct blob {
-	uint8_t *p;
-	size_t len;
-};
-
-static void
-bail(const char *what)
-{
-	printf("Bail out! %s\n", what);
-	exit(1);
-}
-
-static int
-run(char *const argv[])
-{
-	pid_t pid;
-	int status;
-
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static struct blob
 slurp(const char *name)
 {
-	char path[512];
-	struct blob b = { NULL, 0 };
-	FILE *f;
-	long n;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", pkidir, name) >= sizeof(path) ||
-	    (f = fopen(path, "rb")) == NULL)
-		bail(name);
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-		bail(name);
-	/* one spare byte so that an empty file still has a buffer */
-	if ((b.p = malloc((size_t)n + 1)) == NULL ||
-	    fread(b.p, 1, (size_t)n, f) != (size_t)n)
-		bail(name);
-	b.len = (size_t)n;
-	b.p[b.len] = '\0';
-	fclose(f);
-	return b;
-}
-
-static void
-blob_free(struct blob *b)
-{
-	if (b->p != NULL)
-		sodium_memzero(b->p, b->len);
-	free(b->p);
-	b->p = NULL;
-	b->len = 0;
+	return tap_slurp(pkidir, name);
 }
 
 static struct blob
@@ -1187,7 +1130,7 @@ remove_pki(void)
 {
 	char *rm[] = { "rm", "-rf", pkidir, NULL };
 
-	if (run(rm) != 0)
+	if (tap_run(rm) != 0)
 		printf("# could not remove %s\n", pkidir);
 }
 
@@ -1202,7 +1145,7 @@ main(void)
 	if (mkdtemp(pkidir) == NULL)
 		bail("mkdtemp");
 	atexit(remove_pki);
-	if (run(mk) != 0)
+	if (tap_run(mk) != 0)
 		bail("tests/pki.sh failed");
 	pass = slurp("p12.pass");
 	if (pass.len == 0 || pass.len >= sizeof(p12pass))
