@@ -138,6 +138,37 @@ out:
 }
 
 static void
+size_human(json_t *n, char out[32])
+{
+	double v = (double)json_integer_value(n);
+
+	if (v >= 1 << 30)
+		snprintf(out, 32, "%.1f GiB", v / (1 << 30));
+	else if (v >= 1 << 20)
+		snprintf(out, 32, "%.1f MiB", v / (1 << 20));
+	else
+		snprintf(out, 32, "%.0f KiB", v / 1024);
+}
+
+/* Used of the ceiling, the map now, and the warning (on stdout: it is status). */
+static void
+status_size(json_t *j)
+{
+	char used[32], max[32], map[32], keep[32];
+	const char *warn = json_string_value(json_object_get(j, "warning"));
+
+	size_human(json_object_get(j, "used_bytes"), used);
+	size_human(json_object_get(j, "max_size"), max);
+	size_human(json_object_get(j, "map_size"), map);
+	size_human(json_object_get(j, "reserve_bytes"), keep);
+	printf("size:        %s used of %s (%lld%%); map %s, grows by itself; last %s kept for freeing space\n",
+	    used, max, (long long)json_integer_value(json_object_get(j, "used_percent")),
+	    map, keep);
+	if (warn != NULL)
+		printf("warning:     %s\n", warn);
+}
+
+static void
 status_human(struct cli *c, json_t *j)
 {
 	json_t *e = json_object_get(j, "entries");
@@ -151,8 +182,7 @@ status_human(struct cli *c, json_t *j)
 	printf("unlock:      %lld passphrase slot(s), %lld key-file slot(s)\n",
 	    (long long)json_integer_value(json_object_get(j, "passphrase_slots")),
 	    (long long)json_integer_value(json_object_get(j, "key_slots")));
-	printf("size:        %lld bytes used\n",
-	    (long long)json_integer_value(json_object_get(j, "used_bytes")));
+	status_size(j);
 	printf("records:     %lld apps, %lld mappings, %lld certificates, %lld ports, "
 	    "%lld suspended, %lld audit\n",
 	    (long long)json_integer_value(json_object_get(e, "apps")),
