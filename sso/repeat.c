@@ -38,6 +38,7 @@ struct entry {
 	char object[SSO_PRINCIPAL_MAX];
 	char target[SSO_PRINCIPAL_MAX];
 	int64_t window_end;		/* the interval of the first failure recorded */
+	int64_t due_at;			/* the pending count is written from then on */
 	uint32_t pending;		/* counted, not yet written */
 	uint32_t taken;			/* of those, in a record being written */
 	int inflight;
@@ -131,8 +132,10 @@ slot_init(struct entry *x, enum kind kind, const struct sso_audit_event *e)
 static void
 absorb(struct sso_repeat *a, struct entry *x, const struct sso_audit_event *e)
 {
-	if (x->pending == 0)
+	if (x->pending == 0) {
 		x->first_us = e->time_us;
+		x->due_at = x->window_end;
+	}
 	else if (x->inflight && x->pending == x->taken)
 		x->first_new_us = e->time_us;
 	if (x->pending < UINT32_MAX)
@@ -146,8 +149,8 @@ absorb(struct sso_repeat *a, struct entry *x, const struct sso_audit_event *e)
 	copy_str(x->error, sizeof(x->error), e->error);
 	copy_str(x->last_op, sizeof(x->last_op), e->op);
 	copy_str(x->last_object, sizeof(x->last_object), e->object);
-	if (x->window_end < atomic_load(&a->next_due))
-		atomic_store(&a->next_due, x->window_end);
+	if (x->due_at < atomic_load(&a->next_due))
+		atomic_store(&a->next_due, x->due_at);
 }
 
 /* e is of x's kind: counted while x's interval is open, else recorded now. */
@@ -158,7 +161,7 @@ hit(struct sso_repeat *a, struct entry *x, const struct sso_audit_event *e)
 		absorb(a, x, e);
 		return 1;
 	}
-	/* a new interval; a count still held was due at the old one's end */
+	/* a new interval; a count still held stays due at the old one's end */
 	x->window_end = e->time_us + SSO_REPEAT_INTERVAL_US;
 	return 0;
 }
@@ -295,9 +298,9 @@ sso_repeat_take(struct sso_repeat *a, int64_t now_us, int all,
 		x = &a->e[i];
 		if (x->kind == 0 || x->pending == 0 || x->inflight)
 			continue;
-		if (!all && now_us < x->window_end) {
-			if (x->window_end < next)
-				next = x->window_end;
+		if (!all && now_us < x->due_at) {
+			if (x->due_at < next)
+				next = x->due_at;
 			continue;
 		}
 		if (ret->n == SSO_REPEAT_TAKE_MAX || r != 0) {
@@ -335,10 +338,11 @@ sso_repeat_done(struct sso_repeat *a, struct sso_repeat_take *t)
 		if (t->written[i]) {
 			x->pending -= t->count[i];
 			x->first_us = x->pending != 0 ? x->first_new_us : 0;
+			/* counted meanwhile: due with the interval they fell in */
+			x->due_at = x->window_end;
 		}
-		/* counted meanwhile, or not written: due at the interval's end */
-		if (x->pending != 0 && x->window_end < atomic_load(&a->next_due))
-			atomic_store(&a->next_due, x->window_end);
+		if (x->pending != 0 && x->due_at < atomic_load(&a->next_due))
+			atomic_store(&a->next_due, x->due_at);
 		svbuf_free(t->rec[i]);
 		t->rec[i] = NULL;
 	}
