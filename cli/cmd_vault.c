@@ -161,9 +161,10 @@ status_size(json_t *j)
 	size_human(json_object_get(j, "max_size"), max);
 	size_human(json_object_get(j, "map_size"), map);
 	size_human(json_object_get(j, "reserve_bytes"), keep);
-	printf("size:        %s used of %s (%lld%%); map %s, grows by itself; last %s kept for freeing space\n",
+	printf("size:        %s used of %s (%lld%%); map %s%s; last %s kept for freeing space\n",
 	    used, max, (long long)json_integer_value(json_object_get(j, "used_percent")),
-	    map, keep);
+	    map, json_integer_value(json_object_get(j, "map_size")) <
+	    json_integer_value(json_object_get(j, "max_size")) ? ", grows by itself" : "", keep);
 	if (warn != NULL)
 		printf("warning:     %s\n", warn);
 }
@@ -476,7 +477,9 @@ const struct cli_cmd cli_cmd_vault[] = {
 	    "  --key-file F           also unlock with the 32-byte key in F (made 0600 if missing)\n"
 	    "  --kdf-limits L         interactive or moderate (default) Argon2id limits\n"
 	    "\nExample:\n  ssovault init --passphrase-file /root/pass --admin group:ssoadmins\n" },
-	{ "status", cmd_status, NULL, NULL, "show the vault's state, slots and sizes", NULL },
+	{ "status", cmd_status, NULL, NULL, "show the vault's state, slots and sizes",
+	    "Size: what is used of the ceiling (SSOVAULT_MAX_SIZE), the map now and the\n"
+	    "reserve kept for freeing space; a warning line from 80% of the ceiling.\n" },
 	{ "unlock", cmd_unlock, NULL, "[--passphrase-file F | --key-file F]",
 	    "unlock ssovaultd (or check a passphrase in embedded mode)", NULL },
 	{ "lock", cmd_lock, NULL, NULL, "lock ssovaultd: wipe its keys from memory", NULL },
