@@ -138,6 +138,38 @@ out:
 }
 
 static void
+size_human(json_t *n, char out[32])
+{
+	double v = (double)json_integer_value(n);
+
+	if (v >= 1 << 30)
+		snprintf(out, 32, "%.1f GiB", v / (1 << 30));
+	else if (v >= 1 << 20)
+		snprintf(out, 32, "%.1f MiB", v / (1 << 20));
+	else
+		snprintf(out, 32, "%.0f KiB", v / 1024);
+}
+
+/* Used of the ceiling, the map now, and the warning (on stdout: it is status). */
+static void
+status_size(json_t *j)
+{
+	char used[32], max[32], map[32], keep[32];
+	const char *warn = json_string_value(json_object_get(j, "warning"));
+
+	size_human(json_object_get(j, "used_bytes"), used);
+	size_human(json_object_get(j, "max_size"), max);
+	size_human(json_object_get(j, "map_size"), map);
+	size_human(json_object_get(j, "reserve_bytes"), keep);
+	printf("size:        %s used of %s (%lld%%); map %s%s; last %s kept for freeing space\n",
+	    used, max, (long long)json_integer_value(json_object_get(j, "used_percent")),
+	    map, json_integer_value(json_object_get(j, "map_size")) <
+	    json_integer_value(json_object_get(j, "max_size")) ? ", grows by itself" : "", keep);
+	if (warn != NULL)
+		printf("warning:     %s\n", warn);
+}
+
+static void
 status_human(struct cli *c, json_t *j)
 {
 	json_t *e = json_object_get(j, "entries");
@@ -151,8 +183,7 @@ status_human(struct cli *c, json_t *j)
 	printf("unlock:      %lld passphrase slot(s), %lld key-file slot(s)\n",
 	    (long long)json_integer_value(json_object_get(j, "passphrase_slots")),
 	    (long long)json_integer_value(json_object_get(j, "key_slots")));
-	printf("size:        %lld bytes used\n",
-	    (long long)json_integer_value(json_object_get(j, "used_bytes")));
+	status_size(j);
 	printf("records:     %lld apps, %lld mappings, %lld certificates, %lld ports, "
 	    "%lld suspended, %lld audit\n",
 	    (long long)json_integer_value(json_object_get(e, "apps")),
@@ -446,7 +477,9 @@ const struct cli_cmd cli_cmd_vault[] = {
 	    "  --key-file F           also unlock with the 32-byte key in F (made 0600 if missing)\n"
 	    "  --kdf-limits L         interactive or moderate (default) Argon2id limits\n"
 	    "\nExample:\n  ssovault init --passphrase-file /root/pass --admin group:ssoadmins\n" },
-	{ "status", cmd_status, NULL, NULL, "show the vault's state, slots and sizes", NULL },
+	{ "status", cmd_status, NULL, NULL, "show the vault's state, slots and sizes",
+	    "Size: what is used of the ceiling (SSOVAULT_MAX_SIZE), the map now and the\n"
+	    "reserve kept for freeing space; a warning line from 80% of the ceiling.\n" },
 	{ "unlock", cmd_unlock, NULL, "[--passphrase-file F | --key-file F]",
 	    "unlock ssovaultd (or check a passphrase in embedded mode)", NULL },
 	{ "lock", cmd_lock, NULL, NULL, "lock ssovaultd: wipe its keys from memory", NULL },

@@ -7,6 +7,8 @@
  * body (sso_audit_encode):
  *   u8 version | u64 time (µs) | u32 uid | u32 gid | u32 pid | string exe |
  *   string op | string object | string target | u32 outcome | string error
+ *   and, in version 2 only (a record of repeats, repeat.c):
+ *   | u32 count | u64 first time (µs)
  * Sealed meta records keep the chain's two ends: "audit.head" (last seq and
  * mac: a removed tail is seen) and "audit.anchor" (where a prune cut it).
  * Nothing here ever sees a secret value: handlers put only names in events.
@@ -21,6 +23,7 @@
 #include "sso.h"
 
 #define AUDIT_VERSION 1
+#define AUDIT_VERSION_REPEAT 2
 
 static const char *const level_names[] = { "none", "low", "medium", "high" };
 
@@ -29,7 +32,7 @@ sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out)
 {
 	int r;
 
-	if ((r = svbuf_put_u8(out, AUDIT_VERSION)) != 0 ||
+	if ((r = svbuf_put_u8(out, e->count != 0 ? AUDIT_VERSION_REPEAT : AUDIT_VERSION)) != 0 ||
 	    (r = svbuf_put_u64(out, (uint64_t)e->time_us)) != 0 ||
 	    (r = svbuf_put_u32(out, (uint32_t)e->caller->uid)) != 0 ||
 	    (r = svbuf_put_u32(out, (uint32_t)e->caller->gid)) != 0 ||
@@ -40,6 +43,10 @@ sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out)
 	    (r = svbuf_put_cstring(out, e->target)) != 0 ||
 	    (r = svbuf_put_u32(out, (uint32_t)e->outcome)) != 0 ||
 	    (r = svbuf_put_cstring(out, e->error)) != 0)
+		return r;
+	if (e->count != 0 &&
+	    ((r = svbuf_put_u32(out, e->count)) != 0 ||
+	    (r = svbuf_put_u64(out, (uint64_t)e->first_us)) != 0))
 		return r;
 	return 0;
 }
@@ -107,9 +114,10 @@ chain_mac(struct vault *v, const uint8_t prev[VAULT_MAC_BYTES], uint64_t seq,
 	return r;
 }
 
-int
-sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
-    const size_t *len, size_t n)
+/* Append n records to the chain in t; no check of the room they take. */
+static int
+append_many(struct vault_txn *t, const uint8_t *const *rec, const size_t *len,
+    size_t n)
 {
 	struct vault *v = vault_txn_vault(t);
 	uint8_t prev[VAULT_MAC_BYTES], mac[VAULT_MAC_BYTES], k[8];
@@ -144,6 +152,25 @@ sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
 out:
 	svbuf_free(b);
 	return r;
+}
+
+int
+sso_audit_append_room(struct vault_txn *t, const uint8_t *const *rec,
+    const size_t *len, size_t n, enum vault_room room)
+{
+	int r;
+
+	if ((r = append_many(t, rec, len, n)) != 0)
+		return r;
+	/* past what records may take, the caller aborts t: nothing is stored */
+	return n == 0 ? 0 : vault_txn_room(t, room, NULL, NULL);
+}
+
+int
+sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
+    const size_t *len, size_t n)
+{
+	return sso_audit_append_room(t, rec, len, n, VAULT_ROOM_RECORDS);
 }
 
 int
@@ -190,6 +217,9 @@ struct rec {
 	uint64_t seq;
 	uint64_t time_us;
 	uint32_t uid, gid, pid, outcome;
+	uint32_t count;		/* events the record stands for: 1, or repeats */
+	uint64_t first_us;	/* a record of repeats: the first of them */
+	int repeat;
 	const uint8_t *body;
 	size_t body_len;
 	const uint8_t *mac;
@@ -215,7 +245,8 @@ rec_parse(const uint8_t *p, size_t len, struct rec *ret)
 	x.body_len = len - 8 - VAULT_MAC_BYTES;
 	if ((r = svbuf_get_u64(b, &x.seq)) != 0 ||
 	    (r = svbuf_get_u8(b, &ver)) != 0 ||
-	    (r = ver == AUDIT_VERSION ? 0 : SV_ERR_VERSION) != 0 ||
+	    (r = ver == AUDIT_VERSION || ver == AUDIT_VERSION_REPEAT ? 0 :
+	    SV_ERR_VERSION) != 0 ||
 	    (r = svbuf_get_u64(b, &x.time_us)) != 0 ||
 	    (r = svbuf_get_u32(b, &x.uid)) != 0 ||
 	    (r = svbuf_get_u32(b, &x.gid)) != 0 ||
@@ -226,6 +257,18 @@ rec_parse(const uint8_t *p, size_t len, struct rec *ret)
 			goto out;
 		if ((r = svbuf_get_string_direct(b, &x.s[i], &x.n[i])) != 0)
 			goto out;
+	}
+	x.count = 1;
+	if (ver == AUDIT_VERSION_REPEAT) {
+		x.repeat = 1;
+		if ((r = svbuf_get_u32(b, &x.count)) != 0 ||
+		    (r = svbuf_get_u64(b, &x.first_us)) != 0)
+			goto out;
+		/* written only with a count; a zero would hide events from sums */
+		if (x.count == 0) {
+			r = SV_ERR_BAD_FORMAT;
+			goto out;
+		}
 	}
 	if ((r = svbuf_expect_end(b)) != 0)
 		goto out;
@@ -247,16 +290,24 @@ jstr(const uint8_t *p, size_t n)
 	return j != NULL ? j : json_string("(invalid UTF-8)");
 }
 
+static void
+iso_time(uint64_t us, char when[32])
+{
+	struct tm tm;
+	time_t secs = (time_t)(us / 1000000);
+
+	gmtime_r(&secs, &tm);
+	strftime(when, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static json_t *
 rec_json(const struct rec *x)
 {
-	char when[32];
-	struct tm tm;
-	time_t secs = (time_t)(x->time_us / 1000000);
+	char when[32], first[32];
+	json_t *j;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:s,s:o}",
+	iso_time(x->time_us, when);
+	j = json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:s,s:o,s:I}",
 	    "seq", (json_int_t)x->seq, "time", when,
 	    "time_us", (json_int_t)x->time_us,
 	    "uid", (json_int_t)x->uid, "gid", (json_int_t)x->gid,
@@ -264,7 +315,13 @@ rec_json(const struct rec *x)
 	    "exe", jstr(x->s[0], x->n[0]), "op", jstr(x->s[1], x->n[1]),
 	    "object", jstr(x->s[2], x->n[2]), "user", jstr(x->s[3], x->n[3]),
 	    "outcome", x->outcome == 0 ? "ok" : sv_strerror((int32_t)x->outcome),
-	    "error", jstr(x->s[4], x->n[4]));
+	    "error", jstr(x->s[4], x->n[4]), "count", (json_int_t)x->count);
+	if (j != NULL && x->repeat) {
+		iso_time(x->first_us, first);
+		json_object_set_new(j, "first_time", json_string(first));
+		json_object_set_new(j, "first_time_us", json_integer((json_int_t)x->first_us));
+	}
+	return j;
 }
 
 int

@@ -1645,6 +1645,7 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 	}
 	d->writer_running = 1;
 	sso_service_set_audit_sink(d->svc, audit_sink, d);
+	sso_service_set_log(d->svc, d->log, d->log_ctx);
 	if ((o->key_file != NULL || o->passphrase_file != NULL) &&
 	    (r = unlock_at_start(d, o, msg)) != 0)
 		goto fail;
@@ -1686,6 +1687,10 @@ sso_daemon_run(struct sso_daemon *d, char *msg)
 		pthread_join(d->writer, NULL);
 		d->writer_running = 0;
 	}
+	/* counts of repeated failures go into the trail before the keys go */
+	if (sso_service_flush(d->svc) != 0)
+		dlog(d, "cannot write the counts of repeated failures: %s",
+		    vault_errmsg(sso_service_vault(d->svc)));
 	vault_lock(sso_service_vault(d->svc));
 	dlog(d, "stopped: requests in flight finished, vault locked");
 	return r;

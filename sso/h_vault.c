@@ -10,12 +10,36 @@
 
 #include "sso.h"
 
+unsigned
+sso_full_percent(size_t used, size_t max)
+{
+	if (max == 0)
+		return 100;
+	return (unsigned)((double)used * 100.0 / (double)max);
+}
+
+int
+sso_full_warning(size_t used, size_t max, char *out, size_t outlen)
+{
+	char a[VAULT_SIZE_STR], b[VAULT_SIZE_STR];
+	unsigned pct = sso_full_percent(used, max);
+
+	if (pct < SSO_FULL_WARN_PCT)
+		return 0;
+	vault_size_str(used, a);
+	vault_size_str(max, b);
+	snprintf(out, outlen, "vault is %u%% full (%s of %s): free space (audit prune, "
+	    "suspended terminate) or raise SSOVAULT_MAX_SIZE before ordinary changes "
+	    "are refused", pct > 100 ? 100 : pct, a, b);
+	return 1;
+}
+
 int
 sso_h_status(struct sso_ctx *x, struct svbuf *req)
 {
 	struct vault_info vi;
 	json_t *j, *ent;
-	char id[VAULT_ID_BYTES * 2 + 1] = "";
+	char id[VAULT_ID_BYTES * 2 + 1] = "", warn[SV_MSG_MAX];
 	int r, t;
 
 	if ((r = vault_info_get(x->v, &vi)) != 0)
@@ -34,6 +58,16 @@ sso_h_status(struct sso_ctx *x, struct svbuf *req)
 	    "kdf", "opslimit", (json_int_t)vi.opslimit, "memlimit", (json_int_t)vi.memlimit,
 	    "map_size", (json_int_t)vi.map_size, "used_bytes", (json_int_t)vi.used_bytes,
 	    "entries", ent);
+	/* how full: what the ceiling counts, and what is kept for the way out */
+	if (j != NULL) {
+		json_object_set_new(j, "max_size", json_integer((json_int_t)vi.max_size));
+		json_object_set_new(j, "file_bytes", json_integer((json_int_t)vi.file_bytes));
+		json_object_set_new(j, "reserve_bytes", json_integer((json_int_t)vi.reserve_bytes));
+		json_object_set_new(j, "used_percent",
+		    json_integer((json_int_t)sso_full_percent(vi.used_bytes, vi.max_size)));
+		if (sso_full_warning(vi.used_bytes, vi.max_size, warn, sizeof(warn)))
+			json_object_set_new(j, "warning", json_string(warn));
+	}
 	return sso_out_json(x, j);
 }
 

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "cert.h"
+#include "repeat.h"
 #include "sso.h"
 
 /* Who may run an operation. */
@@ -119,7 +120,47 @@ struct sso_service {
 	void (*progress)(void *, size_t, size_t);
 	void *progress_ctx;
 	int unsynced;		/* read records committed without a disk sync */
+	struct sso_repeat *repeat;	/* failures counted for records of repeats */
+	void (*log)(void *, const char *);
+	void *log_ctx;
+	atomic_int full_warned;	/* the fill warning was logged; not since below it */
 };
+
+/*
+ * How far an operation's changes may fill the vault (docs/keys.md, "How big
+ * a vault grows").  The way out may use the reserve: what frees space, and
+ * what a vault admin needs to regain control (roles, audit settings, lock
+ * and unlock).  A ticket redemption is a credential read whose single-use
+ * marker is as small as a record: it may go as far as records.  Everything
+ * else stops short of the reserve.
+ */
+static enum vault_room
+op_room(enum sso_op op)
+{
+	switch (op) {
+	case SSO_OP_LOCK:
+	case SSO_OP_UNLOCK:
+	case SSO_OP_SECRET_RESTORE:
+	case SSO_OP_RESTORE:
+	case SSO_OP_ROLE_ADD:
+	case SSO_OP_ROLE_REMOVE:
+	case SSO_OP_APP_DISABLE:
+	case SSO_OP_APP_DELETE:
+	case SSO_OP_MAPPING_DISABLE:
+	case SSO_OP_MAPPING_DELETE:
+	case SSO_OP_CERT_DELETE:
+	case SSO_OP_CERT_REVOKE:
+	case SSO_OP_PORT_DELETE:
+	case SSO_OP_SUSPENDED_REMOVE:
+	case SSO_OP_AUDIT_PRUNE:
+	case SSO_OP_AUDIT_LEVEL:
+		return VAULT_ROOM_ALL;
+	case SSO_OP_TICKET_REDEEM:
+		return VAULT_ROOM_RECORDS;
+	default:
+		return VAULT_ROOM_DATA;
+	}
+}
 
 static const struct op_def *
 op_find(unsigned op)
@@ -281,6 +322,78 @@ sso_json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
 	return json_get_shared(t, tab, key, ret, msg);
 }
 
+static int64_t now_us(struct sso_service *s);
+
+/*
+ * Write every count of repeated failures still held, in write transactions
+ * of their own with a disk sync.  Needs the vault unlocked (the chain's
+ * key); the daemon calls it before it locks the vault at its stop.
+ */
+int
+sso_service_flush(struct sso_service *s)
+{
+	const uint8_t *recs[SSO_REPEAT_TAKE_MAX];
+	size_t lens[SSO_REPEAT_TAKE_MAX], i;
+	struct sso_repeat_take tk;
+	struct vault_txn *t = NULL;
+	int r = 0;
+
+	while (r == 0 && vault_is_unlocked(s->v) && sso_repeat_pending(s->repeat)) {
+		if ((r = sso_repeat_take(s->repeat, now_us(s), 1, &tk)) != 0)
+			break;
+		if (tk.n == 0)
+			break;		/* the rest is being written by others */
+		for (i = 0; i < tk.n; i++) {
+			recs[i] = svbuf_ptr(tk.rec[i]);
+			lens[i] = svbuf_len(tk.rec[i]);
+		}
+		if ((r = vault_txn_begin(s->v, 1, &t)) == 0 &&
+		    (r = sso_audit_append_room(t, recs, lens, tk.n, VAULT_ROOM_RECORDS)) == 0) {
+			r = vault_txn_commit(t);
+			t = NULL;
+		}
+		vault_txn_abort(t);
+		t = NULL;
+		for (i = 0; i < tk.n; i++)
+			tk.written[i] = r == 0;
+		sso_repeat_done(s->repeat, &tk);
+	}
+	return r;
+}
+
+void
+sso_service_set_log(struct sso_service *s, void (*fn)(void *ctx, const char *line),
+    void *ctx)
+{
+	s->log = fn;
+	s->log_ctx = ctx;
+}
+
+/*
+ * After a change: log once when the vault crosses SSO_FULL_WARN_PCT of its
+ * ceiling, and once when it is back below (5 points under, so that a vault
+ * hovering at the line does not fill the log).
+ */
+static void
+usage_note(struct sso_service *s, size_t used)
+{
+	char line[SV_MSG_MAX];
+	size_t max = vault_max_size(s->v);
+	unsigned pct = sso_full_percent(used, max);
+
+	if (s->log == NULL)
+		return;
+	if (pct >= SSO_FULL_WARN_PCT) {
+		if (atomic_exchange(&s->full_warned, 1) == 0 &&
+		    sso_full_warning(used, max, line, sizeof(line)))
+			s->log(s->log_ctx, line);
+	} else if (pct + 5 < SSO_FULL_WARN_PCT && atomic_exchange(&s->full_warned, 0) == 1) {
+		snprintf(line, sizeof(line), "vault is %u%% full again, below the %u%% warning",
+		    pct, (unsigned)SSO_FULL_WARN_PCT);
+		s->log(s->log_ctx, line);
+	}
+}
+
 static int
 default_sink(void *ctx, const uint8_t *rec, size_t len)
 {
@@ -310,9 +423,14 @@ sso_service_new(struct vault *v, struct sso_service **ret)
 
 	if (s == NULL)
 		return SV_ERR_NOMEM;
+	if (sso_repeat_new(&s->repeat) != 0) {
+		free(s);
+		return SV_ERR_NOMEM;
+	}
 	s->v = v;
 	s->sink = default_sink;
 	s->sink_ctx = s;
+	atomic_init(&s->full_warned, 0);
 	jcache_forget();
 	*ret = s;
 	return 0;
@@ -323,10 +441,13 @@ sso_service_free(struct sso_service *s)
 {
 	if (s == NULL)
 		return;
+	/* counts of repeated failures are not lost at a clean end (locked: lost) */
+	(void)!sso_service_flush(s);
 	/* a failed sync leaves them to the next durable commit: nothing to tell */
 	if (s->unsynced)
 		(void)!vault_sync(s->v);
 	vault_free(s->v);
+	sso_repeat_free(s->repeat);
 	jcache_forget();
 	free(s);
 }
@@ -696,21 +817,121 @@ audit_wanted(struct sso_ctx *x, const struct op_def *d, int outcome,
 	return outcome == 0 ? d->level <= pos : d->level <= neg;
 }
 
+static void
+audit_event(struct sso_ctx *x, const struct op_def *d, int outcome,
+    struct sso_audit_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->caller = x->caller;
+	e->time_us = now_us(x->svc);
+	e->op = d->name;
+	e->object = x->object;
+	e->target = x->target;
+	e->outcome = outcome;
+	e->error = outcome == 0 ? "" : (x->msg[0] != '\0' ? x->msg : sv_strerror(outcome));
+}
+
+/* The records one request writes: the repeats now due, then its own. */
+struct audit_out {
+	struct sso_repeat_take due;
+	struct svbuf *own;		/* NULL: none (not wanted, or counted) */
+};
+
+/*
+ * What to write for this request: its own record if the level wants one
+ * and it is not a repeated failure counted for later, and any records of
+ * repeats that are due.  Release with audit_done() whatever it returns.
+ */
 static int
-audit_encode(struct sso_ctx *x, const struct op_def *d, int outcome,
-    struct svbuf *rec)
+audit_collect(struct sso_ctx *x, const struct op_def *d, int outcome,
+    int wanted, struct audit_out *ao)
 {
 	struct sso_audit_event e;
+	int r;
 
-	memset(&e, 0, sizeof(e));
-	e.caller = x->caller;
-	e.time_us = now_us(x->svc);
-	e.op = d->name;
-	e.object = x->object;
-	e.target = x->target;
-	e.outcome = outcome;
-	e.error = outcome == 0 ? "" : (x->msg[0] != '\0' ? x->msg : sv_strerror(outcome));
-	return sso_audit_encode(&e, rec);
+	memset(ao, 0, sizeof(*ao));
+	if (!vault_is_unlocked(x->v))
+		return 0;
+	audit_event(x, d, outcome, &e);
+	if (wanted && (outcome == 0 ||
+	    !sso_repeat_note(x->svc->repeat, &e, x->is_vault_admin))) {
+		if ((ao->own = svbuf_new(0)) == NULL)
+			return SV_ERR_NOMEM;
+		if ((r = sso_audit_encode(&e, ao->own)) != 0)
+			return r;
+	}
+	return sso_repeat_take(x->svc->repeat, e.time_us, 0, &ao->due);
+}
+
+static int
+audit_empty(const struct audit_out *ao)
+{
+	return ao->own == NULL && ao->due.n == 0;
+}
+
+/* Append them all in t (one call: all or nothing), within room. */
+static int
+audit_write_txn(struct vault_txn *t, struct audit_out *ao, enum vault_room room)
+{
+	const uint8_t *recs[SSO_REPEAT_TAKE_MAX + 1];
+	size_t lens[SSO_REPEAT_TAKE_MAX + 1], n, i;
+
+	for (n = 0; n < ao->due.n; n++) {
+		recs[n] = svbuf_ptr(ao->due.rec[n]);
+		lens[n] = svbuf_len(ao->due.rec[n]);
+	}
+	if (ao->own != NULL) {
+		recs[n] = svbuf_ptr(ao->own);
+		lens[n++] = svbuf_len(ao->own);
+	}
+	for (i = 0; i < ao->due.n; i++)
+		ao->due.written[i] = 0;
+	return n == 0 ? 0 : sso_audit_append_room(t, recs, lens, n, room);
+}
+
+/* Through the sink, one by one; only the request's own record decides. */
+static int
+audit_write_sink(struct sso_ctx *x, struct audit_out *ao)
+{
+	struct sso_service *s = x->svc;
+	size_t i;
+
+	for (i = 0; i < ao->due.n; i++)
+		ao->due.written[i] = s->sink(s->sink_ctx, svbuf_ptr(ao->due.rec[i]),
+		    svbuf_len(ao->due.rec[i])) == 0;
+	if (ao->own == NULL)
+		return 0;
+	return s->sink(s->sink_ctx, svbuf_ptr(ao->own), svbuf_len(ao->own));
+}
+
+/* written: the transaction holding the records committed (-1: as the sink said). */
+static void
+audit_done(struct sso_ctx *x, struct audit_out *ao, int written)
+{
+	size_t i;
+
+	if (written >= 0)
+		for (i = 0; i < ao->due.n; i++)
+			ao->due.written[i] = written;
+	sso_repeat_done(x->svc->repeat, &ao->due);
+	svbuf_free(ao->own);
+	ao->own = NULL;
+}
+
+/*
+ * The room of a request's own record: the way out's records may use all
+ * of the reserve when a vault admin (or, for unlock and secret restore, a
+ * holder of the secret) did it; every other record may use half of it, so
+ * that a caller cannot spend the rest by repeating a way-out operation.
+ */
+static enum vault_room
+audit_room(const struct sso_ctx *x, const struct op_def *d, int outcome)
+{
+	if (op_room(d->op) != VAULT_ROOM_ALL)
+		return VAULT_ROOM_RECORDS;
+	if (x->is_vault_admin || (d->need == NEED_NONE && outcome == 0))
+		return VAULT_ROOM_ALL;
+	return VAULT_ROOM_RECORDS;
 }
 
 static int
@@ -761,9 +982,10 @@ static int
 run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 {
 	struct vault_txn *t = NULL;
-	struct svbuf *rec = NULL;
-	int r, a;
+	struct audit_out ao;
+	int r, a, written = 0;
 
+	memset(&ao, 0, sizeof(ao));
 	if (d->need != NEED_NONE) {
 		if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
 			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
@@ -774,6 +996,9 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 	} else {
 		r = 0;
 	}
+	/* the keys go with a lock: counts of repeated failures are written first */
+	if (r == 0 && d->op == SSO_OP_LOCK)
+		(void)!sso_service_flush(x->svc);
 	if (r == 0) {
 		r = d->fn(x, req);
 		if (r == 0 && svbuf_len(req) != 0)
@@ -785,18 +1010,20 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 		jcache_forget();
 	if (!vault_is_unlocked(x->v))
 		return r;
-	if ((rec = svbuf_new(0)) == NULL)
-		return SV_ERR_NOMEM;
 	a = vault_txn_begin(x->v, 1, &t);
-	if (a == 0 && audit_wanted(x, d, r, t) &&
-	    ((a = audit_encode(x, d, r, rec)) != 0 ||
-	    (a = sso_audit_append(t, svbuf_ptr(rec), svbuf_len(rec))) != 0)) {
+	if (a == 0 && ((a = audit_collect(x, d, r, audit_wanted(x, d, r, t), &ao)) != 0 ||
+	    (a = audit_write_txn(t, &ao, audit_room(x, d, r))) != 0)) {
 		vault_txn_abort(t);
 		t = NULL;
 	}
-	if (a == 0 && t != NULL)
-		a = vault_txn_commit(t);
-	svbuf_free(rec);
+	if (a == 0 && t != NULL) {
+		if (audit_empty(&ao))
+			vault_txn_abort(t);
+		else
+			a = vault_txn_commit(t);
+		written = a == 0;
+	}
+	audit_done(x, &ao, written);
 	/*
 	 * Unlocking hands out nothing secret, and refusing it would bar the way
 	 * to 'restore' when the audit chain itself is what got damaged.
@@ -815,16 +1042,14 @@ run_write(struct sso_ctx *x, const struct op_def *d, struct svbuf *req,
     struct vault_txn *parent)
 {
 	struct vault_txn *outer = NULL;
-	struct svbuf *rec = NULL;
-	int r, a = 0;
+	struct audit_out ao;
+	size_t used = 0;
+	int r, a = 0, measured = 0, written = 0;
 
+	memset(&ao, 0, sizeof(ao));
 	if ((r = parent != NULL ? vault_txn_begin_nested(parent, &outer) :
 	    vault_txn_begin(x->v, 1, &outer)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
-	if ((rec = svbuf_new(0)) == NULL) {
-		vault_txn_abort(outer);
-		return SV_ERR_NOMEM;
-	}
 	/* the handler's changes go in a child so a failure can still be audited */
 	if ((r = vault_txn_begin_nested(outer, &x->txn)) != 0) {
 		sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
@@ -833,6 +1058,9 @@ run_write(struct sso_ctx *x, const struct op_def *d, struct svbuf *req,
 	roles_load(x);
 	if ((r = authorise(x, d)) == 0 && (r = d->fn(x, req)) == 0 && svbuf_len(req) != 0)
 		r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	/* an ordinary change must leave the reserve to the way out */
+	if (r == 0 && (r = vault_txn_room(x->txn, op_room(d->op), &used, x->msg)) == 0)
+		measured = 1;
 	if (r == 0) {
 		if ((r = vault_txn_commit(x->txn)) != 0)
 			sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
@@ -840,21 +1068,23 @@ run_write(struct sso_ctx *x, const struct op_def *d, struct svbuf *req,
 		vault_txn_abort(x->txn);
 	}
 	x->txn = NULL;
-	if (audit_wanted(x, d, r, outer) &&
-	    ((a = audit_encode(x, d, r, rec)) != 0 ||
-	    (a = sso_audit_append(outer, svbuf_ptr(rec), svbuf_len(rec))) != 0))
+	if ((a = audit_collect(x, d, r, audit_wanted(x, d, r, outer), &ao)) != 0 ||
+	    (a = audit_write_txn(outer, &ao, audit_room(x, d, r))) != 0)
 		goto out;
 	a = vault_txn_commit(outer);
 	outer = NULL;
+	written = a == 0;
 out:
 	vault_txn_abort(outer);
-	svbuf_free(rec);
+	audit_done(x, &ao, written);
 	if (a != 0) {
 		svbuf_reset(x->out);
 		return sv_fail(x->msg, SV_ERR_AUDIT,
 		    "audit record could not be written (%s): nothing was changed",
 		    sv_strerror(a));
 	}
+	if (measured && r == 0)
+		usage_note(x->svc, used);
 	return r;
 }
 
@@ -862,7 +1092,7 @@ out:
 static int
 run_read(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 {
-	struct svbuf *rec = NULL;
+	struct audit_out ao;
 	int r, a = 0, wanted;
 
 	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
@@ -873,13 +1103,9 @@ run_read(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 	wanted = audit_wanted(x, d, r, x->txn);
 	vault_txn_abort(x->txn);
 	x->txn = NULL;
-	if (!wanted)
-		return r;
-	if ((rec = svbuf_new(0)) == NULL)
-		a = SV_ERR_NOMEM;
-	else if ((a = audit_encode(x, d, r, rec)) == 0)
-		a = x->svc->sink(x->svc->sink_ctx, svbuf_ptr(rec), svbuf_len(rec));
-	svbuf_free(rec);
+	if ((a = audit_collect(x, d, r, wanted, &ao)) == 0)
+		a = audit_write_sink(x, &ao);
+	audit_done(x, &ao, -1);
 	if (a != 0) {
 		/* fail closed: nothing read is returned without its record */
 		svbuf_reset(x->out);

@@ -191,6 +191,23 @@ int sso_request_writes(const uint8_t *req, size_t len);
 typedef int (*sso_audit_sink_fn)(void *ctx, const uint8_t *rec, size_t len);
 void sso_service_set_audit_sink(struct sso_service *s, sso_audit_sink_fn fn, void *ctx);
 
+/*
+ * Write the counts of repeated failures still held in memory (repeat.h).
+ * sso_service_free() does it too, if the vault is still unlocked; a daemon
+ * that locks the vault at its stop calls it first.
+ */
+int sso_service_flush(struct sso_service *s) SV_WUR;
+/* Where the service logs a line (the vault crossing its fill warning); NULL: nowhere. */
+void sso_service_set_log(struct sso_service *s, void (*fn)(void *ctx, const char *line),
+    void *ctx);
+
+/* Status warns, and the daemon logs once, from this share of the ceiling on. */
+#define SSO_FULL_WARN_PCT 80
+/* used as a whole percentage of max, rounded down. */
+unsigned sso_full_percent(size_t used, size_t max);
+/* The warning line for used of max; 0 (and out untouched) below SSO_FULL_WARN_PCT. */
+int sso_full_warning(size_t used, size_t max, char *out, size_t outlen);
+
 /* --- helpers for handlers (service.c) -------------------------------- */
 
 /* A role check failed: fills x->msg "access denied: <who> is not <what>". */
@@ -233,14 +250,23 @@ struct sso_audit_event {
 	const char *target;
 	int outcome;			/* 0 or SV_ERR_* */
 	const char *error;		/* one line, never a secret */
+	uint32_t count;			/* 0: one event; else a record of this many repeats */
+	int64_t first_us;		/* with count: when the first of them happened */
 };
 /* Encode an event as an (unchained) record body; audit_append chains it. */
 int sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out) SV_WUR;
-/* Append an encoded record to the chain inside write transaction t. */
+/*
+ * Append an encoded record to the chain inside write transaction t.  Records
+ * may fill the vault up to VAULT_ROOM_RECORDS: past it they fail with
+ * SV_ERR_MAP_FULL and t must be aborted (fail closed).
+ */
 int sso_audit_append(struct vault_txn *t, const uint8_t *rec, size_t len) SV_WUR;
 /* The same for n records in order, reading and sealing the chain's end once. */
 int sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
     const size_t *len, size_t n) SV_WUR;
+/* The same with the room they may take (VAULT_ROOM_ALL: the way out's records). */
+int sso_audit_append_room(struct vault_txn *t, const uint8_t *const *rec,
+    const size_t *len, size_t n, enum vault_room room) SV_WUR;
 /* Current levels (defaults if unset). */
 int sso_audit_levels(struct vault_txn *t, int *ret_positive, int *ret_negative) SV_WUR;
 int sso_audit_init_defaults(struct vault_txn *t) SV_WUR;

@@ -9,13 +9,30 @@
  * transaction ends, and wants a read transaction's cursors closed by hand;
  * the wrappers below close them all at the end and mark them dead, so that
  * a late close or abort by the caller is harmless instead of a double free.
+ *
+ * Growth.  mdb_env_set_mapsize() unmaps and maps the file again, so no
+ * transaction of this process (nor any call that reads the meta pages) may
+ * run meanwhile.  Every top-level transaction and every such call passes the
+ * gate (a count under a mutex); a thread that wants to grow closes the gate
+ * to newcomers, waits at most GROW_WAIT_MS for the count to drop to zero,
+ * remaps, and opens it again.  It gives up rather than wait longer, so a
+ * transaction held for long (a backup) delays a growth, never deadlocks it;
+ * after a wait in vain, writes go on without one for GROW_BACKOFF_MS or
+ * until no transaction is open.
+ * A thread that holds a transaction itself never waits at the gate (it
+ * would wait for itself) and never grows.  A write grows the map before it
+ * begins when less than a quarter of it (and at most GROW_ROOM_MAX) is left
+ * beyond the data, or when an earlier write found it full.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include <lmdb.h>
 
@@ -23,13 +40,29 @@
 
 #define STORE_MAX_DBS 16
 #define STORE_MAX_READERS 256
+#define STORE_FREE_DBI 0		/* LMDB's free list: readable, never written by us */
+#define GROW_WAIT_MS 1000		/* the longest a growth waits for open transactions */
+#define GROW_BACKOFF_MS 5000		/* after such a wait in vain, writes go on without one */
+#define GROW_ROOM_MAX ((size_t)128 << 20)	/* room kept beyond the data, at most */
+#define GROW_ALIGN ((size_t)64 << 10)
 
 struct vault_store {
 	MDB_env *env;
 	MDB_dbi dbi[VAULT_STORE_MAX_TABLES];
+	MDB_dbi main_dbi;		/* the table of tables */
 	unsigned ntables;
 	char *msg;
 	atomic_uint live;
+	size_t psize;
+	size_t max_size;		/* the map grows up to this */
+	int fixed;			/* the map never grows */
+	int gate_ok;			/* gmu and gcv are initialised */
+	pthread_mutex_t gmu;
+	pthread_cond_t gcv;		/* CLOCK_MONOTONIC */
+	unsigned active;		/* transactions and map readers past the gate */
+	int growing;			/* the gate is closed to newcomers */
+	struct timespec grow_after;	/* no growth before (a wait was in vain) */
+	atomic_int want_grow;		/* a write found the map full below the ceiling */
 };
 
 struct vault_store_txn {
@@ -39,7 +72,16 @@ struct vault_store_txn {
 	struct vault_store_txn *child;	/* the open nested transaction */
 	struct vault_store_cursor *cursors;
 	int write;
+	int gated;			/* holds a place past the gate */
 };
+
+/*
+ * Top-level transactions (of any store) this thread began and has not
+ * ended.  Transactions moved between threads may skew it; it only decides
+ * whether a thread may wait at the gate or grow, never whether a remap may
+ * happen (that is decided by the count under the gate's mutex).
+ */
+static _Thread_local int store_held;
 
 struct vault_store_cursor {
 	struct vault_store_txn *t;	/* NULL once the transaction ended */
@@ -96,6 +138,252 @@ store_fail(char *msg, int rc, const char *what)
 	}
 }
 
+/* --- the gate ------------------------------------------------------------ */
+
+static void
+gate_enter(struct vault_store *s)
+{
+	pthread_mutex_lock(&s->gmu);
+	while (s->growing && store_held <= 0)
+		pthread_cond_wait(&s->gcv, &s->gmu);
+	s->active++;
+	pthread_mutex_unlock(&s->gmu);
+	store_held++;
+}
+
+static void
+gate_leave(struct vault_store *s)
+{
+	pthread_mutex_lock(&s->gmu);
+	if (--s->active == 0) {
+		if (s->growing)
+			pthread_cond_broadcast(&s->gcv);
+		/* whatever held the growth back has ended */
+		s->grow_after.tv_sec = 0;
+	}
+	pthread_mutex_unlock(&s->gmu);
+	store_held--;
+}
+
+/* The sizes, read from the meta pages; call past the gate or before sharing s. */
+static int
+sizes_read(struct vault_store *s, struct vault_store_size *ret)
+{
+	MDB_envinfo info;
+	int rc;
+
+	if ((rc = mdb_env_info(s->env, &info)) != 0)
+		return rc;
+	ret->map_size = info.me_mapsize;
+	ret->max_size = s->max_size > info.me_mapsize ? s->max_size : info.me_mapsize;
+	ret->file_bytes = ((size_t)info.me_last_pgno + 1) * s->psize;
+	return 0;
+}
+
+static size_t
+grow_room(const struct vault_store *s, size_t map)
+{
+	size_t room = s->max_size / 16;
+
+	if (room > GROW_ROOM_MAX)
+		room = GROW_ROOM_MAX;
+	return room > map / 4 ? room : map / 4;
+}
+
+/* The map a write should find, or 0 if the one there will do. */
+static size_t
+grow_target(struct vault_store *s, const struct vault_store_size *z)
+{
+	size_t room, want;
+
+	if (s->fixed || z->map_size >= s->max_size)
+		return 0;
+	room = grow_room(s, z->map_size);
+	if (!atomic_load(&s->want_grow) && z->map_size > z->file_bytes &&
+	    z->map_size - z->file_bytes >= room)
+		return 0;
+	want = z->file_bytes + 2 * room;
+	if (want < z->map_size * 2)
+		want = z->map_size * 2;
+	want = (want + GROW_ALIGN - 1) / GROW_ALIGN * GROW_ALIGN;
+	return want < s->max_size ? want : s->max_size;
+}
+
+/*
+ * Remap at size bytes (0: enough for the data another process wrote past
+ * this map, with room beyond it).  Called with the gate closed and nothing
+ * past it, or before s is shared.  LMDB unmaps before it maps again and
+ * cannot go back if the new map fails: the address space is tried first.
+ */
+static int
+map_set(struct vault_store *s, size_t size)
+{
+	struct vault_store_size z;
+	void *p;
+	int rc;
+
+	if ((rc = sizes_read(s, &z)) != 0)
+		return rc;
+	if (size == 0) {
+		/* the meta pages are within any map; LMDB rounds up to the data */
+		size = z.file_bytes + 2 * grow_room(s, z.map_size);
+	} else if (size <= z.map_size) {
+		return 0;	/* another thread grew it meanwhile */
+	}
+	size = (size + GROW_ALIGN - 1) / GROW_ALIGN * GROW_ALIGN;
+	if (size > s->max_size && z.file_bytes < s->max_size)
+		size = s->max_size;
+	p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return ENOMEM;
+	munmap(p, size);
+	return mdb_env_set_mapsize(s->env, size);
+}
+
+static void
+deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Close the gate, wait for the transactions past it to end (at most
+ * GROW_WAIT_MS), remap, open the gate.  SV_ERR_TIMEOUT if they did not end.
+ */
+static int
+store_remap(struct vault_store *s, size_t size)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (store_held > 0)
+		return sv_fail(s->msg, SV_ERR_CONFLICT,
+		    "the vault's map cannot grow under an open transaction");
+	pthread_mutex_lock(&s->gmu);
+	if (s->growing) {
+		/* another thread is growing it: its size will do */
+		while (s->growing)
+			pthread_cond_wait(&s->gcv, &s->gmu);
+		pthread_mutex_unlock(&s->gmu);
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	if (s->active > 0 && (until.tv_sec < s->grow_after.tv_sec ||
+	    (until.tv_sec == s->grow_after.tv_sec && until.tv_nsec < s->grow_after.tv_nsec))) {
+		/* a long transaction held the last growth back: do not stall every write */
+		pthread_mutex_unlock(&s->gmu);
+		return sv_fail(s->msg, SV_ERR_TIMEOUT,
+		    "the vault's map could not grow: transactions stayed open");
+	}
+	s->growing = 1;
+	deadline_in(&until, GROW_WAIT_MS);
+	while (s->active > 0 && rc == 0)
+		rc = pthread_cond_timedwait(&s->gcv, &s->gmu, &until);
+	if (s->active == 0) {
+		rc = map_set(s, size);
+	} else {
+		rc = ETIMEDOUT;
+		deadline_in(&s->grow_after, GROW_BACKOFF_MS);
+	}
+	s->growing = 0;
+	pthread_cond_broadcast(&s->gcv);
+	pthread_mutex_unlock(&s->gmu);
+	if (rc == ETIMEDOUT)
+		return sv_fail(s->msg, SV_ERR_TIMEOUT,
+		    "the vault's map could not grow: transactions stayed open");
+	if (rc != 0)
+		return store_fail(s->msg, rc, "growing the vault's map");
+	return 0;
+}
+
+/* Before a write begins: grow the map if little of it is left. */
+static void
+store_grow_ahead(struct vault_store *s)
+{
+	struct vault_store_size z;
+	size_t want;
+	int rc;
+
+	if (s->fixed || store_held > 0)
+		return;
+	gate_enter(s);
+	rc = sizes_read(s, &z);
+	gate_leave(s);
+	if (rc != 0 || (want = grow_target(s, &z)) == 0)
+		return;
+	/* a failure only means the write runs in the map there is */
+	if (store_remap(s, want) == 0)
+		atomic_store(&s->want_grow, 0);
+}
+
+int
+vault_store_grow(struct vault_store *s, size_t room)
+{
+	struct vault_store_size z;
+	size_t want;
+	int rc, r;
+
+	if (s->fixed)
+		return 0;
+	if (store_held > 0)
+		return sv_fail(s->msg, SV_ERR_CONFLICT,
+		    "the vault's map cannot grow under an open transaction");
+	gate_enter(s);
+	rc = sizes_read(s, &z);
+	gate_leave(s);
+	if (rc != 0)
+		return store_fail(s->msg, rc, "storage info");
+	want = room > s->max_size - z.file_bytes || z.file_bytes > s->max_size ?
+	    s->max_size : z.file_bytes + room;
+	want = (want + GROW_ALIGN - 1) / GROW_ALIGN * GROW_ALIGN;
+	if (want > s->max_size)
+		want = s->max_size;
+	if (want <= z.map_size)
+		return 0;
+	r = store_remap(s, want);
+	return r == SV_ERR_TIMEOUT ? 0 : r;
+}
+
+/*
+ * The map is full.  Below the ceiling the next write grows it; at the
+ * ceiling, say which setting raises it.
+ */
+static int
+store_full(struct vault_store *s, const char *what)
+{
+	struct vault_store_size z;
+	int rc;
+
+	if (s->fixed)
+		return store_fail(s->msg, MDB_MAP_FULL, what);
+	memset(&z, 0, sizeof(z));
+	/* this thread is inside a transaction: it passes the gate at once */
+	gate_enter(s);
+	rc = sizes_read(s, &z);
+	gate_leave(s);
+	if (rc == 0 && z.map_size < s->max_size) {
+		atomic_store(&s->want_grow, 1);
+		return sv_fail(s->msg, SV_ERR_MAP_FULL, "%s: vault is full for now "
+		    "(its map grows at the next write: try again)", what);
+	}
+	return sv_fail(s->msg, SV_ERR_MAP_FULL, "%s: vault is full (its ceiling is "
+	    "reached; SSOVAULT_MAX_SIZE sets a higher one)", what);
+}
+
+static int
+store_err(struct vault_store *s, int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL)
+		return store_full(s, what);
+	return store_fail(s->msg, rc, what);
+}
+
 /*
  * A data file shorter than its meta page says would be mapped past its end,
  * and LMDB would die of SIGBUS on the first read of a missing page: refuse it
@@ -144,6 +432,10 @@ store_open_tables(struct vault_store *s, unsigned flags,
 			goto out;
 		}
 	}
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &s->main_dbi)) != 0) {
+		r = store_fail(s->msg, rc, "open tables");
+		goto out;
+	}
 	/* handles opened in a transaction survive only if it commits */
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -159,14 +451,81 @@ out:
 	return r;
 }
 
+static int
+gate_init(struct vault_store *s)
+{
+	pthread_condattr_t ca;
+	int ok;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return SV_ERR_NOMEM;
+	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	    pthread_cond_init(&s->gcv, &ca) == 0;
+	pthread_condattr_destroy(&ca);
+	if (!ok)
+		return SV_ERR_NOMEM;
+	if (pthread_mutex_init(&s->gmu, NULL) != 0) {
+		pthread_cond_destroy(&s->gcv);
+		return SV_ERR_NOMEM;
+	}
+	s->gate_ok = 1;
+	return 0;
+}
+
+/*
+ * The page size, the ceiling, and a first growth if the data left little
+ * room in the map; before s is shared, so without the gate.
+ */
+static int
+sizes_init(struct vault_store *s, size_t max_size, size_t max_room, int growable)
+{
+	struct vault_store_size z;
+	MDB_stat st;
+	size_t want;
+	int rc;
+
+	if ((rc = mdb_env_stat(s->env, &st)) != 0)
+		return store_fail(s->msg, rc, "storage info");
+	s->psize = st.ms_psize;
+	if ((rc = sizes_read(s, &z)) != 0)
+		return store_fail(s->msg, rc, "storage info");
+	s->fixed = !growable || max_size == 0;
+	s->max_size = s->fixed || max_size < z.map_size ? z.map_size : max_size;
+	if (growable && z.file_bytes >= s->max_size) {
+		/* more data than the ceiling: keep room to delete some */
+		s->max_size = z.file_bytes + max_room;
+		s->fixed = 0;
+	}
+	/* a failure only means the first write runs in the map there is */
+	if ((want = grow_target(s, &z)) != 0)
+		(void)map_set(s, want);
+	return 0;
+}
+
+static int
+env_new(struct vault_store *s, size_t map_size, char *msg)
+{
+	int rc;
+
+	if ((rc = mdb_env_create(&s->env)) != 0) {
+		s->env = NULL;
+		return store_fail(msg, rc, "create environment");
+	}
+	if ((rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS)) != 0)
+		return store_fail(msg, rc, "configure environment");
+	return 0;
+}
+
 int
-vault_store_open(const char *path, size_t map_size, unsigned flags,
-    const char *const *tables, unsigned ntables, char *msg,
-    struct vault_store **ret)
+vault_store_open(const char *path, size_t map_size, size_t max_size,
+    size_t max_room, unsigned flags, const char *const *tables,
+    unsigned ntables, char *msg, struct vault_store **ret)
 {
 	struct vault_store *s = NULL;
 	unsigned eflags = MDB_NOTLS;
-	int rc, r;
+	int rc, r, rdonly = 0;
 
 	if (ntables == 0 || ntables > VAULT_STORE_MAX_TABLES || map_size == 0)
 		return sv_fail(msg, SV_ERR_INVALID, "storage: bad table count or map size");
@@ -174,19 +533,15 @@ vault_store_open(const char *path, size_t map_size, unsigned flags,
 		return sv_fail(msg, SV_ERR_NOMEM, "out of memory");
 	s->msg = msg;
 	atomic_init(&s->live, 0);
+	atomic_init(&s->want_grow, 0);
+	if (gate_init(s) != 0) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "cannot create the store's locks");
+		goto out;
+	}
 	if (flags & VAULT_STORE_CHECK)
 		eflags |= MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK;
-	if ((rc = mdb_env_create(&s->env)) != 0) {
-		s->env = NULL;
-		r = store_fail(msg, rc, "create environment");
+	if ((r = env_new(s, map_size, msg)) != 0)
 		goto out;
-	}
-	if ((rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS)) != 0 ||
-	    (rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS)) != 0) {
-		r = store_fail(msg, rc, "configure environment");
-		goto out;
-	}
 	rc = mdb_env_open(s->env, path, eflags, 0600);
 	if ((rc == EACCES || rc == EROFS) && !(flags & (VAULT_STORE_CREATE | VAULT_STORE_CHECK))) {
 		/*
@@ -197,24 +552,18 @@ vault_store_open(const char *path, size_t map_size, unsigned flags,
 		 */
 		mdb_env_close(s->env);
 		s->env = NULL;
-		if ((rc = mdb_env_create(&s->env)) != 0) {
-			s->env = NULL;
-			r = store_fail(msg, rc, "create environment");
+		if ((r = env_new(s, map_size, msg)) != 0)
 			goto out;
-		}
-		if ((rc = mdb_env_set_mapsize(s->env, map_size)) != 0 ||
-		    (rc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS)) != 0 ||
-		    (rc = mdb_env_set_maxreaders(s->env, STORE_MAX_READERS)) != 0) {
-			r = store_fail(msg, rc, "configure environment");
-			goto out;
-		}
 		rc = mdb_env_open(s->env, path, eflags | MDB_RDONLY, 0600);
+		rdonly = 1;
 	}
 	if (rc != 0) {
 		r = store_fail(msg, rc, path);
 		goto out;
 	}
 	if ((r = store_check_size(s)) != 0 ||
+	    (r = sizes_init(s, max_size, max_room,
+	    !rdonly && !(flags & VAULT_STORE_CHECK))) != 0 ||
 	    (r = store_open_tables(s, flags, tables, ntables)) != 0)
 		goto out;
 	*ret = s;
@@ -232,6 +581,10 @@ vault_store_close(struct vault_store *s)
 		return;
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	if (s->gate_ok) {
+		pthread_mutex_destroy(&s->gmu);
+		pthread_cond_destroy(&s->gcv);
+	}
 	free(s);
 }
 
@@ -317,9 +670,24 @@ vault_store_txn_begin(struct vault_store *s, struct vault_store_txn *parent,
 		return sv_fail(s->msg, SV_ERR_NOMEM, "out of memory");
 	t->s = s;
 	t->write = write != 0;
+	if (parent == NULL) {
+		if (write)
+			store_grow_ahead(s);
+		gate_enter(s);
+		t->gated = 1;
+	}
 	rc = mdb_txn_begin(s->env, parent != NULL ? parent->txn : NULL,
 	    write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc == MDB_MAP_RESIZED && t->gated && store_held == 1) {
+		/* another process grew the data past this map: take its size */
+		gate_leave(s);
+		(void)store_remap(s, 0);
+		gate_enter(s);
+		rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	}
 	if (rc != 0) {
+		if (t->gated)
+			gate_leave(s);
 		free(t);
 		return store_fail(s->msg, rc, "begin transaction");
 	}
@@ -370,11 +738,13 @@ vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync)
 		if (nosync && t->parent == NULL)
 			mdb_env_set_flags(t->s->env, MDB_NOSYNC, 1);
 		if ((rc = mdb_txn_commit(t->txn)) != 0)
-			r = store_fail(t->s->msg, commit_errno(t->s, rc), "commit");
+			r = store_err(t->s, commit_errno(t->s, rc), "commit");
 		if (nosync && t->parent == NULL)
 			mdb_env_set_flags(t->s->env, MDB_NOSYNC, 0);
 	}
 	t->txn = NULL;
+	if (t->gated)
+		gate_leave(t->s);
 	atomic_fetch_sub(&t->s->live, 1);
 	txn_unlink(t);
 	free(t);
@@ -390,6 +760,8 @@ vault_store_txn_abort(struct vault_store_txn *t)
 		txn_release(t);
 		mdb_txn_abort(t->txn);
 		t->txn = NULL;
+		if (t->gated)
+			gate_leave(t->s);
 		atomic_fetch_sub(&t->s->live, 1);
 	}
 	txn_unlink(t);
@@ -454,7 +826,7 @@ vault_store_put(struct vault_store_txn *t, unsigned tab,
 	rc = mdb_put(t->txn, t->s->dbi[tab], &k, &v,
 	    (flags & VAULT_STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0);
 	if (rc != 0)
-		return store_fail(t->s->msg, rc, "put");
+		return store_err(t->s, rc, "put");
 	return 0;
 }
 
@@ -468,7 +840,7 @@ vault_store_del(struct vault_store_txn *t, unsigned tab,
 	if ((r = check_write(t, tab)) != 0)
 		return r;
 	if ((rc = mdb_del(t->txn, t->s->dbi[tab], &k, NULL)) != 0)
-		return store_fail(t->s->msg, rc, "delete");
+		return store_err(t->s, rc, "delete");
 	return 0;
 }
 
@@ -575,7 +947,7 @@ vault_store_cursor_put_current(struct vault_store_cursor *c,
 	/* MDB_CURRENT wants the current key passed back unchanged */
 	if ((rc = mdb_cursor_get(c->mc, &k, &old, MDB_GET_CURRENT)) != 0 ||
 	    (rc = mdb_cursor_put(c->mc, &k, &v, MDB_CURRENT)) != 0)
-		return store_fail(c->t->s->msg, rc, "replace");
+		return store_err(c->t->s, rc, "replace");
 	return 0;
 }
 
@@ -590,7 +962,7 @@ vault_store_cursor_del(struct vault_store_cursor *c)
 		return sv_fail(c->t->s->msg, SV_ERR_INVALID,
 		    "write in a read-only transaction");
 	if ((rc = mdb_cursor_del(c->mc, 0)) != 0)
-		return store_fail(c->t->s->msg, rc, "delete");
+		return store_err(c->t->s, rc, "delete");
 	return 0;
 }
 
@@ -614,17 +986,39 @@ vault_store_cursor_close(struct vault_store_cursor *c)
 }
 
 int
-vault_store_info(struct vault_store *s, size_t *ret_map_size, size_t *ret_used)
+vault_store_info(struct vault_store *s, struct vault_store_size *ret)
 {
-	MDB_envinfo info;
-	MDB_stat st;
+	struct vault_store_size z;
 	int rc;
 
-	if ((rc = mdb_env_info(s->env, &info)) != 0 ||
-	    (rc = mdb_env_stat(s->env, &st)) != 0)
+	gate_enter(s);
+	rc = sizes_read(s, &z);
+	gate_leave(s);
+	if (rc != 0)
 		return store_fail(s->msg, rc, "storage info");
-	*ret_map_size = info.me_mapsize;
-	*ret_used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+	*ret = z;
+	return 0;
+}
+
+int
+vault_store_txn_used(struct vault_store_txn *t, size_t *ret)
+{
+	MDB_stat st;
+	size_t pages = 2;	/* the meta pages */
+	unsigned i;
+	int rc;
+
+	if (txn_dead(t))
+		return txn_dead_fail(t);
+	for (i = 0; i < t->s->ntables + 2; i++) {
+		MDB_dbi dbi = i < t->s->ntables ? t->s->dbi[i] :
+		    i == t->s->ntables ? t->s->main_dbi : STORE_FREE_DBI;
+
+		if ((rc = mdb_stat(t->txn, dbi, &st)) != 0)
+			return store_fail(t->s->msg, rc, "table statistics");
+		pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	}
+	*ret = pages * t->s->psize;
 	return 0;
 }
 
@@ -633,7 +1027,11 @@ vault_store_copy_fd(struct vault_store *s, int fd)
 {
 	int rc;
 
-	if ((rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT)) != 0)
+	/* the copy runs a read transaction of its own: past the gate */
+	gate_enter(s);
+	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	gate_leave(s);
+	if (rc != 0)
 		return store_fail(s->msg, rc, "copy");
 	return 0;
 }
@@ -643,7 +1041,10 @@ vault_store_sync(struct vault_store *s)
 {
 	int rc;
 
-	if ((rc = mdb_env_sync(s->env, 1)) != 0)
+	gate_enter(s);
+	rc = mdb_env_sync(s->env, 1);
+	gate_leave(s);
+	if (rc != 0)
 		return store_fail(s->msg, rc, "sync");
 	return 0;
 }

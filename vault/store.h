@@ -15,6 +15,13 @@
  * its cursors) belongs to one thread at a time.  Read transactions are not
  * tied to the thread that began them.
  *
+ * Size: the map starts at map_size and grows by itself up to max_size (the
+ * ceiling).  It grows only while no transaction of this process is open:
+ * every top-level transaction holds the store's gate, and a write
+ * transaction that finds the map nearly used grows it before it begins,
+ * waiting a bounded time for the others to end (docs/keys.md, "How big a
+ * vault grows").  A thread that holds a transaction never waits at the gate.
+ *
  * Lifetimes: pointers returned by get and by cursors point into the store's
  * map and stay valid until the transaction ends or writes, or, for cursors,
  * until the next call on the cursor.  When a transaction ends, its cursors
@@ -58,12 +65,15 @@ struct vault_store_cursor;
  * or with VAULT_STORE_CHECK a single data file) with the tables named by
  * tables[0..ntables-1], which are then known by their index.  Without
  * VAULT_STORE_CREATE a missing table fails with SV_ERR_NOT_FOUND.  map_size
- * is the most the data may grow to.  The files' modes are not chosen here:
- * create them first (0600) if they must not depend on the umask.
+ * is the map to begin with, max_size the most it grows to (0: it never
+ * grows, and a full map names SSOVAULT_MAP_SIZE).  A data file that already
+ * holds more than max_size opens with its own size plus max_room as the
+ * ceiling.  The files' modes are not
+ * chosen here: create them first (0600) if they must not depend on the umask.
  */
-int vault_store_open(const char *path, size_t map_size, unsigned flags,
-    const char *const *tables, unsigned ntables, char *msg,
-    struct vault_store **ret) SV_WUR;
+int vault_store_open(const char *path, size_t map_size, size_t max_size,
+    size_t max_room, unsigned flags, const char *const *tables,
+    unsigned ntables, char *msg, struct vault_store **ret) SV_WUR;
 /* Takes NULL.  Every transaction must have ended. */
 void vault_store_close(struct vault_store *s);
 /* Transactions not yet ended (for refusing to close under them). */
@@ -115,9 +125,29 @@ int vault_store_cursor_del(struct vault_store_cursor *c) SV_WUR;
 /* Takes NULL; allowed before or after the transaction ended. */
 void vault_store_cursor_close(struct vault_store_cursor *c);
 
-/* The map size, and the bytes in use (last page used times page size). */
-int vault_store_info(struct vault_store *s, size_t *ret_map_size,
-    size_t *ret_used) SV_WUR;
+/* Sizes of a store, in bytes. */
+struct vault_store_size {
+	size_t map_size;		/* the map now */
+	size_t max_size;		/* the most it grows to */
+	size_t file_bytes;		/* up to the last page ever used */
+};
+int vault_store_info(struct vault_store *s, struct vault_store_size *ret) SV_WUR;
+
+/*
+ * Bytes of the pages holding data as t sees them, its own changes included:
+ * every table's pages, the free list's own pages and the two meta pages.
+ * Free pages (reused by later writes) are not counted.
+ */
+int vault_store_txn_used(struct vault_store_txn *t, size_t *ret) SV_WUR;
+
+/*
+ * Grow the map, if it is below the ceiling, so that at least room bytes
+ * lie beyond the data's end (for a write known to be large, such as a
+ * rotation).  Best effort: 0 also when the ceiling or the wait for other
+ * transactions stopped it short.  Must not be called while the calling
+ * thread holds a transaction (SV_ERR_CONFLICT).
+ */
+int vault_store_grow(struct vault_store *s, size_t room) SV_WUR;
 
 /* A consistent, compacted copy of the environment written to fd. */
 int vault_store_copy_fd(struct vault_store *s, int fd) SV_WUR;

@@ -12,10 +12,12 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -430,7 +432,9 @@ test_create_unlock(void)
 	is_int(vault_info_get(v, &info), 0, "info");
 	ok(info.unlocked && info.format == 1 && info.epoch == 1 && info.passphrase_slots == 1 &&
 	    info.key_slots == 1 && info.opslimit == OPS && info.memlimit == MEM &&
-	    info.map_size == (size_t)1 << 30 && info.used_bytes > 0 &&
+	    info.map_size == (size_t)256 << 20 && info.max_size == (size_t)4 << 30 &&
+	    info.reserve_bytes == (size_t)64 << 20 && info.used_bytes > 0 &&
+	    info.used_bytes <= info.file_bytes && info.file_bytes <= info.map_size &&
 	    info.entries[VAULT_TABLE_APPS] == 1 && info.entries[VAULT_TABLE_META] == 6,
 	    "info: slots, limits, epoch, sizes, entries");
 
@@ -1202,6 +1206,426 @@ test_scan(void)
 	free(dir);
 }
 
+/* ---- size: the map grows by itself up to the ceiling; the reserve ---- */
+
+#define KIB ((size_t)1 << 10)
+#define MIB ((size_t)1 << 20)
+
+static struct vault *
+make_sized(const char *dir, size_t map, size_t max)
+{
+	struct vault_create_opts o = fast_opts(PASS, NULL);
+	struct vault *v = NULL;
+	int r;
+
+	o.map_size = map;
+	o.max_size = max;
+	if ((r = vault_create(dir, &o, &v)) != 0) {
+		printf("# create %s: %s: %s\n", dir, sv_strerror(r), vault_open_errmsg());
+		return NULL;
+	}
+	return v;
+}
+
+static size_t
+map_now(struct vault *v)
+{
+	struct vault_info info;
+
+	return vault_info_get(v, &info) == 0 ? info.map_size : 0;
+}
+
+static size_t
+used_now(struct vault *v)
+{
+	struct vault_info info;
+
+	return vault_info_get(v, &info) == 0 ? info.used_bytes : 0;
+}
+
+/*
+ * A record of n random bytes (apps/key) in a write transaction of its own,
+ * committed only if the vault has room for it; a failure's message in msg.
+ */
+static int
+put_sized(struct vault *v, const char *key, size_t n, enum vault_room room, char *msg)
+{
+	struct vault_txn *t = NULL;
+	uint8_t *val = malloc(n);
+	int r;
+
+	msg[0] = '\0';
+	if (val == NULL)
+		return SV_ERR_NOMEM;
+	randombytes_buf(val, n);
+	if ((r = vault_txn_begin(v, 1, &t)) != 0 ||
+	    (r = vault_record_put(t, VAULT_TABLE_APPS, key, strlen(key), val, n, 0)) != 0 ||
+	    (r = vault_txn_room(t, room, NULL, msg)) != 0) {
+		if (msg[0] == '\0')
+			snprintf(msg, SV_MSG_MAX, "%s", vault_errmsg(v));
+		vault_txn_abort(t);
+	} else if ((r = vault_txn_commit(t)) != 0) {
+		snprintf(msg, SV_MSG_MAX, "%s", vault_errmsg(v));
+	}
+	free(val);
+	return r;
+}
+
+static int
+del_key(struct vault *v, const char *key)
+{
+	struct vault_txn *t = NULL;
+	int r;
+
+	if ((r = vault_txn_begin(v, 1, &t)) != 0)
+		return r;
+	if ((r = vault_record_del(t, VAULT_TABLE_APPS, key, strlen(key))) != 0 ||
+	    (r = vault_txn_room(t, VAULT_ROOM_ALL, NULL, NULL)) != 0) {
+		vault_txn_abort(t);
+		return r;
+	}
+	return vault_txn_commit(t);
+}
+
+struct size_reader {
+	struct vault *v;
+	atomic_int *stop;
+	long reads;
+	int failures;
+};
+
+static void *
+size_reader_run(void *arg)
+{
+	struct size_reader *rd = arg;
+	char buf[64];
+
+	while (!atomic_load(rd->stop)) {
+		if (get(rd->v, VAULT_TABLE_APPS, "anchor", buf, sizeof(buf)) != 0 ||
+		    strcmp(buf, "anchor value") != 0)
+			rd->failures++;
+		rd->reads++;
+	}
+	return NULL;
+}
+
+static void
+test_size_settings(void)
+{
+	struct vault_info info;
+	struct vault *v = NULL;
+	char *dir = new_dir();
+
+	v = make_vault(dir, PASS, NULL);
+	vault_free(v);
+	setenv("SSOVAULT_MAP_SIZE", "2M", 1);
+	ok(vault_open(dir, 0, &v) == 0 && vault_info_get(v, &info) == 0 &&
+	    info.map_size == 2 * MIB && info.max_size == 2 * MIB,
+	    "size: SSOVAULT_MAP_SIZE alone is the map and the ceiling (a fixed map, as before)");
+	vault_free(v);
+	v = NULL;
+	setenv("SSOVAULT_MAX_SIZE", "16M", 1);
+	ok(vault_open(dir, 0, &v) == 0 && vault_info_get(v, &info) == 0 &&
+	    info.map_size >= 2 * MIB && info.map_size <= 16 * MIB && info.max_size == 16 * MIB &&
+	    info.reserve_bytes == MIB,
+	    "size: with SSOVAULT_MAX_SIZE the map begins at SSOVAULT_MAP_SIZE, ceiling 16M, reserve 1M");
+	vault_free(v);
+	v = NULL;
+	unsetenv("SSOVAULT_MAP_SIZE");
+	ok(vault_open(dir, 0, &v) == 0 && vault_info_get(v, &info) == 0 &&
+	    info.map_size == 16 * MIB && info.max_size == 16 * MIB,
+	    "size: SSOVAULT_MAX_SIZE alone: the default map, at most the ceiling");
+	vault_free(v);
+	v = NULL;
+	setenv("SSOVAULT_MAP_SIZE", "32M", 1);
+	is_int(vault_open(dir, 0, &v), SV_ERR_INVALID, "size: a map above the ceiling is refused");
+	ok(contains(vault_open_errmsg(), "SSOVAULT_MAP_SIZE (32.0 MiB) is larger than SSOVAULT_MAX_SIZE (16.0 MiB)"),
+	    "size: ... with a message naming both: %s", vault_open_errmsg());
+	unsetenv("SSOVAULT_MAP_SIZE");
+	setenv("SSOVAULT_MAX_SIZE", "12Q", 1);
+	is_int(vault_open(dir, 0, &v), SV_ERR_INVALID, "size: a bad SSOVAULT_MAX_SIZE is refused");
+	ok(contains(vault_open_errmsg(), "SSOVAULT_MAX_SIZE: expected a size from 64K to 1024G, got '12Q'"),
+	    "size: ... with its exact message");
+	unsetenv("SSOVAULT_MAX_SIZE");
+	ok(v == NULL, "size: no handle from a refused open");
+	free(dir);
+}
+
+/* The map grows step by step up to the ceiling while readers run. */
+static void
+test_grow(void)
+{
+	struct size_reader rd[3];
+	pthread_t th[3];
+	atomic_int stop;
+	struct vault_info info;
+	struct vault *v;
+	char *dir = new_dir(), key[32], msg[SV_MSG_MAX];
+	size_t first, map, prev, top = 0;
+	int i, n, r = 0, started = 0, growths = 0, failures = 0;
+	long reads = 0;
+
+	v = make_sized(dir, 256 * KIB, 8 * MIB);
+	ok(v != NULL && vault_info_get(v, &info) == 0 && info.max_size == 8 * MIB &&
+	    info.map_size >= 256 * KIB && info.map_size < 8 * MIB,
+	    "grow: a vault with a small map (%zu KiB) and a ceiling of 8 MiB", v ? map_now(v) >> 10 : 0);
+	if (v == NULL) {
+		free(dir);
+		return;
+	}
+	is_int(put(v, VAULT_TABLE_APPS, "anchor", "anchor value"), 0, "grow: put a record to read");
+	first = prev = map_now(v);
+	atomic_init(&stop, 0);
+	for (i = 0; i < 3; i++) {
+		rd[i].v = v;
+		rd[i].stop = &stop;
+		rd[i].reads = 0;
+		rd[i].failures = 0;
+		if (pthread_create(&th[i], NULL, size_reader_run, &rd[i]) == 0)
+			started++;
+	}
+	for (i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "grow%03d", i);
+		if ((r = put_sized(v, key, 48 * KIB, VAULT_ROOM_ALL, msg)) != 0)
+			break;
+		map = map_now(v);
+		if (map > prev)
+			growths++;
+		if (map > top)
+			top = map;
+		prev = map;
+	}
+	n = i;
+	atomic_store(&stop, 1);
+	for (i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		reads += rd[i].reads;
+		failures += rd[i].failures;
+	}
+	ok(started == 3 && reads > 0 && failures == 0,
+	    "grow: three readers ran throughout (%ld reads, %d failures)", reads, failures);
+	ok(growths >= 2 && top > first,
+	    "grow: the map grew by itself, %d times, from %zu KiB to %zu KiB", growths,
+	    first >> 10, top >> 10);
+	ok(top == 8 * MIB, "grow: ... up to the ceiling and never past it");
+	is_int(r, SV_ERR_MAP_FULL, "grow: at the ceiling a write fails: vault is full");
+	ok(contains(msg, "vault is full (its ceiling is reached; SSOVAULT_MAX_SIZE sets a higher one)"),
+	    "grow: ... and says which setting raises it: %s", msg);
+	ok(n > 100, "grow: %d records of 48 KiB went in before that", n);
+	{
+		char buf[64];
+
+		ok(get(v, VAULT_TABLE_APPS, "anchor", buf, sizeof(buf)) == 0 &&
+		    strcmp(buf, "anchor value") == 0 && get(v, VAULT_TABLE_APPS, "grow000", buf,
+		    sizeof(buf)) == SV_ERR_TOO_LARGE, "grow: records read back after growing");
+	}
+	vault_free(v);
+	free(dir);
+}
+
+struct holder {
+	struct vault *v;
+	atomic_int ready, release;
+	int ok;
+};
+
+/* Hold a read transaction until told to let go. */
+static void *
+holder_run(void *arg)
+{
+	struct holder *h = arg;
+	struct vault_txn *t = NULL;
+	const uint8_t *p;
+	size_t n;
+
+	h->ok = vault_txn_begin(h->v, 0, &t) == 0 &&
+	    vault_raw_get(t, VAULT_TABLE_APPS, "anchor", 6, &p, &n) == 0;
+	atomic_store(&h->ready, 1);
+	while (!atomic_load(&h->release))
+		usleep(1000);
+	vault_txn_abort(t);
+	return NULL;
+}
+
+/* No remap under a live transaction, in this thread or another; no deadlock. */
+static void
+test_grow_held(void)
+{
+	struct vault_txn *rt = NULL;
+	struct holder h;
+	pthread_t th;
+	struct vault *v;
+	char *dir = new_dir(), key[32], msg[SV_MSG_MAX];
+	size_t before, after;
+	int i, r = 0;
+
+	v = make_sized(dir, 256 * KIB, 16 * MIB);
+	ok(v != NULL && put(v, VAULT_TABLE_APPS, "anchor", "anchor value") == 0,
+	    "held: a vault with a small map");
+	if (v == NULL) {
+		free(dir);
+		return;
+	}
+	/* this thread holds a read transaction and writes */
+	ok(vault_txn_begin(v, 0, &rt) == 0, "held: this thread opens a read transaction");
+	before = map_now(v);
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "self%03d", i);
+		if ((r = put_sized(v, key, 48 * KIB, VAULT_ROOM_ALL, msg)) != 0)
+			break;
+	}
+	after = map_now(v);
+	is_int(r, SV_ERR_MAP_FULL, "held: writes under its own read transaction fill the map, not wait");
+	ok(contains(msg, "vault is full for now (its map grows at the next write: try again)"),
+	    "held: ... and say the map grows next time: %s", msg);
+	ok(after == before, "held: the map did not move under the open transaction (%zu KiB)",
+	    after >> 10);
+	vault_txn_abort(rt);
+	snprintf(key, sizeof(key), "self%03d", i);
+	is_int(put_sized(v, key, 48 * KIB, VAULT_ROOM_ALL, msg), 0,
+	    "held: once it ended, the same write succeeds");
+	ok(map_now(v) > before, "held: ... in a map that grew (%zu KiB)", map_now(v) >> 10);
+
+	/* another thread holds one: growth waits a bounded time, then gives up */
+	memset(&h, 0, sizeof(h));
+	h.v = v;
+	atomic_init(&h.ready, 0);
+	atomic_init(&h.release, 0);
+	if (pthread_create(&th, NULL, holder_run, &h) != 0) {
+		ok(0, "held: start a thread");
+		vault_free(v);
+		free(dir);
+		return;
+	}
+	while (!atomic_load(&h.ready))
+		usleep(1000);
+	before = map_now(v);
+	for (i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "other%03d", i);
+		if ((r = put_sized(v, key, 48 * KIB, VAULT_ROOM_ALL, msg)) != 0)
+			break;
+	}
+	after = map_now(v);
+	ok(h.ok, "held: the other thread read inside its transaction");
+	is_int(r, SV_ERR_MAP_FULL, "held: with another thread's transaction open, writes fill the map");
+	ok(after == before, "held: ... which did not move under it (%zu KiB)", after >> 10);
+	atomic_store(&h.release, 1);
+	pthread_join(th, NULL);
+	snprintf(key, sizeof(key), "other%03d", i);
+	is_int(put_sized(v, key, 48 * KIB, VAULT_ROOM_ALL, msg), 0,
+	    "held: once that transaction ended, the write succeeds");
+	ok(map_now(v) > before, "held: ... in a map that grew (%zu KiB)", map_now(v) >> 10);
+	vault_free(v);
+	free(dir);
+}
+
+/* Another process grows the data past this one's map: the next transaction adopts it. */
+static void
+test_grow_other_process(void)
+{
+	struct vault *v, *w;
+	char *dir = new_dir(), key[32], msg[SV_MSG_MAX], buf[64];
+	size_t before;
+	pid_t pid;
+	int i, status = -1;
+
+	v = make_sized(dir, 256 * KIB, 32 * MIB);
+	ok(v != NULL && put(v, VAULT_TABLE_APPS, "anchor", "anchor value") == 0,
+	    "process: a vault with a small map");
+	if (v == NULL) {
+		free(dir);
+		return;
+	}
+	before = map_now(v);
+	if ((pid = fork()) == 0) {
+		/* the child's own handle; the parent's is left alone */
+		int fails = 0;
+
+		if (vault_open(dir, 0, &w) != 0 || vault_unlock_passphrase(w, PASS, strlen(PASS)) != 0)
+			_exit(2);
+		for (i = 0; i < 80; i++) {
+			snprintf(key, sizeof(key), "child%03d", i);
+			fails += put_sized(w, key, 64 * KIB, VAULT_ROOM_ALL, msg) != 0;
+		}
+		_exit(fails == 0 ? 0 : 1);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "process: another process wrote 5 MiB through its own handle");
+	ok(get(v, VAULT_TABLE_APPS, "anchor", buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "anchor value") == 0, "process: this handle still reads");
+	ok(used_now(v) > 5 * MIB && map_now(v) > before && map_now(v) <= 32 * MIB,
+	    "process: ... in a map grown to fit, within its own ceiling (%zu KiB, was %zu KiB)",
+	    map_now(v) >> 10, before >> 10);
+	is_int(put_sized(v, "after", 64 * KIB, VAULT_ROOM_ALL, msg), 0, "process: and writes");
+	vault_free(v);
+	free(dir);
+}
+
+/* The last part below the ceiling is kept for the way out. */
+static void
+test_reserve(void)
+{
+	struct vault_info info;
+	struct vault *v;
+	char *dir = new_dir(), key[32], msg[SV_MSG_MAX], buf[64];
+	size_t used_data, used_rec;
+	int i, r = 0, data = 0, recs = 0, all = 0;
+
+	v = make_sized(dir, 0, 4 * MIB);
+	ok(v != NULL && vault_info_get(v, &info) == 0 && info.max_size == 4 * MIB &&
+	    info.reserve_bytes == MIB, "reserve: a vault of 4 MiB keeps 1 MiB");
+	if (v == NULL) {
+		free(dir);
+		return;
+	}
+	for (i = 0; i < 400; i++, data++) {
+		snprintf(key, sizeof(key), "data%03d", i);
+		if ((r = put_sized(v, key, 16 * KIB, VAULT_ROOM_DATA, msg)) != 0)
+			break;
+	}
+	used_data = used_now(v);
+	is_int(r, SV_ERR_MAP_FULL, "reserve: ordinary changes stop with SV_ERR_MAP_FULL");
+	ok(contains(msg, "vault is nearly full:") && contains(msg, "of 4.0 MiB in use") &&
+	    contains(msg, "SSOVAULT_MAX_SIZE"), "reserve: ... saying so: %s", msg);
+	ok(used_data <= 3 * MIB && used_data > 3 * MIB - 64 * KIB,
+	    "reserve: ... just short of the reserve (%zu KiB used)", used_data >> 10);
+	ok(get(v, VAULT_TABLE_APPS, key, buf, sizeof(buf)) == SV_ERR_NOT_FOUND,
+	    "reserve: the refused record is not there");
+	for (i = 0; i < 2000; i++, recs++) {
+		snprintf(key, sizeof(key), "rec%04d", i);
+		if ((r = put_sized(v, key, 200, VAULT_ROOM_RECORDS, msg)) != 0)
+			break;
+	}
+	used_rec = used_now(v);
+	ok(recs > 100 && r == SV_ERR_MAP_FULL && used_rec > used_data &&
+	    used_rec <= 4 * MIB - MIB / 2,
+	    "reserve: records go on into half of it (%d more, %zu KiB used), then stop", recs,
+	    used_rec >> 10);
+	is_int(put_sized(v, "data-again", 16 * KIB, VAULT_ROOM_DATA, msg), SV_ERR_MAP_FULL,
+	    "reserve: ordinary changes are still refused");
+	for (i = 0; i < 2000; i++, all++) {
+		snprintf(key, sizeof(key), "all%04d", i);
+		if ((r = put_sized(v, key, 200, VAULT_ROOM_ALL, msg)) != 0)
+			break;
+	}
+	ok(all > 100, "reserve: the way out may use the rest (%d records)", all);
+	is_int(r, SV_ERR_MAP_FULL, "reserve: ... up to the true end");
+	ok(contains(msg, "vault is full (its ceiling is reached"), "reserve: ... where LMDB is full: %s",
+	    msg);
+	for (i = 0; i < data; i += 2) {
+		snprintf(key, sizeof(key), "data%03d", i);
+		if ((r = del_key(v, key)) != 0)
+			break;
+	}
+	is_int(r, 0, "reserve: deletes work at the true end (%d records of 16 KiB)", data / 2);
+	is_int(put_sized(v, "data-again", 16 * KIB, VAULT_ROOM_DATA, msg), 0,
+	    "reserve: with space freed, ordinary changes work again");
+	vault_free(v);
+	free(dir);
+}
+
 struct reader {
 	struct vault *v;
 	int failures;
@@ -1341,6 +1765,11 @@ main(void)
 	vault_free(v);
 	free(dir);
 
+	test_size_settings();
+	test_grow();
+	test_grow_held();
+	test_grow_other_process();
+	test_reserve();
 	test_rotate();
 	test_rotate_mixed_sizes();
 	test_backup_restore();

@@ -25,7 +25,10 @@
 #include "store.h"
 #include "vault.h"
 
-#define DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define DEFAULT_MAP_SIZE ((size_t)256 << 20)	/* the map to begin with */
+#define DEFAULT_MAX_SIZE ((size_t)4 << 30)	/* the ceiling it grows to */
+#define RESERVE_MIN ((size_t)1 << 20)
+#define RESERVE_MAX ((size_t)64 << 20)
 #define DATA_FILE "data.mdb"
 #define LOCK_FILE "lock.mdb"
 #define RESTORE_FILE "data.mdb.restore"
@@ -50,7 +53,9 @@
 struct vault {
 	char *dir;
 	int dirfd;
-	size_t map_size;
+	size_t map_size;		/* the map to begin with */
+	size_t max_size;		/* the ceiling: configured, then the store's */
+	int fixed_map;			/* SSOVAULT_MAP_SIZE alone: the map never grows */
 	struct vault_store *store;	/* NULL only after a failed restore */
 	uint8_t id[VAULT_ID_BYTES];
 	struct vault_keys *keys;	/* NULL while locked; frozen */
@@ -78,6 +83,17 @@ static const char *const table_names[VAULT_TABLE__COUNT] = {
 	[VAULT_TABLE_TICKETS] = "tickets",
 	[VAULT_TABLE_AUDIT] = "audit",
 };
+
+void
+vault_size_str(size_t n, char out[VAULT_SIZE_STR])
+{
+	if (n >= (size_t)1 << 30)
+		snprintf(out, VAULT_SIZE_STR, "%.1f GiB", (double)n / (1 << 30));
+	else if (n >= (size_t)1 << 20)
+		snprintf(out, VAULT_SIZE_STR, "%.1f MiB", (double)n / (1 << 20));
+	else
+		snprintf(out, VAULT_SIZE_STR, "%zu KiB", n >> 10);
+}
 
 /* Failures of vault_create()/vault_open(), whose handle is gone. */
 static _Thread_local char open_msg[SV_MSG_MAX];
@@ -285,23 +301,28 @@ data_file_state(int dirfd, char *msg, const char *dir)
 }
 
 /*
- * SSOVAULT_MAP_SIZE overrides the default map size of 1 GiB: bytes with an
- * optional K, M or G suffix, from 64K to 1T.  Tests use a tiny map to make
- * the vault fill up; an operator may want a larger one.  An existing data
- * file larger than the map still opens (LMDB grows the map to fit it).
+ * Sizes (docs/keys.md, "How big a vault grows").  SSOVAULT_MAX_SIZE is the
+ * ceiling the map grows to (default 4 GiB); SSOVAULT_MAP_SIZE the map to
+ * begin with (default 256 MiB, at most the ceiling).  Given alone,
+ * SSOVAULT_MAP_SIZE is the ceiling too: the map stays at that size, as it
+ * did before the map could grow.  Both take bytes with an optional K, M or
+ * G suffix, from 64K to 1T.  Tests use tiny ones to make the vault fill up.
+ * An existing data file larger than the map still opens (LMDB grows the map
+ * to fit it).
  */
 #define MAP_SIZE_MIN ((size_t)64 << 10)
 #define MAP_SIZE_MAX ((size_t)1 << 40)
 
+/* 0 if name is unset or empty. */
 static int
-map_size_from_env(size_t *ret)
+size_from_env(const char *name, size_t *ret)
 {
-	const char *e = getenv("SSOVAULT_MAP_SIZE");
+	const char *e = getenv(name);
 	unsigned long long n, mul = 1;
 	char *end;
 
 	if (e == NULL || *e == '\0') {
-		*ret = DEFAULT_MAP_SIZE;
+		*ret = 0;
 		return 0;
 	}
 	errno = 0;
@@ -315,20 +336,68 @@ map_size_from_env(size_t *ret)
 	if (end == e || *e == '-' || errno != 0 || *end != '\0' ||
 	    n > MAP_SIZE_MAX / mul || n * mul < MAP_SIZE_MIN)
 		return sv_fail(open_msg, SV_ERR_INVALID,
-		    "SSOVAULT_MAP_SIZE: expected a size from 64K to 1024G, got '%.40s'", e);
+		    "%s: expected a size from 64K to 1024G, got '%.40s'", name, e);
 	*ret = (size_t)(n * mul);
 	return 0;
 }
 
+/* The map to begin with and the ceiling, from the arguments or the environment. */
 static int
-vault_alloc(const char *dir, size_t map_size, struct vault **ret)
+sizes_choose(size_t map_size, size_t max_size, size_t *ret_map, size_t *ret_max,
+    int *ret_fixed)
+{
+	char a[VAULT_SIZE_STR], b[VAULT_SIZE_STR];
+	size_t env_map, env_max;
+	int r;
+
+	if ((r = size_from_env("SSOVAULT_MAP_SIZE", &env_map)) != 0 ||
+	    (r = size_from_env("SSOVAULT_MAX_SIZE", &env_max)) != 0)
+		return r;
+	if (map_size == 0)
+		map_size = env_map;
+	if (max_size == 0)
+		max_size = env_max;
+	*ret_fixed = max_size == 0 && map_size != 0;
+	if (max_size == 0)
+		max_size = map_size != 0 ? map_size : DEFAULT_MAX_SIZE;
+	if (map_size == 0)
+		map_size = max_size < DEFAULT_MAP_SIZE ? max_size : DEFAULT_MAP_SIZE;
+	if (map_size > max_size) {
+		vault_size_str(map_size, a);
+		vault_size_str(max_size, b);
+		return sv_fail(open_msg, SV_ERR_INVALID, "SSOVAULT_MAP_SIZE (%s) is larger "
+		    "than SSOVAULT_MAX_SIZE (%s): the map cannot begin above its ceiling", a, b);
+	}
+	*ret_map = map_size;
+	*ret_max = max_size;
+	return 0;
+}
+
+/*
+ * The last bytes below the ceiling, kept for the way out: a sixteenth of
+ * it, at least 1 MiB (a quarter of a tiny vault), at most 64 MiB.
+ */
+static size_t
+reserve_of(size_t max_size)
+{
+	size_t r = max_size / 16, floor = max_size / 4;
+
+	if (floor > RESERVE_MIN)
+		floor = RESERVE_MIN;
+	if (r > RESERVE_MAX)
+		r = RESERVE_MAX;
+	return r > floor ? r : floor;
+}
+
+static int
+vault_alloc(const char *dir, size_t map_size, size_t max_size, struct vault **ret)
 {
 	struct vault *v;
-	int r;
+	int r, fixed;
 
 	if (dir == NULL || *dir == '\0')
 		return sv_fail(open_msg, SV_ERR_INVALID, "no vault directory given");
-	if (map_size == 0 && (r = map_size_from_env(&map_size)) != 0)
+	if ((r = sizes_choose(map_size, max_size, &map_size, &max_size, &fixed)) != 0)
 		return r;
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
 	    (v->dir = strdup(dir)) == NULL) {
@@ -336,7 +405,9 @@ vault_alloc(const char *dir, size_t map_size, struct vault **ret)
 		return sv_fail(open_msg, SV_ERR_NOMEM, "out of memory");
 	}
 	v->dirfd = -1;
-	v->map_size = map_size == 0 ? DEFAULT_MAP_SIZE : map_size;
+	v->map_size = map_size;
+	v->max_size = max_size;
+	v->fixed_map = fixed;
 	*ret = v;
 	return 0;
 }
@@ -344,8 +415,21 @@ vault_alloc(const char *dir, size_t map_size, struct vault **ret)
 static int
 store_open_dir(struct vault *v, unsigned flags)
 {
-	return vault_store_open(v->dir, v->map_size, flags, table_names,
-	    VAULT_TABLE__COUNT, v->msg, &v->store);
+	struct vault_store_size z;
+	int r;
+
+	if ((r = vault_store_open(v->dir, v->map_size, v->fixed_map ? 0 : v->max_size,
+	    reserve_of(v->max_size), flags, table_names, VAULT_TABLE__COUNT,
+	    v->msg, &v->store)) != 0)
+		return r;
+	/* the store may have raised the ceiling for data already above it */
+	if ((r = vault_store_info(v->store, &z)) != 0) {
+		vault_store_close(v->store);
+		v->store = NULL;
+		return r;
+	}
+	v->max_size = z.max_size;
+	return 0;
 }
 
 static void
@@ -679,7 +763,7 @@ vault_create(const char *dir, const struct vault_create_opts *o,
 		    "a passphrase or a key is needed to create a vault");
 	if (o->passphrase != NULL && o->passphrase_len == 0)
 		return sv_fail(open_msg, SV_ERR_INVALID, "empty passphrase");
-	if ((r = vault_alloc(dir, o->map_size, &v)) != 0)
+	if ((r = vault_alloc(dir, o->map_size, o->max_size, &v)) != 0)
 		return r;
 	ops = o->opslimit;
 	mem = o->memlimit;
@@ -745,7 +829,7 @@ vault_open(const char *dir, size_t map_size, struct vault **ret)
 	open_msg[0] = '\0';
 	if (sodium_init() < 0)
 		return sv_fail(open_msg, SV_ERR_CRYPTO, "libsodium failed to start");
-	if ((r = vault_alloc(dir, map_size, &v)) != 0)
+	if ((r = vault_alloc(dir, map_size, 0, &v)) != 0)
 		return r;
 	if ((r = dir_open(dir, 0, v->msg, &v->dirfd)) != 0 ||
 	    (r = data_file_state(v->dirfd, v->msg, v->dir)) != 0 ||
@@ -925,6 +1009,7 @@ int
 vault_info_get(struct vault *v, struct vault_info *ret)
 {
 	struct vault_info info;
+	struct vault_store_size z;
 	struct vault_store_txn *st = NULL;
 	struct vault_slot *slots = NULL;
 	const uint8_t *p;
@@ -955,14 +1040,52 @@ vault_info_get(struct vault *v, struct vault_info *ret)
 	for (i = 0; i < VAULT_TABLE__COUNT; i++)
 		if ((r = vault_store_entries(st, (unsigned)i, &info.entries[i])) != 0)
 			goto out;
-	if ((r = vault_store_info(v->store, &info.map_size, &info.used_bytes)) != 0)
+	if ((r = vault_store_txn_used(st, &info.used_bytes)) != 0 ||
+	    (r = vault_store_info(v->store, &z)) != 0)
 		goto out;
+	info.map_size = z.map_size;
+	info.max_size = z.max_size;
+	info.file_bytes = z.file_bytes;
+	info.reserve_bytes = reserve_of(z.max_size);
 	*ret = info;
 	r = 0;
 out:
 	vault_store_txn_abort(st);
 	free(slots);
 	return r;
+}
+
+size_t
+vault_max_size(const struct vault *v)
+{
+	return v->max_size;
+}
+
+int
+vault_txn_room(struct vault_txn *t, enum vault_room room, size_t *ret_used,
+    char *msg)
+{
+	char a[VAULT_SIZE_STR], b[VAULT_SIZE_STR], c[VAULT_SIZE_STR];
+	size_t used, max = t->v->max_size, keep = reserve_of(max);
+	int r;
+
+	if (room == VAULT_ROOM_ALL && ret_used == NULL)
+		return 0;
+	if ((r = vault_store_txn_used(t->st, &used)) != 0)
+		return msg != NULL ? sv_fail(msg, r, "%s", t->v->msg) : r;
+	if (ret_used != NULL)
+		*ret_used = used;
+	if (room == VAULT_ROOM_RECORDS)
+		keep /= 2;
+	if (room == VAULT_ROOM_ALL || (keep < max && used <= max - keep))
+		return 0;
+	vault_size_str(used, a);
+	vault_size_str(max, b);
+	vault_size_str(keep, c);
+	return sv_fail(msg != NULL ? msg : t->v->msg, SV_ERR_MAP_FULL,
+	    "vault is nearly full: %s of %s in use, and the last %s are kept for "
+	    "freeing space: a vault admin can prune the audit trail, terminate "
+	    "suspended messages or raise SSOVAULT_MAX_SIZE", a, b, c);
 }
 
 int
@@ -1665,7 +1788,14 @@ vault_secret_rotate(struct vault *v,
 	    (r = vault_keys_master_wrap(nk->root, v->id, nk->epoch, nk->master,
 	    NULL, master)) != 0)
 		goto out;
-	if ((r = vault_store_txn_begin(v->store, NULL, 1, &st)) != 0 ||
+	/* every page is written again in one transaction: room for a copy */
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = vault_store_txn_used(st, &len)) != 0)
+		goto out;
+	vault_store_txn_abort(st);
+	st = NULL;
+	if ((r = vault_store_grow(v->store, len + len / 2)) != 0 ||
+	    (r = vault_store_txn_begin(v->store, NULL, 1, &st)) != 0 ||
 	    (r = raw_meta_get(v, st, META_MASTER, &p, &len)) != 0)
 		goto out;
 	if (vault_keys_peek(p, len, &stored) != 0 || stored != v->keys->epoch) {
@@ -1739,7 +1869,7 @@ restore_copy(struct vault *v, int fd, size_t max)
 			break;
 		if ((size_t)n > max - total) {
 			r = sv_fail(v->msg, SV_ERR_TOO_LARGE,
-			    "backup is larger than the vault's map size (%zu bytes)",
+			    "backup is larger than the vault's ceiling (%zu bytes)",
 			    max);
 			goto out;
 		}
@@ -1781,7 +1911,7 @@ restore_verify(struct vault *v)
 		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = vault_store_open(path, v->map_size, VAULT_STORE_CHECK,
+	if ((r = vault_store_open(path, v->map_size, 0, 0, VAULT_STORE_CHECK,
 	    table_names, VAULT_TABLE__COUNT, v->msg, &s)) != 0) {
 		if (r != SV_ERR_NOMEM) {
 			memcpy(why, v->msg, sizeof(why));
@@ -1840,7 +1970,6 @@ out:
 int
 vault_restore(struct vault *v, int fd)
 {
-	size_t map_size, used;
 	int r, renamed = 0;
 
 	if (v->store == NULL)
@@ -1848,8 +1977,7 @@ vault_restore(struct vault *v, int fd)
 	if (vault_store_live_txns(v->store) != 0)
 		return sv_fail(v->msg, SV_ERR_CONFLICT,
 		    "cannot restore while transactions are open");
-	if ((r = vault_store_info(v->store, &map_size, &used)) != 0 ||
-	    (r = restore_copy(v, fd, map_size)) != 0 ||
+	if ((r = restore_copy(v, fd, v->max_size)) != 0 ||
 	    (r = restore_verify(v)) != 0)
 		goto out;
 	vault_store_close(v->store);

@@ -67,7 +67,8 @@ struct vault_create_opts {
 	const uint8_t *key;		/* VAULT_KEY_BYTES or NULL: no key slot */
 	unsigned long long opslimit;	/* Argon2id limits; 0 = moderate defaults */
 	size_t memlimit;
-	size_t map_size;		/* LMDB map size; 0 = default (1 GiB) */
+	size_t map_size;		/* the map to begin with; 0: SSOVAULT_MAP_SIZE or 256 MiB */
+	size_t max_size;		/* the ceiling it grows to; 0: SSOVAULT_MAX_SIZE or 4 GiB */
 };
 
 /*
@@ -112,11 +113,19 @@ struct vault_info {
 	unsigned key_slots;
 	unsigned long long opslimit;
 	size_t memlimit;
-	size_t map_size;
-	size_t used_bytes;
+	size_t map_size;		/* the LMDB map now */
+	size_t max_size;		/* the ceiling it grows to */
+	size_t used_bytes;		/* pages holding data: what the ceiling counts */
+	size_t file_bytes;		/* the data file up to the last page ever used */
+	size_t reserve_bytes;		/* kept below the ceiling for the way out */
 	size_t entries[VAULT_TABLE__COUNT];
 };
 int vault_info_get(struct vault *v, struct vault_info *ret) SV_WUR;
+/* The ceiling the map grows to, in bytes (no transaction needed). */
+size_t vault_max_size(const struct vault *v);
+/* "16.0 MiB": a size as messages show it. */
+#define VAULT_SIZE_STR 24
+void vault_size_str(size_t n, char out[VAULT_SIZE_STR]);
 const char *vault_table_name(enum vault_table t);
 
 /*
@@ -139,6 +148,27 @@ void vault_txn_abort(struct vault_txn *t);
 int vault_txn_commit_nosync(struct vault_txn *t) SV_WUR;
 int vault_sync(struct vault *v) SV_WUR;
 struct vault *vault_txn_vault(struct vault_txn *t);
+
+/*
+ * How far a change may fill the vault (docs/keys.md, "How big a vault
+ * grows").  The last reserve_bytes below the ceiling are kept for the way
+ * out: ordinary changes stop before them, audit records (so that reads and
+ * refusals are still recorded) may use half of them, and what frees space
+ * or lets a vault admin regain control may use all of them.
+ */
+enum vault_room {
+	VAULT_ROOM_DATA = 0,
+	VAULT_ROOM_RECORDS = 1,
+	VAULT_ROOM_ALL = 2,
+};
+/*
+ * Check what t holds, its own changes included, against room:
+ * SV_ERR_MAP_FULL "vault is nearly full: ..." (in msg if not NULL, else in
+ * the handle's) if it went past.  *ret_used, if not NULL, gets the bytes in
+ * use as t sees them.
+ */
+int vault_txn_room(struct vault_txn *t, enum vault_room room, size_t *ret_used,
+    char *msg) SV_WUR;
 
 /*
  * Sealed records.  vault_record_get() decrypts into a new secure buffer owned

@@ -13,7 +13,8 @@
  * as the vault admin, and the table is put back as it was.  Checks: verify
  * succeeds exactly when nothing changed (a forged record would need the
  * audit key), list always answers with a JSON array, and after the table is
- * put back the chain verifies again.
+ * put back the chain verifies again.  The seeds are made from the template's
+ * last record, a record of repeats (format version 2, with its count).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -616,6 +616,25 @@ fill(void)
 		svbuf_free(q);
 	}
 
+	/* a refusal and its repeat: the trail ends with a record of repeats */
+	{
+		struct svbuf *reply = svbuf_new_secure(0);
+		int k2;
+
+		for (k2 = 0; k2 < 2; k2++) {
+			q = fuzz_req(SSO_OP_ROLE_ADD);
+			fuzz_put_cstr(q, "vault-admin");
+			fuzz_put_cstr(q, "uid:4242");
+			if (reply == NULL || fuzz_dispatch_commit(&fuzz.stranger, svbuf_ptr(q),
+			    svbuf_len(q), reply) != SV_ERR_DENIED)
+				setup_fail("the stranger's role add was not refused");
+			svbuf_free(q);
+		}
+		svbuf_free(reply);
+		if (sso_service_flush(fuzz.svc) != 0)
+			setup_fail("cannot write the record of repeats");
+	}
+
 	/* the last audit sequence: fuzz-audit appends after it */
 	if (vault_txn_begin(fuzz_vault(), 0, &t) != 0 ||
 	    vault_cursor_open(t, VAULT_TABLE_AUDIT, &c) != 0 ||

@@ -7,8 +7,9 @@
  * vault under $FUZZ_TMPDIR (default /dev/shm), unlocked, with minimal Argon2id
  * limits, and fills it through the dispatch: ticket settings, three apps
  * with mappings and credentials, a send port, a certificate made in process,
- * a suspended message, two tickets and a secret backup.  The filled vault's
- * data file is kept as a template.
+ * a suspended message, two tickets, a secret backup, and a refused request
+ * and its repeat (so that the audit trail ends with a record of repeats).
+ * The filled vault's data file is kept as a template.
  *
  * Inputs then run through fuzz_dispatch(): write operations run inside one
  * write transaction per input that fuzz_input_done() aborts, so every input
