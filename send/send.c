@@ -854,6 +854,13 @@ slot_init(struct batch *b, struct slot *sl, char *msg)
 		return sv_fail(msg, SV_ERR_NOMEM, "libcurl could not start");
 	ok &= curl_easy_setopt(e, CURLOPT_URL, s->url) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+	/*
+	 * Redirects are not followed (docs/send.md); should that change, none
+	 * may lead to plain http or carry credentials to another host.
+	 */
+	ok &= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https") == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_SHARE, b->sh) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)sl) == CURLE_OK;

@@ -70,6 +70,7 @@ struct send_settings {
 	int uses_ticket;		/* 1: these settings need a ticket */
 	char *sender;			/* principal said to have issued the ticket */
 	char *cert;			/* thumbprint, normalised upper-case hex */
+	int allow_http_auth;		/* 1: credentials may go over plain http:// */
 	char *cacert;
 	char *capath;
 	char *proxy;

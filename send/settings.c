@@ -63,6 +63,7 @@ static const struct opt opts[] = {
 	STR("ticket", "ticket", K_TICKET, ticket, "TICKET", "redeem this ticket for APP's credentials (once per message)"),
 	STR("sender", "sender", K_TEXT, sender, "PRINCIPAL", "who issued the ticket, for apps that validate tickets"),
 	STR("cert", "cert", K_THUMB, cert, "THUMBPRINT", "client certificate from the vault, by thumbprint"),
+	FLAG("allow-http-auth", "allow_http_auth", allow_http_auth, "allow credentials over plain http:// (they cross the network in clear)"),
 	STR("cacert", "cacert", K_PATH, cacert, "FILE", "CA certificates to verify the server with (PEM)"),
 	STR("capath", "capath", K_PATH, capath, "DIR", "directory of CA certificates (c_rehash)"),
 	STR("proxy", "proxy", K_PROXY, proxy, "URL", "HTTP(S) or SOCKS proxy"),
@@ -850,6 +851,13 @@ send_settings_normalise(struct send_settings *s)
 	}
 }
 
+/* 1 if url (checked: http, https or a proxy scheme) is not https://. */
+static int
+in_clear(const char *url)
+{
+	return url != NULL && strncasecmp(url, "https:", 6) != 0;
+}
+
 static int
 check(const struct send_settings *s, int port, char *msg)
 {
@@ -887,6 +895,19 @@ check(const struct send_settings *s, int port, char *msg)
 		return sv_fail(msg, SV_ERR_USAGE, "--proxy-user needs --proxy");
 	if (s->cert != NULL && strncasecmp(s->url, "https:", 6) != 0)
 		return sv_fail(msg, SV_ERR_USAGE, "--cert needs an https:// URL");
+	/*
+	 * Basic sends the password itself; Digest and NTLM answers can be
+	 * cracked offline.  Over plain http anyone on the path reads them.
+	 */
+	if ((creds || s->uses_ticket) && in_clear(s->url) && s->allow_http_auth != 1)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "%s over plain http:// would send the credentials in clear: use an "
+		    "https:// URL, or add --allow-http-auth if that is acceptable",
+		    s->user != NULL ? "--user" : "--sso-app");
+	if (s->proxy_user != NULL && in_clear(s->proxy) && s->allow_http_auth != 1)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "--proxy-user with a proxy that is not https:// would send the proxy "
+		    "password in clear: use an https:// proxy, or add --allow-http-auth");
 	if (s->soap == 11 || s->soap == 12 || s->soap == SEND_UNSET)
 		return 0;
 	return sv_fail(msg, SV_ERR_USAGE, "--soap: 1.1 or 1.2 expected");

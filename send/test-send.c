@@ -448,7 +448,8 @@ test_settings_json(void)
 	    set(&s, "header", "X-A: 1") == 0 && set(&s, "header", "X-B: 2") == 0 &&
 	    set(&s, "out", "/tmp/out") == 0 && set(&s, "retry-count", "7") == 0 &&
 	    set(&s, "retry-interval", "1m") == 0 && set(&s, "suspend-on-fault", "yes") == 0 &&
-	    set(&s, "parallel", "4") == 0, "json: every option set");
+	    set(&s, "parallel", "4") == 0 && set(&s, "allow-http-auth", NULL) == 0,
+	    "json: every option set");
 	is_int(send_settings_to_json(&s, &j1), 0, "json: to_json");
 	ok(j1 != NULL && strstr(j1, "T0PSECRETTICKET") == NULL, "json: the ticket is never written");
 	ok(j1 != NULL && strstr(j1, "\"uses_ticket\":true") != NULL, "json: uses_ticket written instead");
@@ -584,6 +585,18 @@ test_merge_check(void)
 			{ "ntlm without credentials", { { "url", "https://h/" }, { "auth", "ntlm" } }, SV_ERR_USAGE, "needs credentials" },
 			{ "cert over http", { { "url", "http://h/" }, { "cert", "0123456789abcdef0123456789abcdef01234567" } }, SV_ERR_USAGE, "https" },
 			{ "proxy user without proxy", { { "url", "https://h/" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, SV_ERR_USAGE, "--proxy" },
+			{ "anonymous over http", { { "url", "http://h/" } }, 0, NULL },
+			{ "sso-app over http", { { "url", "http://h/" }, { "sso-app", "a" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "password file over http", { { "url", "HTTP://h/" }, { "user", "bob" }, { "password-file", "/pw" } }, SV_ERR_USAGE, "in clear" },
+			{ "digest over http", { { "url", "http://h/" }, { "sso-app", "a" }, { "auth", "digest" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "ticket over http", { { "url", "http://h/" }, { "sso-app", "a" }, { "ticket", "T" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "sso-app over http, allowed", { { "url", "http://h/" }, { "sso-app", "a" }, { "allow-http-auth", "yes" } }, 0, NULL },
+			{ "sso-app over http, allow=no", { { "url", "http://h/" }, { "sso-app", "a" }, { "allow-http-auth", "no" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "cert over http, allowed", { { "url", "http://h/" }, { "cert", "0123456789abcdef0123456789abcdef01234567" }, { "allow-http-auth", "yes" } }, SV_ERR_USAGE, "https" },
+			{ "proxy user, http proxy", { { "url", "https://h/" }, { "proxy", "http://p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, SV_ERR_USAGE, "proxy password in clear" },
+			{ "proxy user, proxy without scheme", { { "url", "https://h/" }, { "proxy", "p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "proxy user, https proxy", { { "url", "https://h/" }, { "proxy", "https://p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, 0, NULL },
+			{ "proxy user, http proxy, allowed", { { "url", "https://h/" }, { "proxy", "http://p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" }, { "allow-http-auth", NULL } }, 0, NULL },
 		};
 		size_t i, k;
 
@@ -677,8 +690,8 @@ test_not_taken(void)
 	    "not taken: a missing file");
 	is_int(send_batch(NULL, &s, (const char *[]){ "-", "-" }, 2, &cb, &sum, msg),
 	    SV_ERR_USAGE, "not taken: '-' twice refused");
-	ok(set(&s, "password-file", "/nonexistent/pw") == 0 && set(&s, "user", "bob") == 0,
-	    "not taken: a password file that is not there");
+	ok(set(&s, "password-file", "/nonexistent/pw") == 0 && set(&s, "user", "bob") == 0 &&
+	    set(&s, "allow-http-auth", NULL) == 0, "not taken: a password file that is not there");
 	seen.n = 0;
 	is_int(send_batch(NULL, &s, files + 1, 1, &cb, &sum, msg), SV_ERR_NOT_FOUND,
 	    "not taken: batch refused before taking anything");
