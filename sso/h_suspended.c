@@ -9,6 +9,12 @@
  *   string body | string reason | u32 attempts | u64 created | u64 updated
  * Any caller may suspend a message; the sender (same uid) and affiliate
  * admins may see, fetch, update and remove it.  Listings never carry bodies.
+ *
+ * Whoever resumes a message sends it as themselves, so what a message
+ * keeps is what its sender chose, checked here because any client can send
+ * anything: settings of one printable line each, and never a password file
+ * or an output file (a resume would read or write them as the resumer,
+ * docs/send.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +76,84 @@ msg_id(struct sso_ctx *x)
 	if (n != MSG_ID_HEX || i != n)
 		return sv_fail(x->msg, SV_ERR_INVALID,
 		    "invalid message id: expected 32 hexadecimal digits (see 'ssovault suspended list')");
+	return 0;
+}
+
+/* Settings a message never keeps: files a resume would read or write. */
+static const char *const never_kept[] = {
+	"password_file", "proxy_password_file", "out",
+};
+
+/* A member name of send settings: lower-case letters, digits and '_'. */
+static int
+setting_name_ok(const char *k)
+{
+	size_t i, n = strlen(k);
+
+	for (i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_'))
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+/*
+ * A string value shown to people as one line: no NUL, no C0 or C1 control
+ * character (U+0080 to U+009F, 0xc2 0x80-0x9f in UTF-8, which some
+ * terminals obey as escapes).
+ */
+static int
+setting_text_ok(json_t *v)
+{
+	const unsigned char *p = (const unsigned char *)json_string_value(v);
+	size_t i, n = json_string_length(v);
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return 0;
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Check the shape of a message's settings so that `suspended show` prints
+ * every one as a line: names of [a-z0-9_], values that are text, integers,
+ * flags, null or arrays of text.  Drop the members a message never keeps.
+ */
+static int
+settings_clean(struct sso_ctx *x, json_t *settings)
+{
+	const char *k;
+	json_t *v, *e;
+	void *tmp;
+	size_t i, w;
+
+	json_object_foreach_safe(settings, tmp, k, v) {
+		if (!setting_name_ok(k))
+			return sv_fail(x->msg, SV_ERR_INVALID,
+			    "send settings: '%.40s' is not a setting name", k);
+		for (w = 0; w < sizeof(never_kept) / sizeof(never_kept[0]); w++)
+			if (strcmp(k, never_kept[w]) == 0)
+				break;
+		if (w < sizeof(never_kept) / sizeof(never_kept[0])) {
+			json_object_del(settings, k);
+			continue;
+		}
+		if (json_is_array(v)) {
+			json_array_foreach(v, i, e)
+				if (!json_is_string(e) || !setting_text_ok(e))
+					return sv_fail(x->msg, SV_ERR_INVALID,
+					    "send settings: %s: one line of text per entry expected", k);
+		} else if (json_is_string(v)) {
+			if (!setting_text_ok(v))
+				return sv_fail(x->msg, SV_ERR_INVALID,
+				    "send settings: %s: one line of text expected", k);
+		} else if (!json_is_integer(v) && !json_is_boolean(v) && !json_is_null(v)) {
+			return sv_fail(x->msg, SV_ERR_INVALID,
+			    "send settings: %s: text, a number or a flag expected", k);
+		}
+	}
 	return 0;
 }
 
@@ -224,8 +308,10 @@ msg_json(struct sso_ctx *x, const char *id, const struct msg *m, int with_settin
 	port = json_string_value(json_object_get(settings, "port"));
 	iso_time((int64_t)m->created, created);
 	iso_time((int64_t)m->updated, updated);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s%,s:I,s:s?,s:s?}",
-	    "id", id, "sender", m->sender, "created", created, "updated", updated,
+	/* own: whether a resume may use the message's credential settings */
+	j = json_pack("{s:s,s:s,s:I,s:b,s:s,s:s,s:I,s:s%,s:I,s:s?,s:s?}",
+	    "id", id, "sender", m->sender, "uid", (json_int_t)m->uid,
+	    "own", (uid_t)m->uid == x->caller->uid, "created", created, "updated", updated,
 	    "attempts", (json_int_t)m->attempts,
 	    "reason", (const char *)m->reason, m->reason_len,
 	    "size", (json_int_t)m->body_len, "url", url, "port", port);
@@ -242,7 +328,7 @@ int
 sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 {
 	uint8_t raw[MSG_ID_BYTES];
-	char *reason = NULL;
+	char *reason = NULL, *kept = NULL;
 	const uint8_t *rp;
 	size_t rlen;
 	json_t *settings = NULL;
@@ -279,6 +365,14 @@ sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 		r = sv_fail(x->msg, SV_ERR_INVALID, "send settings must be a JSON object");
 		goto out;
 	}
+	if ((r = settings_clean(x, settings)) != 0)
+		goto out;
+	if ((kept = json_dumps(settings, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	m.settings = (const uint8_t *)kept;
+	m.settings_len = strlen(kept);
 	if ((reason = malloc(MSG_REASON_MAX + 1)) == NULL) {
 		r = SV_ERR_NOMEM;
 		goto out;
@@ -295,6 +389,7 @@ sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 		goto out;
 out:
 	free(reason);
+	free(kept);
 	json_decref(settings);
 	return r;
 }
