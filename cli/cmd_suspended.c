@@ -1,9 +1,11 @@
 /*
- * ssovault suspended list|show|resume|terminate: the messages `send` kept
- * because they could not be delivered (DESIGN section 6).  Resume sends a
- * message again with its stored settings, as the caller who resumes, and
- * prints as send does (cmd_send.c).
+ * ssovault suspended list|show|resume|terminate|limits: the messages `send`
+ * kept because they could not be delivered (DESIGN section 6).  Resume
+ * sends a message again with its stored settings, as the caller who
+ * resumes, and prints as send does (cmd_send.c); limits shows and sets the
+ * per-uid quotas of the queue.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,97 @@ cmd_suspended_terminate(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* A --max-count or --max-size value: a number, or "default". */
+static int
+limit_arg(struct cli *c, const char *opt, const char *arg, int size, uint64_t *ret)
+{
+	long long v;
+
+	if (strcmp(arg, "default") == 0) {
+		*ret = SSOVAULT_LIMIT_DEFAULT;
+		return 0;
+	}
+	v = size ? cli_parse_size(arg) : cli_parse_uint(arg, 1000000000);
+	if (v <= 0)
+		return cli_usage(c, "--%s: %s, or 'default'", opt,
+		    size ? "a size (64M, 1G) expected" : "a number from 1 to 1000000000 expected");
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+static void
+size_human(uint64_t n, char out[32])
+{
+	if (n >= (1ull << 30))
+		snprintf(out, 32, "%.1f GiB", (double)n / (double)(1ull << 30));
+	else if (n >= (1ull << 20))
+		snprintf(out, 32, "%.1f MiB", (double)n / (double)(1ull << 20));
+	else if (n >= 1024)
+		snprintf(out, 32, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(out, 32, "%" PRIu64 " bytes", n);
+}
+
+static void
+limits_human(struct cli *c, json_t *j)
+{
+	char a[32], b[32];
+	json_t *u;
+	size_t i;
+
+	printf("max-count  %lld messages per uid%s\n",
+	    (long long)json_integer_value(json_object_get(j, "max_count")),
+	    json_is_true(json_object_get(j, "max_count_default")) ? " (default)" : "");
+	size_human((uint64_t)json_integer_value(json_object_get(j, "max_size")), a);
+	size_human((uint64_t)json_integer_value(json_object_get(j, "vault_size")), b);
+	printf("max-size   %s per uid%s%s%s\n", a,
+	    json_is_true(json_object_get(j, "max_size_default")) ?
+	    " (default: a quarter of the vault's " : "",
+	    json_is_true(json_object_get(j, "max_size_default")) ? b : "",
+	    json_is_true(json_object_get(j, "max_size_default")) ? ")" : "");
+	printf("%-12s %10s  %s\n", "uid", "messages", "size");
+	json_array_foreach(json_object_get(j, "usage"), i, u) {
+		size_human((uint64_t)json_integer_value(json_object_get(u, "size")), a);
+		printf("%-12lld %10lld  %s\n", (long long)json_integer_value(json_object_get(u, "uid")),
+		    (long long)json_integer_value(json_object_get(u, "count")), a);
+	}
+}
+
+static int
+cmd_suspended_limits(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "max-count", required_argument, NULL, 'c' },
+		{ "max-size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t count = SSOVAULT_LIMIT_KEEP, size = SSOVAULT_LIMIT_KEEP;
+	char *json = NULL;
+	int o, r;
+
+	while ((o = cli_getopt(c, argc, argv, "", lo)) != -1) {
+		if (o == 'c' && (r = limit_arg(c, "max-count", optarg, 0, &count)) != 0)
+			return r;
+		if (o == 's' && (r = limit_arg(c, "max-size", optarg, 1, &size)) != 0)
+			return r;
+	}
+	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0)
+		return r;
+	cli_what(c, "suspended limits");
+	if ((r = cli_open(c, 1)) != 0)
+		return r;
+	if (count == SSOVAULT_LIMIT_KEEP && size == SSOVAULT_LIMIT_KEEP)
+		r = ssovault_suspended_limits(c->h, &json);
+	else
+		r = ssovault_suspended_limits_set(c->h, count, size, &json);
+	if (r != 0)
+		return cli_fail_h(c, r);
+	r = cli_print_json(c, json, limits_human);
+	free(json);
+	return r;
+}
+
 const struct cli_cmd cli_cmd_suspended[] = {
 	{ "list", cmd_suspended_list, NULL, NULL,
 	    "list suspended messages (yours; every one for affiliate admins)",
@@ -237,5 +330,18 @@ const struct cli_cmd cli_cmd_suspended[] = {
 	    "one (--ticket): tickets are single-use.\n" },
 	{ "terminate", cmd_suspended_terminate, NULL, "ID",
 	    "drop a suspended message without sending it", NULL },
+	{ "limits", cmd_suspended_limits, NULL, "[--max-count N] [--max-size SIZE]",
+	    "show or set how much of the queue each uid may hold",
+	    "Each uid may keep at most --max-count messages (default 1000) and --max-size\n"
+	    "sealed bytes (default: a quarter of the vault's size) in the queue; a send\n"
+	    "whose message would pass either fails (exit 1) and its file stays as it was.\n"
+	    "Without options, shows the limits and what uids hold (every uid for affiliate\n"
+	    "and vault admins, else your own).  Setting them takes a vault admin; 'default'\n"
+	    "goes back to the default.  Sizes take K, M, G.\n"
+	    "\n"
+	    "Examples:\n"
+	    "  ssovault suspended limits\n"
+	    "  ssovault suspended limits --max-count 200 --max-size 512M\n"
+	    "  ssovault suspended limits --max-size default\n" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

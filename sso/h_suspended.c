@@ -14,7 +14,8 @@
  * keeps is what its sender chose, checked here because any client can send
  * anything: settings of one printable line each, and never a password file
  * or an output file (a resume would read or write them as the resumer,
- * docs/send.md).
+ * docs/send.md).  Each uid's share of the queue is bounded
+ * (h_suspended_quota.c), in the same write transaction as the message.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,32 @@ msg_decode(struct msg *m)
 	return 0;
 }
 
+int
+sso_suspended_record_uid(struct svbuf *plain, uint32_t *ret_uid)
+{
+	struct msg m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.plain = plain;
+	if ((r = msg_decode(&m)) != 0)
+		return r;
+	*ret_uid = m.uid;
+	return 0;
+}
+
+/* The sealed size of message x->object as stored, for the quota. */
+static int
+msg_sealed_size(struct sso_ctx *x, size_t *ret)
+{
+	const uint8_t *p;
+	int r;
+
+	if ((r = vault_raw_get(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX, &p, ret)) != 0)
+		return sv_fail(x->msg, r, "cannot read message %s: %s", x->object, vault_errmsg(x->v));
+	return 0;
+}
+
 /* Seal m under x->object.  The body may be large: one copy, in secure memory. */
 static int
 msg_store(struct sso_ctx *x, const struct msg *m, unsigned flags)
@@ -327,11 +354,12 @@ msg_json(struct sso_ctx *x, const char *id, const struct msg *m, int with_settin
 int
 sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 {
+	struct sso_queue_limits lim;
 	uint8_t raw[MSG_ID_BYTES];
 	char *reason = NULL, *kept = NULL;
 	const uint8_t *rp;
-	size_t rlen;
-	json_t *settings = NULL;
+	size_t rlen, sealed;
+	json_t *settings = NULL, *usage = NULL;
 	json_error_t e;
 	struct msg m;
 	int r;
@@ -382,14 +410,24 @@ sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 	sso_principal_of(x->caller, m.sender);
 	m.uid = (uint32_t)x->caller->uid;
 	m.created = m.updated = (uint64_t)x->now;
+	/* the cheap test first; the exact one once the sealed size is known */
+	if ((r = sso_queue_limits_load(x, &lim)) != 0 ||
+	    (r = sso_queue_usage_load(x, &usage)) != 0 ||
+	    (r = sso_queue_quota_check(x, &lim, usage, m.uid, 1,
+	    (int64_t)(m.body_len + m.settings_len))) != 0)
+		goto out;
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(x->object, sizeof(x->object), raw, sizeof(raw));
 	if ((r = msg_store(x, &m, VAULT_PUT_NOOVERWRITE)) != 0 ||
+	    (r = msg_sealed_size(x, &sealed)) != 0 ||
+	    (r = sso_queue_quota_check(x, &lim, usage, m.uid, 1, (int64_t)sealed)) != 0 ||
+	    (r = sso_queue_usage_add(x, usage, m.uid, 1, (int64_t)sealed)) != 0 ||
 	    (r = svbuf_put_cstring(x->out, x->object)) != 0)
 		goto out;
 out:
 	free(reason);
 	free(kept);
+	json_decref(usage);
 	json_decref(settings);
 	return r;
 }
@@ -536,8 +574,9 @@ sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req)
 {
 	char reason[MSG_REASON_MAX + 1];
 	const uint8_t *rp;
-	size_t rlen;
+	size_t rlen, before, after;
 	uint32_t attempts;
+	json_t *usage = NULL;
 	struct msg m;
 	int r;
 
@@ -550,7 +589,13 @@ sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req)
 	m.reason = (const uint8_t *)reason;
 	m.attempts = attempts;
 	m.updated = (uint64_t)x->now;
-	r = msg_store(x, &m, 0);
+	/* a new reason changes the size a little: charged, never refused */
+	if ((r = sso_queue_usage_load(x, &usage)) == 0 &&
+	    (r = msg_sealed_size(x, &before)) == 0 &&
+	    (r = msg_store(x, &m, 0)) == 0 &&
+	    (r = msg_sealed_size(x, &after)) == 0)
+		r = sso_queue_usage_add(x, usage, m.uid, 0, (int64_t)after - (int64_t)before);
+	json_decref(usage);
 	svbuf_free(m.plain);
 	return r;
 }
@@ -562,21 +607,36 @@ sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req)
 int
 sso_h_suspended_remove(struct sso_ctx *x, struct svbuf *req)
 {
+	json_t *usage = NULL;
 	struct msg m;
-	int r, delivered;
+	size_t sealed = 0;
+	int r, delivered, damaged = 0;
 
 	if ((r = svbuf_get_bool(req, &delivered)) != 0)
 		return sv_fail(x->msg, SV_ERR_PROTOCOL, "malformed suspended remove request");
 	snprintf(x->target, sizeof(x->target), "%s", delivered ? "delivered" : "terminated");
 	r = msg_load(x, &m);
 	svbuf_free(m.plain);
-	if (r == SV_ERR_INTEGRITY && x->is_affiliate_admin)
-		r = 0;
+	if (r == SV_ERR_INTEGRITY && x->is_affiliate_admin) {
+		/* whose it was is unknown: the usage is counted again without it */
+		x->msg[0] = '\0';
+		if ((r = sso_queue_usage_forget(x)) != 0)
+			return r;
+		damaged = 1;
+	}
 	if (r != 0)
 		return r;
 	x->msg[0] = '\0';
-	if ((r = vault_record_del(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX)) != 0)
-		return sv_fail(x->msg, r, "cannot remove message %s: %s", x->object,
-		    vault_errmsg(x->v));
-	return 0;
+	if (!damaged && ((r = sso_queue_usage_load(x, &usage)) != 0 ||
+	    (r = msg_sealed_size(x, &sealed)) != 0))
+		goto out;
+	if ((r = vault_record_del(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX)) != 0) {
+		sv_fail(x->msg, r, "cannot remove message %s: %s", x->object, vault_errmsg(x->v));
+		goto out;
+	}
+	if (!damaged)
+		r = sso_queue_usage_add(x, usage, m.uid, -1, -(int64_t)sealed);
+out:
+	json_decref(usage);
+	return r;
 }
