@@ -100,7 +100,8 @@ setting_human(const char *k, json_t *v)
 		fputs(json_is_true(v) ? "yes" : "no", stdout);
 	else if (json_is_null(v))
 		fputs("(cleared)", stdout);
-	else if ((dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII)) != NULL) {
+	else if ((dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_ENSURE_ASCII)) != NULL) {
 		put_line(dump);
 		free(dump);
 	}
@@ -258,7 +259,8 @@ limits_human(struct cli *c, json_t *j)
 	printf("%-12s %10s  %s\n", "uid", "messages", "size");
 	json_array_foreach(json_object_get(j, "usage"), i, u) {
 		size_human((uint64_t)json_integer_value(json_object_get(u, "size")), a);
-		printf("%-12lld %10lld  %s\n", (long long)json_integer_value(json_object_get(u, "uid")),
+		printf("%-12lld %10lld  %s\n",
+		    (long long)json_integer_value(json_object_get(u, "uid")),
 		    (long long)json_integer_value(json_object_get(u, "count")), a);
 	}
 }
