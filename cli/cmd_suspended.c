@@ -65,7 +65,13 @@ list_human(struct cli *c, json_t *j)
 		/* who sent it: a resume by anyone else does not act with their settings */
 		put_line(json_string_value(json_object_get(m, "sender")));
 		fputs("  ", stdout);
-		put_line(port != NULL ? port : url);
+		/* the URL it goes to: a port name is only what the sender wrote */
+		put_line(url);
+		if (port != NULL) {
+			fputs(" (port ", stdout);
+			put_line(port);
+			putchar(')');
+		}
 		fputs("  ", stdout);
 		put_line(json_string_value(json_object_get(m, "reason")));
 		putchar('\n');
@@ -303,7 +309,7 @@ cmd_suspended_limits(struct cli *c, int argc, char **argv)
 const struct cli_cmd cli_cmd_suspended[] = {
 	{ "list", cmd_suspended_list, NULL, NULL,
 	    "list suspended messages (yours; every one for affiliate admins)",
-	    "One line each: id, last attempt, attempts, sender, port or URL, reason.\n" },
+	    "One line each: id, last attempt, attempts, sender, URL (and port), reason.\n" },
 	{ "show", cmd_suspended_show, NULL, "ID",
 	    "show a message's sender, reason, attempts, times and every setting (not its body)",
 	    NULL },

@@ -75,6 +75,7 @@ plant_ok PWFILE "{\"retry_count\": 0, \"url\": \"$REC_HTTP/pwfile\", \"user\": \
 plant_ok SSO "{\"retry_count\": 0, \"url\": \"$REC_HTTPS/sso\", \"sso_app\": \"payroll\", \"cert\": \"$THUMB\", \"cacert\": \"$CA\"}"
 plant_ok PROXY "{\"retry_count\": 0, \"url\": \"$REC_HTTP/proxied\", \"proxy\": \"$REC_HTTP\", \"proxy_user\": \"x\", \"proxy_password_file\": \"$T_TMP/rootonly/pass\"}"
 plant_ok ANON "{\"retry_count\": 0, \"url\": \"$REC_HTTP/anon\"}"
+plant_ok DISGUISED "{\"url\": \"$REC_HTTP/disguised\", \"port\": \"erp-orders\"}"
 res=$(plant $A "{\"url\": \"$REC_HTTP/\\u001b]0;owned\\u0007\"}" m.xml)
 ok $([ "${res%%$'\t'*}" != "0" ]; echo $?) "a setting with control characters is refused (it would be printed to an admin)"
 like "${res#*$'\t'}" "one line of text" "... and says why"
@@ -98,6 +99,8 @@ like "$OUT" "url +$REC_HTTPS/sso" "... url"
 like "$OUT" "Sent by someone else" "... and that it is someone else's"
 expect 0 "suspended list" "$V" suspended list
 like "$OUT" "$ID_SSO .* uid:$A " "... names the sender of each message"
+like "$OUT" "$ID_DISGUISED .* $REC_HTTP/disguised \(port erp-orders\)" \
+    "... and the URL each goes to, not only the port name the sender wrote"
 
 # --- root resumes: refused, nothing leaves ----------------------------------------------------
 : > "$REC_LOG"
