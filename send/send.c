@@ -187,6 +187,7 @@ static int
 snapshot(struct batch *b, struct job *j, char **ret_json)
 {
 	struct send_settings snap;
+	char *p;
 	int r;
 
 	send_settings_init(&snap);
@@ -195,10 +196,22 @@ snapshot(struct batch *b, struct job *j, char **ret_json)
 		snap.body = SEND_UNSET;		/* the stored body is the whole envelope */
 		free(snap.out);
 		snap.out = NULL;		/* responses of a resume go where it says */
+		/* a resume reads no password file from a message: it is named again */
+		free(snap.password_file);
+		snap.password_file = NULL;
+		free(snap.proxy_password_file);
+		snap.proxy_password_file = NULL;
 		snap.parallel = SEND_UNSET;
 		free(snap.source);
 		snap.source = strdup(strcmp(j->name, "-") == 0 ? "(standard input)" : j->name);
-		r = snap.source == NULL ? SV_ERR_NOMEM : send_settings_to_json(&snap, ret_json);
+		r = snap.source == NULL ? SV_ERR_NOMEM : 0;
+	}
+	if (r == 0) {
+		/* a file name is any bytes; what the queue keeps is one line */
+		for (p = snap.source; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		r = send_settings_to_json(&snap, ret_json);
 	}
 	send_settings_clear(&snap);
 	return r;
@@ -854,6 +867,13 @@ slot_init(struct batch *b, struct slot *sl, char *msg)
 		return sv_fail(msg, SV_ERR_NOMEM, "libcurl could not start");
 	ok &= curl_easy_setopt(e, CURLOPT_URL, s->url) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+	/*
+	 * Redirects are not followed (docs/send.md); should that change, none
+	 * may lead to plain http or carry credentials to another host.
+	 */
+	ok &= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https") == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_SHARE, b->sh) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)sl) == CURLE_OK;
@@ -994,32 +1014,48 @@ out:
 	return r;
 }
 
-/* The attempts recorded on a queued message (0 if the service does not say). */
-static unsigned
-prior_attempts(struct ssovault *h, const char *id)
+/* What the queue says of a message besides its settings. */
+struct queued {
+	unsigned attempts;		/* recorded before this resume */
+	int own;			/* 1 if the caller sent it */
+	char sender[128];		/* who did, for messages */
+};
+
+/*
+ * Ask the service who sent message id and how often it was tried.  The
+ * service decides "own" from the kernel's uid of the caller; a reply that
+ * does not say counts as someone else's.
+ */
+static void
+queued_info(struct ssovault *h, const char *id, struct queued *ret)
 {
 	json_t *j, *a;
 	char *json = NULL;
-	unsigned n = 0;
 
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->sender, sizeof(ret->sender), "another user");
 	if (ssovault_suspended_show(h, id, &json) != 0)
-		return 0;
+		return;
 	if ((j = json_loads(json, 0, NULL)) != NULL) {
 		a = json_object_get(j, "attempts");
 		if (json_is_integer(a) && json_integer_value(a) > 0 &&
 		    json_integer_value(a) < 1000000)
-			n = (unsigned)json_integer_value(a);
+			ret->attempts = (unsigned)json_integer_value(a);
+		ret->own = json_is_true(json_object_get(j, "own"));
+		if (json_is_string(json_object_get(j, "sender")))
+			snprintf(ret->sender, sizeof(ret->sender), "%s",
+			    json_string_value(json_object_get(j, "sender")));
 		json_decref(j);
 	}
 	free(json);
-	return n;
 }
 
 int
 send_resume(struct ssovault *h, const char *id, const struct send_settings *over,
     const struct send_callbacks *cb, struct send_summary *ret, char *msg)
 {
-	struct send_settings s;
+	struct send_settings s, none;
+	struct queued q;
 	struct batch b;
 	char *json = NULL, m[SV_MSG_MAX];
 	uint8_t *body = NULL;
@@ -1028,7 +1064,9 @@ send_resume(struct ssovault *h, const char *id, const struct send_settings *over
 	int r, soap = 0;
 
 	send_settings_init(&s);
+	send_settings_init(&none);
 	memset(&b, 0, sizeof(b));
+	queued_info(h, id, &q);
 	if ((r = ssovault_suspended_get(h, id, &json, &body, &len)) != 0) {
 		sv_fail(msg, r, "%s", ssovault_errmsg(h));
 		goto out;
@@ -1038,7 +1076,10 @@ send_resume(struct ssovault *h, const char *id, const struct send_settings *over
 		sv_fail(msg, r, "its stored settings are unusable: %s", m);
 		goto out;
 	}
-	if (over != NULL && (r = send_settings_merge(&s, over)) != 0)
+	if (over == NULL)
+		over = &none;
+	if ((r = send_settings_resume(&s, over, q.own, q.sender, msg)) != 0 ||
+	    (r = send_settings_merge(&s, over)) != 0)
 		goto out;
 	send_settings_normalise(&s);
 	s.body = SEND_UNSET;
@@ -1049,7 +1090,7 @@ send_resume(struct ssovault *h, const char *id, const struct send_settings *over
 	if ((r = batch_init(&b, h, &s, cb, 1, msg)) != 0)
 		goto out;
 	b.resume_id = id;
-	b.prior_attempts = prior_attempts(h, id);
+	b.prior_attempts = q.attempts;
 	b.jobs[0].name = id;
 	b.jobs[0].soap = soap;
 	if ((b.jobs[0].body = svbuf_new(SEND_MAX_MESSAGE)) == NULL ||

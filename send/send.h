@@ -70,6 +70,7 @@ struct send_settings {
 	int uses_ticket;		/* 1: these settings need a ticket */
 	char *sender;			/* principal said to have issued the ticket */
 	char *cert;			/* thumbprint, normalised upper-case hex */
+	int allow_http_auth;		/* 1: credentials may go over plain http:// */
 	char *cacert;
 	char *capath;
 	char *proxy;
@@ -138,6 +139,21 @@ int send_settings_check(const struct send_settings *s, char *msg) SV_WUR;
  * send), a sender only with an app.
  */
 int send_settings_check_port(const struct send_settings *s, char *msg) SV_WUR;
+
+/*
+ * Make a suspended message's stored settings s fit for a resume with the
+ * options over (docs/send.md, "Who may resume what").  Password files,
+ * --out and --parallel are never taken from a message.  own is 1 if the
+ * caller sent it; if not, the settings that would act with the caller's
+ * credentials, grants or files (sso_app with sender and a ticket, cert,
+ * user, proxy_user, cacert, capath) are dropped, and any that over does not
+ * restate (a value, or "" for none) make it SV_ERR_USAGE with msg naming
+ * them; allow_http_auth is dropped too unless over gives it.  A user or
+ * proxy user kept needs its password file in over.  sender names the
+ * message's sender in msg.
+ */
+int send_settings_resume(struct send_settings *s, const struct send_settings *over, int own,
+    const char *sender, char *msg) SV_WUR;
 
 /* --- SOAP ------------------------------------------------------------ */
 
@@ -258,7 +274,9 @@ int send_batch(struct ssovault *h, const struct send_settings *s,
 
 /*
  * Re-send suspended message id with its stored settings, as the caller of
- * h.  over (may be NULL) may give a ticket, a sender and retry settings.
+ * h.  over (may be NULL) may give a ticket, a sender, retry settings, and
+ * the credentials, certificate and files that send_settings_resume() does
+ * not take from the message (SV_ERR_USAGE and msg if one is missing).
  * Delivered: it leaves the queue.  Failed again or answered with a fault:
  * it stays, with the new reason and attempt count.  An error return (and
  * msg) means the message could not be fetched or its settings are unusable;

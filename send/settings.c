@@ -63,6 +63,7 @@ static const struct opt opts[] = {
 	STR("ticket", "ticket", K_TICKET, ticket, "TICKET", "redeem this ticket for APP's credentials (once per message)"),
 	STR("sender", "sender", K_TEXT, sender, "PRINCIPAL", "who issued the ticket, for apps that validate tickets"),
 	STR("cert", "cert", K_THUMB, cert, "THUMBPRINT", "client certificate from the vault, by thumbprint"),
+	FLAG("allow-http-auth", "allow_http_auth", allow_http_auth, "allow credentials over plain http:// (they cross the network in clear)"),
 	STR("cacert", "cacert", K_PATH, cacert, "FILE", "CA certificates to verify the server with (PEM)"),
 	STR("capath", "capath", K_PATH, capath, "DIR", "directory of CA certificates (c_rehash)"),
 	STR("proxy", "proxy", K_PROXY, proxy, "URL", "HTTP(S) or SOCKS proxy"),
@@ -850,6 +851,13 @@ send_settings_normalise(struct send_settings *s)
 	}
 }
 
+/* 1 if url (checked: http, https or a proxy scheme) is not https://. */
+static int
+in_clear(const char *url)
+{
+	return url != NULL && strncasecmp(url, "https:", 6) != 0;
+}
+
 static int
 check(const struct send_settings *s, int port, char *msg)
 {
@@ -887,9 +895,95 @@ check(const struct send_settings *s, int port, char *msg)
 		return sv_fail(msg, SV_ERR_USAGE, "--proxy-user needs --proxy");
 	if (s->cert != NULL && strncasecmp(s->url, "https:", 6) != 0)
 		return sv_fail(msg, SV_ERR_USAGE, "--cert needs an https:// URL");
+	/*
+	 * Basic sends the password itself; Digest and NTLM answers can be
+	 * cracked offline.  Over plain http anyone on the path reads them.
+	 */
+	if ((creds || s->uses_ticket) && in_clear(s->url) && s->allow_http_auth != 1)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "%s over plain http:// would send the credentials in clear: use an "
+		    "https:// URL, or add --allow-http-auth if that is acceptable",
+		    s->user != NULL ? "--user" : "--sso-app");
+	if (s->proxy_user != NULL && in_clear(s->proxy) && s->allow_http_auth != 1)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "--proxy-user with a proxy that is not https:// would send the proxy "
+		    "password in clear: use an https:// proxy, or add --allow-http-auth");
 	if (s->soap == 11 || s->soap == 12 || s->soap == SEND_UNSET)
 		return 0;
 	return sv_fail(msg, SV_ERR_USAGE, "--soap: 1.1 or 1.2 expected");
+}
+
+/* Drop a string setting; 1 if it was there. */
+static int
+drop(char **slot)
+{
+	int was = *slot != NULL;
+
+	free(*slot);
+	*slot = NULL;
+	return was;
+}
+
+static void
+note(char *list, size_t len, const char *what)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, len - n, "%s%s", n > 0 ? ", " : "", what);
+}
+
+int
+send_settings_resume(struct send_settings *s, const struct send_settings *over, int own,
+    const char *sender, char *msg)
+{
+	char left[160];
+	int had;
+
+	/* never taken from a message: files read or written as whoever resumes it */
+	drop(&s->password_file);
+	drop(&s->proxy_password_file);
+	drop(&s->out);
+	s->parallel = SEND_UNSET;
+	left[0] = '\0';
+	if (!own) {
+		/*
+		 * The sender chose these; used as they stand, they would be the
+		 * resumer's mapping, grant, password or trust.  Each must be
+		 * said again (or dropped with '') by the one who resumes.
+		 */
+		had = drop(&s->sso_app);
+		had |= drop(&s->sender);
+		had |= s->uses_ticket == 1;
+		s->uses_ticket = 0;
+		if (had && over->sso_app == NULL)
+			note(left, sizeof(left), "--sso-app");
+		if (drop(&s->cert) && over->cert == NULL)
+			note(left, sizeof(left), "--cert");
+		if (drop(&s->user) && over->user == NULL)
+			note(left, sizeof(left), "--user/--password-file");
+		if (drop(&s->proxy_user) && over->proxy_user == NULL)
+			note(left, sizeof(left), "--proxy-user/--proxy-password-file");
+		if (drop(&s->cacert) && over->cacert == NULL)
+			note(left, sizeof(left), "--cacert");
+		if (drop(&s->capath) && over->capath == NULL)
+			note(left, sizeof(left), "--capath");
+		/* dropping it only makes the send stricter: no need to ask */
+		s->allow_http_auth = SEND_UNSET;
+		if (left[0] != '\0')
+			return sv_fail(msg, SV_ERR_USAGE,
+			    "sent by %.40s: its %s would use your own credentials or files "
+			    "and are left out: restate them, or '' for none (see 'suspended show')",
+			    sender != NULL ? sender : "another user", left);
+	}
+	if (s->user != NULL && over->user == NULL && over->password_file == NULL)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "a suspended message keeps no password file: give --password-file FILE "
+		    "for --user %.60s (or --user '' to send without)", s->user);
+	if (s->proxy_user != NULL && over->proxy_user == NULL && over->proxy_password_file == NULL)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "a suspended message keeps no password file: give --proxy-password-file "
+		    "FILE for --proxy-user %.60s", s->proxy_user);
+	return 0;
 }
 
 int

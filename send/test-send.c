@@ -448,7 +448,8 @@ test_settings_json(void)
 	    set(&s, "header", "X-A: 1") == 0 && set(&s, "header", "X-B: 2") == 0 &&
 	    set(&s, "out", "/tmp/out") == 0 && set(&s, "retry-count", "7") == 0 &&
 	    set(&s, "retry-interval", "1m") == 0 && set(&s, "suspend-on-fault", "yes") == 0 &&
-	    set(&s, "parallel", "4") == 0, "json: every option set");
+	    set(&s, "parallel", "4") == 0 && set(&s, "allow-http-auth", NULL) == 0,
+	    "json: every option set");
 	is_int(send_settings_to_json(&s, &j1), 0, "json: to_json");
 	ok(j1 != NULL && strstr(j1, "T0PSECRETTICKET") == NULL, "json: the ticket is never written");
 	ok(j1 != NULL && strstr(j1, "\"uses_ticket\":true") != NULL, "json: uses_ticket written instead");
@@ -584,6 +585,18 @@ test_merge_check(void)
 			{ "ntlm without credentials", { { "url", "https://h/" }, { "auth", "ntlm" } }, SV_ERR_USAGE, "needs credentials" },
 			{ "cert over http", { { "url", "http://h/" }, { "cert", "0123456789abcdef0123456789abcdef01234567" } }, SV_ERR_USAGE, "https" },
 			{ "proxy user without proxy", { { "url", "https://h/" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, SV_ERR_USAGE, "--proxy" },
+			{ "anonymous over http", { { "url", "http://h/" } }, 0, NULL },
+			{ "sso-app over http", { { "url", "http://h/" }, { "sso-app", "a" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "password file over http", { { "url", "HTTP://h/" }, { "user", "bob" }, { "password-file", "/pw" } }, SV_ERR_USAGE, "in clear" },
+			{ "digest over http", { { "url", "http://h/" }, { "sso-app", "a" }, { "auth", "digest" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "ticket over http", { { "url", "http://h/" }, { "sso-app", "a" }, { "ticket", "T" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "sso-app over http, allowed", { { "url", "http://h/" }, { "sso-app", "a" }, { "allow-http-auth", "yes" } }, 0, NULL },
+			{ "sso-app over http, allow=no", { { "url", "http://h/" }, { "sso-app", "a" }, { "allow-http-auth", "no" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "cert over http, allowed", { { "url", "http://h/" }, { "cert", "0123456789abcdef0123456789abcdef01234567" }, { "allow-http-auth", "yes" } }, SV_ERR_USAGE, "https" },
+			{ "proxy user, http proxy", { { "url", "https://h/" }, { "proxy", "http://p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, SV_ERR_USAGE, "proxy password in clear" },
+			{ "proxy user, proxy without scheme", { { "url", "https://h/" }, { "proxy", "p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, SV_ERR_USAGE, "--allow-http-auth" },
+			{ "proxy user, https proxy", { { "url", "https://h/" }, { "proxy", "https://p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" } }, 0, NULL },
+			{ "proxy user, http proxy, allowed", { { "url", "https://h/" }, { "proxy", "http://p:3128" }, { "proxy-user", "p" }, { "proxy-password-file", "/p" }, { "allow-http-auth", NULL } }, 0, NULL },
 		};
 		size_t i, k;
 
@@ -677,8 +690,8 @@ test_not_taken(void)
 	    "not taken: a missing file");
 	is_int(send_batch(NULL, &s, (const char *[]){ "-", "-" }, 2, &cb, &sum, msg),
 	    SV_ERR_USAGE, "not taken: '-' twice refused");
-	ok(set(&s, "password-file", "/nonexistent/pw") == 0 && set(&s, "user", "bob") == 0,
-	    "not taken: a password file that is not there");
+	ok(set(&s, "password-file", "/nonexistent/pw") == 0 && set(&s, "user", "bob") == 0 &&
+	    set(&s, "allow-http-auth", NULL) == 0, "not taken: a password file that is not there");
 	seen.n = 0;
 	is_int(send_batch(NULL, &s, files + 1, 1, &cb, &sum, msg), SV_ERR_NOT_FOUND,
 	    "not taken: batch refused before taking anything");
@@ -688,6 +701,109 @@ test_not_taken(void)
 	unlink(bad);
 	unlink(frag);
 	rmdir(dir);
+}
+
+/* Settings from JSON through send_settings_resume(), then merged and checked as a resume does. */
+static int
+resume(const char *stored, int own, const char *const over_opts[][2], char *msg,
+    struct send_settings *ret)
+{
+	struct send_settings s, over;
+	char m[SV_MSG_MAX];
+	size_t k;
+	int r;
+
+	send_settings_init(&over);
+	for (k = 0; over_opts != NULL && over_opts[k][0] != NULL; k++)
+		if (set(&over, over_opts[k][0], over_opts[k][1]) != 0)
+			printf("# could not set %s\n", over_opts[k][0]);
+	if ((r = send_settings_from_json(stored, &s, m)) != 0) {
+		printf("# stored settings refused: %s\n", m);
+		send_settings_clear(&over);
+		return r;
+	}
+	msg[0] = '\0';
+	if ((r = send_settings_resume(&s, &over, own, "uid:5101", msg)) == 0 &&
+	    (r = send_settings_merge(&s, &over)) == 0) {
+		send_settings_normalise(&s);
+		r = send_settings_check(&s, msg);
+	}
+	send_settings_clear(&over);
+	*ret = s;
+	return r;
+}
+
+static void
+test_resume(void)
+{
+	static const char planted[] = "{\"url\":\"https://h/\",\"sso_app\":\"payroll\","
+	    "\"cert\":\"0123456789ABCDEF0123456789ABCDEF01234567\",\"cacert\":\"/etc/evil.pem\","
+	    "\"action\":\"urn:a\",\"allow_http_auth\":true}";
+	static const char files[] = "{\"url\":\"https://h/\",\"user\":\"x\",\"password_file\":\"/root/pw\","
+	    "\"proxy\":\"https://p/\",\"proxy_user\":\"y\",\"proxy_password_file\":\"/root/pw\","
+	    "\"out\":\"/etc/passwd\",\"capath\":\"/etc/ssl/certs\"}";
+	struct send_settings s;
+	char msg[SV_MSG_MAX];
+
+	is_int(resume(planted, 1, NULL, msg, &s), 0, "resume own: stored sso_app and cert are used");
+	ok(s.sso_app != NULL && s.cert != NULL && s.cacert != NULL && s.allow_http_auth == 1,
+	    "resume own: sso_app, cert, cacert and allow_http_auth kept");
+	send_settings_clear(&s);
+
+	is_int(resume(planted, 0, NULL, msg, &s), SV_ERR_USAGE, "resume foreign: refused");
+	ok(strstr(msg, "sent by uid:5101: its --sso-app, --cert, --cacert would use your own") != NULL,
+	    "resume foreign: names what it left out (%s)", msg);
+	ok(s.sso_app == NULL && s.cert == NULL && s.cacert == NULL && s.allow_http_auth == SEND_UNSET,
+	    "resume foreign: none of them is left in the settings");
+	ok(s.action != NULL && strcmp(s.action, "urn:a") == 0, "resume foreign: the action is kept");
+	send_settings_clear(&s);
+
+	is_int(resume(planted, 0, (const char *const [][2]){ { "sso-app", "mine" }, { NULL, NULL } }, msg, &s),
+	    SV_ERR_USAGE, "resume foreign: one restated, the others still missing");
+	ok(strstr(msg, "its --cert, --cacert ") != NULL, "resume foreign: names the two left (%s)", msg);
+	send_settings_clear(&s);
+
+	is_int(resume(planted, 0, (const char *const [][2]){ { "sso-app", "mine" }, { "cert", "" },
+	    { "cacert", "/etc/ssl/mine.pem" }, { NULL, NULL } }, msg, &s), 0,
+	    "resume foreign: all restated ('' for none)");
+	ok(s.sso_app != NULL && strcmp(s.sso_app, "mine") == 0 && s.cert == NULL &&
+	    s.cacert != NULL && strcmp(s.cacert, "/etc/ssl/mine.pem") == 0,
+	    "resume foreign: the resumer's own values, and no certificate");
+	send_settings_clear(&s);
+
+	is_int(resume("{\"url\":\"http://h/\",\"sso_app\":\"a\",\"allow_http_auth\":true}", 0,
+	    (const char *const [][2]){ { "sso-app", "mine" }, { NULL, NULL } }, msg, &s), SV_ERR_USAGE,
+	    "resume foreign: the sender's --allow-http-auth is not taken");
+	ok(strstr(msg, "--allow-http-auth") != NULL, "resume foreign: the http refusal says so");
+	send_settings_clear(&s);
+
+	is_int(resume("{\"url\":\"https://h/\",\"action\":\"urn:x\"}", 0, NULL, msg, &s), 0,
+	    "resume foreign: an anonymous message needs nothing");
+	send_settings_clear(&s);
+
+	is_int(resume(files, 1, NULL, msg, &s), SV_ERR_USAGE, "resume own: a user needs its password file");
+	ok(strstr(msg, "keeps no password file: give --password-file FILE for --user x") != NULL,
+	    "resume own: says which (%s)", msg);
+	ok(s.password_file == NULL && s.proxy_password_file == NULL && s.out == NULL,
+	    "resume own: password files and out are never taken from a message");
+	send_settings_clear(&s);
+
+	is_int(resume(files, 1, (const char *const [][2]){ { "password-file", "/home/me/pw" }, { NULL, NULL } },
+	    msg, &s), SV_ERR_USAGE, "resume own: the proxy user needs its file too");
+	ok(strstr(msg, "--proxy-password-file FILE for --proxy-user y") != NULL, "resume own: says so (%s)", msg);
+	send_settings_clear(&s);
+
+	is_int(resume(files, 1, (const char *const [][2]){ { "password-file", "/home/me/pw" },
+	    { "proxy-password-file", "/home/me/ppw" }, { NULL, NULL } }, msg, &s), 0,
+	    "resume own: with both files given");
+	ok(s.user != NULL && strcmp(s.password_file, "/home/me/pw") == 0 && s.capath != NULL,
+	    "resume own: the stored user and capath with the given file");
+	send_settings_clear(&s);
+
+	is_int(resume(files, 0, NULL, msg, &s), SV_ERR_USAGE, "resume foreign: files refused");
+	ok(strstr(msg, "its --user/--password-file, --proxy-user/--proxy-password-file, --capath would") != NULL,
+	    "resume foreign: names user, proxy user and capath (%s)", msg);
+	send_settings_clear(&s);
 }
 
 int
@@ -702,5 +818,6 @@ main(void)
 	test_settings_json_refused();
 	test_merge_check();
 	test_not_taken();
+	test_resume();
 	return done_testing();
 }

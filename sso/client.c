@@ -1028,6 +1028,26 @@ ssovault_suspended_remove(struct ssovault *h, const char *id, int delivered)
 	return simple(h);
 }
 
+int
+ssovault_suspended_limits(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_SUSPENDED_LIMITS, NULL, ret_json);
+}
+
+int
+ssovault_suspended_limits_set(struct ssovault *h, uint64_t max_count, uint64_t max_size,
+    char **ret_json)
+{
+	int r;
+
+	if ((r = begin(h, SSO_OP_SUSPENDED_LIMITS_SET)) != 0 ||
+	    (r = svbuf_put_u64(h->req, max_count)) != 0 ||
+	    (r = svbuf_put_u64(h->req, max_size)) != 0 ||
+	    (r = call(h, -1)) != 0)
+		return r;
+	return reply_string(h, ret_json);
+}
+
 /* --- audit ------------------------------------------------------------- */
 
 int

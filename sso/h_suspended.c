@@ -9,6 +9,13 @@
  *   string body | string reason | u32 attempts | u64 created | u64 updated
  * Any caller may suspend a message; the sender (same uid) and affiliate
  * admins may see, fetch, update and remove it.  Listings never carry bodies.
+ *
+ * Whoever resumes a message sends it as themselves, so what a message
+ * keeps is what its sender chose, checked here because any client can send
+ * anything: settings of one printable line each, and never a password file
+ * or an output file (a resume would read or write them as the resumer,
+ * docs/send.md).  Each uid's share of the queue is bounded
+ * (h_suspended_quota.c), in the same write transaction as the message.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +80,84 @@ msg_id(struct sso_ctx *x)
 	return 0;
 }
 
+/* Settings a message never keeps: files a resume would read or write. */
+static const char *const never_kept[] = {
+	"password_file", "proxy_password_file", "out",
+};
+
+/* A member name of send settings: lower-case letters, digits and '_'. */
+static int
+setting_name_ok(const char *k)
+{
+	size_t i, n = strlen(k);
+
+	for (i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_'))
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+/*
+ * A string value shown to people as one line: no NUL, no C0 or C1 control
+ * character (U+0080 to U+009F, 0xc2 0x80-0x9f in UTF-8, which some
+ * terminals obey as escapes).
+ */
+static int
+setting_text_ok(json_t *v)
+{
+	const unsigned char *p = (const unsigned char *)json_string_value(v);
+	size_t i, n = json_string_length(v);
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return 0;
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Check the shape of a message's settings so that `suspended show` prints
+ * every one as a line: names of [a-z0-9_], values that are text, integers,
+ * flags, null or arrays of text.  Drop the members a message never keeps.
+ */
+static int
+settings_clean(struct sso_ctx *x, json_t *settings)
+{
+	const char *k;
+	json_t *v, *e;
+	void *tmp;
+	size_t i, w;
+
+	json_object_foreach_safe(settings, tmp, k, v) {
+		if (!setting_name_ok(k))
+			return sv_fail(x->msg, SV_ERR_INVALID,
+			    "send settings: '%.40s' is not a setting name", k);
+		for (w = 0; w < sizeof(never_kept) / sizeof(never_kept[0]); w++)
+			if (strcmp(k, never_kept[w]) == 0)
+				break;
+		if (w < sizeof(never_kept) / sizeof(never_kept[0])) {
+			json_object_del(settings, k);
+			continue;
+		}
+		if (json_is_array(v)) {
+			json_array_foreach(v, i, e)
+				if (!json_is_string(e) || !setting_text_ok(e))
+					return sv_fail(x->msg, SV_ERR_INVALID,
+					    "send settings: %s: one line of text per entry expected", k);
+		} else if (json_is_string(v)) {
+			if (!setting_text_ok(v))
+				return sv_fail(x->msg, SV_ERR_INVALID,
+				    "send settings: %s: one line of text expected", k);
+		} else if (!json_is_integer(v) && !json_is_boolean(v) && !json_is_null(v)) {
+			return sv_fail(x->msg, SV_ERR_INVALID,
+			    "send settings: %s: text, a number or a flag expected", k);
+		}
+	}
+	return 0;
+}
+
 static int
 msg_decode(struct msg *m)
 {
@@ -95,6 +180,32 @@ msg_decode(struct msg *m)
 	    svbuf_get_u64(m->plain, &m->updated) != 0 ||
 	    svbuf_expect_end(m->plain) != 0)
 		return SV_ERR_INTEGRITY;
+	return 0;
+}
+
+int
+sso_suspended_record_uid(struct svbuf *plain, uint32_t *ret_uid)
+{
+	struct msg m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.plain = plain;
+	if ((r = msg_decode(&m)) != 0)
+		return r;
+	*ret_uid = m.uid;
+	return 0;
+}
+
+/* The sealed size of message x->object as stored, for the quota. */
+static int
+msg_sealed_size(struct sso_ctx *x, size_t *ret)
+{
+	const uint8_t *p;
+	int r;
+
+	if ((r = vault_raw_get(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX, &p, ret)) != 0)
+		return sv_fail(x->msg, r, "cannot read message %s: %s", x->object, vault_errmsg(x->v));
 	return 0;
 }
 
@@ -224,8 +335,10 @@ msg_json(struct sso_ctx *x, const char *id, const struct msg *m, int with_settin
 	port = json_string_value(json_object_get(settings, "port"));
 	iso_time((int64_t)m->created, created);
 	iso_time((int64_t)m->updated, updated);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s%,s:I,s:s?,s:s?}",
-	    "id", id, "sender", m->sender, "created", created, "updated", updated,
+	/* own: whether a resume may use the message's credential settings */
+	j = json_pack("{s:s,s:s,s:I,s:b,s:s,s:s,s:I,s:s%,s:I,s:s?,s:s?}",
+	    "id", id, "sender", m->sender, "uid", (json_int_t)m->uid,
+	    "own", (uid_t)m->uid == x->caller->uid, "created", created, "updated", updated,
 	    "attempts", (json_int_t)m->attempts,
 	    "reason", (const char *)m->reason, m->reason_len,
 	    "size", (json_int_t)m->body_len, "url", url, "port", port);
@@ -241,11 +354,12 @@ msg_json(struct sso_ctx *x, const char *id, const struct msg *m, int with_settin
 int
 sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 {
+	struct sso_queue_limits lim;
 	uint8_t raw[MSG_ID_BYTES];
-	char *reason = NULL;
+	char *reason = NULL, *kept = NULL;
 	const uint8_t *rp;
-	size_t rlen;
-	json_t *settings = NULL;
+	size_t rlen, sealed;
+	json_t *settings = NULL, *usage = NULL;
 	json_error_t e;
 	struct msg m;
 	int r;
@@ -279,6 +393,14 @@ sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 		r = sv_fail(x->msg, SV_ERR_INVALID, "send settings must be a JSON object");
 		goto out;
 	}
+	if ((r = settings_clean(x, settings)) != 0)
+		goto out;
+	if ((kept = json_dumps(settings, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	m.settings = (const uint8_t *)kept;
+	m.settings_len = strlen(kept);
 	if ((reason = malloc(MSG_REASON_MAX + 1)) == NULL) {
 		r = SV_ERR_NOMEM;
 		goto out;
@@ -288,13 +410,24 @@ sso_h_suspended_add(struct sso_ctx *x, struct svbuf *req)
 	sso_principal_of(x->caller, m.sender);
 	m.uid = (uint32_t)x->caller->uid;
 	m.created = m.updated = (uint64_t)x->now;
+	/* the cheap test first; the exact one once the sealed size is known */
+	if ((r = sso_queue_limits_load(x, &lim)) != 0 ||
+	    (r = sso_queue_usage_load(x, &usage)) != 0 ||
+	    (r = sso_queue_quota_check(x, &lim, usage, m.uid, 1,
+	    (int64_t)(m.body_len + m.settings_len))) != 0)
+		goto out;
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(x->object, sizeof(x->object), raw, sizeof(raw));
 	if ((r = msg_store(x, &m, VAULT_PUT_NOOVERWRITE)) != 0 ||
+	    (r = msg_sealed_size(x, &sealed)) != 0 ||
+	    (r = sso_queue_quota_check(x, &lim, usage, m.uid, 1, (int64_t)sealed)) != 0 ||
+	    (r = sso_queue_usage_add(x, usage, m.uid, 1, (int64_t)sealed)) != 0 ||
 	    (r = svbuf_put_cstring(x->out, x->object)) != 0)
 		goto out;
 out:
 	free(reason);
+	free(kept);
+	json_decref(usage);
 	json_decref(settings);
 	return r;
 }
@@ -441,8 +574,9 @@ sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req)
 {
 	char reason[MSG_REASON_MAX + 1];
 	const uint8_t *rp;
-	size_t rlen;
+	size_t rlen, before, after;
 	uint32_t attempts;
+	json_t *usage = NULL;
 	struct msg m;
 	int r;
 
@@ -455,7 +589,13 @@ sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req)
 	m.reason = (const uint8_t *)reason;
 	m.attempts = attempts;
 	m.updated = (uint64_t)x->now;
-	r = msg_store(x, &m, 0);
+	/* a new reason changes the size a little: charged, never refused */
+	if ((r = sso_queue_usage_load(x, &usage)) == 0 &&
+	    (r = msg_sealed_size(x, &before)) == 0 &&
+	    (r = msg_store(x, &m, 0)) == 0 &&
+	    (r = msg_sealed_size(x, &after)) == 0)
+		r = sso_queue_usage_add(x, usage, m.uid, 0, (int64_t)after - (int64_t)before);
+	json_decref(usage);
 	svbuf_free(m.plain);
 	return r;
 }
@@ -467,21 +607,36 @@ sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req)
 int
 sso_h_suspended_remove(struct sso_ctx *x, struct svbuf *req)
 {
+	json_t *usage = NULL;
 	struct msg m;
-	int r, delivered;
+	size_t sealed = 0;
+	int r, delivered, damaged = 0;
 
 	if ((r = svbuf_get_bool(req, &delivered)) != 0)
 		return sv_fail(x->msg, SV_ERR_PROTOCOL, "malformed suspended remove request");
 	snprintf(x->target, sizeof(x->target), "%s", delivered ? "delivered" : "terminated");
 	r = msg_load(x, &m);
 	svbuf_free(m.plain);
-	if (r == SV_ERR_INTEGRITY && x->is_affiliate_admin)
-		r = 0;
+	if (r == SV_ERR_INTEGRITY && x->is_affiliate_admin) {
+		/* whose it was is unknown: the usage is counted again without it */
+		x->msg[0] = '\0';
+		if ((r = sso_queue_usage_forget(x)) != 0)
+			return r;
+		damaged = 1;
+	}
 	if (r != 0)
 		return r;
 	x->msg[0] = '\0';
-	if ((r = vault_record_del(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX)) != 0)
-		return sv_fail(x->msg, r, "cannot remove message %s: %s", x->object,
-		    vault_errmsg(x->v));
-	return 0;
+	if (!damaged && ((r = sso_queue_usage_load(x, &usage)) != 0 ||
+	    (r = msg_sealed_size(x, &sealed)) != 0))
+		goto out;
+	if ((r = vault_record_del(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX)) != 0) {
+		sv_fail(x->msg, r, "cannot remove message %s: %s", x->object, vault_errmsg(x->v));
+		goto out;
+	}
+	if (!damaged)
+		r = sso_queue_usage_add(x, usage, m.uid, -1, -(int64_t)sealed);
+out:
+	json_decref(usage);
+	return r;
 }

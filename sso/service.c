@@ -101,6 +101,8 @@ static const struct op_def ops[] = {
 	{ SSO_OP_SUSPENDED_GET, "suspended get", NEED_ANY, OBJ_MSG, 0, L, sso_h_suspended_get },
 	{ SSO_OP_SUSPENDED_UPDATE, "suspended update", NEED_ANY, OBJ_MSG, F_WRITE, L, sso_h_suspended_update },
 	{ SSO_OP_SUSPENDED_REMOVE, "suspended remove", NEED_ANY, OBJ_MSG, F_WRITE, L, sso_h_suspended_remove },
+	{ SSO_OP_SUSPENDED_LIMITS, "suspended limits", NEED_ANY, OBJ_NONE, 0, H, sso_h_suspended_limits },
+	{ SSO_OP_SUSPENDED_LIMITS_SET, "suspended limits set", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_suspended_limits_set },
 	{ SSO_OP_AUDIT_LIST, "audit list", NEED_VAULT_ADMIN, OBJ_NONE, 0, H, sso_h_audit_list },
 	{ SSO_OP_AUDIT_VERIFY, "audit verify", NEED_VAULT_ADMIN, OBJ_NONE, 0, M, sso_h_audit_verify },
 	{ SSO_OP_AUDIT_PRUNE, "audit prune", NEED_VAULT_ADMIN, OBJ_NONE, F_WRITE, L, sso_h_audit_prune },

@@ -73,6 +73,8 @@ enum sso_op {
 	SSO_OP_SUSPENDED_GET = 93,
 	SSO_OP_SUSPENDED_UPDATE = 94,
 	SSO_OP_SUSPENDED_REMOVE = 95,
+	SSO_OP_SUSPENDED_LIMITS = 96,
+	SSO_OP_SUSPENDED_LIMITS_SET = 97,
 	SSO_OP_AUDIT_LIST = 100,
 	SSO_OP_AUDIT_VERIFY = 101,
 	SSO_OP_AUDIT_PRUNE = 102,
@@ -271,6 +273,38 @@ int sso_audit_append_room(struct vault_txn *t, const uint8_t *const *rec,
 int sso_audit_levels(struct vault_txn *t, int *ret_positive, int *ret_negative) SV_WUR;
 int sso_audit_init_defaults(struct vault_txn *t) SV_WUR;
 
+/* --- the suspended queue's per-uid quotas (h_suspended_quota.c) ------ */
+
+struct sso_queue_limits {
+	uint64_t max_count;		/* messages one uid may keep */
+	uint64_t max_size;		/* sealed bytes one uid may keep */
+	int count_default;		/* 1: not set by an admin */
+	int size_default;
+	uint64_t vault_size;		/* what the default size is a quarter of */
+};
+/* The limits in force, from meta (defaults where unset). */
+int sso_queue_limits_load(struct sso_ctx *x, struct sso_queue_limits *ret) SV_WUR;
+/*
+ * Per-uid usage, a JSON object {"UID": {"count": N, "size": BYTES}} kept in
+ * meta and changed in the same write transaction as the queue.  Load it
+ * before changing a message: when it is missing it is counted from the
+ * queue as it stands.
+ */
+int sso_queue_usage_load(struct sso_ctx *x, json_t **ret) SV_WUR;
+/*
+ * 0 if uid may keep dcount more messages of dbytes more sealed bytes; else
+ * SV_ERR_TOO_LARGE with x->msg naming the limit, what uid holds and what to do.
+ */
+int sso_queue_quota_check(struct sso_ctx *x, const struct sso_queue_limits *l,
+    json_t *usage, uint32_t uid, int64_t dcount, int64_t dbytes) SV_WUR;
+/* Add dcount and dbytes (negative: release) to uid's usage and store it. */
+int sso_queue_usage_add(struct sso_ctx *x, json_t *usage, uint32_t uid, int64_t dcount,
+    int64_t dbytes) SV_WUR;
+/* Drop the usage record: the next load counts it again from the queue. */
+int sso_queue_usage_forget(struct sso_ctx *x) SV_WUR;
+/* The sender's uid of a message record (h_suspended.c); plain is consumed. */
+int sso_suspended_record_uid(struct svbuf *plain, uint32_t *ret_uid) SV_WUR;
+
 /* --- handlers, one per operation (h_*.c) ----------------------------- */
 
 int sso_h_status(struct sso_ctx *x, struct svbuf *req);
@@ -321,6 +355,8 @@ int sso_h_suspended_show(struct sso_ctx *x, struct svbuf *req);
 int sso_h_suspended_get(struct sso_ctx *x, struct svbuf *req);
 int sso_h_suspended_update(struct sso_ctx *x, struct svbuf *req);
 int sso_h_suspended_remove(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_limits(struct sso_ctx *x, struct svbuf *req);
+int sso_h_suspended_limits_set(struct sso_ctx *x, struct svbuf *req);
 int sso_h_audit_list(struct sso_ctx *x, struct svbuf *req);
 int sso_h_audit_verify(struct sso_ctx *x, struct svbuf *req);
 int sso_h_audit_prune(struct sso_ctx *x, struct svbuf *req);

@@ -219,6 +219,17 @@ int ssovault_suspended_update(struct ssovault *h, const char *id, const char *re
     unsigned attempts) SV_WUR;
 /* Remove it: after a successful resume, or terminate. */
 int ssovault_suspended_remove(struct ssovault *h, const char *id, int delivered) SV_WUR;
+/*
+ * The per-uid limits of the queue and what uids hold (every uid for
+ * affiliate admins, else the caller's), as JSON (docs/json.md).  _set
+ * (vault admin): each limit SSOVAULT_LIMIT_KEEP, SSOVAULT_LIMIT_DEFAULT or
+ * the new value; the reply is the same JSON.
+ */
+#define SSOVAULT_LIMIT_KEEP 0
+#define SSOVAULT_LIMIT_DEFAULT UINT64_MAX
+int ssovault_suspended_limits(struct ssovault *h, char **ret_json) SV_WUR;
+int ssovault_suspended_limits_set(struct ssovault *h, uint64_t max_count, uint64_t max_size,
+    char **ret_json) SV_WUR;
 
 /* --- Audit ------------------------------------------------------------- */
 

@@ -382,6 +382,7 @@ static void b_msg_update(struct svbuf *b, int n) { ps(b, "msg1"); ps(b, "again")
 static void b_msg_remove(struct svbuf *b, int n) { ps(b, "msg1"); pu8(b, 0); }
 static void b_audit_list(struct svbuf *b, int n) { pu64(b, 0); pu64(b, 1); }
 static void b_audit_prune(struct svbuf *b, int n) { pu64(b, 1000000); }
+static void b_limits_set(struct svbuf *b, int n) { pu64(b, 0); pu64(b, 0); }
 static void b_audit_level(struct svbuf *b, int n) { ps(b, ""); ps(b, ""); }
 
 static void
@@ -469,6 +470,8 @@ static const struct row rows[] = {
 	{ SSO_OP_SUSPENDED_GET, "suspended get", ALL, NULL, b_msg, NULL, 0 },
 	{ SSO_OP_SUSPENDED_UPDATE, "suspended update", ALL, NULL, b_msg_update, NULL, 0 },
 	{ SSO_OP_SUSPENDED_REMOVE, "suspended remove", ALL, NULL, b_msg_remove, NULL, 0 },
+	{ SSO_OP_SUSPENDED_LIMITS, "suspended limits", ALL, NULL, b_none, NULL, 0 },
+	{ SSO_OP_SUSPENDED_LIMITS_SET, "suspended limits set", B(R_VAULT), "a vault admin", b_limits_set, NULL, 0 },
 	{ SSO_OP_AUDIT_LIST, "audit list", B(R_VAULT), "a vault admin", b_audit_list, NULL, 0 },
 	{ SSO_OP_AUDIT_VERIFY, "audit verify", B(R_VAULT), "a vault admin", b_none, NULL, 0 },
 	{ SSO_OP_AUDIT_PRUNE, "audit prune", B(R_VAULT), "a vault admin", b_audit_prune, NULL, 0 },

@@ -961,6 +961,179 @@ test_suspended(void)
 	}
 }
 
+/* The usage entry of uid in a limits reply; count and size, or -1 if none. */
+static void
+usage_of(json_t *j, uid_t uid, long long *count, long long *size)
+{
+	json_t *e;
+	size_t i;
+
+	*count = *size = -1;
+	json_array_foreach(json_object_get(j, "usage"), i, e) {
+		if (json_integer_value(json_object_get(e, "uid")) == (json_int_t)uid) {
+			*count = json_integer_value(json_object_get(e, "count"));
+			*size = json_integer_value(json_object_get(e, "size"));
+		}
+	}
+}
+
+static json_t *
+limits(const struct sso_caller *c, int *ret_status)
+{
+	rq(SSO_OP_SUSPENDED_LIMITS);
+	*ret_status = run(c);
+	return *ret_status == 0 ? reply_json() : NULL;
+}
+
+static int
+limits_set(const struct sso_caller *c, uint64_t count, uint64_t size)
+{
+	rq(SSO_OP_SUSPENDED_LIMITS_SET);
+	chk(svbuf_put_u64(req, count));
+	chk(svbuf_put_u64(req, size));
+	return run(c);
+}
+
+/* What a message keeps (no password or output file, one line each), and the per-uid limits. */
+static void
+test_suspended_limits(void)
+{
+	struct sso_caller u3;
+	char id[33], id2[33], body[3000];
+	long long count, size, c0, s0;
+	json_t *j, *l, *e, *st_set;
+	size_t i, total;
+	int st;
+
+	caller(&u3, 5004);
+	/* the usage was forgotten when the damaged record went: counted again, it matches the queue */
+	l = list(&aff, SSO_OP_SUSPENDED_LIST, &st);
+	j = limits(&aff, &st);
+	is_int(st, 0, "limits: shown to an affiliate admin");
+	total = 0;
+	json_array_foreach(json_object_get(j, "usage"), i, e)
+		total += (size_t)json_integer_value(json_object_get(e, "count"));
+	is_int((long long)total, (long long)json_array_size(l), "limits: usage counted again matches the queue");
+	ok(json_is_true(json_object_get(j, "max_count_default")) &&
+	    json_integer_value(json_object_get(j, "max_count")) == 1000, "limits: 1000 messages by default");
+	ok(json_is_true(json_object_get(j, "max_size_default")) &&
+	    json_integer_value(json_object_get(j, "max_size")) ==
+	    json_integer_value(json_object_get(j, "vault_size")) / 4,
+	    "limits: a quarter of the vault's size by default");
+	json_decref(j);
+	json_decref(l);
+
+	/* what a message keeps */
+	is_int(susp_add(&u3, "{\"url\":\"http://h/\",\"user\":\"x\",\"password_file\":\"/root/pw\","
+	    "\"proxy_user\":\"y\",\"proxy_password_file\":\"/root/pw\",\"out\":\"/etc/passwd\","
+	    "\"headers\":[\"X-A: b\"],\"retry_count\":0,\"suspend_on_fault\":true,\"auth\":null}",
+	    "b", 1, "r", 1, id), 0, "keep: a message with password and output files is kept");
+	j = show(&u3, SSO_OP_SUSPENDED_SHOW, id, &st);
+	e = json_object_get(j, "settings");
+	ok(json_object_get(e, "password_file") == NULL && json_object_get(e, "proxy_password_file") == NULL &&
+	    json_object_get(e, "out") == NULL, "keep: without them");
+	ok(json_is_string(json_object_get(e, "user")) && json_is_string(json_object_get(e, "proxy_user")) &&
+	    json_is_array(json_object_get(e, "headers")), "keep: the rest as sent");
+	ok(json_is_true(json_object_get(j, "own")) && json_integer_value(json_object_get(j, "uid")) == 5004,
+	    "keep: show says uid 5004 sent it, and it is the caller's own");
+	json_decref(j);
+	j = show(&aff, SSO_OP_SUSPENDED_SHOW, id, &st);
+	ok(json_is_false(json_object_get(j, "own")), "keep: not the affiliate admin's own");
+	json_decref(j);
+	{
+		static const struct {
+			const char *desc, *settings, *why;
+		} bad[] = {
+			{ "a control character", "{\"url\":\"http://h/\\u001b[2J\"}", "one line of text" },
+			{ "a newline", "{\"action\":\"a\\nb\"}", "one line of text" },
+			{ "a C1 control character", "{\"url\":\"http://h/\\u009b2J\"}", "one line of text" },
+			{ "a NUL", "{\"url\":\"a\\u0000b\"}", "not valid JSON" },
+			{ "a control character in a header", "{\"headers\":[\"X: \\u0007\"]}", "per entry" },
+			{ "a number in a list", "{\"headers\":[1]}", "per entry" },
+			{ "an object", "{\"proxy\":{\"a\":1}}", "text, a number or a flag" },
+			{ "a real number", "{\"timeout\":1.5}", "text, a number or a flag" },
+			{ "a name in capitals", "{\"URL\":\"http://h/\"}", "not a setting name" },
+			{ "a name with a space", "{\"a b\":1}", "not a setting name" },
+		};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			is_int(susp_add(&u3, bad[i].settings, "b", 1, "r", 1, id2), SV_ERR_INVALID,
+			    "keep: %s is refused", bad[i].desc);
+			ok(has(lastmsg, bad[i].why), "keep: ... %s", lastmsg);
+		}
+	}
+
+	/* a count limit */
+	is_int(limits_set(&u3, 2, 0), SV_ERR_DENIED, "limits: a plain user cannot set them");
+	is_int(limits_set(&aff, 2, 0), SV_ERR_DENIED, "limits: nor an affiliate admin");
+	is_int(limits_set(&admin, 2, 0), 0, "limits: a vault admin sets --max-count 2");
+	st_set = reply_json();
+	ok(json_integer_value(json_object_get(st_set, "max_count")) == 2 &&
+	    json_is_false(json_object_get(st_set, "max_count_default")) &&
+	    json_is_true(json_object_get(st_set, "max_size_default")), "limits: the reply shows it");
+	json_decref(st_set);
+	is_int(susp_add(&u3, "{}", "b", 1, "r", 1, id2), 0, "limits: a second message fits");
+	is_int(susp_add(&u3, "{}", "b", 1, "r", 1, id2), SV_ERR_TOO_LARGE, "limits: a third does not");
+	ok(has(lastmsg, "at most 2 messages per uid and uid 5004 holds 2") && has(lastmsg, "--max-count") &&
+	    has(lastmsg, "resume or terminate some"), "limits: ... %s", lastmsg);
+	is_int(susp_add(&u2, "{}", "b", 1, "r", 1, id2), 0, "limits: another uid is not held back");
+
+	/* a size limit, counted in sealed bytes */
+	is_int(limits_set(&admin, UINT64_MAX, 4096), 0, "limits: --max-size 4K");
+	memset(body, 'x', sizeof(body));
+	is_int(susp_add(&u1, "{}", body, sizeof(body), "r", 1, id2), 0, "limits: a 3000-byte message fits for uid 5001");
+	is_int(susp_add(&u1, "{}", body, sizeof(body), "r", 1, id2), SV_ERR_TOO_LARGE,
+	    "limits: a second does not");
+	ok(has(lastmsg, "at most 4.0 KiB per uid: uid 5001 holds") && has(lastmsg, "--max-size"),
+	    "limits: ... %s", lastmsg);
+	j = limits(&u1, &st);
+	is_int(st, 0, "limits: a plain user sees them");
+	is_int((long long)json_array_size(json_object_get(j, "usage")), 1, "limits: ... with its own usage only");
+	usage_of(j, 5001, &c0, &s0);
+	ok(s0 > 3000 && s0 <= 4096, "limits: it holds its sealed bytes (%lld)", s0);
+	json_decref(j);
+
+	/* removing releases; the usage follows every change */
+	rq(SSO_OP_SUSPENDED_REMOVE);
+	rs(id);
+	ru8(0);
+	is_int(run(&u3), 0, "limits: uid 5004 terminates one");
+	j = limits(&u3, &st);
+	usage_of(j, 5004, &count, &size);
+	is_int(count, 1, "limits: it holds one message");
+	json_decref(j);
+	is_int(susp_add(&u3, "{}", "b", 1, "r", 1, id2), 0, "limits: and may suspend another");
+
+	/* the usage record gone: counted again, the same */
+	j = limits(&aff, &st);
+	usage_of(j, 5001, &c0, &s0);
+	json_decref(j);
+	{
+		struct vault_txn *t = NULL;
+
+		if (vault_txn_begin(sso_service_vault(svc), 1, &t) != 0 ||
+		    vault_record_del(t, VAULT_TABLE_META, "suspended-usage", 15) != 0 ||
+		    vault_txn_commit(t) != 0)
+			bail("cannot drop the usage record");
+	}
+	j = limits(&aff, &st);
+	usage_of(j, 5001, &count, &size);
+	ok(count == c0 && size == s0, "limits: counted again from the queue, the same (%lld, %lld)", count, size);
+	json_decref(j);
+
+	/* bad values; back to the defaults */
+	is_int(limits_set(&admin, 2000000000, 0), SV_ERR_INVALID, "limits: --max-count over 10^9 refused");
+	is_int(limits_set(&admin, 0, 10), SV_ERR_INVALID, "limits: --max-size under 1K refused");
+	is_int(limits_set(&admin, UINT64_MAX, UINT64_MAX), 0, "limits: both back to the default");
+	j = limits(&admin, &st);
+	ok(json_is_true(json_object_get(j, "max_count_default")) && json_is_true(json_object_get(j, "max_size_default")),
+	    "limits: defaults again");
+	json_decref(j);
+	rq(SSO_OP_SUSPENDED_LIMITS_SET);
+	chk(svbuf_put_u64(req, 1));
+	is_int(run(&admin), SV_ERR_PROTOCOL, "limits: a request cut short");
+}
+
 int
 main(void)
 {
@@ -1013,6 +1186,7 @@ main(void)
 	test_cert_damage();
 	test_ports();
 	test_suspended();
+	test_suspended_limits();
 
 	svbuf_free(req);
 	svbuf_free(reply);

@@ -193,6 +193,22 @@ make_seeds(void)
 	seed_begin(0);
 	frame(q);
 	seed_end("suspended-remove");
+	q = fuzz_req(SSO_OP_SUSPENDED_ADD);
+	fuzz_put_cstr(q, "{\"url\":\"http://example.invalid/\",\"user\":\"x\","
+	    "\"password_file\":\"/etc/shadow\",\"out\":\"/etc/x\",\"headers\":[\"X: \\u001b\"]}");
+	fuzz_put_cstr(q, "<a/>");
+	fuzz_put_cstr(q, "planted");
+	fuzz_put_u32(q, 1);
+	seed_begin(1);
+	frame(q);
+	seed_end("suspended-add-planted");
+	seed1("suspended-limits", SSO_OP_SUSPENDED_LIMITS, NULL, NULL, NULL);
+	q = fuzz_req(SSO_OP_SUSPENDED_LIMITS_SET);
+	fuzz_put_u64(q, 5);
+	fuzz_put_u64(q, UINT64_MAX);
+	seed_begin(0);
+	frame(q);
+	seed_end("suspended-limits-set");
 	q = fuzz_req(SSO_OP_AUDIT_LIST);
 	fuzz_put_u64(q, 0);
 	fuzz_put_u64(q, 10);

@@ -37,7 +37,8 @@ expect 2 "--retry-count 1001" "$V" send --url "$H/anon" --retry-count 1001 m11.x
 expect 2 "--retry-interval 5x" "$V" send --url "$H/anon" --retry-interval 5x m11.xml
 expect 2 "--out FILE with two messages" "$V" send --url "$H/anon" --out one.resp m11.xml m12.xml
 expect 2 "'-' twice" "$V" send --url "$H/anon" - - < m11.xml
-expect 1 "a --password-file that is not there" "$V" send --url "$H/basic" --user alice --password-file "$T_TMP/none" m11.xml
+expect 1 "a --password-file that is not there" "$V" send --url "$H/basic" --allow-http-auth --user alice \
+    --password-file "$T_TMP/none" m11.xml
 like "$ERR" "--password-file $T_TMP/none" "... names the file"
 is "$(count requests)" "0" "no usage error reached the server"
 
@@ -154,7 +155,7 @@ mkdir capath && cp "$CA" capath/ && openssl rehash capath >/dev/null 2>&1
 expect 0 "--capath" "$V" send --url "$SOAP_HTTPS_NOCERT/anon" --capath "$T_TMP/capath" m11.xml
 expect 0 "through the proxy, with its password file" "$V" send --url "$H/basic" --user "$SOAP_USER" \
     --password-file "$SOAP_PASSWORD_FILE" --proxy "$PROXY_URL" --proxy-user "$PROXY_USER" \
-    --proxy-password-file "$PROXY_PASSWORD_FILE" m11.xml
+    --proxy-password-file "$PROXY_PASSWORD_FILE" --allow-http-auth m11.xml
 like "$OUT" 'user="alice"' "... the server saw alice"
 : > "$ACCESS_LOG"
 expect 4 "through the proxy without proxy credentials: 407 retried, then kept" "$V" send --url "$H/anon" \
@@ -163,7 +164,7 @@ like "$ERR" "gave up after 2 attempts: HTTP 407" "... the reason says 407"
 is "$(count requests ' 407 ')" "2" "... the proxy saw two attempts"
 expect 0 "through the proxy with HTTPS and a client certificate" "$V" send --url "$SOAP_HTTPS/anon" \
     --cacert "$CA" --cert "$CLIENT_THUMBPRINT" --proxy "$PROXY_URL" --proxy-user "$PROXY_USER" \
-    --proxy-password-file "$PROXY_PASSWORD_FILE" m11.xml
+    --proxy-password-file "$PROXY_PASSWORD_FILE" --allow-http-auth m11.xml
 like "$OUT" 'clientCert="O=ssovault tests,CN=ssovault test client RSA"' "... the server got the certificate through the tunnel"
 
 done_testing

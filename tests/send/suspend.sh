@@ -4,7 +4,8 @@
 # refused; retries run out against a 503, a closed port and a server that
 # demands a certificate nobody gave), each exit 4 and listed; resume after the
 # cause is fixed delivers and removes it, resume that fails again keeps it
-# with the new count, a fault on resume keeps it; terminate; show.
+# with the new count, a fault on resume keeps it; a password file is not kept
+# and is given again on resume; terminate; show.
 . "$SOURCE_ROOT/tests/lib.sh"
 . "$SOURCE_ROOT/tests/send/lib-send.sh"
 
@@ -123,6 +124,22 @@ kept "a fault kept with --suspend-on-fault" --url "$SOAP_HTTPS/anon/fault11" "${
 ID_FAULT=$ID
 expect 4 "resume: the fault again, kept (--suspend-on-fault stored)" "$V" suspended resume "$ID_FAULT"
 like "$ERR" "still suspended: fault: soap:Server: Test fault" "... with the fault as reason"
+
+# --- a password file is named again on resume ----------------------------------------------
+printf 'wrong-password' > wrong.pass
+kept "a wrong password file: 401" --url "$SOAP_HTTPS/basic" "${TLS[@]}" --cert "$CLIENT_THUMBPRINT" \
+    --user "$SOAP_USER" --password-file wrong.pass --retry-count 0
+ID_PW=$ID
+run "$V" --json suspended show "$ID_PW"
+unlike "$OUT" "password_file" "the message keeps no password file"
+like "$OUT" "\"user\":\"$SOAP_USER\"" "... but keeps its user"
+is "$(printf '%s' "$OUT" | json_get own)" "true" "... and says it is the caller's own"
+expect 2 "resume without --password-file" "$V" suspended resume "$ID_PW"
+like "$ERR" "keeps no password file: give --password-file FILE for --user $SOAP_USER" "... says to give it again"
+expect 0 "resume with the right --password-file: delivered" "$V" suspended resume "$ID_PW" \
+    --password-file "$SOAP_PASSWORD_FILE"
+like "$OUT" 'user="alice"' "... as alice, with the stored certificate (the caller's own message)"
+N=$((N - 1))
 
 # --- terminate ----------------------------------------------------------------------------------
 expect 0 "terminate" "$V" suspended terminate "$ID_503"
