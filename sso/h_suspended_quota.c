@@ -35,19 +35,14 @@
 #define LIMIT_DEFAULT UINT64_MAX
 
 /*
- * The size the vault may grow to, which the default size limit is a
- * quarter of.  Read here only, so that a growth ceiling can replace the
- * map size in one place.
+ * The size the vault may grow to (its ceiling, SSOVAULT_MAX_SIZE), which
+ * the default size limit is a quarter of.
  */
 static int
 queue_vault_size(struct sso_ctx *x, uint64_t *ret)
 {
-	struct vault_info vi;
-	int r;
-
-	if ((r = vault_info_get(x->v, &vi)) != 0)
-		return sv_fail(x->msg, r, "cannot read the vault's size: %s", vault_errmsg(x->v));
-	*ret = (uint64_t)vi.map_size;
+	/* the ceiling the vault may grow to, not the map of the moment */
+	*ret = (uint64_t)vault_max_size(x->v);
 	return 0;
 }
 
