@@ -930,7 +930,7 @@ creds_from_file(struct cli *c, const char *path, struct creds_in *in)
 	json_t *j, *v;
 	int r = 0;
 
-	if ((r = cli_secret_file(c, path, &buf, &len)) != 0)
+	if ((r = cli_secret_file(c, path, NULL, &buf, &len)) != 0)
 		return r;
 	json_set_alloc_funcs(secure_alloc, secure_release);
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);

@@ -224,17 +224,16 @@ secret_read(struct sso_daemon *d, const char *path, int is_key, uint8_t **ret,
 	ssize_t n;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return sv_fail(msg, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
-		    "cannot read %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SECRET_FILE_MAX) {
+	(void)d;
+	/* the same rule as the CLI's: ours or root's, for nobody else's eyes (paths.h) */
+	if ((r = vault_path_secret_open(path, is_key ? "key file" : "passphrase file", msg,
+	    &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) != 0 || st.st_size > SECRET_FILE_MAX) {
 		r = sv_fail(msg, SV_ERR_INVALID,
 		    "%s is not a regular file of at most %d bytes", path, SECRET_FILE_MAX);
 		goto out;
 	}
-	if (st.st_mode & 077)
-		dlog(d, "warning: %s is readable by other users (mode %04o): chmod 600 it",
-		    path, (unsigned)(st.st_mode & 07777));
 	if ((buf = sodium_malloc(SECRET_FILE_MAX + 1)) == NULL) {
 		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
 		goto out;
