@@ -182,6 +182,8 @@ setpriv --reuid=$U --regid=$U --clear-groups -- prlimit --memlock=0:0 \
     "$D" --vault "$T_TMP/u$U/vault" --socket "$T_TMP/u$U/s.sock" \
     --passphrase-file "$UPASS" >/dev/null 2>"$T_TMP/u$U.log" &
 DPID=$!
+# root's client talks to a daemon of another uid only when told to trust it
+export SSOVAULT_DAEMON_UID=$U
 for i in $(seq 1 100); do "$V" --socket "$T_TMP/u$U/s.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
 expect 0 "the uid $U daemon answers" as_user $U $U "$V" --socket "$T_TMP/u$U/s.sock" role list
 is "$(cat "/proc/$DPID/comm") $(awk '/^Uid:/ {print $2}' "/proc/$DPID/status")" "ssovaultd $U" \
@@ -195,6 +197,7 @@ else
 fi
 expect 5 "root has no implicit role in uid $U's vault" "$V" --socket "$T_TMP/u$U/s.sock" role list
 like "$ERR" "access denied: uid 0 is not a vault admin" "... names the missing role"
+unset SSOVAULT_DAEMON_UID
 daemon_stop
 is "$DRC" "0" "the uid $U daemon stops with exit 0"
 
