@@ -212,7 +212,8 @@ sso_daemon_parse_size(const char *s, size_t *ret)
 /*
  * Read a secret file into sodium memory: a key file (32 raw bytes, or 64 hex
  * digits and an optional newline) or a passphrase (one trailing newline
- * dropped).  *ret is sodium_malloc'd.
+ * dropped), refused unless it is a regular file of ours or root's that
+ * nobody else may read or write (paths.h).  *ret is sodium_malloc'd.
  */
 static int
 secret_read(struct sso_daemon *d, const char *path, int is_key, uint8_t **ret,
@@ -225,7 +226,6 @@ secret_read(struct sso_daemon *d, const char *path, int is_key, uint8_t **ret,
 	int fd, r;
 
 	(void)d;
-	/* the same rule as the CLI's: ours or root's, for nobody else's eyes (paths.h) */
 	if ((r = vault_path_secret_open(path, is_key ? "key file" : "passphrase file", msg,
 	    &fd)) != 0)
 		return r;

@@ -39,16 +39,16 @@ not_trusted(char *out, size_t len)
 	return out;
 }
 
-/* The path of the directory open at fd, for a message; "?" if unknown. */
+/* The path of the directory open at fd, for a message; fallback if unknown. */
 static void
-fd_name(int fd, char *out, size_t len)
+fd_name(int fd, const char *fallback, char *out, size_t len)
 {
 	char link[64];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	if ((n = readlink(link, out, len - 1)) <= 0) {
-		snprintf(out, len, "a directory above it");
+		snprintf(out, len, "%s", fallback);
 		return;
 	}
 	out[n] = '\0';
@@ -61,7 +61,7 @@ check_one_above(int fd, const struct stat *st, const char *path, char *msg)
 	char name[PATH_MAX], who[48];
 
 	if (!trusted_uid(st->st_uid)) {
-		fd_name(fd, name, sizeof(name));
+		fd_name(fd, "a directory above it", name, sizeof(name));
 		return sv_fail(msg, SV_ERR_INVALID,
 		    "%s is under %s, which belongs to uid %lu (%s): "
 		    "that user could move it away and put another in its place; "
@@ -69,7 +69,7 @@ check_one_above(int fd, const struct stat *st, const char *path, char *msg)
 		    path, name, (unsigned long)st->st_uid, not_trusted(who, sizeof(who)));
 	}
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st->st_mode & S_ISVTX) == 0) {
-		fd_name(fd, name, sizeof(name));
+		fd_name(fd, "a directory above it", name, sizeof(name));
 		return sv_fail(msg, SV_ERR_INVALID,
 		    "%s is under %s, which group or others may write (mode %04o, not sticky): "
 		    "they could move it away and put another in its place; "
@@ -132,7 +132,7 @@ vault_path_check_dir(int fd, const char *what, const char *path, char *msg)
 	int up, r;
 
 	if (path == NULL) {
-		fd_name(fd, name, sizeof(name));
+		fd_name(fd, "its directory", name, sizeof(name));
 		path = name;
 	}
 	if (fstat(fd, &st) != 0)

@@ -17,6 +17,8 @@
 #ifndef SSOVAULT_PATHS_H
 #define SSOVAULT_PATHS_H
 
+#include <stddef.h>
+
 #include "sverr.h"
 
 /*
