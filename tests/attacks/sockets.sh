@@ -21,23 +21,17 @@ A=5602		# the attacker
 VIC=5604	# a victim with credentials to set
 new_vault --key-file "$T_TMP/key"
 
-# start_daemon SOCKET [WRAPPER...]: ssovaultd on SOCKET in the background
-# (10 s at most); its pid in $BG, stderr in $T_TMP/bg.err
+# start_daemon SOCKET [WRAPPER...]: ssovaultd on SOCKET in the background,
+# stopped after 20 s if it runs on; its pid in $BG, stderr in $T_TMP/bg.err
 start_daemon() {
 	local sock=$1
 	shift
-	timeout 10 "$@" "$SSOVAULTD" --vault "$SSOVAULT_DIR" --socket "$sock" \
+	timeout 20 "$@" "$SSOVAULTD" --vault "$SSOVAULT_DIR" --socket "$sock" \
 	    >/dev/null 2>"$T_TMP/bg.err" &
 	BG=$!
 }
-# end_daemon: its exit status in $BGRC; still running after 5 s is 124
+# end_daemon: wait for it; its exit status in $BGRC (124: it ran on, serving)
 end_daemon() {
-	local i
-	for i in $(seq 1 50); do
-		kill -0 "$BG" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -TERM "$BG" 2>/dev/null
 	wait "$BG"
 	BGRC=$?
 }
@@ -74,29 +68,32 @@ if ! command -v strace >/dev/null 2>&1 ||
     ! strace -f -qq -o /dev/null -e trace=getpid -e inject=getpid:delay_exit=1 true 2>/dev/null; then
 	echo "ok $((T_COUNT += 1)) - the bind race # SKIP strace cannot delay a system call here"
 else
-	# swap_sock AS DIR TARGET: as uid AS, wait (5 s at most) for DIR/s.sock
-	# to be a socket, then rename a link to TARGET over it
+	# swap_sock AS DIR TARGET STOP: as uid AS, wait for DIR/s.sock to be a
+	# socket, then rename a link to TARGET over it; give up when the file
+	# STOP exists (or after 30 s)
 	swap_sock() {
 		as_user "$1" "$1" bash -c '
-			for i in $(seq 1 500); do
+			for i in $(seq 1 3000); do
 				if [ -S "$1/s.sock" ]; then
 					ln -s "$2" "$1/.swap" && mv -T "$1/.swap" "$1/s.sock" && echo swapped
 					exit 0
 				fi
+				[ -e "$3" ] && break
 				sleep 0.01
 			done
-			echo "never saw the socket"' _ "$2" "$3"
+			echo "never saw the socket"' _ "$2" "$3" "$4"
 	}
 	for who in root attacker; do
 		if [ $who = root ]; then R=$T_TMP/rrun; U=0; else R=$T_TMP/arace; U=$A; fi
 		mkdir -m 755 "$R" && chown $U:$U "$R"
 		secret_file "$T_TMP/root-only.$who" 'root only'
-		swap_sock $U "$R" "$T_TMP/root-only.$who" > "$T_TMP/swap.$who" &
+		swap_sock $U "$R" "$T_TMP/root-only.$who" "$T_TMP/stop.$who" > "$T_TMP/swap.$who" &
 		SW=$!
 		start_daemon "$R/s.sock" strace -f -qq -o "$T_TMP/trace.$who" -e trace=bind \
 		    -e inject=bind:delay_exit=2000000
-		wait $SW
 		end_daemon
+		: > "$T_TMP/stop.$who"
+		wait $SW
 		echo "# swap by $who: $(cat "$T_TMP/swap.$who"); daemon exit $BGRC: $(tail -1 "$T_TMP/bg.err")"
 		is "$(stat -c '%a %u' "$T_TMP/root-only.$who")" "600 0" \
 		    "bind race ($who's swap): the root-only file is not made 0666"

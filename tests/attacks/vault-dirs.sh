@@ -78,18 +78,20 @@ expect 1 "ssovaultd refuses a vault under a world-writable directory (and does n
 like "$ERR" "is under $T_TMP/ww, which group or others may write" "... naming it"
 
 # --- the lock.mdb race in a directory the attacker owns ------------------------------
-# swap_in DIR NAME TARGET: as uid $A, wait (5 s at most) for DIR/NAME to be
-# a plain file, then rename a symbolic link to TARGET over it.
+# swap_in DIR NAME TARGET STOP: as uid $A, wait for DIR/NAME to be a plain
+# file, then rename a symbolic link to TARGET over it; give up when the file
+# STOP exists (or after 30 s).
 swap_in() {
 	as_user $A $A bash -c '
-		for i in $(seq 1 500); do
+		for i in $(seq 1 3000); do
 			if [ -f "$1/$2" ] && [ ! -L "$1/$2" ]; then
 				ln -s "$3" "$1/.swap" && mv -T "$1/.swap" "$1/$2" && echo swapped
 				exit 0
 			fi
+			[ -e "$4" ] && break
 			sleep 0.01
 		done
-		echo "never saw $2"' _ "$1" "$2" "$3"
+		echo "never saw $2"' _ "$1" "$2" "$3" "$4"
 }
 if ! command -v strace >/dev/null 2>&1 ||
     ! strace -f -qq -o /dev/null -e trace=getpid -e inject=getpid:delay_enter=1 true 2>/dev/null; then
@@ -105,11 +107,12 @@ ok $? "control: strace -P delays the open of the named file"
 for name in lock.mdb data.mdb; do
 	R=$T_TMP/race-${name%.mdb}
 	mkdir -m 755 "$R" && chown $A:$A "$R"
-	swap_in "$R" "$name" "$T_TMP/root-only.${name%.mdb}" > "$T_TMP/swap.$name" &
+	swap_in "$R" "$name" "$T_TMP/root-only.${name%.mdb}" "$T_TMP/stop.$name" > "$T_TMP/swap.$name" &
 	SWAP=$!
 	run strace -f -qq -o "$T_TMP/trace.$name" -P "$R/$name" -e trace=openat,open \
 	    -e inject=openat,open:delay_enter=2000000 \
 	    "$S" --vault "$R" init --kdf-limits interactive --passphrase-file "$T_TMP/pass"
+	: > "$T_TMP/stop.$name"
 	wait $SWAP
 	[ "$RC" -ne 0 ]
 	ok $? "$name race: init in uid $A's directory fails (got exit $RC)"
