@@ -901,7 +901,7 @@ check_files(const struct send_settings *s, char *msg)
 		if (access(files[i], R_OK) != 0)
 			return sv_fail(msg, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
 			    "%s %s: %s", what[i], files[i], strerror(errno));
-		/* a password file others could read or change: refused before any message is taken */
+		/* a password file others may read or change: refused before taking anything */
 		if (i < 2) {
 			if ((r = vault_path_secret_open(files[i], "password file", m, &fd)) != 0)
 				return sv_fail(msg, r, "%s: %s", what[i], m);

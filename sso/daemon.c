@@ -230,8 +230,8 @@ secret_read(struct sso_daemon *d, const char *path, int is_key, uint8_t **ret,
 	    &fd)) != 0)
 		return r;
 	if (fstat(fd, &st) != 0 || st.st_size > SECRET_FILE_MAX) {
-		r = sv_fail(msg, SV_ERR_INVALID,
-		    "%s is not a regular file of at most %d bytes", path, SECRET_FILE_MAX);
+		r = sv_fail(msg, SV_ERR_INVALID, "%s is larger than %d bytes", path,
+		    SECRET_FILE_MAX);
 		goto out;
 	}
 	if ((buf = sodium_malloc(SECRET_FILE_MAX + 1)) == NULL) {
@@ -1391,7 +1391,7 @@ socket_activated(struct sso_daemon *d, int fd, char *msg)
 	return 0;
 }
 
-/* Is something answering at sa (path names it)?  1 yes, 0 a stale socket, or an error. */
+/* Is something answering at sa (path)?  1 yes, 0 a stale socket, or an error. */
 static int
 socket_probe(const struct sockaddr_un *sa, const char *path, char *msg)
 {

@@ -355,11 +355,11 @@ vault_alloc(const char *dir, size_t map_size, struct vault **ret)
 }
 
 /*
- * The path LMDB is to open name (the directory, or name in it): through
- * /proc/self/fd, so that it reaches the directory dir_open() checked and
- * pinned even if a name on the way to it changes.  LMDB opens its files by
- * path, without O_NOFOLLOW; in a checked directory nobody else can plant a
- * link.  Without /proc, the path as given.
+ * The path for LMDB to open the vault directory (name NULL) or a file in it
+ * by: through /proc/self/fd, so that it reaches the directory dir_open()
+ * checked and pinned even if a name on the way to it changes.  LMDB opens
+ * its files by path, without O_NOFOLLOW; in a checked directory nobody else
+ * can plant a link.  Without /proc, the path as given.
  */
 static void
 store_path(const struct vault *v, const char *name, char *out, size_t len)
