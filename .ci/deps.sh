@@ -6,6 +6,8 @@
 SSOVAULT_DEPS="meson ninja-build pkg-config gcc libsodium-dev libssl-dev liblmdb-dev
 libcurl4-openssl-dev libxml2-dev libjansson-dev openssl curl apache2 python3 util-linux"
 SSOVAULT_TEST_DEPS="clang valgrind man-db groff-base systemd"
+# strace holds a system call open in the race attacks (tests/attacks)
+SSOVAULT_DEPS="$SSOVAULT_DEPS strace"
 
 apt_install() {
 	local sudo=""

@@ -91,14 +91,22 @@ int cli_open(struct cli *c, int unlock);
 
 /*
  * Secrets.  cli_secret_file() reads a whole file into secure memory,
- * dropping one trailing newline ("-" is stdin).  cli_secret_prompt() asks
- * on the terminal without echo (twice when confirm is set).  The result is
- * NUL-terminated; free it with sodium_free().
+ * dropping one trailing newline ("-" is stdin).  With what ("passphrase
+ * file", "password file") the file must be one only the caller and root
+ * control, as vault/paths.h says, or it is refused with a message naming
+ * the fix; what NULL is for secrets that are data to store (a credentials
+ * file), read as they are.  cli_secret_prompt() asks on the terminal
+ * without echo (twice when confirm is set).  The result is NUL-terminated;
+ * free it with sodium_free().
  */
-int cli_secret_file(struct cli *c, const char *path, char **ret, size_t *ret_len);
+int cli_secret_file(struct cli *c, const char *path, const char *what, char **ret,
+    size_t *ret_len);
 int cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
     size_t *ret_len);
-/* A key file: 32 raw bytes, or 64 hex digits and an optional newline. */
+/*
+ * A key file: 32 raw bytes, or 64 hex digits and an optional newline; under
+ * the same rule as a passphrase file.
+ */
 int cli_key_file(struct cli *c, const char *path, uint8_t key[32]);
 
 /* Read a whole (non-secret) file; "-" is stdin.  free() the result. */

@@ -541,10 +541,31 @@ const struct cli_cmd cli_cmd_app[] = {
 
 /* --- mappings ------------------------------------------------------------ */
 
+/* "enabled", "disabled", or who disabled it: "disabled by admin uid 0". */
+static void
+mapping_state(json_t *m, char *out, size_t len)
+{
+	const char *by = jstr(m, "disabled_by");
+	json_t *uid = json_object_get(m, "disabled_by_uid");
+
+	if (json_is_true(json_object_get(m, "enabled")))
+		snprintf(out, len, "enabled");
+	else if (*by == '\0')
+		snprintf(out, len, "disabled");
+	else if (strcmp(by, "unknown") == 0)
+		snprintf(out, len, "disabled (admin only)");
+	else if (json_is_integer(uid))
+		snprintf(out, len, "disabled by %s uid %lld", by,
+		    (long long)json_integer_value(uid));
+	else
+		snprintf(out, len, "disabled by %s", by);
+}
+
 static void
 mapping_list_human(struct cli *c, json_t *j)
 {
-	int wa = 3, wp = 9, we = 13;
+	int wa = 3, wp = 9, we = 13, ws = 8;
+	char state[64];
 	json_t *m;
 	size_t i;
 
@@ -559,14 +580,18 @@ mapping_list_human(struct cli *c, json_t *j)
 			wp = (int)strlen(jstr(m, "principal"));
 		if ((int)strlen(jstr(m, "external_user")) > we)
 			we = (int)strlen(jstr(m, "external_user"));
+		mapping_state(m, state, sizeof(state));
+		if ((int)strlen(state) > ws)
+			ws = (int)strlen(state);
 	}
-	printf("%-*s  %-*s  %-*s  %-8s  %s\n", wa, "APP", wp, "PRINCIPAL", we, "EXTERNAL USER",
-	    "STATE", "CREDENTIALS");
-	json_array_foreach(j, i, m)
-		printf("%-*s  %-*s  %-*s  %-8s  %s\n", wa, jstr(m, "app"), wp, jstr(m, "principal"),
-		    we, jstr(m, "external_user"),
-		    json_is_true(json_object_get(m, "enabled")) ? "enabled" : "disabled",
+	printf("%-*s  %-*s  %-*s  %-*s  %s\n", wa, "APP", wp, "PRINCIPAL", we, "EXTERNAL USER",
+	    ws, "STATE", "CREDENTIALS");
+	json_array_foreach(j, i, m) {
+		mapping_state(m, state, sizeof(state));
+		printf("%-*s  %-*s  %-*s  %-*s  %s\n", wa, jstr(m, "app"), wp, jstr(m, "principal"),
+		    we, jstr(m, "external_user"), ws, state,
 		    json_is_true(json_object_get(m, "credentials_set")) ? "set" : "not set");
+	}
 }
 
 static int
@@ -930,7 +955,7 @@ creds_from_file(struct cli *c, const char *path, struct creds_in *in)
 	json_t *j, *v;
 	int r = 0;
 
-	if ((r = cli_secret_file(c, path, &buf, &len)) != 0)
+	if ((r = cli_secret_file(c, path, NULL, &buf, &len)) != 0)
 		return r;
 	json_set_alloc_funcs(secure_alloc, secure_release);
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);

@@ -97,7 +97,7 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 	cli_what(c, "cert import %s", file);
 	if ((r = read_secure(c, file, &data, &dlen)) != 0 ||
 	    (keyfile != NULL && (r = read_secure(c, keyfile, &key, &klen)) != 0) ||
-	    (pwfile != NULL && (r = cli_secret_file(c, pwfile, &pw, &pwlen)) != 0) ||
+	    (pwfile != NULL && (r = cli_secret_file(c, pwfile, "password file", &pw, &pwlen)) != 0) ||
 	    (r = cli_open(c, 1)) != 0)
 		goto out;
 	r = ssovault_cert_import(c->h, data, dlen, pw, key, klen, users, nusers, sha1);

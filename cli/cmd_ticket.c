@@ -68,7 +68,7 @@ cmd_ticket_redeem(struct cli *c, int argc, char **argv)
 	ticket = argv[optind + 1];
 	cli_what(c, "ticket redeem %s", app);
 	if (strcmp(ticket, "-") == 0) {
-		if ((r = cli_secret_file(c, "-", &in, &len)) != 0)
+		if ((r = cli_secret_file(c, "-", NULL, &in, &len)) != 0)
 			return r;
 		ticket = in;
 	}

@@ -14,13 +14,16 @@
 
 #include "cli.h"
 
-/* A passphrase from --passphrase-file, or asked for (twice if confirm). */
+/*
+ * A passphrase or password from a file (what names it: "passphrase file"),
+ * or asked for (twice if confirm).
+ */
 static int
-get_passphrase(struct cli *c, const char *file, const char *prompt, int confirm,
-    char **ret, size_t *ret_len)
+get_passphrase(struct cli *c, const char *file, const char *what, const char *prompt,
+    int confirm, char **ret, size_t *ret_len)
 {
 	if (file != NULL)
-		return cli_secret_file(c, file, ret, ret_len);
+		return cli_secret_file(c, file, what, ret, ret_len);
 	return cli_secret_prompt(c, prompt, confirm, ret, ret_len);
 }
 
@@ -98,7 +101,8 @@ cmd_init(struct cli *c, int argc, char **argv)
 		have_key = 1;
 	}
 	if (pfile != NULL || kfile == NULL) {
-		if ((r = get_passphrase(c, pfile, "New vault passphrase: ", 1, &pass, &plen)) != 0)
+		if ((r = get_passphrase(c, pfile, "passphrase file", "New vault passphrase: ", 1,
+		    &pass, &plen)) != 0)
 			goto out;
 		if (plen < 8) {
 			r = cli_fail(c, SV_ERR_INVALID, "the passphrase must be at least 8 characters");
@@ -246,7 +250,8 @@ cmd_unlock(struct cli *c, int argc, char **argv)
 		r = ssovault_unlock_key(c->h, key);
 		sodium_memzero(key, sizeof(key));
 	} else {
-		if ((r = get_passphrase(c, pfile, "Vault passphrase: ", 0, &pass, &plen)) != 0)
+		if ((r = get_passphrase(c, pfile, "passphrase file", "Vault passphrase: ", 0,
+		    &pass, &plen)) != 0)
 			return r;
 		r = ssovault_unlock_passphrase(c->h, pass, plen);
 		sodium_free(pass);
@@ -369,7 +374,8 @@ cmd_secret_backup(struct cli *c, int argc, char **argv)
 		return cli_fail(c, SV_ERR_EXISTS, "%s exists; choose a new file name", path);
 	if ((r = cli_open(c, 1)) != 0)
 		return r;
-	if ((r = get_passphrase(c, pfile, "Backup password: ", 1, &pw, &plen)) != 0)
+	if ((r = get_passphrase(c, pfile, "password file", "Backup password: ", 1,
+	    &pw, &plen)) != 0)
 		return r;
 	r = ssovault_secret_backup(c->h, pw, plen, hint, &blob, &blen);
 	sodium_free(pw);
@@ -418,12 +424,14 @@ cmd_secret_restore(struct cli *c, int argc, char **argv)
 	/* the vault may be locked: that is why one restores a secret */
 	if ((r = cli_open(c, 0)) != 0)
 		goto out;
-	if ((r = get_passphrase(c, pfile, "Backup password: ", 0, &pw, &plen)) != 0)
+	if ((r = get_passphrase(c, pfile, "password file", "Backup password: ", 0,
+	    &pw, &plen)) != 0)
 		goto out;
 	if (kfile != NULL && (r = key_file_make(c, kfile, key, &made_key)) != 0)
 		goto out;
 	if ((nfile != NULL || kfile == NULL) &&
-	    (r = get_passphrase(c, nfile, "New vault passphrase: ", 1, &np, &nlen)) != 0)
+	    (r = get_passphrase(c, nfile, "passphrase file", "New vault passphrase: ", 1,
+	    &np, &nlen)) != 0)
 		goto out;
 	if (np != NULL && nlen < 8) {
 		r = cli_fail(c, SV_ERR_INVALID, "the passphrase must be at least 8 characters");

@@ -34,7 +34,8 @@ static const struct cli_cmd top[] = {
 static const char global_help[] =
     "Global options:\n"
     "  --vault DIR      vault directory (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault)\n"
-    "  --socket PATH    talk to ssovaultd at PATH (env SSOVAULT_SOCKET)\n"
+    "  --socket PATH    talk to ssovaultd at PATH (env SSOVAULT_SOCKET); only one\n"
+    "                   served by root, you, or the uid in SSOVAULT_DAEMON_UID\n"
     "  --json           print data as JSON\n"
     "  --quiet          print nothing but errors and requested data\n"
     "  --help           help for any command: ssovault app create --help\n"

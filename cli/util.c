@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "paths.h"
 #include "send.h"
 
 void
@@ -232,7 +233,7 @@ cli_open(struct cli *c, int unlock)
 		sodium_memzero(key, sizeof(key));
 	} else {
 		if (pf != NULL && *pf != '\0')
-			r = cli_secret_file(c, pf, &pass, &len);
+			r = cli_secret_file(c, pf, "passphrase file", &pass, &len);
 		else
 			r = cli_secret_prompt(c, "Vault passphrase: ", 0, &pass, &len);
 		if (r != 0)
@@ -311,14 +312,32 @@ open_input(struct cli *c, const char *path, int *ret_fd)
 	return 0;
 }
 
+/*
+ * A key, passphrase or password file: only one that nobody but the caller
+ * and root can read or change (vault/paths.h); "-" is stdin.
+ */
+static int
+open_secret(struct cli *c, const char *path, const char *what, int *ret_fd)
+{
+	char m[SV_MSG_MAX];
+	int r;
+
+	if (what == NULL || strcmp(path, "-") == 0)
+		return open_input(c, path, ret_fd);
+	if ((r = vault_path_secret_open(path, what, m, ret_fd)) != 0)
+		return cli_fail(c, r, "%s", m);
+	return 0;
+}
+
 int
-cli_secret_file(struct cli *c, const char *path, char **ret, size_t *ret_len)
+cli_secret_file(struct cli *c, const char *path, const char *what, char **ret,
+    size_t *ret_len)
 {
 	char *s = NULL;
 	size_t len = 0;
 	int fd, r;
 
-	if ((r = open_input(c, path, &fd)) != 0)
+	if ((r = open_secret(c, path, what, &fd)) != 0)
 		return r;
 	r = read_fd(fd, 64 * 1024, 1, &s, &len);
 	if (fd != STDIN_FILENO)
@@ -419,7 +438,7 @@ cli_key_file(struct cli *c, const char *path, uint8_t key[32])
 	size_t len = 0, bin = 0;
 	int fd, r;
 
-	if ((r = open_input(c, path, &fd)) != 0)
+	if ((r = open_secret(c, path, "key file", &fd)) != 0)
 		return r;
 	r = read_fd(fd, 1024, 1, &s, &len);
 	if (fd != STDIN_FILENO)

@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "paths.h"
 #include "send.h"
 #include "svbuf.h"
 
@@ -339,6 +340,7 @@ static int
 password_read(const char *path, struct svbuf **ret, char *why, size_t whylen)
 {
 	struct svbuf *b = svbuf_new_secure(64 * 1024);
+	char m[SV_MSG_MAX];
 	uint8_t ch[512];
 	ssize_t n;
 	size_t len;
@@ -346,10 +348,11 @@ password_read(const char *path, struct svbuf **ret, char *why, size_t whylen)
 
 	if (b == NULL)
 		return SV_ERR_NOMEM;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(why, whylen, "cannot read password file %s: %s", path, strerror(errno));
+	/* the rule of every key, passphrase and password file (paths.h) */
+	if ((r = vault_path_secret_open(path, "password file", m, &fd)) != 0) {
+		snprintf(why, whylen, "%s", m);
 		svbuf_free(b);
-		return SV_ERR_IO;
+		return r;
 	}
 	while (r == 0 && (n = read(fd, ch, sizeof(ch))) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -908,12 +911,23 @@ check_files(const struct send_settings *s, char *msg)
 {
 	const char *files[] = { s->password_file, s->proxy_password_file, s->cacert };
 	const char *what[] = { "--password-file", "--proxy-password-file", "--cacert" };
+	char m[SV_MSG_MAX];
 	size_t i;
+	int fd, r;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (files[i] != NULL && access(files[i], R_OK) != 0)
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i] == NULL)
+			continue;
+		if (access(files[i], R_OK) != 0)
 			return sv_fail(msg, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
 			    "%s %s: %s", what[i], files[i], strerror(errno));
+		/* a password file others may read or change: refused before taking anything */
+		if (i < 2) {
+			if ((r = vault_path_secret_open(files[i], "password file", m, &fd)) != 0)
+				return sv_fail(msg, r, "%s: %s", what[i], m);
+			close(fd);
+		}
+	}
 	if (s->capath != NULL && access(s->capath, R_OK | X_OK) != 0)
 		return sv_fail(msg, SV_ERR_IO, "--capath %s: %s", s->capath, strerror(errno));
 	return 0;

@@ -5,10 +5,12 @@
  * Records (docs/apps.md):
  * - apps: key = lower-case app name, sealed JSON (docs/json.md "app").
  * - mappings: key = app key | 0x00 | canonical principal, sealed binary
- *   `u8 version | s principal | s external_user | u8 enabled | u8 creds_set |
- *   u32 n | n x s value` (values of fields 1..n, in the app's field order;
- *   field 0's value is external_user).  Values are secrets: they are only
- *   ever decoded into secure memory and never enter a JSON object.
+ *   `u8 version (2) | s principal | s external_user | u8 enabled |
+ *   u8 creds_set | u8 disabled_by | u32 disabled_by_uid | u32 n | n x s value`
+ *   (values of fields 1..n, in the app's field order; field 0's value is
+ *   external_user; version 1 records lack the two disabled_by fields).
+ *   Values are secrets: they are only ever decoded into secure memory and
+ *   never enter a JSON object.
  */
 #ifndef SSOVAULT_APPS_H
 #define SSOVAULT_APPS_H

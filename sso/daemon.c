@@ -61,6 +61,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "paths.h"
 #include "sso.h"
 #include "ssovault.h"
 #include "wire.h"
@@ -211,7 +212,8 @@ sso_daemon_parse_size(const char *s, size_t *ret)
 /*
  * Read a secret file into sodium memory: a key file (32 raw bytes, or 64 hex
  * digits and an optional newline) or a passphrase (one trailing newline
- * dropped).  *ret is sodium_malloc'd.
+ * dropped), refused unless it is a regular file of ours or root's that
+ * nobody else may read or write (paths.h).  *ret is sodium_malloc'd.
  */
 static int
 secret_read(struct sso_daemon *d, const char *path, int is_key, uint8_t **ret,
@@ -223,17 +225,15 @@ secret_read(struct sso_daemon *d, const char *path, int is_key, uint8_t **ret,
 	ssize_t n;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return sv_fail(msg, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
-		    "cannot read %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SECRET_FILE_MAX) {
-		r = sv_fail(msg, SV_ERR_INVALID,
-		    "%s is not a regular file of at most %d bytes", path, SECRET_FILE_MAX);
+	(void)d;
+	if ((r = vault_path_secret_open(path, is_key ? "key file" : "passphrase file", msg,
+	    &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) != 0 || st.st_size > SECRET_FILE_MAX) {
+		r = sv_fail(msg, SV_ERR_INVALID, "%s is larger than %d bytes", path,
+		    SECRET_FILE_MAX);
 		goto out;
 	}
-	if (st.st_mode & 077)
-		dlog(d, "warning: %s is readable by other users (mode %04o): chmod 600 it",
-		    path, (unsigned)(st.st_mode & 07777));
 	if ((buf = sodium_malloc(SECRET_FILE_MAX + 1)) == NULL) {
 		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1391,9 +1391,9 @@ socket_activated(struct sso_daemon *d, int fd, char *msg)
 	return 0;
 }
 
-/* Is something answering on path?  1 yes, 0 a stale socket, or an error. */
+/* Is something answering at sa (path)?  1 yes, 0 a stale socket, or an error. */
 static int
-socket_probe(const struct sockaddr_un *sa, char *msg)
+socket_probe(const struct sockaddr_un *sa, const char *path, char *msg)
 {
 	int s, e;
 
@@ -1408,62 +1408,123 @@ socket_probe(const struct sockaddr_un *sa, char *msg)
 	if (e == ECONNREFUSED)
 		return 0;
 	return sv_fail(msg, SV_ERR_IO, "cannot check the existing socket %s: %s",
-	    sa->sun_path, strerror(e));
+	    path, strerror(e));
 }
 
+/* Make /run/ssovault 0755 (the umask is 077), through its descriptor. */
+static int
+socket_root_dir_make(char *msg)
+{
+	int fd;
+
+	if (mkdir(DEFAULT_ROOT_DIR, 0755) != 0)
+		return 0;	/* there already, or the bind below says why not */
+	if ((fd = open(DEFAULT_ROOT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fchmod(fd, 0755) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return sv_fail(msg, SV_ERR_IO, "cannot make %s: %s", DEFAULT_ROOT_DIR,
+		    strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Bind the socket at path in a directory that only we and root can change
+ * (paths.h), reached through the descriptor of the directory that was
+ * checked.  The socket gets its 0666 from the umask at bind(): a chmod by
+ * path afterwards would follow whatever stands at the path by then.
+ */
 static int
 socket_bind(struct sso_daemon *d, const char *path, char *msg)
 {
 	struct sockaddr_un sa;
+	char base[NAME_MAX + 1], fdp[64], why[SV_MSG_MAX];
 	struct stat st;
-	int s = -1, r;
+	size_t n;
+	mode_t old;
+	int s = -1, dfd = -1, r, e;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return sv_fail(msg, SV_ERR_INVALID, "socket path too long (at most %zu bytes): %s",
 		    sizeof(sa.sun_path) - 1, path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (strcmp(path, DEFAULT_ROOT_DIR "/ssovault.sock") == 0 &&
-	    mkdir(DEFAULT_ROOT_DIR, 0755) == 0)
-		(void)chmod(DEFAULT_ROOT_DIR, 0755);	/* the umask is 077 */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return sv_fail(msg, SV_ERR_EXISTS,
+	    (r = socket_root_dir_make(msg)) != 0)
+		return r;
+	if ((r = vault_path_parent_open(path, base, sizeof(base), why, &dfd)) != 0)
+		return sv_fail(msg, r == SV_ERR_NOT_FOUND ? SV_ERR_IO : r,
+		    "cannot bind %s: %s (give --socket PATH in a directory you may write)",
+		    path, why);
+	if ((r = vault_path_check_dir(dfd, "socket directory", NULL, msg)) != 0)
+		goto out;
+	/* the name through the checked directory's descriptor, when it fits */
+	n = (size_t)snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d/", dfd);
+	if (access(fdp, F_OK) == 0 && n + strlen(base) < sizeof(sa.sun_path)) {
+		memcpy(sa.sun_path, fdp, n);
+		memcpy(sa.sun_path + n, base, strlen(base) + 1);
+	} else {
+		memcpy(sa.sun_path, path, strlen(path) + 1);
+	}
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			r = sv_fail(msg, SV_ERR_EXISTS,
 			    "%s exists and is not a socket: remove it or give another --socket", path);
-		if ((r = socket_probe(&sa, msg)) < 0)
-			return r;
-		if (r == 1)
-			return sv_fail(msg, SV_ERR_EXISTS,
+			goto out;
+		}
+		if ((r = socket_probe(&sa, path, msg)) < 0)
+			goto out;
+		if (r == 1) {
+			r = sv_fail(msg, SV_ERR_EXISTS,
 			    "another ssovaultd answers on %s: stop it first, or give another --socket",
 			    path);
-		if (unlink(path) != 0)
-			return sv_fail(msg, SV_ERR_IO, "cannot remove the stale socket %s: %s",
+			goto out;
+		}
+		if (unlinkat(dfd, base, 0) != 0) {
+			r = sv_fail(msg, SV_ERR_IO, "cannot remove the stale socket %s: %s",
 			    path, strerror(errno));
+			goto out;
+		}
 		dlog(d, "removed a stale socket at %s", path);
 	}
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-		return sv_fail(msg, SV_ERR_IO, "socket: %s", strerror(errno));
-	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		r = sv_fail(msg, errno == EACCES ? SV_ERR_READ_ONLY : SV_ERR_IO,
-		    "cannot bind %s: %s (give --socket PATH in a directory you may write)",
-		    path, strerror(errno));
-		close(s);
-		return r;
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
+		r = sv_fail(msg, SV_ERR_IO, "socket: %s", strerror(errno));
+		goto out;
 	}
 	/* anyone may connect: access is decided per request, from SO_PEERCRED */
-	if (chmod(path, 0666) != 0 || listen(s, SOMAXCONN) != 0 || stat(path, &st) != 0) {
+	old = umask(0111);	/* one thread yet: nobody else creates files now */
+	r = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	umask(old);
+	if (r != 0) {
+		r = sv_fail(msg, e == EACCES ? SV_ERR_READ_ONLY : SV_ERR_IO,
+		    "cannot bind %s: %s (give --socket PATH in a directory you may write)",
+		    path, strerror(e));
+		goto out;
+	}
+	if (listen(s, SOMAXCONN) != 0 || fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		r = sv_fail(msg, SV_ERR_IO, "cannot listen on %s: %s", path, strerror(errno));
-		unlink(path);
-		close(s);
-		return r;
+		unlinkat(dfd, base, 0);
+		goto out;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		r = sv_fail(msg, SV_ERR_IO, "%s was replaced while it was being bound", path);
+		goto out;
 	}
 	snprintf(d->sock_path, sizeof(d->sock_path), "%s", path);
 	d->lfd = s;
+	s = -1;
 	d->bound = 1;
 	d->sock_dev = st.st_dev;
 	d->sock_ino = st.st_ino;
-	return 0;
+	r = 0;
+out:
+	if (s >= 0)
+		close(s);
+	close(dfd);
+	return r;
 }
 
 static int

@@ -26,7 +26,7 @@
 #define APP_PRINCIPALS_MAX 256
 #define EXTERNAL_USER_MAX 256
 #define VALUE_MAX 8192
-#define MAPPING_VERSION 1
+#define MAPPING_VERSION 2		/* 1: without who disabled it; still read */
 #define MAPPING_KEY_MAX (SSO_NAME_MAX + 1 + SSO_PRINCIPAL_MAX)
 #define IMPORT_MAX (4u * 1024u * 1024u)
 
@@ -675,11 +675,26 @@ sso_h_app_disable(struct sso_ctx *x, struct svbuf *req)
 
 /* --- mapping records ------------------------------------------------------ */
 
+/*
+ * Who disabled a mapping: an admin's disable is undone only by an admin, a
+ * user's own by that user too.  OFF_UNKNOWN is a version 1 record disabled
+ * after its credentials were set, by whom it does not say: an admin's.
+ */
+enum mapping_off {
+	OFF_NONE = 0,		/* enabled, or new and never enabled */
+	OFF_USER = 1,		/* by the mapped user */
+	OFF_ADMIN = 2,		/* by an app, affiliate or vault admin */
+	OFF_UNKNOWN = 3,
+};
+#define OFF_UID_NONE UINT32_MAX
+
 struct mapping {
 	char principal[SSO_PRINCIPAL_MAX];
 	char *external;		/* secure memory */
 	int enabled;
 	int creds_set;
+	enum mapping_off off;
+	uint32_t off_uid;	/* who disabled it, or OFF_UID_NONE */
 	uint32_t n;
 	char **values;		/* n strings in secure memory */
 	struct svbuf *sec;	/* decoded strings live here (one secure block) */
@@ -737,6 +752,8 @@ mapping_new(const char *principal, const char *external, uint32_t nvalues)
 	if (m == NULL)
 		return NULL;
 	snprintf(m->principal, sizeof(m->principal), "%s", principal);
+	m->off = OFF_NONE;
+	m->off_uid = OFF_UID_NONE;
 	m->n = nvalues;
 	if ((m->values = calloc(nvalues == 0 ? 1 : nvalues, sizeof(*m->values))) == NULL ||
 	    (m->external = secure_strdup(external)) == NULL)
@@ -783,8 +800,8 @@ static int
 mapping_decode(struct svbuf *b, struct mapping **ret)
 {
 	struct mapping *m = calloc(1, sizeof(*m));
-	uint8_t version, enabled, set, *dst;
-	uint32_t i, n;
+	uint8_t version, enabled, set, off = OFF_NONE, *dst;
+	uint32_t i, n, off_uid = OFF_UID_NONE;
 	char *p = NULL;
 	int r;
 
@@ -796,18 +813,24 @@ mapping_decode(struct svbuf *b, struct mapping **ret)
 		r = SV_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = svbuf_get_u8(b, &version)) != 0 || version != MAPPING_VERSION ||
+	if ((r = svbuf_get_u8(b, &version)) != 0 || version < 1 || version > MAPPING_VERSION ||
 	    (r = svbuf_get_cstring(b, &p)) != 0 || strlen(p) >= sizeof(m->principal) ||
 	    (r = mapping_str_take(b, &dst, &m->external)) != 0 ||
 	    (r = svbuf_get_u8(b, &enabled)) != 0 || enabled > 1 ||
 	    (r = svbuf_get_u8(b, &set)) != 0 || set > 1 ||
+	    (version >= 2 && ((r = svbuf_get_u8(b, &off)) != 0 || off > OFF_UNKNOWN ||
+	    (enabled && off != OFF_NONE) || (r = svbuf_get_u32(b, &off_uid)) != 0)) ||
 	    (r = svbuf_get_u32(b, &n)) != 0 || n >= APP_FIELDS_MAX) {
 		r = SV_ERR_INTEGRITY;
 		goto out;
 	}
+	if (version == 1 && !enabled && set)
+		off = OFF_UNKNOWN;
 	snprintf(m->principal, sizeof(m->principal), "%s", p);
 	m->enabled = enabled;
 	m->creds_set = set;
+	m->off = (enum mapping_off)off;
+	m->off_uid = off_uid;
 	if ((m->values = calloc(n == 0 ? 1 : n, sizeof(*m->values))) == NULL) {
 		r = SV_ERR_NOMEM;
 		goto out;
@@ -898,6 +921,8 @@ mapping_put(struct sso_ctx *x, json_t *app, const struct mapping *m, unsigned fl
 	    (r = svbuf_put_cstring(b, m->external)) != 0 ||
 	    (r = svbuf_put_u8(b, m->enabled ? 1 : 0)) != 0 ||
 	    (r = svbuf_put_u8(b, m->creds_set ? 1 : 0)) != 0 ||
+	    (r = svbuf_put_u8(b, m->enabled ? OFF_NONE : (uint8_t)m->off)) != 0 ||
+	    (r = svbuf_put_u32(b, m->enabled ? OFF_UID_NONE : m->off_uid)) != 0 ||
 	    (r = svbuf_put_u32(b, m->n)) != 0)
 		goto out;
 	for (i = 0; i < m->n; i++)
@@ -1065,18 +1090,35 @@ sso_h_mapping_create(struct sso_ctx *x, struct svbuf *req)
 	return mapping_create(x, x->app, p, ext);
 }
 
+/* 1 if only an admin may turn m back on. */
+static int
+mapping_admin_off(const struct mapping *m)
+{
+	return !m->enabled && (m->off == OFF_ADMIN || m->off == OFF_UNKNOWN);
+}
+
+static int
+mapping_admin_off_deny(struct sso_ctx *x, const struct mapping *m, const char *verb)
+{
+	if (m->off == OFF_ADMIN && m->off_uid != OFF_UID_NONE)
+		return sso_deny(x, "an app admin of '%s': an admin (uid %lu) disabled this mapping; "
+		    "only an admin may %s", x->object, (unsigned long)m->off_uid, verb);
+	return sso_deny(x, "an app admin of '%s': an admin disabled this mapping; "
+	    "only an admin may %s", x->object, verb);
+}
+
 static int
 mapping_set_enabled(struct sso_ctx *x, struct svbuf *req, int enabled)
 {
 	struct mapping *m = NULL;
 	char p[SSO_PRINCIPAL_MAX];
-	int r;
+	int admin, r;
 
 	if ((r = req_principal(x, req, p)) != 0)
 		return r;
 	/* app users may switch their own mapping; a group's is its admins' */
-	if (!caller_is_app_admin(x, x->app) &&
-	    !(is_user_principal(p) && sso_principal_match(p, x->caller)))
+	admin = caller_is_app_admin(x, x->app);
+	if (!admin && !(is_user_principal(p) && sso_principal_match(p, x->caller)))
 		return sso_deny(x, "an app admin of '%s': app users may %s only their own mapping",
 		    x->object, enabled ? "enable" : "disable");
 	if ((r = mapping_get(x, x->app, p, &m)) != 0) {
@@ -1084,11 +1126,24 @@ mapping_set_enabled(struct sso_ctx *x, struct svbuf *req, int enabled)
 			return sv_fail(x->msg, r, "no mapping for %s in '%s'", p, x->object);
 		return r;
 	}
+	if (!admin && enabled && mapping_admin_off(m)) {
+		r = mapping_admin_off_deny(x, m, "enable it");
+		mapping_free(m);
+		return r;
+	}
 	if (enabled && !m->creds_set) {
 		mapping_free(m);
 		return sv_fail(x->msg, SV_ERR_CONFLICT,
 		    "the credentials of %s in '%s' were never set: 'ssovault creds set %s --user %s' sets and enables them",
 		    p, x->object, x->object, p);
+	}
+	if (enabled) {
+		m->off = OFF_NONE;
+		m->off_uid = OFF_UID_NONE;
+	} else if (admin || !mapping_admin_off(m)) {
+		/* a user's disable never turns an admin's into one the user may undo */
+		m->off = admin ? OFF_ADMIN : OFF_USER;
+		m->off_uid = (uint32_t)x->caller->uid;
 	}
 	m->enabled = enabled;
 	r = mapping_put(x, x->app, m, 0);
@@ -1161,10 +1216,14 @@ list_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const char *p
 	if (r != 0)
 		return sv_fail(x->msg, r, "the mapping of %s to '%s' is damaged",
 		    principal, app_name(l->app));
-	if (json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:b,s:b}",
+	if (json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:b,s:b,s:o,s:o}",
 	    "app", app_name(l->app), "principal", m->principal,
 	    "external_user", m->external, "enabled", m->enabled,
-	    "credentials_set", m->creds_set)) != 0)
+	    "credentials_set", m->creds_set,
+	    "disabled_by", m->enabled || m->off == OFF_NONE ? json_null() :
+	    json_string(m->off == OFF_USER ? "user" : m->off == OFF_ADMIN ? "admin" : "unknown"),
+	    "disabled_by_uid", m->enabled || m->off_uid == OFF_UID_NONE ? json_null() :
+	    json_integer((json_int_t)m->off_uid))) != 0)
 		r = SV_ERR_NOMEM;
 	mapping_free(m);
 	return r;
@@ -1433,6 +1492,11 @@ sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 			    p, x->object, x->object, p);
 		return r;
 	}
+	/* setting credentials enables the mapping: not one an admin turned off */
+	if (!caller_is_app_admin(x, x->app) && mapping_admin_off(m)) {
+		r = mapping_admin_off_deny(x, m, "set its credentials");
+		goto out;
+	}
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++) {
 		if ((r = sso_req_name(req, label, sizeof(label))) != 0) {
@@ -1481,6 +1545,8 @@ sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 	}
 	m->creds_set = 1;
 	m->enabled = 1;
+	m->off = OFF_NONE;
+	m->off_uid = OFF_UID_NONE;
 	r = mapping_put(x, x->app, m, 0);
 out:
 	mapping_free(m);

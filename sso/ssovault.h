@@ -49,7 +49,9 @@ struct ssovault_open_opts {
 
 /*
  * Open a handle.  In daemon mode nothing is checked until the first request
- * (SV_ERR_UNREACHABLE then).  In embedded mode the vault is opened locked
+ * (SV_ERR_UNREACHABLE then, also when the socket is served by another uid
+ * than root, the caller's or the one in $SSOVAULT_DAEMON_UID: nothing is
+ * sent to it).  In embedded mode the vault is opened locked
  * (SV_ERR_NO_VAULT if there is none): unlock it before other requests.
  */
 int ssovault_open(const struct ssovault_open_opts *o, struct ssovault **ret) SV_WUR;

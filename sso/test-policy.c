@@ -652,6 +652,155 @@ group_app(void)
 	    "a caller outside the group is denied");
 }
 
+/* --- who disabled a mapping (issue 11, finding 10) ----------------------- */
+
+static int
+mapping_switch(enum role who, const char *app, const char *principal, int enable)
+{
+	struct svbuf *b = rq(enable ? SSO_OP_MAPPING_ENABLE : SSO_OP_MAPPING_DISABLE);
+
+	ps(b, app);
+	ps(b, principal);
+	return call_quiet(who, b);
+}
+
+/*
+ * The mapping of principal in app as the vault admin lists it:
+ * "enabled", or "disabled by BY UID" with BY null or a string.
+ */
+static void
+mapping_state(const char *app, const char *principal, char *out, size_t len)
+{
+	struct svbuf *b = rq(SSO_OP_MAPPING_LIST);
+	json_t *j = NULL, *m, *by, *uid;
+	struct reply r;
+	char *text = NULL;
+	size_t i;
+
+	snprintf(out, len, "(not listed)");
+	ps(b, app);
+	if (call(R_VAULT, b, &r) == 0 && svbuf_get_cstring(r.payload, &text) == 0 &&
+	    (j = json_loads(text, 0, NULL)) != NULL) {
+		json_array_foreach(j, i, m) {
+			if (strcmp(json_string_value(json_object_get(m, "principal")), principal) != 0)
+				continue;
+			by = json_object_get(m, "disabled_by");
+			uid = json_object_get(m, "disabled_by_uid");
+			if (json_is_true(json_object_get(m, "enabled")))
+				snprintf(out, len, "enabled");
+			else
+				snprintf(out, len, "disabled by %s %lld",
+				    json_is_string(by) ? json_string_value(by) : "null",
+				    json_is_integer(uid) ? (long long)json_integer_value(uid) : -1LL);
+		}
+	}
+	json_decref(j);
+	free(text);
+	svbuf_free(r.payload);
+}
+
+/* A mapping record as version 1 wrote it: no word on who disabled it. */
+static int
+mapping_put_v1(const char *appkey, const char *principal, int enabled, int creds_set)
+{
+	struct svbuf *k = svbuf_new(0), *v = svbuf_new_secure(0);
+	struct vault_txn *t = NULL;
+	int r;
+
+	if (k == NULL || v == NULL)
+		exit(2);
+	must(svbuf_put(k, appkey, strlen(appkey) + 1));
+	must(svbuf_put(k, principal, strlen(principal)));
+	pu8(v, 1);
+	ps(v, principal);
+	ps(v, "legacy-user");
+	pu8(v, (uint8_t)enabled);
+	pu8(v, (uint8_t)creds_set);
+	pu32(v, 1);
+	ps(v, creds_set ? "legacy-pw" : "");
+	if ((r = vault_txn_begin(sso_service_vault(svc), 1, &t)) == 0 &&
+	    (r = vault_record_put(t, VAULT_TABLE_MAPPINGS, svbuf_ptr(k), svbuf_len(k),
+	    svbuf_ptr(v), svbuf_len(v), 0)) == 0) {
+		r = vault_txn_commit(t);
+		t = NULL;
+	}
+	vault_txn_abort(t);
+	svbuf_free(k);
+	svbuf_free(v);
+	return r;
+}
+
+static void
+mapping_disables(void)
+{
+	char state[128], msg[SV_MSG_MAX + 64];
+	struct svbuf *b;
+
+	is_int(app_create("{\"name\":\"Switch\",\"enabled\":true,\"admins\":[\"uid:5002\"],"
+	    "\"users\":[\"uid:5003\"]}"), 0, "app Switch");
+	is_int(mapping_create("Switch", "uid:5003", "u3"), 0, "uid:5003 is mapped in Switch");
+	is_int(creds_set(R_USER, "Switch", "", "pw3"), 0, "  and sets its credentials, which enables it");
+
+	/* the user's own disable is the user's to undo */
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 0), 0, "the user disables its mapping");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "disabled by user 5003", "  listed as disabled by the user, uid 5003");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 1), 0, "  and may enable it again");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 0), 0, "disabled by the user again");
+	is_int(creds_set(R_USER, "Switch", "", "pw3b"), 0, "  creds set by the user enables it");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "enabled", "  enabled");
+
+	/* an admin's disable is an admin's to undo, whoever the admin */
+	is_int(mapping_switch(R_APPADM, "Switch", "uid:5003", 0), 0, "the app admin disables it");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "disabled by admin 5002", "  listed as disabled by an admin, uid 5002");
+	b = rq(SSO_OP_MAPPING_ENABLE);
+	ps(b, "Switch");
+	ps(b, "uid:5003");
+	is_int(call_msg(R_USER, b, msg, sizeof(msg)), SV_ERR_DENIED,
+	    "the user may not enable it");
+	ok(strstr(msg, "an admin (uid 5002) disabled this mapping") != NULL,
+	    "  the message says who disabled it");
+	is_int(creds_set(R_USER, "Switch", "", "pw3c"), SV_ERR_DENIED,
+	    "  nor enable it by setting its credentials");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 0), 0,
+	    "  a disable by the user changes nothing");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "disabled by admin 5002", "  it stays the admin's");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 1), SV_ERR_DENIED,
+	    "  so the user still may not enable it");
+	is_int(mapping_switch(R_AFF, "Switch", "uid:5003", 1), 0, "an affiliate admin enables it");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 0), 0, "the user disables it");
+	is_int(mapping_switch(R_VAULT, "Switch", "uid:5003", 0), 0,
+	    "  a vault admin disables it too: now an admin's");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 1), SV_ERR_DENIED,
+	    "  and the user may not enable it");
+	is_int(creds_set(R_APPADM, "Switch", "uid:5003", "pw3d"), 0,
+	    "the app admin sets its credentials, which enables it");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "enabled", "  enabled, and no longer disabled by anyone");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 0), 0, "the user disables it");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 1), 0, "  and undoes that");
+
+	/* version 1 records: read; disabled after credentials were set counts as an admin's */
+	is_int(mapping_put_v1("switch", "uid:5003", 0, 1), 0, "a version 1 record, disabled, with credentials");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "disabled by unknown -1", "  is listed as disabled by someone unknown");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 1), SV_ERR_DENIED,
+	    "  which the user may not undo");
+	is_int(mapping_switch(R_APPADM, "Switch", "uid:5003", 1), 0, "  an admin may");
+	is_int(mapping_put_v1("switch", "uid:5003", 0, 0), 0, "a version 1 record, new (no credentials)");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "disabled by null -1", "  is listed as disabled by nobody");
+	is_int(creds_set(R_USER, "Switch", "", "pw3e"), 0, "  and the user's creds set enables it");
+	is_int(mapping_put_v1("switch", "uid:5003", 1, 1), 0, "a version 1 record, enabled");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 0), 0, "  the user disables it");
+	is_int(mapping_switch(R_USER, "Switch", "uid:5003", 1), 0, "  and enables it");
+	mapping_state("Switch", "uid:5003", state, sizeof(state));
+	is_str(state, "enabled", "  enabled, written as version 2");
+}
+
 /* --- tickets ------------------------------------------------------------ */
 
 static int
@@ -867,6 +1016,7 @@ main(void)
 	coverage();
 	refinements();
 	group_app();
+	mapping_disables();
 	tickets(dir);
 
 	free(cert_pem);

@@ -1,6 +1,10 @@
-/* Frame transport over a Unix stream socket, with optional fd passing. */
+/*
+ * Frame transport over a Unix stream socket, with optional fd passing, and
+ * the client's check of who serves the socket.
+ */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -8,11 +12,65 @@
 
 #include "wire.h"
 
+/*
+ * SSOVAULT_DAEMON_UID: the one more uid, besides root and our own, whose
+ * daemon we talk to.  0 and *ret = (uid_t)-1 if unset.
+ */
+static int
+daemon_uid_from_env(uid_t *ret, char *msg)
+{
+	const char *e = getenv("SSOVAULT_DAEMON_UID");
+	unsigned long v = 0;
+	const char *p;
+
+	*ret = (uid_t)-1;
+	if (e == NULL || *e == '\0')
+		return 0;
+	for (p = e; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || p - e >= 10)
+			return sv_fail(msg, SV_ERR_INVALID,
+			    "SSOVAULT_DAEMON_UID: expected a uid number, got '%.20s'", e);
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v >= (unsigned long)(uid_t)-1)
+		return sv_fail(msg, SV_ERR_INVALID,
+		    "SSOVAULT_DAEMON_UID: expected a uid number, got '%.20s'", e);
+	*ret = (uid_t)v;
+	return 0;
+}
+
+/*
+ * Whoever serves the socket reads every request, passphrases and passwords
+ * included: before the first byte, the server must be root (or systemd's
+ * socket, which root made), ourselves, or the uid SSOVAULT_DAEMON_UID
+ * names.  A socket path anyone could have taken over is then harmless.
+ */
+static int
+peer_check(int s, const char *path, char *msg)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	uid_t extra;
+	int r;
+
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr))
+		return sv_fail(msg, SV_ERR_UNREACHABLE,
+		    "cannot tell who serves %s: %s", path, strerror(errno));
+	if ((r = daemon_uid_from_env(&extra, msg)) != 0)
+		return r;
+	if (cr.uid == 0 || cr.uid == geteuid() || cr.uid == extra)
+		return 0;
+	return sv_fail(msg, SV_ERR_UNREACHABLE,
+	    "%s is served by uid %lu, not by root or you (uid %lu): nothing was sent to it "
+	    "(if that uid runs your ssovaultd, set SSOVAULT_DAEMON_UID=%lu)",
+	    path, (unsigned long)cr.uid, (unsigned long)geteuid(), (unsigned long)cr.uid);
+}
+
 int
 sso_wire_connect(const char *path, int *ret_sock, char *msg)
 {
 	struct sockaddr_un sa;
-	int s;
+	int s, r;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -28,6 +86,10 @@ sso_wire_connect(const char *path, int *ret_sock, char *msg)
 		return sv_fail(msg, SV_ERR_UNREACHABLE,
 		    "cannot reach ssovaultd at %s: %s (is the daemon running?)",
 		    path, strerror(e));
+	}
+	if ((r = peer_check(s, path, msg)) != 0) {
+		close(s);
+		return r;
 	}
 	*ret_sock = s;
 	return 0;

@@ -20,7 +20,12 @@
 #define SSO_WIRE_VERSION 1
 #define SSO_FRAME_MAX_DEFAULT (64u * 1024u * 1024u)
 
-/* Connect to a daemon's socket: SV_ERR_UNREACHABLE if nobody listens. */
+/*
+ * Connect to a daemon's socket: SV_ERR_UNREACHABLE if nobody listens, or
+ * if the server (SO_PEERCRED) is not root, our own uid or the uid in
+ * SSOVAULT_DAEMON_UID (then nothing was sent); SV_ERR_INVALID if that
+ * variable is not a uid number.
+ */
 int sso_wire_connect(const char *path, int *ret_sock, char *msg) SV_WUR;
 /* Send one frame; pass_fd >= 0 rides along with it. */
 int sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd) SV_WUR;

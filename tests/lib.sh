@@ -77,14 +77,31 @@ done_testing() {
 }
 
 # A throwaway embedded vault, unlocked per command from a passphrase file.
-# Sets SSOVAULT_DIR and SSOVAULT_PASSPHRASE_FILE (the file is 0644 inside a
-# 0755 dir so that other uids in tests can read it when told to).
+# Sets SSOVAULT_DIR and SSOVAULT_PASSPHRASE_FILE (the file is root's, 0600:
+# key and passphrase files others can read are refused; another uid that
+# needs it gets its own copy from secret_copy).
 new_vault() {
 	export SSOVAULT_DIR="$T_TMP/vault"
-	printf 'correct horse battery staple' > "$T_TMP/pass"
+	secret_file "$T_TMP/pass" 'correct horse battery staple'
 	export SSOVAULT_PASSPHRASE_FILE="$T_TMP/pass"
 	unset SSOVAULT_SOCKET SSOVAULT_KEY_FILE
 	"$SSOVAULT" init --kdf-limits interactive --passphrase-file "$T_TMP/pass" "$@" >/dev/null
+}
+
+# secret_file FILE TEXT: FILE holds TEXT (no newline), mode 0600, as a key,
+# passphrase or password file must be.
+secret_file() {
+	rm -f "$1"
+	(umask 077 && printf '%s' "$2" > "$1")
+}
+
+# secret_copy UID FILE: a copy of the secret file FILE that uid UID owns,
+# mode 0600 (each reader of a secret file must own it, or root); prints its
+# path, FILE.UID.
+secret_copy() {
+	local uid=$1 f=$2
+	rm -f "$f.$uid"
+	(umask 077 && cp "$f" "$f.$uid") && chown "$uid:$uid" "$f.$uid" && echo "$f.$uid"
 }
 
 # as_user UID GID[,GID...] CMD...: run as another uid/group set (setpriv).

@@ -3,8 +3,9 @@
  * (sealed record, unlock slot, wrapped master, secret backup), then the
  * vault itself on real directories under /tmp: create, unlock, records,
  * tampering and swapping, cursors, nested transactions, rotation, secret
- * backup and restore, vault backup and restore, file modes, and a scan of
- * the data file for secrets.  Each failing call is followed by a look at the
+ * backup and restore, vault backup and restore, file modes, whom
+ * directories and secret files may belong to (paths.h), and a scan of the
+ * data file for secrets.  Each failing call is followed by a look at the
  * state it must have left.  Argon2id runs with the INTERACTIVE limits except
  * in the one timing of the MODERATE defaults, printed as a TAP comment.
  */
@@ -24,6 +25,7 @@
 #include <sodium.h>
 
 #include "keys.h"
+#include "paths.h"
 #include "vault.h"
 #include "tap.h"
 
@@ -1717,6 +1719,105 @@ rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* Whom directories and secret files may belong to (paths.h). */
+static void
+test_paths(void)
+{
+	struct { const char *path, *base; } split[] = {
+		{ "x", "x" }, { "a/b/", "b" }, { "/x", "x" }, { "/", "." }, { "a//b", "b" },
+	};
+	char msg[SV_MSG_MAX], base[256], d[256], f[300], l[300];
+	struct stat a, b;
+	struct vault *v = NULL;
+	struct vault_create_opts o = fast_opts(PASS, NULL);
+	size_t i;
+	int fd = -1, root = geteuid() == 0;
+
+	snprintf(d, sizeof(d), "%s/a", tmproot);
+	ok(mkdir(d, 0700) == 0 && chdir(tmproot) == 0, "in %s, with a directory a", tmproot);
+	for (i = 0; i < sizeof(split) / sizeof(split[0]); i++) {
+		fd = -1;
+		is_int(vault_path_parent_open(split[i].path, base, sizeof(base), msg, &fd), 0,
+		    "parent of '%s' opens", split[i].path);
+		is_str(base, split[i].base, "  base '%s'", split[i].base);
+		if (fd >= 0)
+			close(fd);
+	}
+	ok(chdir("/") == 0, "back in /");
+	ok(vault_path_parent_open("/tmp/x", base, sizeof(base), msg, &fd) == 0 &&
+	    fstat(fd, &a) == 0 && stat("/tmp", &b) == 0 && a.st_ino == b.st_ino,
+	    "parent of /tmp/x is /tmp");
+	close(fd);
+
+	/* directories */
+	snprintf(d, sizeof(d), "%s/pd", tmproot);
+	ok(mkdir(d, 0700) == 0 && (fd = open(d, O_RDONLY | O_DIRECTORY)) >= 0, "a directory of ours");
+	is_int(vault_path_check_dir(fd, "vault directory", d, msg), 0, "  is accepted");
+	chmod(d, 0770);
+	is_int(vault_path_check_dir(fd, "vault directory", d, msg), SV_ERR_INVALID,
+	    "  group-writable: refused");
+	ok(contains(msg, "can be written by group or others (mode 0770): run 'chmod go-w"),
+	    "  the message says how to fix it");
+	chmod(d, 0700);
+	chmod(tmproot, 0777);
+	is_int(vault_path_check_dir(fd, "vault directory", d, msg), SV_ERR_INVALID,
+	    "  under a world-writable directory: refused");
+	ok(contains(msg, "is under ") && contains(msg, tmproot) && contains(msg, "not sticky"),
+	    "  the message names the directory above");
+	chmod(tmproot, 01777);
+	is_int(vault_path_check_dir(fd, "vault directory", d, msg), 0,
+	    "  under a sticky world-writable one: accepted");
+	chmod(tmproot, 0700);
+	if (root) {
+		ok(chown(d, 5601, 5601) == 0, "  handed to uid 5601");
+		is_int(vault_path_check_dir(fd, "vault directory", d, msg), SV_ERR_INVALID,
+		    "  then refused");
+		ok(contains(msg, "belongs to uid 5601"), "  naming the owner");
+		is_int(vault_create(d, &o, &v), SV_ERR_INVALID, "vault_create there is refused");
+		ok(v == NULL && contains(vault_open_errmsg(), "belongs to uid 5601"),
+		    "  with the same message");
+		is_int(vault_open(d, 0, &v), SV_ERR_INVALID, "  vault_open too");
+		ok(chown(d, 0, 0) == 0, "  given back to root");
+	}
+	close(fd);
+
+	/* secret files */
+	snprintf(f, sizeof(f), "%s/secret", tmproot);
+	fd = open(f, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0 && write(fd, "k", 1) == 1 && close(fd) == 0, "a secret file, 0600");
+	fd = -1;
+	is_int(vault_path_secret_open(f, "key file", msg, &fd), 0, "  is opened");
+	ok(fd >= 0 && read(fd, base, 2) == 1, "  and read");
+	if (fd >= 0)
+		close(fd);
+	chmod(f, 0640);
+	is_int(vault_path_secret_open(f, "key file", msg, &fd), SV_ERR_INVALID, "  0640: refused");
+	ok(contains(msg, "key file") && contains(msg, "(mode 0640): run 'chmod 600"),
+	    "  saying 'chmod 600'");
+	chmod(f, 0600);
+	if (root) {
+		ok(chown(f, 5601, 5601) == 0, "  handed to uid 5601");
+		is_int(vault_path_secret_open(f, "key file", msg, &fd), SV_ERR_INVALID, "  refused");
+		ok(contains(msg, "belongs to uid 5601") && contains(msg, "chown 0"),
+		    "  naming its owner and 'chown'");
+		ok(chown(f, 0, 0) == 0, "  given back");
+	}
+	snprintf(l, sizeof(l), "%s/link", tmproot);
+	ok(symlink(f, l) == 0, "a symbolic link to it");
+	is_int(vault_path_secret_open(l, "passphrase file", msg, &fd), SV_ERR_INVALID, "  is refused");
+	ok(contains(msg, "is a symbolic link"), "  saying so");
+	is_int(vault_path_secret_open(d, "passphrase file", msg, &fd), SV_ERR_INVALID,
+	    "a directory is refused");
+	ok(contains(msg, "is not a regular file"), "  as not a regular file");
+	snprintf(l, sizeof(l), "%s/fifo", tmproot);
+	ok(mkfifo(l, 0600) == 0, "a FIFO");
+	is_int(vault_path_secret_open(l, "passphrase file", msg, &fd), SV_ERR_INVALID,
+	    "  is refused without waiting for a writer");
+	snprintf(l, sizeof(l), "%s/nothing", tmproot);
+	is_int(vault_path_secret_open(l, "passphrase file", msg, &fd), SV_ERR_NOT_FOUND,
+	    "a missing file: not found");
+}
+
 int
 main(void)
 {
@@ -1737,6 +1838,7 @@ main(void)
 	test_kat_master_backup();
 	test_create_unlock();
 	test_create_refusals();
+	test_paths();
 
 	dir = new_dir();
 	v = make_vault(dir, PASS, NULL);

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <sodium.h>
 
 #include "keys.h"
+#include "paths.h"
 #include "store.h"
 #include "vault.h"
 
@@ -174,55 +176,66 @@ is_raw_meta(const void *key, size_t klen)
 	    key_is(key, klen, META_SLOTS) || key_is(key, klen, META_MASTER);
 }
 
-static char *
-path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + 1 + strlen(name) + 1;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 /*
  * Open (with create: make, 0700) the vault directory, refusing a symbolic
- * link; the descriptor pins the directory for the handle's file operations.
+ * link and a directory that anyone but the caller and root could change or
+ * move (paths.h); the descriptor pins the directory for the handle's file
+ * operations, LMDB's included (store_open_dir).  A new directory is made
+ * only where that rule holds, and is made relative to its checked parent.
  */
 static int
 dir_open(const char *dir, int create, char *msg, int *ret_fd)
 {
+	char base[NAME_MAX + 1];
 	struct stat sb;
-	int fd = -1, r;
+	int pfd = -1, fd = -1, r;
 
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return errno_fail(msg, errno, dir);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if (create) {
+		if ((r = vault_path_parent_open(dir, base, sizeof(base), msg, &pfd)) != 0 ||
+		    (r = vault_path_check_above(pfd, dir, msg)) != 0)
+			goto out;
+		if (mkdirat(pfd, base, 0700) != 0 && errno != EEXIST) {
+			r = errno_fail(msg, errno, dir);
+			goto out;
+		}
+		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else {
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0) {
 		/* Linux says ENOTDIR, not ELOOP, for a link with O_DIRECTORY */
 		if (errno == ELOOP || (errno == ENOTDIR && lstat(dir, &sb) == 0 &&
 		    S_ISLNK(sb.st_mode)))
-			return sv_fail(msg, SV_ERR_INVALID,
+			r = sv_fail(msg, SV_ERR_INVALID,
 			    "%s is a symbolic link; give the real directory", dir);
-		if (errno == ENOENT && !create)
-			return sv_fail(msg, SV_ERR_NO_VAULT, "no vault in %s", dir);
-		if (errno == ENOTDIR)
-			return sv_fail(msg, SV_ERR_INVALID, "%s is not a directory", dir);
-		return errno_fail(msg, errno, dir);
+		else if (errno == ENOENT && !create)
+			r = sv_fail(msg, SV_ERR_NO_VAULT, "no vault in %s", dir);
+		else if (errno == ENOTDIR)
+			r = sv_fail(msg, SV_ERR_INVALID, "%s is not a directory", dir);
+		else
+			r = errno_fail(msg, errno, dir);
+		goto out;
 	}
 	if (fstat(fd, &sb) != 0) {
 		r = errno_fail(msg, errno, dir);
 		goto out;
 	}
-	if (create && (sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
+	/* only a directory of our own is made private; any other is refused below */
+	if (create && (sb.st_uid == geteuid() || sb.st_uid == 0) &&
+	    (sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
 		r = errno_fail(msg, errno, dir);
 		goto out;
 	}
+	if ((r = vault_path_check_dir(fd, "vault directory", dir, msg)) != 0)
+		goto out;
 	*ret_fd = fd;
 	fd = -1;
 	r = 0;
 out:
 	if (fd >= 0)
 		close(fd);
+	if (pfd >= 0)
+		close(pfd);
 	return r;
 }
 
@@ -412,16 +425,55 @@ vault_alloc(const char *dir, size_t map_size, size_t max_size, struct vault **re
 	return 0;
 }
 
+/*
+ * The path for LMDB to open the vault directory (name NULL) or a file in it
+ * by: through /proc/self/fd, so that it reaches the directory dir_open()
+ * checked and pinned even if a name on the way to it changes.  LMDB opens
+ * its files by path, without O_NOFOLLOW; in a checked directory nobody else
+ * can plant a link.  Without /proc, the path as given.
+ */
+static void
+store_path(const struct vault *v, const char *name, char *out, size_t len)
+{
+	char fdp[64];
+	const char *base = fdp;
+
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", v->dirfd);
+	if (access(fdp, F_OK) != 0)
+		base = v->dir;
+	if (name == NULL)
+		snprintf(out, len, "%s", base);
+	else
+		snprintf(out, len, "%s/%s", base, name);
+}
+
+/* The store's messages name the path it opened: name the vault's instead. */
+static void
+store_msg_fix(struct vault *v, const char *opened, const char *shown)
+{
+	char save[SV_MSG_MAX];
+	size_t n = strlen(opened);
+
+	if (strcmp(opened, shown) == 0 || strncmp(v->msg, opened, n) != 0)
+		return;
+	memcpy(save, v->msg, sizeof(save));
+	snprintf(v->msg, sizeof(v->msg), "%s%s", shown, save + n);
+}
+
 static int
 store_open_dir(struct vault *v, unsigned flags)
 {
 	struct vault_store_size z;
+	char path[PATH_MAX];
 	int r;
 
-	if ((r = vault_store_open(v->dir, v->map_size, v->fixed_map ? 0 : v->max_size,
+	store_path(v, NULL, path, sizeof(path));
+	if ((r = vault_store_open(path, v->map_size, v->fixed_map ? 0 : v->max_size,
 	    reserve_of(v->max_size), flags, table_names, VAULT_TABLE__COUNT,
-	    v->msg, &v->store)) != 0)
+	    v->msg, &v->store)) != 0) {
+		store_msg_fix(v, path, v->dir);
 		return r;
+	}
 	/* the store may have raised the ceiling for data already above it */
 	if ((r = vault_store_info(v->store, &z)) != 0) {
 		vault_store_close(v->store);
@@ -1904,15 +1956,14 @@ restore_verify(struct vault *v)
 	struct vault_store *s = NULL;
 	struct vault_store_txn *st = NULL;
 	uint8_t id[VAULT_ID_BYTES];
-	char *path = NULL, why[SV_MSG_MAX];
+	char path[PATH_MAX], shown[PATH_MAX], why[SV_MSG_MAX];
 	int r;
 
-	if ((path = path_join(v->dir, RESTORE_FILE)) == NULL) {
-		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	store_path(v, RESTORE_FILE, path, sizeof(path));
 	if ((r = vault_store_open(path, v->map_size, 0, 0, VAULT_STORE_CHECK,
 	    table_names, VAULT_TABLE__COUNT, v->msg, &s)) != 0) {
+		snprintf(shown, sizeof(shown), "%s/%s", v->dir, RESTORE_FILE);
+		store_msg_fix(v, path, shown);
 		if (r != SV_ERR_NOMEM) {
 			memcpy(why, v->msg, sizeof(why));
 			r = sv_fail(v->msg, SV_ERR_BAD_FORMAT,
@@ -1935,7 +1986,6 @@ restore_verify(struct vault *v)
 out:
 	vault_store_txn_abort(st);
 	vault_store_close(s);
-	free(path);
 	return r;
 }
 

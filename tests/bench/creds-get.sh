@@ -16,6 +16,7 @@ S=$PWD/$build/cli/ssovault
 tmp=$(mktemp -d /tmp/ssovault-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 printf 'correct horse battery staple' > "$tmp/pass"
+chmod 600 "$tmp/pass"	# a passphrase file others may read is refused
 unset SSOVAULT_SOCKET SSOVAULT_KEY_FILE SSOVAULT_PASSPHRASE_FILE
 
 setup() {	# setup DIR INIT-OPTIONS...: a vault with app bench and the caller's mapping

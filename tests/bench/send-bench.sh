@@ -59,6 +59,7 @@ export SSOVAULT_DIR=$tmp/vault
 export SSOVAULT_PASSPHRASE_FILE=$tmp/passphrase
 unset SSOVAULT_SOCKET SSOVAULT_KEY_FILE
 printf '%s' "$(head -c 18 /dev/urandom | base64)" >"$SSOVAULT_PASSPHRASE_FILE"
+chmod 600 "$SSOVAULT_PASSPHRASE_FILE"
 me="user:$(id -un)"
 app=bench
 step() {

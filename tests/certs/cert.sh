@@ -35,7 +35,7 @@ expect 1 "PEM with a key that does not match" "$V" cert import "$P/client-rsa.pe
 like "$ERR" "private key does not match the certificate" "... says the key does not match"
 is "$(snapshot)" "$S" "... list unchanged"
 
-printf 'not the password' > "$T_TMP/wrong.pass"
+secret_file "$T_TMP/wrong.pass" 'not the password'
 expect 1 "PKCS#12 with the wrong password" "$V" cert import "$P/expired.p12" --password-file "$T_TMP/wrong.pass"
 like "$ERR" "wrong PKCS#12 password" "... says wrong PKCS#12 password"
 is "$(snapshot)" "$S" "... list unchanged"

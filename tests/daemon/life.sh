@@ -12,8 +12,8 @@ V=$SSOVAULT
 CLIENTS=$1
 D=$SSOVAULTD
 new_vault --key-file "$T_TMP/key"
-printf 'not the passphrase at all' > "$T_TMP/wrong.pass"
-head -c 32 /dev/urandom > "$T_TMP/wrong.key"
+secret_file "$T_TMP/wrong.pass" 'not the passphrase at all'
+(umask 077 && head -c 32 /dev/urandom > "$T_TMP/wrong.key")
 
 # --- options ---------------------------------------------------------------
 expect 0 "ssovaultd --help" "$D" --help
@@ -64,7 +64,7 @@ run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "false" "still locked after wrong secrets"
 
 # unlocking is by possession of the secret: any uid that has it may unlock
-expect 0 "uid 5004 (no role) unlocks with the passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$T_TMP/pass"
+expect 0 "uid 5004 (no role) unlocks with the passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$(secret_copy 5004 "$T_TMP/pass")"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "status: unlocked"
 expect 0 "role list works once unlocked" "$V" role list
@@ -72,7 +72,7 @@ expect 5 "uid 5004 may not lock" as_user 5004 5004 "$V" lock
 like "$ERR" "access denied: uid 5004 is not a vault admin" "... names the missing role"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "... and the vault stays unlocked"
-expect 6 "uid 5004 with a wrong passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$T_TMP/wrong.pass"
+expect 6 "uid 5004 with a wrong passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$(secret_copy 5004 "$T_TMP/wrong.pass")"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "a wrong unlock attempt leaves an unlocked vault unlocked"
 expect 0 "the vault admin locks" "$V" lock
@@ -118,7 +118,7 @@ is "$(echo "$OUT" | json_get unlocked)" "true" "--key-file: unlocked at start"
 # a stale socket: the daemon dies, its socket file stays
 daemon_kill
 [ -S "$SOCK" ]; ok $? "after kill -9 the socket file is left behind"
-printf 'correct horse battery staple\n' > "$T_TMP/pass-nl"
+(umask 077 && printf 'correct horse battery staple\n' > "$T_TMP/pass-nl")
 daemon_start --passphrase-file "$T_TMP/pass-nl"
 ok $? "start over a stale socket, with --passphrase-file (trailing newline)"
 like "$(cat "$DLOG")" "removed a stale socket at $SOCK" "log: stale socket removed"
@@ -129,7 +129,7 @@ daemon_stop
 expect 6 "start with a wrong key file" "$D" --vault "$SSOVAULT_DIR" --socket "$SOCK" --key-file "$T_TMP/wrong.key"
 like "$ERR" "cannot unlock the vault with the key file .*wrong key file" "... says why"
 [ ! -e "$SOCK" ]; ok $? "... and removes its socket"
-printf '0123' > "$T_TMP/short.key"
+secret_file "$T_TMP/short.key" '0123'
 expect 1 "start with a key file of 4 bytes" "$D" --vault "$SSOVAULT_DIR" --socket "$SOCK" --key-file "$T_TMP/short.key"
 like "$ERR" "must hold 32 bytes" "... says what a key file holds"
 : > "$T_TMP/regular"
@@ -175,12 +175,15 @@ daemon_stop
 # a daemon run by an ordinary uid: not dumpable means /proc/PID files are root's
 U=5010
 mkdir -p "$T_TMP/u$U" && chown $U:$U "$T_TMP/u$U"
-expect 0 "uid $U makes a vault of its own" as_user $U $U "$V" --vault "$T_TMP/u$U/vault" init --kdf-limits interactive --passphrase-file "$T_TMP/pass"
+UPASS=$(secret_copy $U "$T_TMP/pass")
+expect 0 "uid $U makes a vault of its own" as_user $U $U "$V" --vault "$T_TMP/u$U/vault" init --kdf-limits interactive --passphrase-file "$UPASS"
 # setpriv and prlimit exec: $! is the daemon itself
 setpriv --reuid=$U --regid=$U --clear-groups -- prlimit --memlock=0:0 \
     "$D" --vault "$T_TMP/u$U/vault" --socket "$T_TMP/u$U/s.sock" \
-    --passphrase-file "$T_TMP/pass" >/dev/null 2>"$T_TMP/u$U.log" &
+    --passphrase-file "$UPASS" >/dev/null 2>"$T_TMP/u$U.log" &
 DPID=$!
+# root's client talks to a daemon of another uid only when told to trust it
+export SSOVAULT_DAEMON_UID=$U
 for i in $(seq 1 100); do "$V" --socket "$T_TMP/u$U/s.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
 expect 0 "the uid $U daemon answers" as_user $U $U "$V" --socket "$T_TMP/u$U/s.sock" role list
 is "$(cat "/proc/$DPID/comm") $(awk '/^Uid:/ {print $2}' "/proc/$DPID/status")" "ssovaultd $U" \
@@ -194,6 +197,7 @@ else
 fi
 expect 5 "root has no implicit role in uid $U's vault" "$V" --socket "$T_TMP/u$U/s.sock" role list
 like "$ERR" "access denied: uid 0 is not a vault admin" "... names the missing role"
+unset SSOVAULT_DAEMON_UID
 daemon_stop
 is "$DRC" "0" "the uid $U daemon stops with exit 0"
 

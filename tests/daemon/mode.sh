@@ -16,8 +16,9 @@ RUN=$H/run
 EV=$H/embedded
 DV=$H/daemon
 mkdir -p "$RUN" && chown -R $U:$U "$H" && chmod 700 "$RUN"
-printf 'correct horse battery staple' > "$T_TMP/pass"
-chmod 644 "$T_TMP/pass"
+# uid $U's own passphrase file, 0600: a secret file must be its reader's
+secret_file "$T_TMP/pass" 'correct horse battery staple'
+chown $U:$U "$T_TMP/pass"
 
 # cli [VAR=VALUE...] -- ARGS...: the CLI as uid $U with a clean environment
 cli() {

@@ -95,9 +95,11 @@ deny 5001 5001 "role list" "access denied: uid 5001 is not a vault admin" role l
 deny 5001 5001 "role add" "access denied: uid 5001 is not a vault admin" role add vault-admin uid:5001
 deny 5001 5001 "audit list" "access denied: uid 5001 is not a vault admin" audit list
 deny 5001 5001 "secret backup" "access denied: uid 5001 is not a vault admin" \
-    secret backup "$T_TMP/s5001.bak" --password-file "$T_TMP/pass"
-# the test PKI is root's: give uid 5001 copies it may read
-cp "$P/client-ec.p12" "$P/p12.pass" "$T_TMP/" && chmod 644 "$T_TMP/client-ec.p12" "$T_TMP/p12.pass"
+    secret backup "$T_TMP/s5001.bak" --password-file "$(secret_copy 5001 "$T_TMP/pass")"
+# the test PKI is root's: give uid 5001 copies it may read (the password
+# file its own, as a password file must be)
+cp "$P/client-ec.p12" "$P/p12.pass" "$T_TMP/" && chmod 644 "$T_TMP/client-ec.p12" &&
+    chown 5001:5001 "$T_TMP/p12.pass" && chmod 600 "$T_TMP/p12.pass"
 deny 5001 5001 "cert import" "access denied: uid 5001 is not a vault admin" \
     cert import "$T_TMP/client-ec.p12" --password-file "$T_TMP/p12.pass"
 deny 5001 5001 "ticket settings" "access denied: uid 5001 is not a vault admin" ticket settings --allow no

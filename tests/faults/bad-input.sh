@@ -40,7 +40,7 @@ head -c 700 "$P/client-rsa.pem" > "$D/trunc.pem"
 printf 'wrong password' > "$D/wrong.pass"
 printf 'short' > "$D/short.key"
 : > "$D/empty"
-head -c 32 /dev/urandom > "$T_TMP/key.other"
+(umask 077 && head -c 32 /dev/urandom > "$T_TMP/key.other")
 msg() { printf '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><x/></soap:Body></soap:Envelope>' > "$1"; }
 msg "$D/m.xml"
 
@@ -236,6 +236,8 @@ bad 1 "^ssovault: restore $D/array.json: not a vault backup" "restore of a file 
 bad 1 "^ssovault: app list: no vault in $D/nope: create one with 'ssovault init'$" "no vault in the directory" $S --vault "$D/nope" app list
 bad 6 "^ssovault: app list: cannot reach ssovaultd at $D/nosock: No such file or directory \(is the daemon running\?\)$" \
     "socket that does not exist" $S --socket "$D/nosock" app list
+# a key file others may read is refused before its size is looked at
+chmod 600 "$D/array.json"
 bad 1 "^ssovault: app list: key file $D/array.json must hold 32 bytes \(or 64 hexadecimal digits\)$" \
     "a key file of the wrong size" env SSOVAULT_KEY_FILE="$D/array.json" $S app list
 bad 6 "^ssovault: app list: wrong key file$" "a key file with the wrong key" \

@@ -22,7 +22,7 @@ expect 0 "role list" $S role list
 like "$OUT" "user:root" "the initialising user is a vault admin"
 
 # --- wrong passphrase, no terminal -------------------------------------------
-printf 'not the passphrase' > "$T_TMP/wrong"
+secret_file "$T_TMP/wrong" 'not the passphrase'
 expect 6 "wrong passphrase exits 6" env SSOVAULT_PASSPHRASE_FILE="$T_TMP/wrong" $S role list
 like "$ERR" "^ssovault: role list: wrong passphrase" "error says wrong passphrase in the DESIGN format"
 expect 6 "no passphrase and no terminal exits 6" setsid env -u SSOVAULT_PASSPHRASE_FILE $S role list </dev/null
@@ -36,16 +36,16 @@ is "$(stat -c %s "$T_TMP/key")" 32 "key file holds 32 bytes"
 is "$(stat -c %a "$T_TMP/key")" 600 "key file is 0600"
 expect 0 "the key file unlocks" env -u SSOVAULT_PASSPHRASE_FILE SSOVAULT_KEY_FILE="$T_TMP/key" $S --vault "$K" role list
 expect 0 "the passphrase unlocks it too" $S --vault "$K" role list
-head -c 32 /dev/urandom > "$T_TMP/otherkey"
+(umask 077 && head -c 32 /dev/urandom > "$T_TMP/otherkey")
 expect 6 "a wrong key file exits 6" env -u SSOVAULT_PASSPHRASE_FILE SSOVAULT_KEY_FILE="$T_TMP/otherkey" $S --vault "$K" role list
 like "$ERR" "wrong" "error says the key is wrong"
-head -c 31 /dev/urandom > "$T_TMP/shortkey"
+(umask 077 && head -c 31 /dev/urandom > "$T_TMP/shortkey")
 expect 1 "a 31-byte key file is refused" env -u SSOVAULT_PASSPHRASE_FILE SSOVAULT_KEY_FILE="$T_TMP/shortkey" $S --vault "$K" role list
 like "$ERR" "32 bytes" "error says what a key file must hold"
 
 # --- records, secret backup, rotation ----------------------------------------
 expect 0 "add a role (a sealed record)" $S role add affiliate-admin uid:4242
-printf 'backup password 1' > "$T_TMP/bpw"
+secret_file "$T_TMP/bpw" 'backup password 1'
 expect 0 "secret backup" $S secret backup "$T_TMP/secret1" --password-file "$T_TMP/bpw" --hint "the usual"
 is "$(stat -c %a "$T_TMP/secret1")" 600 "secret backup file is 0600"
 expect 1 "secret backup refuses to overwrite" $S secret backup "$T_TMP/secret1" --password-file "$T_TMP/bpw"
@@ -58,7 +58,7 @@ like "$OUT" "uid:4242" "the role survived rotation"
 expect 0 "status after rotation" $S status --json
 like "$OUT" '"epoch": ?2' "key epoch is 2 after one rotation"
 
-printf 'brand new passphrase' > "$T_TMP/newpass"
+secret_file "$T_TMP/newpass" 'brand new passphrase'
 expect 1 "a secret backup made before the rotation is refused" \
 	$S secret restore "$T_TMP/secret1" --password-file "$T_TMP/bpw" --new-passphrase-file "$T_TMP/newpass"
 like "$ERR" "rotation" "error says the backup predates a rotation"

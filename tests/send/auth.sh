@@ -51,7 +51,7 @@ like "$OUT" "user=\"alice\" $CN" "digest/file: alice and the certificate"
 expect 0 "ntlm + --password-file + --cert" "$V" send --url "$NTLM_URL" "${TLS[@]}" --auth ntlm \
     --user "$NTLM_DOMAIN\\$NTLM_USER" --password-file "$NTLM_PASSWORD_FILE" m11.xml
 like "$OUT" "user=\"$NTLM_DOMAIN.$NTLM_USER\" $CN" "ntlm/file: carol and the certificate"
-printf 'wrong-password' > wrong.pass
+secret_file wrong.pass 'wrong-password'
 : > "$ACCESS_LOG"
 expect 4 "basic with a wrong password: 401 retried, then kept" "$V" send --url "$SOAP_HTTPS/basic" "${TLS[@]}" \
     --user "$SOAP_USER" --password-file wrong.pass --retry-count 2 --retry-interval 1s m11.xml
