@@ -20,6 +20,7 @@ CA="$T_TMP/pki/ca.pem"
 ERPPW="erp-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 printf '{"user": "erpuser", "password": "%s"}' "$ERPPW" > creds.json
 printf 'file-password-%s' "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" > pw.txt
+chmod 600 pw.txt
 FILEPW=$(cat pw.txt)
 "$V" app create erp --field user --field password:masked --enable --user uid:0 >/dev/null &&
 "$V" mapping create erp uid:0 erpuser >/dev/null &&

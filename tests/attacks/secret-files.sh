@@ -115,7 +115,7 @@ mkfile their.pw 600 $A 'proxy password'
 mkfile mine.pw 600 0 'bob password'
 expect 1 "send --proxy-password-file owned by uid $A is refused" \
     "$S" send --url https://127.0.0.1:9/soap --auth basic --user bob \
-    --password-file "$T_TMP/mine.pw" --proxy http://127.0.0.1:9 --proxy-user p \
+    --password-file "$T_TMP/mine.pw" --proxy https://127.0.0.1:9 --proxy-user p \
     --proxy-password-file "$T_TMP/their.pw" --retry-count 0 --body "$T_TMP/order.xml"
 like "$ERR" "password file $T_TMP/their.pw belongs to uid $A" "... naming its owner"
 expect 0 "suspended list" "$S" --json suspended list

@@ -71,6 +71,16 @@ want = [a.split("=", 1) for a in sys.argv[1:]]
 print(sum(1 for r in recs if all(str(r.get(k)) == v for k, v in want)))' "$@"
 }
 
+# audit_sum KEY=VALUE...: like audit_count, but a record of repeated
+# failures counts as many events as it holds (its "count").
+audit_sum() {
+	"$SSOVAULT" --json audit list | python3 -c '
+import json, sys
+recs = json.load(sys.stdin)
+want = [a.split("=", 1) for a in sys.argv[1:]]
+print(sum(r.get("count", 1) for r in recs if all(str(r.get(k)) == v for k, v in want)))' "$@"
+}
+
 # json_get KEY: the top-level KEY of the JSON document on stdin.
 json_get() {
 	python3 -c '
