@@ -126,7 +126,7 @@ expect 4 "resume: the fault again, kept (--suspend-on-fault stored)" "$V" suspen
 like "$ERR" "still suspended: fault: soap:Server: Test fault" "... with the fault as reason"
 
 # --- a password file is named again on resume ----------------------------------------------
-printf 'wrong-password' > wrong.pass
+printf 'wrong-password' > wrong.pass && chmod 600 wrong.pass
 kept "a wrong password file: 401" --url "$SOAP_HTTPS/basic" "${TLS[@]}" --cert "$CLIENT_THUMBPRINT" \
     --user "$SOAP_USER" --password-file wrong.pass --retry-count 0
 ID_PW=$ID
