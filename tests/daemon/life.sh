@@ -63,8 +63,12 @@ like "$ERR" "wrong key file" "... says wrong key file"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "false" "still locked after wrong secrets"
 
-# unlocking is by possession of the secret: any uid that has it may unlock
-expect 0 "uid 5004 (no role) unlocks with the passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$T_TMP/pass"
+# unlocking is a vault-admin request (DESIGN 8): the secret alone is not enough
+expect 5 "uid 5004 (no role) with the right passphrase is denied" as_user 5004 5004 "$V" unlock --passphrase-file "$T_TMP/pass"
+like "$ERR" "access denied: uid 5004 is not a vault admin" "... names the missing role"
+run "$V" --json status
+is "$(echo "$OUT" | json_get unlocked)" "false" "... and the vault stays locked"
+expect 0 "the vault admin (root) unlocks with the passphrase" "$V" unlock --passphrase-file "$T_TMP/pass"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "status: unlocked"
 expect 0 "role list works once unlocked" "$V" role list
@@ -72,7 +76,8 @@ expect 5 "uid 5004 may not lock" as_user 5004 5004 "$V" lock
 like "$ERR" "access denied: uid 5004 is not a vault admin" "... names the missing role"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "... and the vault stays unlocked"
-expect 6 "uid 5004 with a wrong passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$T_TMP/wrong.pass"
+expect 1 "uid 5004 with a wrong passphrase: already unlocked, never tried" as_user 5004 5004 "$V" unlock --passphrase-file "$T_TMP/wrong.pass"
+like "$ERR" "already unlocked" "... says so"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "a wrong unlock attempt leaves an unlocked vault unlocked"
 expect 0 "the vault admin locks" "$V" lock
@@ -83,8 +88,11 @@ expect 0 "unlock with the key file" "$V" unlock --key-file "$T_TMP/key"
 expect 0 "role list works again" "$V" role list
 is "$(audit_count uid=5004 op=lock "outcome=access denied")" "1" \
     "audit: the refused lock by uid 5004 is recorded, once"
+is "$(audit_count uid=5004 op=unlock "outcome=access denied")" "1" \
+    "audit: the refused unlock by uid 5004 is recorded, once"
 L=$(cat "$DLOG")
-like "$L" "vault unlocked by uid 5004 \(pid [0-9]+, .*ssovault\)" "log: who unlocked"
+like "$L" "vault unlocked by uid 0 \(pid [0-9]+, .*ssovault\)" "log: who unlocked"
+like "$L" "unlock refused for uid 5004 .*not a vault admin" "log: the refused unlock"
 like "$L" "vault locked by uid 0 " "log: who locked"
 like "$L" "unlock refused for uid 0 .*: wrong passphrase" "log: refused unlock"
 unlike "$L" "correct horse|not the passphrase" "log: no passphrase in it"
