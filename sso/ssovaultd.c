@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "dlog.h"
 #include "sverr.h"
 
 /* The log: one line per event; never a secret or a request's payload. */
@@ -66,6 +67,20 @@ log_line(void *ctx, const char *line)
 	pthread_mutex_unlock(&l->mu);
 }
 
+/*
+ * A line of this file's own: escaped like every line of the daemon's
+ * (dlog.c), since it may quote a path or a message.  log_line() is the sink
+ * behind both and writes what it is given.
+ */
+static void
+log_say(const char *text)
+{
+	char line[SSO_DLOG_LINE_MAX];
+
+	sso_dlog_escape(text, line, sizeof(line));
+	log_line(&lg, line);
+}
+
 static int
 log_open(struct logger *l)
 {
@@ -106,7 +121,7 @@ harden(void)
 
 		snprintf(m, sizeof(m), "warning: cannot lock memory (%s): keys may be "
 		    "swapped to disk; raise LimitMEMLOCK= or grant CAP_IPC_LOCK", strerror(errno));
-		log_line(&lg, m);
+		log_say(m);
 	} else {
 		munlock(p, (size_t)page);
 	}
@@ -133,15 +148,15 @@ signal_main(void *arg)
 			if (log_open(&lg) != 0) {
 				snprintf(m, sizeof(m), "cannot reopen the log file %s: %s",
 				    lg.path, strerror(errno));
-				log_line(&lg, m);
+				log_say(m);
 			} else if (lg.path != NULL) {
-				log_line(&lg, "log file reopened (SIGHUP)");
+				log_say("log file reopened (SIGHUP)");
 			}
 			continue;
 		}
 		snprintf(m, sizeof(m), "stopping on %s: finishing requests in flight",
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		log_line(&lg, m);
+		log_say(m);
 		sso_daemon_stop(s->d);
 	}
 	return NULL;
@@ -313,7 +328,7 @@ main(int argc, char **argv)
 	}
 	harden();
 	if (sodium_init() < 0) {
-		log_line(&lg, "cannot initialise libsodium");
+		log_say("cannot initialise libsodium");
 		return 1;
 	}
 	/* every thread inherits the mask; signal_main takes them all */
@@ -325,19 +340,19 @@ main(int argc, char **argv)
 	o.log = log_line;
 	o.log_ctx = &lg;
 	if ((r = sso_daemon_new(&o, &d, msg)) != 0) {
-		log_line(&lg, msg[0] != '\0' ? msg : sv_strerror(r));
+		log_say(msg[0] != '\0' ? msg : sv_strerror(r));
 		return sv_exit_code(r);
 	}
 	sc.d = d;
 	if (pthread_create(&st, NULL, signal_main, &sc) != 0) {
-		log_line(&lg, "cannot start the signal thread");
+		log_say("cannot start the signal thread");
 		sso_daemon_free(d);
 		return 1;
 	}
 	pthread_detach(st);
 	r = sso_daemon_run(d, msg);
 	if (r != 0)
-		log_line(&lg, msg);
+		log_say(msg);
 	sso_daemon_free(d);
 	return r == 0 ? 0 : sv_exit_code(r);
 }
