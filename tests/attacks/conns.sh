@@ -98,12 +98,21 @@ ok $? "uid 6405 opens 50 connections and waits, at most 20 s"
 is "$(jq "$T_TMP/idle.json" 'd["alive_at_start"]')" "50" "... all 50 accepted"
 is "$(jq "$T_TMP/idle.json" 'd["closed_by_daemon"]')" "50" "... and all 50 closed by the daemon"
 echo "# closed after $(jq "$T_TMP/idle.json" 'd["seconds"]') s (not asserted)"
-attack_py "$ATTACKS_DIR/daemon_attacks.py" reconnect "$BUILD_ROOT/sso/libssovault.so" 4 > "$T_TMP/re.json"
-ok $? "a library handle asks, idles past the timeout, asks again"
-is "$(jq "$T_TMP/re.json" '(d["open"], d["first"], d["second"])')" "(0, 0, 0)" \
-    "... both answered: it reconnects by itself ($(jq "$T_TMP/re.json" 'd["message"]'))"
 like "$(cat "$DLOG")" "closed a connection of uid 6405 .*idle for 2 s" "log: idle connections closed"
-like "$(cat "$DLOG")" "closed a connection of uid 0 .*idle for 2 s" "log: ... the library handle's too, while it slept"
+LIB="$BUILD_ROOT/sso/libssovault.so"
+if grep -q __asan_init "$LIB"; then
+	# Python cannot load a library built with AddressSanitizer: the plain build tests it
+	for i in 1 2 3; do
+		echo "ok $((T_COUNT += 1)) - library handle reconnects # SKIP libssovault is built with ASan"
+	done
+else
+	attack_py "$ATTACKS_DIR/daemon_attacks.py" reconnect "$LIB" 4 > "$T_TMP/re.json"
+	ok $? "a library handle asks, idles past the timeout, asks again"
+	is "$(jq "$T_TMP/re.json" '(d["open"], d["first"], d["second"])')" "(0, 0, 0)" \
+	    "... both answered: it reconnects by itself ($(jq "$T_TMP/re.json" 'd["message"]'))"
+	like "$(cat "$DLOG")" "closed a connection of uid 0 .*idle for 2 s" \
+	    "log: the library handle's connection was closed while it slept"
+fi
 daemon_stop
 
 # --- a low descriptor limit ------------------------------------------------------------

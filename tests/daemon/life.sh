@@ -28,6 +28,26 @@ expect 2 "--frame-max 2G (over 1G)" "$D" --frame-max 2G
 expect 2 "--threads 0" "$D" --threads 0
 expect 2 "--threads 500" "$D" --threads 500
 expect 2 "both --key-file and --passphrase-file" "$D" --key-file "$T_TMP/key" --passphrase-file "$T_TMP/pass"
+# the limits (docs/daemon.md "Limits"): out of range, or contradicting each other
+like "$("$D" --help)" "--max-connections-per-uid N" "--help lists the limits"
+for bad in "--max-connections 0" "--max-connections 70000" "--max-connections-per-uid x" \
+    "--reserved-connections -1" "--max-buffered 10" "--max-buffered 65G" "--kdf-memory 0" \
+    "--idle-timeout 0" "--idle-timeout 2d" "--request-timeout 25h" "--request-timeout 1.5s"; do
+	# shellcheck disable=SC2086
+	expect 2 "bad limit: $bad" "$D" --vault "$SSOVAULT_DIR" --socket "$T_TMP/x.sock" $bad
+done
+like "$ERR" "--request-timeout takes a duration from 1s to 24h" "... says what it takes"
+expect 2 "a uid's share of connections above the total" "$D" --vault "$SSOVAULT_DIR" \
+    --socket "$T_TMP/x.sock" --max-connections 10 --max-connections-per-uid 11
+like "$ERR" "max-connections-per-uid \(11\) is more than --max-connections \(10\)" "... says so"
+expect 2 "a reserve of every connection" "$D" --vault "$SSOVAULT_DIR" --socket "$T_TMP/x.sock" \
+    --max-connections 10 --reserved-connections 10
+expect 2 "a uid's share of bytes below --frame-max" "$D" --vault "$SSOVAULT_DIR" \
+    --socket "$T_TMP/x.sock" --max-buffered-per-uid 8M
+like "$ERR" "max-buffered-per-uid \(8388608 bytes\) is less than --frame-max" "... says so"
+expect 2 "a total below one uid's share" "$D" --vault "$SSOVAULT_DIR" --socket "$T_TMP/x.sock" \
+    --max-buffered 100M --max-buffered-per-uid 200M
+[ ! -e "$T_TMP/x.sock" ]; ok $? "... none of them leaves a socket behind"
 expect 2 "an operand" "$D" extra
 expect 1 "no vault in the directory" "$D" --vault "$T_TMP/novault" --socket "$T_TMP/x.sock"
 like "$ERR" "no vault in $T_TMP/novault: create one with" "... says how to make one"
@@ -68,6 +88,8 @@ expect 5 "uid 5004 (no role) with the right passphrase is denied" as_user 5004 5
 like "$ERR" "access denied: uid 5004 is not a vault admin" "... names the missing role"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "false" "... and the vault stays locked"
+# root's wrong passphrase above: the daemon makes a uid wait 1 s before its next try
+sleep 1.2
 expect 0 "the vault admin (root) unlocks with the passphrase" "$V" unlock --passphrase-file "$T_TMP/pass"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "status: unlocked"
