@@ -117,6 +117,15 @@ like "$ERR" "already unlocked" "... says so, and tells nothing about the passphr
 is "$(audit_count uid=6201 op=unlock "outcome=access denied")" "1" "audit: the denied unlock by uid 6201 is recorded"
 expect 0 "the creds are intact" as_user $VICTIM $VICTIM "$V" creds get payroll --field password
 is "$OUT" "victim-secret-6001" "... and the victim reads its password"
+# the way out stays open to a vault admin who lost the passphrase
+printf 'the new passphrase of root' > "$T_TMP/np.root" && chmod 600 "$T_TMP/np.root"
+expect 0 "the vault admin locks again" "$V" lock
+expect 0 "the vault admin (root) restores the secret through the daemon, locked" \
+    "$V" secret restore "$T_TMP/secret.bak" --password-file "$T_TMP/bpw.root" \
+    --new-passphrase-file "$T_TMP/np.root"
+run "$V" --json status
+is "$(echo "$OUT" | json_get unlocked)" "true" "... the vault is unlocked"
+expect 0 "... and the new passphrase unlocks it" sh -c "'$V' lock && '$V' unlock --passphrase-file '$T_TMP/np.root'"
 L=$(cat "$DLOG")
 like "$L" "unlock refused for uid 6201 .*not a vault admin" "log: the denied unlock"
 like "$L" "secret restore refused for uid 6203 .*not a vault admin" "log: the denied secret restore"
