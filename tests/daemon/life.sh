@@ -227,4 +227,30 @@ like "$ERR" "access denied: uid 0 is not a vault admin" "... names the missing r
 daemon_stop
 is "$DRC" "0" "the uid $U daemon stops with exit 0"
 
+# --- the daemon's own secret file needs no role ----------------------------------
+# uid 5011 makes a vault, makes uid 5012 its vault admin and drops its own role;
+# a daemon of uid 5011 still unlocks at start with its --passphrase-file (the
+# admin who configured it chose the file), but 5011's unlock by request is denied
+U=5011
+mkdir -p "$T_TMP/u$U" && chown $U:$U "$T_TMP/u$U"
+install -m 600 -o $U -g $U "$T_TMP/pass" "$T_TMP/u$U/pass"
+install -m 600 -o 5012 -g 5012 "$T_TMP/pass" "$T_TMP/pass.5012"
+EMB=(env -u SSOVAULT_SOCKET SSOVAULT_PASSPHRASE_FILE="$T_TMP/u$U/pass" "$V" --vault "$T_TMP/u$U/vault")
+as_user $U $U "${EMB[@]}" init --kdf-limits interactive --passphrase-file "$T_TMP/u$U/pass" >/dev/null &&
+as_user $U $U "${EMB[@]}" role add vault-admin uid:5012 >/dev/null &&
+as_user $U $U "${EMB[@]}" role remove vault-admin uid:$U >/dev/null
+ok $? "uid $U makes a vault, makes uid 5012 its vault admin and drops its own role"
+setpriv --reuid=$U --regid=$U --clear-groups -- "$D" --vault "$T_TMP/u$U/vault" \
+    --socket "$T_TMP/u$U/s.sock" --passphrase-file "$T_TMP/u$U/pass" >/dev/null 2>"$T_TMP/u$U.log" &
+DPID=$!
+for i in $(seq 1 100); do "$V" --socket "$T_TMP/u$U/s.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
+run "$V" --socket "$T_TMP/u$U/s.sock" --json status
+is "$(echo "$OUT" | json_get unlocked)" "true" "a daemon of uid $U (no role) unlocks at start with its own passphrase file"
+expect 0 "uid 5012 (vault admin) locks it" as_user 5012 5012 "$V" --socket "$T_TMP/u$U/s.sock" lock
+expect 5 "uid $U's unlock by request is a vault-admin request: denied" \
+    as_user $U $U "$V" --socket "$T_TMP/u$U/s.sock" unlock --passphrase-file "$T_TMP/u$U/pass"
+expect 0 "uid 5012 unlocks it" as_user 5012 5012 "$V" --socket "$T_TMP/u$U/s.sock" unlock --passphrase-file "$T_TMP/pass.5012"
+daemon_stop
+is "$DRC" "0" "the uid $U daemon stops with exit 0"
+
 done_testing
