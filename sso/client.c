@@ -275,12 +275,29 @@ begin(struct ssovault *h, enum sso_op op)
 static int
 call_daemon(struct ssovault *h, int pass_fd)
 {
-	int r;
+	int r, got = 0, reused = h->sock >= 0;
 
 	if (h->sock < 0 && (r = sso_wire_connect(h->where, &h->sock, h->msg)) != 0)
 		return r;
-	if ((r = sso_wire_send(h->sock, svbuf_ptr(h->req), svbuf_len(h->req), pass_fd)) != 0 ||
-	    (r = sso_wire_recv(h->sock, h->frame_max, h->reply, NULL)) != 0) {
+	r = sso_wire_send(h->sock, svbuf_ptr(h->req), svbuf_len(h->req), pass_fd);
+	if (r != 0 && errno == EPIPE) {
+		/*
+		 * The daemon took no byte of the request.  It may have said
+		 * why (a connection over its limits): that is the answer.  Or
+		 * it closed this connection while it was idle (docs/daemon.md):
+		 * once more, on a new one.
+		 */
+		if ((r = sso_wire_recv(h->sock, h->frame_max, h->reply, NULL)) == 0) {
+			got = 1;
+		} else if (reused) {
+			close(h->sock);
+			h->sock = -1;
+			if ((r = sso_wire_connect(h->where, &h->sock, h->msg)) != 0)
+				return r;
+			r = sso_wire_send(h->sock, svbuf_ptr(h->req), svbuf_len(h->req), pass_fd);
+		}
+	}
+	if (r != 0 || (!got && (r = sso_wire_recv(h->sock, h->frame_max, h->reply, NULL)) != 0)) {
 		close(h->sock);
 		h->sock = -1;
 		return sv_fail(h->msg, r == SV_ERR_TOO_LARGE ? r : SV_ERR_UNREACHABLE,

@@ -33,7 +33,17 @@
  * every other request holds it shared until its reply is composed, so a
  * lock never wipes keys under a running request.  The lock prefers writers;
  * a batch runs under the shared hold of the worker that commits it, and the
- * jobs in it come from workers that hold it too.
+ * jobs in it come from workers that hold it too.  Unlock and secret restore
+ * start shared, let go of the lock while Argon2id runs (key hooks, after the
+ * caller's share of key derivations allowed it) and take it exclusively only
+ * to install the keys: a wrong passphrase costs others nothing.
+ *
+ * Shares.  A connection is counted against its uid's share when accepted;
+ * a request's buffer grows as its bytes arrive, each growth charged to the
+ * uid's and the daemon's budget first; a reaper thread closes connections
+ * idle too long and requests that do not arrive whole in time (it shuts
+ * their receiving side down: the worker that owns the connection sees the
+ * end, answers and closes), and writes the log's summaries.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +71,9 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "dlog.h"
 #include "paths.h"
+#include "shares.h"
 #include "sso.h"
 #include "ssovault.h"
 #include "wire.h"
@@ -74,8 +86,17 @@
 #define IDLE_RETIRE_MS 10000		/* extra workers leave after this idle */
 #define WORKER_STACK (1024 * 1024)
 #define SECRET_FILE_MAX 65536
-#define SMALL_BUF_KEEP 65536		/* receive buffers above this are freed */
+#define SMALL_BUF_KEEP SSO_DAEMON_FREE_BYTES	/* receive buffers above this are freed */
+#define READ_FIRST 4096			/* a body's first read; each later one at most doubles it */
 #define DRAIN_MAX (256 * 1024)		/* unread input discarded before a close */
+#define FD_SLACK 64			/* descriptors besides two per connection */
+#define CONN_FLOOR 8			/* fewer connections than this: do not start */
+#define REAPER_TICK_MAX_MS 1000
+#define LOG_BURST 5			/* lines per uid and kind of event ... */
+#define LOG_INTERVAL_MS 60000		/* ... in this interval; then a summary */
+#define BACKOFF_FIRST_MS 1000		/* after a wrong secret; doubles each time */
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define BACKOFF_FORGET_MS (15 * 60 * 1000)
 #define DEFAULT_ROOT_DIR "/run/ssovault"
 #define SYNC_INTERVAL_MS 1000		/* read records reach the disk within this */
 
@@ -95,16 +116,24 @@ struct job {
 	struct job *next;
 };
 
+enum expiry { EXP_NONE, EXP_IDLE, EXP_SLOW };
+
 struct conn {
 	int fd;
 	struct sso_caller caller;
 	uint8_t hdr[HDR_LEN];
 	size_t hdr_got;
 	size_t body_len;
-	size_t body_got;
-	uint8_t *body;			/* reserved in `in` */
+	size_t body_got;		/* of the body, in `in` */
 	struct svbuf *in;		/* secure: requests carry secrets */
+	size_t charged;			/* bytes counted in the uid's share */
 	int passed_fd;			/* SCM_RIGHTS descriptor of this frame, or -1 */
+	int counted;			/* in the uid's share of connections */
+	/* for the reaper: set by the worker that owns the connection */
+	atomic_int busy;		/* a worker has it */
+	atomic_ullong last_ms;		/* the last byte in or reply out */
+	atomic_ullong frame_ms;		/* the first byte of the frame coming in, or 0 */
+	atomic_int expired;		/* enum expiry: the reaper shut it down */
 	struct conn *prev, *next;
 };
 
@@ -151,25 +180,68 @@ struct sso_daemon {
 	struct conn *conns;
 	unsigned nconns;
 	atomic_int emfile_logged;
+
+	/* what each uid may hold, and the log */
+	struct sso_shares *shares;
+	struct sso_shares_limits lim;
+	struct sso_dlog *dlog;
+	uid_t self_uid;
+	unsigned idle_ms;
+	unsigned request_ms;
+	pthread_t reaper;
+	int reaper_running;
 };
 
 /* --- logging ------------------------------------------------------------- */
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void dlog(struct sso_daemon *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static void dlog_uid(struct sso_daemon *d, uid_t uid, const char *kind, const char *detail,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* A line of the daemon's own: escaped (dlog.c), never held back. */
 static void
 dlog(struct sso_daemon *d, const char *fmt, ...)
 {
-	char line[512];
+	char line[SSO_DLOG_LINE_MAX];
 	va_list ap;
 
-	if (d->log == NULL)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	d->log(d->log_ctx, line);
+	if (d->dlog != NULL)
+		sso_dlog_line(d->dlog, "%s", line);
+}
+
+/* The service's own lines (the vault crossing its fill warning), as ours. */
+static void
+service_log(void *ctx, const char *line)
+{
+	dlog(ctx, "%s", line);
+}
+
+/* A line about what a caller did: escaped, and rate-limited per uid and kind. */
+static void
+dlog_uid(struct sso_daemon *d, uid_t uid, const char *kind, const char *detail,
+    const char *fmt, ...)
+{
+	char line[SSO_DLOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (d->dlog != NULL)
+		sso_dlog_event(d->dlog, uid, mono_ms(), kind, detail, "%s", line);
 }
 
 static void
@@ -181,8 +253,8 @@ who(const struct sso_caller *c, char *out, size_t len)
 
 /* --- sizes and secrets --------------------------------------------------- */
 
-int
-sso_daemon_parse_size(const char *s, size_t *ret)
+static int
+parse_size(const char *s, unsigned long long min, unsigned long long max, size_t *ret)
 {
 	unsigned long long v = 0, mult = 1;
 	size_t i, n = s != NULL ? strlen(s) : 0;
@@ -203,9 +275,49 @@ sso_daemon_parse_size(const char *s, size_t *ret)
 		v = v * 10 + (unsigned long long)(s[i] - '0');
 	}
 	v *= mult;
-	if (v < 4096 || v > (1ULL << 30))
+	if (v < min || v > max || v > SIZE_MAX)
 		return SV_ERR_INVALID;
 	*ret = (size_t)v;
+	return 0;
+}
+
+int
+sso_daemon_parse_size(const char *s, size_t *ret)
+{
+	return parse_size(s, 4096, 1ULL << 30, ret);
+}
+
+int
+sso_daemon_parse_budget(const char *s, size_t *ret)
+{
+	return parse_size(s, 1ULL << 20, 1ULL << 36, ret);
+}
+
+int
+sso_daemon_parse_duration(const char *s, unsigned *ret_ms)
+{
+	unsigned long long v = 0, mult = 1000;
+	size_t i, n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > 8)
+		return SV_ERR_INVALID;
+	switch (s[n - 1]) {
+	case 's': mult = 1000; n--; break;
+	case 'm': mult = 60 * 1000; n--; break;
+	case 'h': mult = 60 * 60 * 1000; n--; break;
+	default: break;
+	}
+	if (n == 0)
+		return SV_ERR_INVALID;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return SV_ERR_INVALID;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	v *= mult;
+	if (v < 1000 || v > 24ULL * 60 * 60 * 1000)
+		return SV_ERR_INVALID;
+	*ret_ms = (unsigned)v;
 	return 0;
 }
 
@@ -769,6 +881,15 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/* Give back what the connection's request holds of its uid's bytes. */
+static void
+conn_uncharge(struct sso_daemon *d, struct conn *c)
+{
+	if (c->charged > 0)
+		sso_shares_bytes_sub(d->shares, c->caller.uid, c->charged);
+	c->charged = 0;
+}
+
 static void
 conn_close(struct sso_daemon *d, struct conn *c)
 {
@@ -782,6 +903,9 @@ conn_close(struct sso_daemon *d, struct conn *c)
 		c->next->prev = c->prev;
 	d->nconns--;
 	pthread_mutex_unlock(&d->cmu);
+	conn_uncharge(d, c);
+	if (c->counted)
+		sso_shares_conn_close(d->shares, c->caller.uid);
 	conn_free(c);
 }
 
@@ -790,30 +914,43 @@ conn_arm(struct sso_daemon *d, struct conn *c, int op)
 {
 	struct epoll_event ev;
 
+	/* from here on another worker, or the reaper, may take it */
+	atomic_store(&c->busy, 0);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 	ev.data.ptr = c;
 	return epoll_ctl(d->epfd, op, c->fd, &ev);
 }
 
+/*
+ * Root, the daemon's own uid and the vault admins of an unlocked vault may
+ * use the reserve of connections.  The roles record is read only when the
+ * reserve is all that is left; have_keylock: this thread holds the key lock
+ * shared already (in a round), and must not take it twice.
+ */
+static int
+caller_is_admin(struct sso_daemon *d, const struct sso_caller *c, int have_keylock)
+{
+	int r;
+
+	if (c->uid == 0 || c->uid == d->self_uid)
+		return 1;
+	if (!have_keylock)
+		pthread_rwlock_rdlock(&d->keylock);
+	r = sso_service_is_vault_admin(d->svc, c);
+	if (!have_keylock)
+		pthread_rwlock_unlock(&d->keylock);
+	return r;
+}
+
 static void
-conn_open(struct sso_daemon *d, int fd)
+conn_open(struct sso_daemon *d, int fd, int have_keylock)
 {
 	struct timeval tv = { SSO_DAEMON_SEND_TIMEOUT, 0 };
 	struct conn *c = NULL;
-	char m[160];
-	unsigned n;
+	char m[SV_MSG_MAX], w[300];
+	int r;
 
-	pthread_mutex_lock(&d->cmu);
-	n = d->nconns;
-	pthread_mutex_unlock(&d->cmu);
-	if (n >= SSO_DAEMON_CONN_MAX) {
-		snprintf(m, sizeof(m), "ssovaultd serves %u connections already: try again later", n);
-		dlog(d, "refused a connection: %u connections open", n);
-		send_error(fd, SV_ERR_UNREACHABLE, m);
-		close(fd);
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
@@ -821,15 +958,32 @@ conn_open(struct sso_daemon *d, int fd)
 	c->fd = fd;
 	c->passed_fd = -1;
 	if (peer_caller(fd, &c->caller) != 0) {
-		dlog(d, "dropped a connection: cannot read its peer credentials (%s)",
-		    strerror(errno));
+		dlog_uid(d, (uid_t)-1, "no peer credentials", NULL,
+		    "dropped a connection: cannot read its peer credentials (%s)", strerror(errno));
 		conn_free(c);
 		return;
 	}
+	m[0] = '\0';
+	r = sso_shares_conn_open(d->shares, c->caller.uid, 0, m);
+	if (r == SSO_SHARES_ASK_ADMIN)
+		r = sso_shares_conn_open(d->shares, c->caller.uid,
+		    caller_is_admin(d, &c->caller, have_keylock) ? 1 : -1, m);
+	if (r != 0) {
+		who(&c->caller, w, sizeof(w));
+		dlog_uid(d, c->caller.uid, "connection refused", m,
+		    "refused a connection from %s: %s", w, m);
+		/* an empty socket takes a short reply without blocking */
+		send_error(fd, SV_ERR_UNREACHABLE, m);
+		conn_free(c);
+		return;
+	}
+	c->counted = 1;
 	if ((c->in = svbuf_new_secure(d->frame_max)) == NULL) {
+		sso_shares_conn_close(d->shares, c->caller.uid);
 		conn_free(c);
 		return;
 	}
+	atomic_store(&c->last_ms, mono_ms());
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	pthread_mutex_lock(&d->cmu);
 	c->next = d->conns;
@@ -843,7 +997,7 @@ conn_open(struct sso_daemon *d, int fd)
 }
 
 static void
-accept_all(struct sso_daemon *d)
+accept_all(struct sso_daemon *d, int have_keylock)
 {
 	struct epoll_event ev;
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
@@ -852,7 +1006,7 @@ accept_all(struct sso_daemon *d)
 	for (;;) {
 		fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0) {
-			conn_open(d, fd);
+			conn_open(d, fd, have_keylock);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -914,15 +1068,13 @@ conn_recv(struct conn *c, uint8_t *p, size_t len)
 
 /*
  * The length is in (4 bytes): refuse an empty or oversized frame before
- * waiting for more.  The version is in (5 bytes): check it and make room
- * for the body.
+ * waiting for more.  The version is in (5 bytes): check it.
  */
 static int
 frame_header(struct sso_daemon *d, struct conn *c, char *msg)
 {
 	uint32_t n = (uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
 	    (uint32_t)c->hdr[2] << 8 | c->hdr[3];
-	int r;
 
 	if (n == 0)
 		return sv_fail(msg, SV_ERR_PROTOCOL,
@@ -937,38 +1089,100 @@ frame_header(struct sso_daemon *d, struct conn *c, char *msg)
 		return sv_fail(msg, SV_ERR_PROTOCOL,
 		    "unsupported protocol version %u (ssovaultd speaks version %u)",
 		    c->hdr[4], SSO_WIRE_VERSION);
+	/* nothing is allocated for the body before its bytes come */
 	c->body_len = n - 1;
 	c->body_got = 0;
-	c->body = NULL;
 	svbuf_reset(c->in);
-	if (c->body_len > 0 && (r = svbuf_reserve(c->in, c->body_len, &c->body)) != 0)
-		return sv_fail(msg, r == SV_ERR_TOO_LARGE ? r : SV_ERR_NOMEM,
-		    "no memory for a frame of %zu bytes", c->body_len);
 	return 0;
 }
 
-enum rd { RD_FRAME, RD_AGAIN, RD_CLOSED, RD_ERROR };
+/* RD_MORE: some bytes came, read on (body_read only). */
+enum rd { RD_FRAME, RD_AGAIN, RD_CLOSED, RD_ERROR, RD_MORE };
+
+/*
+ * Count total bytes of the request in the uid's share and the daemon's
+ * budget before the buffer grows to hold them; the first
+ * SSO_DAEMON_FREE_BYTES of a request are not counted (a connection may hold
+ * that much anyway).
+ */
+static int
+conn_charge(struct sso_daemon *d, struct conn *c, size_t total, char *msg)
+{
+	size_t need = total > SSO_DAEMON_FREE_BYTES ? total - SSO_DAEMON_FREE_BYTES : 0;
+	int first, r;
+
+	if (need <= c->charged)
+		return 0;
+	if ((r = sso_shares_bytes_add(d->shares, c->caller.uid, need - c->charged, &first,
+	    msg)) != 0) {
+		if (first)
+			dlog(d, "requests in flight reached --max-buffered (%zu bytes): requests "
+			    "that need more are refused until replies free some", d->lim.bytes_max);
+		return r;
+	}
+	c->charged = need;
+	return 0;
+}
+
+/*
+ * The next piece of the body: at most what is in already (at least
+ * READ_FIRST), so that the buffer grows as bytes arrive, geometrically, and
+ * never from the length field alone.
+ */
+static enum rd
+body_read(struct sso_daemon *d, struct conn *c, int *ret_err, char *msg)
+{
+	size_t want = c->body_len - c->body_got;
+	uint8_t *p;
+	ssize_t n;
+	int r;
+
+	if (want > READ_FIRST && want > c->body_got)
+		want = c->body_got > READ_FIRST ? c->body_got : READ_FIRST;
+	if ((r = conn_charge(d, c, c->body_got + want, msg)) != 0) {
+		*ret_err = r;
+		return RD_ERROR;
+	}
+	if ((r = svbuf_reserve(c->in, want, &p)) != 0) {
+		*ret_err = sv_fail(msg, SV_ERR_NOMEM, "no memory for a frame of %zu bytes",
+		    c->body_len);
+		return RD_ERROR;
+	}
+	n = conn_recv(c, p, want);
+	if (svbuf_unreserve(c->in, n > 0 ? want - (size_t)n : want) != 0) {
+		*ret_err = sv_fail(msg, SV_ERR_INTERNAL, "receive buffer out of step");
+		return RD_ERROR;
+	}
+	if (n > 0) {
+		c->body_got += (size_t)n;
+		return RD_MORE;
+	}
+	if (n < 0)
+		return errno == EINTR ? RD_MORE : (errno == EAGAIN || errno == EWOULDBLOCK) ?
+		    RD_AGAIN : RD_CLOSED;
+	*ret_err = sv_fail(msg, SV_ERR_TRUNCATED,
+	    "the client closed the connection in the middle of a frame");
+	return RD_ERROR;
+}
 
 /* Read what the connection has; RD_FRAME once a whole frame is in. */
 static enum rd
 conn_read(struct sso_daemon *d, struct conn *c, int *ret_err, char *msg)
 {
-	uint8_t *p;
-	size_t want;
+	enum rd rd;
 	ssize_t n;
 	int r;
 
 	for (;;) {
-		if (c->hdr_got < HDR_LEN) {
-			p = c->hdr + c->hdr_got;
-			want = HDR_LEN - c->hdr_got;
-		} else {
+		if (c->hdr_got == HDR_LEN) {
 			if (c->body_got == c->body_len)
 				return RD_FRAME;
-			p = c->body + c->body_got;
-			want = c->body_len - c->body_got;
+			if ((rd = body_read(d, c, ret_err, msg)) != RD_MORE)
+				return rd;
+			atomic_store(&c->last_ms, mono_ms());
+			continue;
 		}
-		n = conn_recv(c, p, want);
+		n = conn_recv(c, c->hdr + c->hdr_got, HDR_LEN - c->hdr_got);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -983,19 +1197,18 @@ conn_read(struct sso_daemon *d, struct conn *c, int *ret_err, char *msg)
 			    "the client closed the connection in the middle of a frame");
 			return RD_ERROR;
 		}
-		if (c->hdr_got < HDR_LEN) {
-			c->hdr_got += (size_t)n;
-			if (c->hdr_got >= 4 && (r = frame_header(d, c, msg)) != 0) {
-				*ret_err = r;
-				return RD_ERROR;
-			}
-		} else {
-			c->body_got += (size_t)n;
+		atomic_store(&c->last_ms, mono_ms());
+		if (c->hdr_got == 0)
+			atomic_store(&c->frame_ms, atomic_load(&c->last_ms));
+		c->hdr_got += (size_t)n;
+		if (c->hdr_got >= 4 && (r = frame_header(d, c, msg)) != 0) {
+			*ret_err = r;
+			return RD_ERROR;
 		}
 	}
 }
 
-/* Ready for the next frame; big buffers are given back. */
+/* Ready for the next frame; big buffers are given back, and their bytes' share. */
 static int
 conn_next(struct sso_daemon *d, struct conn *c)
 {
@@ -1004,13 +1217,16 @@ conn_next(struct sso_daemon *d, struct conn *c)
 	c->passed_fd = -1;
 	if (c->body_len > SMALL_BUF_KEEP) {
 		svbuf_free(c->in);
-		if ((c->in = svbuf_new_secure(d->frame_max)) == NULL)
-			return SV_ERR_NOMEM;
+		c->in = NULL;
 	} else {
 		svbuf_reset(c->in);
 	}
+	conn_uncharge(d, c);
 	c->hdr_got = c->body_len = c->body_got = 0;
-	c->body = NULL;
+	atomic_store(&c->frame_ms, 0);
+	atomic_store(&c->last_ms, mono_ms());
+	if (c->in == NULL && (c->in = svbuf_new_secure(d->frame_max)) == NULL)
+		return SV_ERR_NOMEM;
 	return 0;
 }
 
@@ -1039,14 +1255,17 @@ frame_log(struct sso_daemon *d, const struct conn *c, int op, const struct svbuf
 	if (status == SV_ERR_PROTOCOL || status == SV_ERR_TRUNCATED ||
 	    status == SV_ERR_TRAILING) {
 		who(&c->caller, w, sizeof(w));
-		dlog(d, "protocol error from %s: %s", w, m);
+		dlog_uid(d, c->caller.uid, "protocol error", m, "protocol error from %s: %s", w, m);
 		return;
 	}
 	if (!op_exclusive(op) || status == SV_ERR_LOCKED)
 		return;
 	who(&c->caller, w, sizeof(w));
 	if (status != 0 && op == SSO_OP_UNLOCK)
-		dlog(d, "unlock refused for %s: %s", w, m);
+		dlog_uid(d, c->caller.uid, "unlock refused", m, "unlock refused for %s: %s", w, m);
+	else if (status != 0 && op == SSO_OP_SECRET_RESTORE)
+		dlog_uid(d, c->caller.uid, "secret restore refused", m,
+		    "secret restore refused for %s: %s", w, m);
 	else if (status == 0 && op == SSO_OP_UNLOCK)
 		dlog(d, "vault unlocked by %s", w);
 	else if (status == 0 && op == SSO_OP_LOCK)
@@ -1058,13 +1277,80 @@ frame_log(struct sso_daemon *d, const struct conn *c, int op, const struct svbuf
 		    "secret restored from a backup", w);
 }
 
+/*
+ * The key lock as this thread holds it, for the requests whose key hooks
+ * let go of it around Argon2id (unlock, secret restore).
+ */
+enum hold { HOLD_NONE, HOLD_SHARED, HOLD_EXCLUSIVE };
+
+static __thread enum hold key_hold;
+static __thread int kdf_counted;	/* this request holds its uid's derivation */
+
+static void
+key_release(struct sso_daemon *d)
+{
+	if (key_hold != HOLD_NONE)
+		pthread_rwlock_unlock(&d->keylock);
+	key_hold = HOLD_NONE;
+}
+
+static void
+key_shared(struct sso_daemon *d)
+{
+	if (key_hold != HOLD_NONE)
+		return;
+	pthread_rwlock_rdlock(&d->keylock);
+	key_hold = HOLD_SHARED;
+}
+
+/* The caller's share allows it: no lock that serves others is held meanwhile. */
+static int
+hook_kdf_begin(void *ctx, const struct sso_caller *c, size_t memory, char *msg)
+{
+	struct sso_daemon *d = ctx;
+	int r;
+
+	if ((r = sso_shares_kdf_begin(d->shares, c->uid, memory, mono_ms(), msg)) != 0)
+		return r;
+	kdf_counted = 1;
+	key_release(d);
+	/* this worker is busy for a while: keep one free for the others */
+	pool_before_wait(d);
+	return 0;
+}
+
+static void
+hook_kdf_end(void *ctx, const struct sso_caller *c, size_t memory)
+{
+	struct sso_daemon *d = ctx;
+
+	sso_shares_kdf_end(d->shares, memory);
+	key_shared(d);
+}
+
+static void
+hook_exclusive(void *ctx)
+{
+	struct sso_daemon *d = ctx;
+
+	if (key_hold == HOLD_EXCLUSIVE)
+		return;
+	key_release(d);
+	pthread_rwlock_wrlock(&d->keylock);
+	key_hold = HOLD_EXCLUSIVE;
+}
+
+static const struct sso_key_hooks key_hooks = {
+	hook_kdf_begin, hook_kdf_end, hook_exclusive,
+};
+
 /* One whole frame: dispatch it under the key lock and answer. */
 static int
 frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 {
 	const uint8_t *req = svbuf_ptr(c->in);
 	size_t len = svbuf_len(c->in);
-	int op = len > 0 ? req[0] : -1, r;
+	int op = len > 0 ? req[0] : -1, r, status;
 	struct job j;
 
 	atomic_fetch_add(&d->serving, 1);
@@ -1079,6 +1365,15 @@ frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 		pthread_rwlock_rdlock(&d->keylock);
 		(void)writer_submit(d, &j);
 		pthread_rwlock_unlock(&d->keylock);
+	} else if (op == SSO_OP_UNLOCK || op == SSO_OP_SECRET_RESTORE) {
+		/* shared, none around Argon2id, exclusive to install keys (hooks) */
+		key_shared(d);
+		status = sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, reply);
+		key_release(d);
+		if (kdf_counted)
+			sso_shares_kdf_done(d->shares, c->caller.uid,
+			    status == SV_ERR_WRONG_KEY || status == SV_ERR_DENIED, mono_ms());
+		kdf_counted = 0;
 	} else if (op_exclusive(op)) {
 		pthread_rwlock_wrlock(&d->keylock);
 		(void)sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, reply);
@@ -1217,27 +1512,48 @@ static void
 conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply, struct round *rd)
 {
 	char msg[SV_MSG_MAX], w[300];
-	int err = 0;
+	int err = 0, expired;
 
 	msg[0] = '\0';
+	atomic_store(&c->busy, 1);
 	switch (conn_read(d, c, &err, msg)) {
 	case RD_AGAIN:
 		if (conn_arm(d, c, EPOLL_CTL_MOD) != 0)
 			conn_close(d, c);
 		return;
 	case RD_CLOSED:
+		if (atomic_load(&c->expired) == EXP_IDLE) {
+			who(&c->caller, w, sizeof(w));
+			dlog_uid(d, c->caller.uid, "idle connection closed", NULL,
+			    "closed a connection of %s: idle for %u s", w, d->idle_ms / 1000);
+		}
 		conn_close(d, c);
 		return;
 	case RD_ERROR:
 		who(&c->caller, w, sizeof(w));
-		dlog(d, "protocol error from %s: %s; connection closed", w, msg);
-		if (err != SV_ERR_TRUNCATED) {
+		if ((expired = atomic_load(&c->expired)) == EXP_SLOW) {
+			/* the reaper ended its receiving side: the request came too slowly */
+			err = sv_fail(msg, SV_ERR_PROTOCOL,
+			    "timed out: a request must arrive whole within %u s "
+			    "(ssovaultd --request-timeout)", d->request_ms / 1000);
+			dlog_uid(d, c->caller.uid, "request timed out", NULL,
+			    "timed out a request of %s: %zu of %zu bytes in %u s; connection closed",
+			    w, c->body_got, c->body_len, d->request_ms / 1000);
+		} else if (err == SV_ERR_UNREACHABLE) {
+			dlog_uid(d, c->caller.uid, "request refused", msg,
+			    "refused a request of %s: %s; connection closed", w, msg);
+		} else {
+			dlog_uid(d, c->caller.uid, "protocol error", msg,
+			    "protocol error from %s: %s; connection closed", w, msg);
+		}
+		if (err != SV_ERR_TRUNCATED || expired == EXP_SLOW) {
 			send_error(c->fd, err, msg);
 			conn_drain(c->fd);
 		}
 		conn_close(d, c);
 		return;
 	case RD_FRAME:
+	case RD_MORE:
 		break;
 	}
 	if (rd != NULL) {
@@ -1290,7 +1606,7 @@ worker_main(void *arg)
 				continue;
 			if (evs[i].data.ptr == &d->lfd) {
 				if (!atomic_load(&d->stopping))
-					accept_all(d);
+					accept_all(d, rd.locked);
 				continue;
 			}
 			/* one request alone is answered as it comes, without a round */
@@ -1635,6 +1951,137 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * Every connection may hold two descriptors (its socket and one passed with
+ * a frame), besides the vault's, the log's and the daemon's own: serve no
+ * more connections than the descriptor limit allows, rather than fail to
+ * accept them later, and say so.
+ */
+static int
+fit_nofile(struct sso_daemon *d, char *msg)
+{
+	struct rlimit rl;
+	unsigned long have, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	have = (unsigned long)rl.rlim_cur;
+	if (have >= 2UL * d->lim.conn_max + FD_SLACK)
+		return 0;
+	fit = have > FD_SLACK ? (have - FD_SLACK) / 2 : 0;
+	if (fit < CONN_FLOOR)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "the file descriptor limit is %lu: ssovaultd needs at least %u "
+		    "(raise LimitNOFILE= or ulimit -n)", have, 2 * CONN_FLOOR + FD_SLACK);
+	dlog(d, "warning: the file descriptor limit is %lu: serving at most %lu connections, "
+	    "not %u (raise LimitNOFILE= or ulimit -n to %u)", have, fit, d->lim.conn_max,
+	    2 * d->lim.conn_max + FD_SLACK);
+	d->lim.conn_max = (unsigned)fit;
+	if (d->lim.conn_per_uid > d->lim.conn_max)
+		d->lim.conn_per_uid = d->lim.conn_max;
+	if (d->lim.conn_reserved > d->lim.conn_max / 4)
+		d->lim.conn_reserved = d->lim.conn_max / 4;
+	return 0;
+}
+
+void
+sso_daemon_opts_init(struct sso_daemon_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->frame_max = SSO_FRAME_MAX_DEFAULT;
+	o->conn_max = SSO_DAEMON_CONN_MAX;
+	o->conn_per_uid = SSO_DAEMON_CONN_PER_UID;
+	o->conn_reserved = SSO_DAEMON_CONN_RESERVED;
+	o->kdf_memory = SSO_DAEMON_KDF_MEMORY;
+	o->idle_timeout_ms = SSO_DAEMON_IDLE_TIMEOUT_MS;
+	o->request_timeout_ms = SSO_DAEMON_REQUEST_TIMEOUT_MS;
+}
+
+/* The limits from the options: defaults for what is 0, and checked together. */
+static int
+limits_set(struct sso_daemon *d, const struct sso_daemon_opts *o, char *msg)
+{
+	struct sso_shares_limits *l = &d->lim;
+
+	l->conn_max = o->conn_max != 0 ? o->conn_max : SSO_DAEMON_CONN_MAX;
+	l->conn_per_uid = o->conn_per_uid != 0 ? o->conn_per_uid : SSO_DAEMON_CONN_PER_UID;
+	l->conn_reserved = o->conn_reserved;
+	/* defaults: room for the largest request, and for four uids at their share */
+	l->bytes_max = o->buffered_max != 0 ? o->buffered_max :
+	    d->frame_max > SSO_DAEMON_BUFFERED_MAX ? d->frame_max : SSO_DAEMON_BUFFERED_MAX;
+	l->bytes_per_uid = o->buffered_per_uid != 0 ? o->buffered_per_uid :
+	    d->frame_max > l->bytes_max / 4 ? d->frame_max : l->bytes_max / 4;
+	l->kdf_memory = o->kdf_memory != 0 ? o->kdf_memory : SSO_DAEMON_KDF_MEMORY;
+	l->backoff_first_ms = BACKOFF_FIRST_MS;
+	l->backoff_max_ms = BACKOFF_MAX_MS;
+	l->forget_ms = BACKOFF_FORGET_MS;
+	d->idle_ms = o->idle_timeout_ms != 0 ? o->idle_timeout_ms : SSO_DAEMON_IDLE_TIMEOUT_MS;
+	d->request_ms = o->request_timeout_ms != 0 ? o->request_timeout_ms :
+	    SSO_DAEMON_REQUEST_TIMEOUT_MS;
+	if (l->conn_per_uid > l->conn_max)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "--max-connections-per-uid (%u) is more than --max-connections (%u)",
+		    l->conn_per_uid, l->conn_max);
+	if (l->conn_reserved >= l->conn_max)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "--reserved-connections (%u) must be fewer than --max-connections (%u)",
+		    l->conn_reserved, l->conn_max);
+	/* a request of the largest size must fit in one uid's share */
+	if (l->bytes_per_uid < d->frame_max)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "--max-buffered-per-uid (%zu bytes) is less than --frame-max (%zu bytes)",
+		    l->bytes_per_uid, d->frame_max);
+	if (l->bytes_max < l->bytes_per_uid)
+		return sv_fail(msg, SV_ERR_USAGE,
+		    "--max-buffered (%zu bytes) is less than one uid's share (%zu bytes)",
+		    l->bytes_max, l->bytes_per_uid);
+	return 0;
+}
+
+/*
+ * The reaper: closes connections idle for longer than idle_ms and requests
+ * that have not come whole within request_ms, and writes the log's
+ * summaries.  It never closes a descriptor a worker may be using: it shuts
+ * the receiving side down, and the worker that gets the connection next
+ * sees the end of it, answers (a slow request: why) and closes.
+ */
+static void *
+reaper_main(void *arg)
+{
+	struct sso_daemon *d = arg;
+	unsigned tick = d->idle_ms < d->request_ms ? d->idle_ms : d->request_ms;
+	struct pollfd pf;
+	struct conn *c;
+	uint64_t now, f;
+
+	tick = tick / 4 < REAPER_TICK_MAX_MS ? tick / 4 : REAPER_TICK_MAX_MS;
+	pf.fd = d->stopfd;
+	pf.events = POLLIN;
+	while (!atomic_load(&d->stopping)) {
+		pf.revents = 0;
+		if (poll(&pf, 1, (int)tick) != 0)
+			continue;
+		now = mono_ms();
+		pthread_mutex_lock(&d->cmu);
+		for (c = d->conns; c != NULL; c = c->next) {
+			if (atomic_load(&c->busy) || atomic_load(&c->expired) != EXP_NONE)
+				continue;
+			f = atomic_load(&c->frame_ms);
+			if (f != 0 && now - f >= d->request_ms)
+				atomic_store(&c->expired, EXP_SLOW);
+			else if (f == 0 && now - atomic_load(&c->last_ms) >= d->idle_ms)
+				atomic_store(&c->expired, EXP_IDLE);
+			else
+				continue;
+			/* queued bytes still reach the worker, then the end */
+			shutdown(c->fd, SHUT_RD);
+		}
+		pthread_mutex_unlock(&d->cmu);
+		sso_dlog_tick(d->dlog, now);
+	}
+	return NULL;
+}
+
 static int
 epoll_setup(struct sso_daemon *d, char *msg)
 {
@@ -1674,11 +2121,27 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 	d->threads = o->threads != 0 ? o->threads : default_threads();
 	d->log = o->log;
 	d->log_ctx = o->log_ctx;
+	d->self_uid = geteuid();
 	if ((r = sync_init(d)) != 0) {
 		free(d);
 		return sv_fail(msg, r, "cannot create locks");
 	}
+	if ((r = limits_set(d, o, msg)) != 0) {
+		sso_daemon_free(d);
+		return r;
+	}
+	if ((r = sso_dlog_new(d->log, d->log_ctx, LOG_BURST, LOG_INTERVAL_MS, &d->dlog)) != 0) {
+		sso_daemon_free(d);
+		return sv_fail(msg, r, "cannot start the log");
+	}
 	raise_nofile();
+	if ((r = fit_nofile(d, msg)) != 0 ||
+	    (r = sso_shares_new(&d->lim, &d->shares)) != 0) {
+		if (msg[0] == '\0')
+			sv_fail(msg, r, "cannot set up the limits: %s", sv_strerror(r));
+		sso_daemon_free(d);
+		return r;
+	}
 	dir = o->vault_dir != NULL ? strdup(o->vault_dir) : ssovault_default_vault_dir();
 	if (dir == NULL) {
 		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
@@ -1706,13 +2169,20 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 	}
 	d->writer_running = 1;
 	sso_service_set_audit_sink(d->svc, audit_sink, d);
-	sso_service_set_log(d->svc, d->log, d->log_ctx);
+	sso_service_set_log(d->svc, service_log, d);
+	/* the daemon's own key or passphrase file: the admin configured it, no role check */
 	if ((o->key_file != NULL || o->passphrase_file != NULL) &&
 	    (r = unlock_at_start(d, o, msg)) != 0)
 		goto fail;
+	sso_service_set_key_hooks(d->svc, &key_hooks, d);
 	dlog(d, "started: vault %s, socket %s, %u workers, frame limit %zu bytes, %s",
 	    dir, d->sock_path, d->threads, d->frame_max,
 	    vault_is_unlocked(v) ? "unlocked" : "locked (run 'ssovault unlock')");
+	dlog(d, "limits: %u connections, %u per uid, %u kept for admins; %zu bytes of "
+	    "requests, %zu per uid; %zu bytes of key derivation; idle timeout %u s, "
+	    "request timeout %u s", d->lim.conn_max, d->lim.conn_per_uid, d->lim.conn_reserved,
+	    d->lim.bytes_max, d->lim.bytes_per_uid, d->lim.kdf_memory, d->idle_ms / 1000,
+	    d->request_ms / 1000);
 	free(dir);
 	*ret = d;
 	return 0;
@@ -1728,6 +2198,9 @@ sso_daemon_run(struct sso_daemon *d, char *msg)
 	unsigned i;
 	int r = 0;
 
+	if (pthread_create(&d->reaper, NULL, reaper_main, d) != 0)
+		return sv_fail(msg, SV_ERR_NOMEM, "cannot start the reaper thread");
+	d->reaper_running = 1;
 	pthread_mutex_lock(&d->pmu);
 	for (i = 0; i < d->threads; i++)
 		if (worker_spawn(d) == 0)
@@ -1747,6 +2220,11 @@ sso_daemon_run(struct sso_daemon *d, char *msg)
 	if (d->writer_running) {
 		pthread_join(d->writer, NULL);
 		d->writer_running = 0;
+	}
+	if (d->reaper_running) {
+		sso_daemon_stop(d);
+		pthread_join(d->reaper, NULL);
+		d->reaper_running = 0;
 	}
 	/* counts of repeated failures go into the trail before the keys go */
 	if (sso_service_flush(d->svc) != 0)
@@ -1789,6 +2267,10 @@ sso_daemon_free(struct sso_daemon *d)
 		pthread_mutex_unlock(&d->wmu);
 		pthread_join(d->writer, NULL);
 	}
+	if (d->reaper_running) {
+		sso_daemon_stop(d);
+		pthread_join(d->reaper, NULL);
+	}
 	for (c = d->conns; c != NULL; c = next) {
 		next = c->next;
 		conn_free(c);
@@ -1814,5 +2296,8 @@ sso_daemon_free(struct sso_daemon *d)
 	pthread_mutex_destroy(&d->pmu);
 	pthread_cond_destroy(&d->pcv);
 	pthread_mutex_destroy(&d->cmu);
+	sso_shares_free(d->shares);
+	/* last: what it held back is written now */
+	sso_dlog_free(d->dlog);
 	free(d);
 }

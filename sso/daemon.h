@@ -13,7 +13,15 @@
  * on disk.
  *
  * The library never prints: every log line goes to the log function of the
- * options (one line, no newline, never a secret or request payload).
+ * options (one line, no newline, never a secret or request payload), escaped
+ * and rate-limited per uid (dlog.h).
+ *
+ * No caller can hurt another (DESIGN 8): each uid has a share of the
+ * connections (a few are kept for root and vault admins), of the bytes of
+ * requests in flight, and of key derivations (shares.h); buffers grow as
+ * bytes arrive; idle connections and requests that do not arrive whole in
+ * time are closed; unlock and secret restore run Argon2id without holding
+ * the key lock.
  */
 #ifndef SSOVAULT_DAEMON_H
 #define SSOVAULT_DAEMON_H
@@ -23,9 +31,18 @@
 #include "sverr.h"
 
 #define SSO_DAEMON_THREADS_MAX 128	/* workers, including extra ones */
-#define SSO_DAEMON_CONN_MAX 1024	/* open client connections */
 #define SSO_DAEMON_BATCH_MAX 256	/* requests per group commit */
 #define SSO_DAEMON_SEND_TIMEOUT 10	/* seconds a client may take to read a reply */
+
+/* Defaults of the shares (docs/daemon.md "Limits"); they fit the unit's MemoryMax=. */
+#define SSO_DAEMON_CONN_MAX 1024	/* open client connections */
+#define SSO_DAEMON_CONN_PER_UID 128	/* of them for one uid */
+#define SSO_DAEMON_CONN_RESERVED 16	/* of them for root and vault admins only */
+#define SSO_DAEMON_BUFFERED_MAX (256u << 20)	/* bytes of requests in flight */
+#define SSO_DAEMON_KDF_MEMORY (512u << 20)	/* Argon2id memory at once */
+#define SSO_DAEMON_IDLE_TIMEOUT_MS (5u * 60 * 1000)	/* an idle connection is closed */
+#define SSO_DAEMON_REQUEST_TIMEOUT_MS (30u * 1000)	/* a request must be in by then */
+#define SSO_DAEMON_FREE_BYTES 16384	/* of a request, counted in no budget */
 
 struct sso_daemon_opts {
 	const char *vault_dir;		/* NULL: $SSOVAULT_DIR, else $XDG_DATA_HOME/ssovault */
@@ -34,9 +51,20 @@ struct sso_daemon_opts {
 	const char *passphrase_file;	/* unlock at start: one trailing newline dropped */
 	size_t frame_max;		/* 0: SSO_FRAME_MAX_DEFAULT */
 	unsigned threads;		/* 0: 2 x online CPUs, at least 4 */
+	unsigned conn_max;		/* 0: SSO_DAEMON_CONN_MAX */
+	unsigned conn_per_uid;		/* 0: SSO_DAEMON_CONN_PER_UID */
+	unsigned conn_reserved;		/* as set by sso_daemon_opts_init(); 0 is none */
+	size_t buffered_max;		/* 0: SSO_DAEMON_BUFFERED_MAX, or frame_max if larger */
+	size_t buffered_per_uid;	/* 0: a quarter of buffered_max, at least frame_max */
+	size_t kdf_memory;		/* 0: SSO_DAEMON_KDF_MEMORY */
+	unsigned idle_timeout_ms;	/* 0: SSO_DAEMON_IDLE_TIMEOUT_MS */
+	unsigned request_timeout_ms;	/* 0: SSO_DAEMON_REQUEST_TIMEOUT_MS */
 	void (*log)(void *ctx, const char *line);	/* NULL: no log */
 	void *log_ctx;
 };
+
+/* Every option at its default. */
+void sso_daemon_opts_init(struct sso_daemon_opts *o);
 
 struct sso_daemon;
 
@@ -72,5 +100,9 @@ const char *sso_daemon_socket(const struct sso_daemon *d);
  * 4 KiB and 1 GiB.  SV_ERR_INVALID otherwise.
  */
 int sso_daemon_parse_size(const char *s, size_t *ret) SV_WUR;
+/* The same for the budgets: 1 MiB to 64 GiB. */
+int sso_daemon_parse_budget(const char *s, size_t *ret) SV_WUR;
+/* "30s", "5m", "1h" or plain seconds -> milliseconds, 1 s to 24 h. */
+int sso_daemon_parse_duration(const char *s, unsigned *ret_ms) SV_WUR;
 
 #endif

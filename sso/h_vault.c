@@ -71,27 +71,54 @@ sso_h_status(struct sso_ctx *x, struct svbuf *req)
 	return sso_out_json(x, j);
 }
 
+/*
+ * Cheap checks first, the key derivation outside the daemon's key lock
+ * (sso_kdf_begin), the keys installed under it held exclusively.  An
+ * unlocked vault answers without looking at the secret: trying it would
+ * tell anyone whether it is right.
+ */
 int
 sso_h_unlock(struct sso_ctx *x, struct svbuf *req)
 {
+	struct vault_unlock *u = NULL;
 	const uint8_t *secret;
-	size_t len;
+	size_t len, cost;
 	uint8_t kind;
 	int r;
 
 	if ((r = svbuf_get_u8(req, &kind)) != 0 ||
 	    (r = svbuf_get_string_direct(req, &secret, &len)) != 0)
 		return r;
-	if (kind == 1)
-		r = vault_unlock_passphrase(x->v, (const char *)secret, len);
-	else if (kind == 2 && len == VAULT_KEY_BYTES)
-		r = vault_unlock_key(x->v, secret);
-	else
+	if (svbuf_len(req) != 0)
+		return sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	if (kind != 1 && !(kind == 2 && len == VAULT_KEY_BYTES))
 		return sv_fail(x->msg, SV_ERR_INVALID, "a key file must hold exactly %d bytes",
 		    VAULT_KEY_BYTES);
+	if (vault_is_unlocked(x->v))
+		return sv_fail(x->msg, SV_ERR_CONFLICT,
+		    "the vault is already unlocked (the %s was not checked)",
+		    kind == 1 ? "passphrase" : "key");
+	if ((r = vault_unlock_prepare(x->v, kind == 2, secret, len, &u, x->msg)) != 0)
+		return r;
+	if ((cost = vault_unlock_cost(u)) > 0) {
+		if ((r = sso_kdf_begin(x, cost)) != 0)
+			goto out;
+		r = vault_unlock_derive(u, x->msg);
+		sso_kdf_end(x, cost);
+	} else {
+		r = vault_unlock_derive(u, x->msg);
+	}
 	if (r != 0)
-		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
-	return 0;
+		goto out;
+	sso_keys_exclusive(x);
+	/* another unlock may have finished while this one derived its key */
+	if (vault_is_unlocked(x->v))
+		r = sv_fail(x->msg, SV_ERR_CONFLICT, "the vault is already unlocked");
+	else
+		r = vault_unlock_finish(x->v, u, x->msg);
+out:
+	vault_unlock_free(u);
+	return r;
 }
 
 int
@@ -126,11 +153,30 @@ sso_h_secret_backup(struct sso_ctx *x, struct svbuf *req)
 	return r;
 }
 
+/* In a shared service only a vault admin of the backup's vault may restore it. */
+static int
+restore_authorise(void *ctx, struct vault *v)
+{
+	struct sso_ctx *x = ctx;
+	struct vault_txn *t = NULL;
+	int r;
+
+	if ((r = vault_txn_begin(v, 0, &t)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(v));
+	r = sso_role_held(t, "vault-admin", x->caller);
+	vault_txn_abort(t);
+	if (r < 0)
+		return sv_fail(x->msg, r, "the roles record cannot be read: restore refused");
+	return r ? 0 : sso_deny(x, "a vault admin: nothing was restored");
+}
+
+/* As unlock: every check that needs no key, then Argon2id without a lock. */
 int
 sso_h_secret_restore(struct sso_ctx *x, struct svbuf *req)
 {
+	struct vault_secret_job *j = NULL;
 	const uint8_t *blob, *pw, *np, *key;
-	size_t bl, pl, nl, kl;
+	size_t bl, pl, nl, kl, cost;
 	int r;
 
 	if ((r = svbuf_get_string_direct(req, &blob, &bl)) != 0 ||
@@ -138,16 +184,29 @@ sso_h_secret_restore(struct sso_ctx *x, struct svbuf *req)
 	    (r = svbuf_get_string_direct(req, &np, &nl)) != 0 ||
 	    (r = svbuf_get_string_direct(req, &key, &kl)) != 0)
 		return r;
+	if (svbuf_len(req) != 0)
+		return sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
 	if (kl != 0 && kl != VAULT_KEY_BYTES)
 		return sv_fail(x->msg, SV_ERR_INVALID, "a key file must hold exactly %d bytes",
 		    VAULT_KEY_BYTES);
 	if (nl == 0 && kl == 0)
 		return sv_fail(x->msg, SV_ERR_INVALID, "a new passphrase is required");
-	r = vault_secret_restore(x->v, blob, bl, (const char *)pw, pl,
-	    nl != 0 ? (const char *)np : NULL, nl, kl != 0 ? key : NULL);
+	if ((r = vault_secret_restore_prepare(x->v, blob, bl, (const char *)pw, pl,
+	    nl != 0 ? (const char *)np : NULL, nl, kl != 0 ? key : NULL, &j, x->msg)) != 0)
+		return r;
+	cost = vault_secret_job_cost(j);
+	if ((r = sso_kdf_begin(x, cost)) != 0)
+		goto out;
+	r = vault_secret_restore_derive(j, x->msg);
+	sso_kdf_end(x, cost);
 	if (r != 0)
-		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
-	return 0;
+		goto out;
+	sso_keys_exclusive(x);
+	r = vault_secret_restore_finish(x->v, j,
+	    sso_service_shared(x->svc) ? restore_authorise : NULL, x, x->msg);
+out:
+	vault_secret_job_free(j);
+	return r;
 }
 
 static void

@@ -126,6 +126,8 @@ struct sso_service {
 	void (*log)(void *, const char *);
 	void *log_ctx;
 	atomic_int full_warned;	/* the fill warning was logged; not since below it */
+	const struct sso_key_hooks *hooks;	/* NULL: not shared (embedded) */
+	void *hooks_ctx;
 };
 
 /*
@@ -487,6 +489,45 @@ sso_service_set_audit_sink(struct sso_service *s, sso_audit_sink_fn fn, void *ct
 {
 	s->sink = fn != NULL ? fn : default_sink;
 	s->sink_ctx = fn != NULL ? ctx : s;
+}
+
+void
+sso_service_set_key_hooks(struct sso_service *s, const struct sso_key_hooks *h, void *ctx)
+{
+	s->hooks = h;
+	s->hooks_ctx = ctx;
+}
+
+int
+sso_service_shared(const struct sso_service *s)
+{
+	return s->hooks != NULL;
+}
+
+int
+sso_kdf_begin(struct sso_ctx *x, size_t memory)
+{
+	struct sso_service *s = x->svc;
+
+	return s->hooks != NULL ? s->hooks->kdf_begin(s->hooks_ctx, x->caller, memory, x->msg) : 0;
+}
+
+void
+sso_kdf_end(struct sso_ctx *x, size_t memory)
+{
+	struct sso_service *s = x->svc;
+
+	if (s->hooks != NULL)
+		s->hooks->kdf_end(s->hooks_ctx, x->caller, memory);
+}
+
+void
+sso_keys_exclusive(struct sso_ctx *x)
+{
+	struct sso_service *s = x->svc;
+
+	if (s->hooks != NULL)
+		s->hooks->exclusive(s->hooks_ctx);
 }
 
 static int64_t
@@ -977,6 +1018,51 @@ roles_load(struct sso_ctx *x)
 }
 
 /*
+ * In a shared service, unlock is a vault-admin request (DESIGN 8), and who
+ * is one is written in the vault: asked right after the key opened it,
+ * while the daemon holds its key lock exclusively, so that no other request
+ * sees the keys first.  A refusal is audited with the keys still there, and
+ * then they are wiped.
+ */
+static int
+unlock_authorise(struct sso_ctx *x)
+{
+	int r;
+
+	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	roles_load(x);
+	vault_txn_abort(x->txn);
+	x->txn = NULL;
+	if (x->roles_err != 0)
+		return sv_fail(x->msg, x->roles_err,
+		    "the vault's roles record failed its integrity check: unlock refused "
+		    "(start ssovaultd with --key-file, then 'ssovault restore FILE')");
+	return x->is_vault_admin ? 0 : sso_deny(x, "a vault admin: the vault stays locked");
+}
+
+int
+sso_service_is_vault_admin(struct sso_service *s, const struct sso_caller *c)
+{
+	struct sso_ctx x;
+	int r;
+
+	if (!vault_is_unlocked(s->v))
+		return 0;
+	memset(&x, 0, sizeof(x));
+	x.svc = s;
+	x.v = s->v;
+	x.caller = c;
+	if (vault_txn_begin(s->v, 0, &x.txn) != 0)
+		return 0;
+	roles_load(&x);
+	vault_txn_abort(x.txn);
+	r = x.is_vault_admin;
+	sodium_memzero(&x, sizeof(x));
+	return r;
+}
+
+/*
  * Run a handler that manages its own transactions (unlock, rotate, ...),
  * then record the event in a write transaction of its own.
  */
@@ -985,7 +1071,7 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 {
 	struct vault_txn *t = NULL;
 	struct audit_out ao;
-	int r, a, written = 0;
+	int r, a, written = 0, wipe = 0;
 
 	memset(&ao, 0, sizeof(ao));
 	if (d->need != NEED_NONE) {
@@ -1010,6 +1096,8 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 	if (d->op == SSO_OP_UNLOCK || d->op == SSO_OP_LOCK || d->op == SSO_OP_SECRET_ROTATE ||
 	    d->op == SSO_OP_SECRET_RESTORE || d->op == SSO_OP_RESTORE)
 		jcache_forget();
+	if (r == 0 && d->op == SSO_OP_UNLOCK && sso_service_shared(x->svc))
+		wipe = (r = unlock_authorise(x)) != 0;
 	if (!vault_is_unlocked(x->v))
 		return r;
 	a = vault_txn_begin(x->v, 1, &t);
@@ -1026,6 +1114,11 @@ run_own_txn(struct sso_ctx *x, const struct op_def *d, struct svbuf *req)
 		written = a == 0;
 	}
 	audit_done(x, &ao, written);
+	/* a refused unlock is on record: now the keys go */
+	if (wipe) {
+		vault_lock(x->v);
+		jcache_forget();
+	}
 	/*
 	 * Unlocking hands out nothing secret, and refusing it would bar the way
 	 * to 'restore' when the audit chain itself is what got damaged.

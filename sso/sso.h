@@ -210,6 +210,38 @@ unsigned sso_full_percent(size_t used, size_t max);
 /* The warning line for used of max; 0 (and out untouched) below SSO_FULL_WARN_PCT. */
 int sso_full_warning(size_t used, size_t max, char *out, size_t outlen);
 
+/*
+ * A service shared by many callers (the daemon) installs key hooks.  The
+ * requests that run Argon2id (unlock with a passphrase, secret restore)
+ * call kdf_begin before it, with the memory it takes: the daemon may refuse
+ * (one derivation at a time per uid, a growing delay after wrong secrets, a
+ * memory budget: an error and a message saying when to try again) or let
+ * go of its key lock, so that no lock serving others is held while it runs;
+ * kdf_end takes the lock back, shared.  exclusive takes it exclusively,
+ * before keys are installed.  With hooks, unlock and secret restore also
+ * need a vault admin, asked of the vault with the new keys before any other
+ * request can see them (DESIGN 8); without them (embedded mode) the caller
+ * holds the handle alone and possession of the secret is enough.
+ */
+struct sso_key_hooks {
+	int (*kdf_begin)(void *ctx, const struct sso_caller *c, size_t memory, char *msg);
+	void (*kdf_end)(void *ctx, const struct sso_caller *c, size_t memory);
+	void (*exclusive)(void *ctx);
+};
+void sso_service_set_key_hooks(struct sso_service *s, const struct sso_key_hooks *h,
+    void *ctx);
+/* 1 if key hooks are installed: the service is shared. */
+int sso_service_shared(const struct sso_service *s);
+/*
+ * 1 if the vault is unlocked and its roles record names the caller a vault
+ * admin, else 0 (for the daemon's reserve of connections).
+ */
+int sso_service_is_vault_admin(struct sso_service *s, const struct sso_caller *c);
+/* For handlers: the hooks, or nothing without them. */
+int sso_kdf_begin(struct sso_ctx *x, size_t memory) SV_WUR;
+void sso_kdf_end(struct sso_ctx *x, size_t memory);
+void sso_keys_exclusive(struct sso_ctx *x);
+
 /* --- helpers for handlers (service.c) -------------------------------- */
 
 /* A role check failed: fills x->msg "access denied: <who> is not <what>". */

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "dlog.h"
 #include "sverr.h"
 
 /* The log: one line per event; never a secret or a request's payload. */
@@ -66,6 +67,20 @@ log_line(void *ctx, const char *line)
 	pthread_mutex_unlock(&l->mu);
 }
 
+/*
+ * A line of this file's own: escaped like every line of the daemon's
+ * (dlog.c), since it may quote a path or a message.  log_line() is the sink
+ * behind both and writes what it is given.
+ */
+static void
+log_say(const char *text)
+{
+	char line[SSO_DLOG_LINE_MAX];
+
+	sso_dlog_escape(text, line, sizeof(line));
+	log_line(&lg, line);
+}
+
 static int
 log_open(struct logger *l)
 {
@@ -106,7 +121,7 @@ harden(void)
 
 		snprintf(m, sizeof(m), "warning: cannot lock memory (%s): keys may be "
 		    "swapped to disk; raise LimitMEMLOCK= or grant CAP_IPC_LOCK", strerror(errno));
-		log_line(&lg, m);
+		log_say(m);
 	} else {
 		munlock(p, (size_t)page);
 	}
@@ -133,39 +148,42 @@ signal_main(void *arg)
 			if (log_open(&lg) != 0) {
 				snprintf(m, sizeof(m), "cannot reopen the log file %s: %s",
 				    lg.path, strerror(errno));
-				log_line(&lg, m);
+				log_say(m);
 			} else if (lg.path != NULL) {
-				log_line(&lg, "log file reopened (SIGHUP)");
+				log_say("log file reopened (SIGHUP)");
 			}
 			continue;
 		}
 		snprintf(m, sizeof(m), "stopping on %s: finishing requests in flight",
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		log_line(&lg, m);
+		log_say(m);
 		sso_daemon_stop(s->d);
 	}
 	return NULL;
 }
 
-/* A small decimal count; 0 if s is not one. */
-static size_t
-parse_count(const char *s)
+/* A decimal count from min to max into *ret; -1 if s is not one. */
+static int
+parse_count(const char *s, unsigned min, unsigned max, unsigned *ret)
 {
-	size_t v = 0;
+	unsigned long v = 0;
 
-	if (*s == '\0' || strlen(s) > 4)
-		return 0;
+	if (*s == '\0' || strlen(s) > 6)
+		return -1;
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
-			return 0;
-		v = v * 10 + (size_t)(*s - '0');
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
 	}
-	return v;
+	if (v < min || v > max)
+		return -1;
+	*ret = (unsigned)v;
+	return 0;
 }
 
 static const char usage[] =
     "usage: ssovaultd [--vault DIR] [--socket PATH] [--key-file F | --passphrase-file F]\n"
-    "                 [--frame-max SIZE] [--threads N] [--log-file F]\n"
+    "                 [--frame-max SIZE] [--threads N] [--log-file F] [limits]\n"
     "\n"
     "The ssovault credential service: holds the unlocked vault and answers\n"
     "requests on a Unix socket, deciding access per request from the caller's\n"
@@ -184,6 +202,19 @@ static const char usage[] =
     "  --foreground           accepted for habit: ssovaultd never forks\n"
     "  --help, --version\n"
     "\n"
+    "Limits (no uid can take what others need; see ssovaultd(8)):\n"
+    "  --max-connections N           open connections in all (default 1024)\n"
+    "  --max-connections-per-uid N   of them for one uid (default 128)\n"
+    "  --reserved-connections N      of them kept for root and vault admins (default 16)\n"
+    "  --max-buffered SIZE           bytes of requests in flight in all (default 256M)\n"
+    "  --max-buffered-per-uid SIZE   of them for one uid (default a quarter, at least\n"
+    "                                --frame-max)\n"
+    "  --kdf-memory SIZE             Argon2id memory of unlocks and secret restores at\n"
+    "                                once (default 512M; one may always run alone)\n"
+    "  --idle-timeout DURATION       close connections idle this long (default 5m)\n"
+    "  --request-timeout DURATION    a request must arrive whole within this (default 30s)\n"
+    "  Sizes take K/M/G suffixes, durations s/m/h.\n"
+    "\n"
     "Signals: SIGTERM/SIGINT finish requests in flight, lock the vault and exit 0;\n"
     "SIGHUP reopens the log file.  See docs/daemon.md and docs/protocol.md.\n";
 
@@ -199,6 +230,14 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "log-file", required_argument, NULL, 'l' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "max-connections", required_argument, NULL, 'C' },
+		{ "max-connections-per-uid", required_argument, NULL, 'U' },
+		{ "reserved-connections", required_argument, NULL, 'R' },
+		{ "max-buffered", required_argument, NULL, 'B' },
+		{ "max-buffered-per-uid", required_argument, NULL, 'b' },
+		{ "kdf-memory", required_argument, NULL, 'K' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "request-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -208,10 +247,9 @@ main(int argc, char **argv)
 	struct sigctx sc;
 	pthread_t st;
 	char msg[SV_MSG_MAX] = "";
-	size_t n;
 	int c, r;
 
-	memset(&o, 0, sizeof(o));
+	sso_daemon_opts_init(&o);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'V': o.vault_dir = optarg; break;
@@ -228,12 +266,44 @@ main(int argc, char **argv)
 			}
 			break;
 		case 't':
-			if ((n = parse_count(optarg)) < 1 || n > SSO_DAEMON_THREADS_MAX) {
+			if (parse_count(optarg, 1, SSO_DAEMON_THREADS_MAX, &o.threads) != 0) {
 				fprintf(stderr, "ssovaultd: --threads takes a number from 1 to %d\n",
 				    SSO_DAEMON_THREADS_MAX);
 				return 2;
 			}
-			o.threads = (unsigned)n;
+			break;
+		case 'C':
+		case 'U':
+		case 'R':
+			if (parse_count(optarg, c == 'R' ? 0 : 1, 65536, c == 'C' ? &o.conn_max :
+			    c == 'U' ? &o.conn_per_uid : &o.conn_reserved) != 0) {
+				fprintf(stderr, "ssovaultd: --%s takes a number from %d to 65536, "
+				    "not '%s'\n", c == 'C' ? "max-connections" : c == 'U' ?
+				    "max-connections-per-uid" : "reserved-connections",
+				    c == 'R' ? 0 : 1, optarg);
+				return 2;
+			}
+			break;
+		case 'B':
+		case 'b':
+		case 'K':
+			if (sso_daemon_parse_budget(optarg, c == 'B' ? &o.buffered_max :
+			    c == 'b' ? &o.buffered_per_uid : &o.kdf_memory) != 0) {
+				fprintf(stderr, "ssovaultd: --%s takes a size from 1M to 64G "
+				    "(K/M/G suffixes), not '%s'\n", c == 'B' ? "max-buffered" :
+				    c == 'b' ? "max-buffered-per-uid" : "kdf-memory", optarg);
+				return 2;
+			}
+			break;
+		case 'I':
+		case 'T':
+			if (sso_daemon_parse_duration(optarg, c == 'I' ? &o.idle_timeout_ms :
+			    &o.request_timeout_ms) != 0) {
+				fprintf(stderr, "ssovaultd: --%s takes a duration from 1s to 24h "
+				    "(s/m/h suffixes), not '%s'\n",
+				    c == 'I' ? "idle-timeout" : "request-timeout", optarg);
+				return 2;
+			}
 			break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'v': printf("ssovaultd %s\n", SSOVAULT_VERSION); return 0;
@@ -258,7 +328,7 @@ main(int argc, char **argv)
 	}
 	harden();
 	if (sodium_init() < 0) {
-		log_line(&lg, "cannot initialise libsodium");
+		log_say("cannot initialise libsodium");
 		return 1;
 	}
 	/* every thread inherits the mask; signal_main takes them all */
@@ -270,19 +340,19 @@ main(int argc, char **argv)
 	o.log = log_line;
 	o.log_ctx = &lg;
 	if ((r = sso_daemon_new(&o, &d, msg)) != 0) {
-		log_line(&lg, msg[0] != '\0' ? msg : sv_strerror(r));
+		log_say(msg[0] != '\0' ? msg : sv_strerror(r));
 		return sv_exit_code(r);
 	}
 	sc.d = d;
 	if (pthread_create(&st, NULL, signal_main, &sc) != 0) {
-		log_line(&lg, "cannot start the signal thread");
+		log_say("cannot start the signal thread");
 		sso_daemon_free(d);
 		return 1;
 	}
 	pthread_detach(st);
 	r = sso_daemon_run(d, msg);
 	if (r != 0)
-		log_line(&lg, msg);
+		log_say(msg);
 	sso_daemon_free(d);
 	return r == 0 ? 0 : sv_exit_code(r);
 }

@@ -714,6 +714,22 @@ vault_keys_backup_hint(const void *blob, size_t len, char **ret_hint, char *msg)
 }
 
 int
+vault_keys_backup_peek(const void *blob, size_t len,
+    struct vault_backup_info *ret_info, char *msg)
+{
+	struct backup_parts bp;
+	int r;
+
+	if ((r = backup_parse(blob, len, &bp, msg)) != 0)
+		return r;
+	memset(ret_info, 0, sizeof(*ret_info));
+	memcpy(ret_info->id, bp.id, sizeof(bp.id));
+	ret_info->opslimit = bp.opslimit;
+	ret_info->memlimit = bp.memlimit;
+	return 0;
+}
+
+int
 vault_keys_backup_open(const void *blob, size_t len, const char *pw,
     size_t pwlen, uint8_t master[VAULT_KEYS_KEY_BYTES],
     struct vault_backup_info *ret_info, char *msg)

@@ -168,6 +168,13 @@ int vault_keys_backup_make(const uint8_t id[VAULT_KEYS_ID_BYTES],
 /* SV_ERR_BAD_FORMAT if blob is not a backup; *ret_hint malloc'd. */
 int vault_keys_backup_hint(const void *blob, size_t len, char **ret_hint,
     char *msg) SV_WUR;
+/*
+ * What a backup says about itself, without its password: the vault id and
+ * the Argon2id limits (epoch 0: it is sealed).  SV_ERR_BAD_FORMAT as for
+ * the hint.  For the checks that must come before the costly derivation.
+ */
+int vault_keys_backup_peek(const void *blob, size_t len,
+    struct vault_backup_info *ret_info, char *msg) SV_WUR;
 /* SV_ERR_WRONG_KEY ("wrong backup password"); master is caller's secure memory. */
 int vault_keys_backup_open(const void *blob, size_t len, const char *pw,
     size_t pwlen, uint8_t master[VAULT_KEYS_KEY_BYTES],

@@ -251,6 +251,19 @@ svbuf_reserve(struct svbuf *b, size_t len, uint8_t **ret_p)
 }
 
 int
+svbuf_unreserve(struct svbuf *b, size_t len)
+{
+	if (b->readonly)
+		return SV_ERR_INTERNAL;
+	if (len > svbuf_len(b))
+		return SV_ERR_TRUNCATED;
+	b->size -= len;
+	if (len > 0)
+		sodium_memzero(b->data + b->size, len);
+	return 0;
+}
+
+int
 svbuf_put(struct svbuf *b, const void *p, size_t len)
 {
 	uint8_t *d;

@@ -46,6 +46,11 @@ size_t svbuf_max(const struct svbuf *b);
 int svbuf_consume(struct svbuf *b, size_t len) SV_WUR;
 /* Reserve len writable bytes at the end; *ret_p is valid until next change. */
 int svbuf_reserve(struct svbuf *b, size_t len, uint8_t **ret_p) SV_WUR;
+/*
+ * Give back the last len bytes (wiped): the part of a reservation that was
+ * not filled, e.g. by a short read.  SV_ERR_TRUNCATED if fewer are there.
+ */
+int svbuf_unreserve(struct svbuf *b, size_t len) SV_WUR;
 
 int svbuf_put(struct svbuf *b, const void *p, size_t len) SV_WUR;
 int svbuf_put_u8(struct svbuf *b, uint8_t v) SV_WUR;

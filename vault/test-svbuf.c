@@ -98,6 +98,24 @@ test_limits(void)
 	svbuf_free(NULL);
 }
 
+/* A reservation a short read did not fill is given back, wiped. */
+static void
+test_unreserve(void)
+{
+	struct svbuf *b = svbuf_new_secure(0);
+	uint8_t *p;
+
+	ok(svbuf_put(b, "ab", 2) == 0 && svbuf_reserve(b, 10, &p) == 0, "reserve 10 after 2 bytes");
+	memcpy(p, "cdXXXXXXXX", 10);
+	is_int(svbuf_unreserve(b, 8), 0, "give back the 8 not filled");
+	ok(svbuf_len(b) == 4 && memcmp(svbuf_ptr(b), "abcd", 4) == 0, "the filled bytes stay");
+	ok(p[2] == 0 && p[9] == 0, "the given-back bytes are wiped");
+	is_int(svbuf_unreserve(b, 5), SV_ERR_TRUNCATED, "more than is there: refused");
+	is_int(svbuf_len(b), 4, "... and nothing changed");
+	ok(svbuf_put(b, "e", 1) == 0 && memcmp(svbuf_ptr(b), "abcde", 5) == 0, "appending goes on after");
+	svbuf_free(b);
+}
+
 int
 main(void)
 {
@@ -106,5 +124,6 @@ main(void)
 	test_roundtrip();
 	test_truncated();
 	test_limits();
+	test_unreserve();
 	return done_testing();
 }

@@ -1165,6 +1165,115 @@ test_backup_restore(void)
 	free(dir2);
 }
 
+/* A check for vault_secret_restore_finish(): says no, after looking. */
+static int
+refuse_restore(void *ctx, struct vault *v)
+{
+	char buf[64];
+
+	/* the backup's keys are in the handle for this call: the data opens */
+	*(int *)ctx = get(v, VAULT_TABLE_APPS, "steps", buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "v") == 0;
+	return SV_ERR_DENIED;
+}
+
+/*
+ * Unlock and secret restore in steps (a daemon runs Argon2id without its
+ * key lock): costs, the checks that come before any key derivation, a slot
+ * changed between derive and finish, and a restore its check refuses.
+ */
+static void
+test_steps(void)
+{
+	char *dir = new_dir(), m[SV_MSG_MAX];
+	struct vault *v = make_vault(dir, PASS, NULL);
+	struct vault_unlock *u = NULL, *u2 = NULL;
+	struct vault_secret_job *j = NULL;
+	struct svbuf *bk = svbuf_new(0);
+	uint8_t key[32], blob[512];
+	size_t len;
+	int seen = 0;
+
+	randombytes_buf(key, sizeof(key));
+	ok(v != NULL && put(v, VAULT_TABLE_APPS, "steps", "v") == 0 &&
+	    vault_secret_backup(v, "backup pw", 9, NULL, bk) == 0, "steps: a vault and a secret backup");
+	if (v == NULL)
+		goto out;
+	vault_lock(v);
+
+	m[0] = '\0';
+	is_int(vault_unlock_prepare(v, 0, "wrong horse", 11, &u, m), 0, "unlock prepare");
+	is_int(vault_unlock_cost(u), MEM, "a passphrase costs the slot's Argon2id memory");
+	is_int(vault_unlock_derive(u, m), SV_ERR_WRONG_KEY, "derive with a wrong passphrase");
+	is_str(m, "wrong passphrase", "... says so");
+	is_int(vault_unlock_finish(v, u, m), SV_ERR_INTERNAL, "finish without a derived key: refused");
+	ok(!vault_is_unlocked(v), "... and the vault stays locked");
+	vault_unlock_free(u);
+	u = NULL;
+	ok(vault_unlock_prepare(v, 1, key, 32, &u, m) == 0 && vault_unlock_cost(u) == 0,
+	    "a key file costs no Argon2id");
+	is_int(vault_unlock_derive(u, m), SV_ERR_WRONG_KEY, "... and finds no key slot");
+	vault_unlock_free(u);
+	u = NULL;
+
+	ok(vault_unlock_prepare(v, 0, PASS, strlen(PASS), &u, m) == 0 &&
+	    vault_unlock_derive(u, m) == 0, "prepare and derive the right passphrase");
+	ok(!vault_is_unlocked(v), "derive installs nothing");
+	ok(vault_unlock_prepare(v, 0, PASS, strlen(PASS), &u2, m) == 0 &&
+	    vault_unlock_derive(u2, m) == 0, "a second unlock derives too");
+	is_int(vault_unlock_finish(v, u, m), 0, "finish the first");
+	ok(vault_is_unlocked(v), "... the vault is unlocked");
+
+	/* the slots are replaced before the second finishes */
+	is_int(vault_secret_restore(v, svbuf_ptr(bk), svbuf_len(bk), "backup pw", 9, "new pass", 8,
+	    NULL), 0, "a secret restore replaces the slots meanwhile");
+	vault_lock(v);
+	is_int(vault_unlock_finish(v, u2, m), SV_ERR_WRONG_KEY, "the second finish: refused");
+	ok(contains(m, "changed meanwhile"), "... its slot changed meanwhile");
+	ok(!vault_is_unlocked(v), "... and the vault stays locked");
+	vault_unlock_free(u);
+	vault_unlock_free(u2);
+	u = u2 = NULL;
+
+	/* every check that needs no key comes before the costly part */
+	len = svbuf_len(bk);
+	ok(len <= sizeof(blob), "a backup blob fits the test buffer");
+	memcpy(blob, svbuf_ptr(bk), len);
+	blob[8] ^= 1;
+	is_int(vault_secret_restore_prepare(v, blob, len, "backup pw", 9, "x", 1, NULL, &j, m),
+	    SV_ERR_CONFLICT, "a backup of another vault: refused at prepare");
+	is_str(m, "backup is of another vault", "... says so");
+	ok(j == NULL, "... and hands out nothing");
+	blob[8] ^= 1;
+	/* memlimit (8 + 16 + 8 bytes in) asks for far more than the vault's slots */
+	blob[8 + 16 + 8 + 4] = 0x40;
+	is_int(vault_secret_restore_prepare(v, blob, len, "backup pw", 9, "x", 1, NULL, &j, m),
+	    SV_ERR_CONFLICT, "a backup asking for more Argon2id memory than the slots: refused at prepare");
+	ok(contains(m, "more Argon2id work"), "... says so");
+	memcpy(blob, svbuf_ptr(bk), len);
+	is_int(vault_secret_restore_prepare(v, blob, len - 3, "backup pw", 9, "x", 1, NULL, &j, m),
+	    SV_ERR_BAD_FORMAT, "a truncated backup: refused at prepare");
+
+	ok(vault_secret_restore_prepare(v, blob, len, "backup pw", 9, "third pass", 10, NULL, &j, m) == 0,
+	    "restore prepare");
+	is_int(vault_secret_job_cost(j), MEM, "the restore costs the slots' Argon2id memory");
+	ok(vault_secret_restore_derive(j, m) == 0, "restore derive");
+	is_int(vault_secret_restore_finish(v, j, refuse_restore, &seen, m), SV_ERR_DENIED,
+	    "a restore its check refuses: refused");
+	ok(seen, "... the check read the vault with the backup's keys");
+	ok(!vault_is_unlocked(v), "... the vault stays locked");
+	ok(vault_unlock_passphrase(v, "new pass", 8) == 0, "... and the slots stay as they were");
+	vault_secret_job_free(j);
+	j = NULL;
+out:
+	vault_unlock_free(u);
+	vault_unlock_free(u2);
+	vault_secret_job_free(j);
+	svbuf_free(bk);
+	vault_free(v);
+	free(dir);
+}
+
 static void
 test_scan(void)
 {
@@ -1875,6 +1984,7 @@ main(void)
 	test_rotate();
 	test_rotate_mixed_sizes();
 	test_backup_restore();
+	test_steps();
 	test_scan();
 	test_timing();
 

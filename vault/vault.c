@@ -925,63 +925,183 @@ vault_exists(const char *dir)
 }
 
 /*
- * Try every slot of the given type; on success install the keys.  Argon2id
- * runs outside any transaction; the master secret is read afterwards, so a
- * rotation by another process in between is seen.
+ * An unlock in steps (vault.h): prepare copies the slots and the secret,
+ * derive finds the slot the secret opens and the root key in it, finish
+ * completes the keys from the store and installs them.
  */
+struct vault_unlock {
+	uint8_t type;
+	uint8_t id[VAULT_ID_BYTES];
+	struct vault_slot *slots;
+	size_t n;
+	uint8_t *secret;		/* sodium_malloc'd; wiped once derived */
+	size_t len;
+	struct vault_keys *k;		/* k->root once derived */
+	size_t opened;			/* the slot that opened */
+	int derived;
+};
+
+void
+vault_unlock_free(struct vault_unlock *u)
+{
+	if (u == NULL)
+		return;
+	if (u->secret != NULL)
+		sodium_free(u->secret);
+	vault_keys_free(u->k);
+	if (u->slots != NULL)
+		sodium_memzero(u->slots, u->n * sizeof(*u->slots));
+	free(u->slots);
+	free(u);
+}
+
+int
+vault_unlock_prepare(struct vault *v, int key, const void *secret, size_t len,
+    struct vault_unlock **ret, char *msg)
+{
+	struct vault_store_txn *st = NULL;
+	struct vault_unlock *u = NULL;
+	int r;
+
+	if (secret == NULL || (key && len != VAULT_KEY_BYTES))
+		return sv_fail(msg, SV_ERR_INVALID, key ? "a key must hold %d bytes" :
+		    "no passphrase given", VAULT_KEY_BYTES);
+	if (v->store == NULL)
+		return sv_fail(msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if ((u = calloc(1, sizeof(*u))) == NULL ||
+	    (u->secret = sodium_malloc(len == 0 ? 1 : len)) == NULL ||
+	    (u->k = vault_keys_new()) == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	u->type = key ? VAULT_SLOT_KEY : VAULT_SLOT_PASSPHRASE;
+	memcpy(u->id, v->id, VAULT_ID_BYTES);
+	if (len > 0)
+		memcpy(u->secret, secret, len);
+	u->len = len;
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = read_slots(v, st, &u->slots, &u->n)) != 0) {
+		sv_fail(msg, r, "%s", v->msg);
+		goto out;
+	}
+	*ret = u;
+	u = NULL;
+out:
+	vault_store_txn_abort(st);
+	vault_unlock_free(u);
+	return r;
+}
+
+size_t
+vault_unlock_cost(const struct vault_unlock *u)
+{
+	size_t i, mem = 0;
+
+	/* the slots are tried one after the other: the largest is what it takes */
+	for (i = 0; i < u->n && u->type == VAULT_SLOT_PASSPHRASE; i++)
+		if (u->slots[i].type == VAULT_SLOT_PASSPHRASE && u->slots[i].memlimit > mem)
+			mem = (size_t)u->slots[i].memlimit;
+	return mem;
+}
+
+/*
+ * Try every slot of the type; Argon2id for each passphrase slot.  Touches
+ * nothing but u: it runs without any lock.
+ */
+int
+vault_unlock_derive(struct vault_unlock *u, char *msg)
+{
+	const char *what = u->type == VAULT_SLOT_PASSPHRASE ? "passphrase" : "key file";
+	size_t i, tried = 0;
+	int r = SV_ERR_WRONG_KEY;
+
+	for (i = 0; i < u->n && r == SV_ERR_WRONG_KEY; i++) {
+		if (u->slots[i].type != u->type)
+			continue;
+		tried++;
+		if ((r = vault_keys_slot_open(&u->slots[i], u->id, u->secret, u->len,
+		    u->k->root)) == 0)
+			u->opened = i;
+	}
+	sodium_memzero(u->secret, u->len);
+	if (r == SV_ERR_WRONG_KEY) {
+		if (tried == 0)
+			return sv_fail(msg, r, "wrong %s: the vault has no %s slot", what, what);
+		return sv_fail(msg, r, "wrong %s", what);
+	}
+	if (r != 0)
+		return sv_fail(msg, r, "cannot derive a key from the %s: %s", what,
+		    sv_strerror(r));
+	u->derived = 1;
+	return 0;
+}
+
 static int
-unlock_with(struct vault *v, uint8_t type, const void *secret, size_t len)
+slot_same(const struct vault_slot *a, const struct vault_slot *b)
+{
+	return a->type == b->type && a->opslimit == b->opslimit &&
+	    a->memlimit == b->memlimit && memcmp(a->salt, b->salt, sizeof(a->salt)) == 0 &&
+	    memcmp(a->nonce, b->nonce, sizeof(a->nonce)) == 0 &&
+	    memcmp(a->wrapped, b->wrapped, sizeof(a->wrapped)) == 0;
+}
+
+/*
+ * The master secret is read now, not at prepare: a rotation or a secret
+ * restore by another process in between is seen, and a slot removed in
+ * between no longer unlocks.
+ */
+int
+vault_unlock_finish(struct vault *v, struct vault_unlock *u, char *msg)
 {
 	struct vault_store_txn *st = NULL;
 	struct vault_slot *slots = NULL;
-	struct vault_keys *k = NULL;
-	size_t n = 0, i, tried = 0;
-	const char *what = type == VAULT_SLOT_PASSPHRASE ? "passphrase" : "key file";
-	int r = SV_ERR_WRONG_KEY;
+	size_t n = 0, i;
+	int r;
 
+	if (!u->derived)
+		return sv_fail(msg, SV_ERR_INTERNAL, "unlock finished before its key was derived");
 	if (v->store == NULL)
-		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+		return sv_fail(msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
 	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
-	    (r = read_slots(v, st, &slots, &n)) != 0)
-		goto out;
-	vault_store_txn_abort(st);
-	st = NULL;
-	if ((k = vault_keys_new()) == NULL) {
-		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+	    (r = read_slots(v, st, &slots, &n)) != 0) {
+		sv_fail(msg, r, "%s", v->msg);
 		goto out;
 	}
-	r = SV_ERR_WRONG_KEY;
-	for (i = 0; i < n && r == SV_ERR_WRONG_KEY; i++) {
-		if (slots[i].type != type)
-			continue;
-		tried++;
-		r = vault_keys_slot_open(&slots[i], v->id, secret, len, k->root);
-	}
-	if (r == SV_ERR_WRONG_KEY) {
-		if (tried == 0)
-			r = sv_fail(v->msg, r, "wrong %s: the vault has no %s slot",
-			    what, what);
-		else
-			r = sv_fail(v->msg, r, "wrong %s", what);
+	for (i = 0; i < n && !slot_same(&slots[i], &u->slots[u->opened]); i++)
+		;
+	if (i == n) {
+		r = sv_fail(msg, SV_ERR_WRONG_KEY,
+		    "the unlock slot changed meanwhile: try again");
 		goto out;
 	}
-	if (r != 0) {
-		r = sv_fail(v->msg, r, "cannot derive a key from the %s: %s",
-		    what, sv_strerror(r));
+	if ((r = keys_complete(v, st, u->k)) != 0) {
+		sv_fail(msg, r, "%s", v->msg);
 		goto out;
 	}
-	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
-	    (r = keys_complete(v, st, k)) != 0)
-		goto out;
-	keys_install(v, k);
-	k = NULL;
-	r = 0;
+	keys_install(v, u->k);
+	u->k = NULL;
 out:
 	vault_store_txn_abort(st);
-	vault_keys_free(k);
 	if (slots != NULL)
 		sodium_memzero(slots, n * sizeof(*slots));
 	free(slots);
+	return r;
+}
+
+/* The three steps in a row, for a handle used by one thread. */
+static int
+unlock_with(struct vault *v, int key, const void *secret, size_t len)
+{
+	struct vault_unlock *u = NULL;
+	char m[SV_MSG_MAX] = "";
+	int r;
+
+	if ((r = vault_unlock_prepare(v, key, secret, len, &u, m)) == 0 &&
+	    (r = vault_unlock_derive(u, m)) == 0)
+		r = vault_unlock_finish(v, u, m);
+	vault_unlock_free(u);
+	if (r != 0)
+		snprintf(v->msg, sizeof(v->msg), "%s", m);
 	return r;
 }
 
@@ -990,7 +1110,7 @@ vault_unlock_passphrase(struct vault *v, const char *pass, size_t len)
 {
 	if (pass == NULL)
 		return sv_fail(v->msg, SV_ERR_INVALID, "no passphrase given");
-	return unlock_with(v, VAULT_SLOT_PASSPHRASE, pass, len);
+	return unlock_with(v, 0, pass, len);
 }
 
 int
@@ -998,7 +1118,7 @@ vault_unlock_key(struct vault *v, const uint8_t key[VAULT_KEY_BYTES])
 {
 	if (key == NULL)
 		return sv_fail(v->msg, SV_ERR_INVALID, "no key given");
-	return unlock_with(v, VAULT_SLOT_KEY, key, VAULT_KEY_BYTES);
+	return unlock_with(v, 1, key, VAULT_KEY_BYTES);
 }
 
 void
@@ -1656,76 +1776,256 @@ restore_check(struct vault *v, struct vault_store_txn *st, struct vault_keys *k)
 	return load_audit_key(v, st, k);
 }
 
+/*
+ * A secret restore in steps (vault.h): the inputs copied at prepare, with
+ * the limits of the slots to make; derive fills k and the new slots and
+ * wrapped master secret; finish writes them.
+ */
+struct vault_secret_job {
+	struct vault *v;		/* for its id only, until finish */
+	uint8_t *blob;
+	size_t blen;
+	char *pw;			/* sodium_malloc'd, as the two below */
+	size_t pwlen;
+	char *newpass;			/* NULL: no passphrase slot */
+	size_t newlen;
+	uint8_t *key;			/* NULL: no key slot */
+	unsigned long long ops;		/* the new passphrase slot's limits */
+	size_t mem;
+	uint64_t backup_mem;		/* the backup's own memory limit */
+	struct vault_keys *k;
+	struct svbuf *slots, *master;
+	int derived;
+};
+
+void
+vault_secret_job_free(struct vault_secret_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->blob);
+	if (j->pw != NULL)
+		sodium_free(j->pw);
+	if (j->newpass != NULL)
+		sodium_free(j->newpass);
+	if (j->key != NULL)
+		sodium_free(j->key);
+	vault_keys_free(j->k);
+	svbuf_free(j->slots);
+	svbuf_free(j->master);
+	free(j);
+}
+
+static void *
+secure_copy(const void *p, size_t len)
+{
+	void *c = sodium_malloc(len == 0 ? 1 : len);
+
+	if (c != NULL && len > 0)
+		memcpy(c, p, len);
+	return c;
+}
+
+/*
+ * The limits of the slots a restore makes (the first passphrase slot's) and
+ * the most any passphrase slot asks for, which a backup of this vault
+ * cannot exceed: it was made with the limits of a slot of its time.  A
+ * vault without a passphrase slot made its backups with the defaults.
+ */
+static int
+restore_limits(struct vault *v, struct vault_store_txn *st,
+    unsigned long long *ret_ops, size_t *ret_mem, uint64_t *ret_max_ops,
+    uint64_t *ret_max_mem)
+{
+	struct vault_slot *slots = NULL;
+	size_t n = 0, i;
+	int r, seen = 0;
+
+	if ((r = slot_limits(v, st, ret_ops, ret_mem)) != 0 ||
+	    (r = read_slots(v, st, &slots, &n)) != 0)
+		return r;
+	*ret_max_ops = *ret_ops;
+	*ret_max_mem = *ret_mem;
+	for (i = 0; i < n; i++) {
+		if (slots[i].type != VAULT_SLOT_PASSPHRASE)
+			continue;
+		if (!seen || slots[i].opslimit > *ret_max_ops)
+			*ret_max_ops = slots[i].opslimit;
+		if (!seen || slots[i].memlimit > *ret_max_mem)
+			*ret_max_mem = slots[i].memlimit;
+		seen = 1;
+	}
+	free(slots);
+	return 0;
+}
+
+int
+vault_secret_restore_prepare(struct vault *v, const void *blob, size_t len,
+    const char *pw, size_t pwlen, const char *newpass, size_t newlen,
+    const uint8_t *key, struct vault_secret_job **ret, char *msg)
+{
+	struct vault_store_txn *st = NULL;
+	struct vault_secret_job *j = NULL;
+	struct vault_backup_info info;
+	uint64_t max_ops, max_mem;
+	int r;
+
+	if (blob == NULL || pw == NULL)
+		return sv_fail(msg, SV_ERR_INVALID, "no backup or password given");
+	if (newpass != NULL && newlen == 0)
+		return sv_fail(msg, SV_ERR_INVALID, "empty passphrase");
+	if (newpass == NULL && key == NULL)
+		return sv_fail(msg, SV_ERR_INVALID, "a new passphrase or key is needed");
+	if (v->store == NULL)
+		return sv_fail(msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	/* every check that needs no key comes before the key derivation */
+	if ((r = vault_keys_backup_peek(blob, len, &info, msg)) != 0)
+		return r;
+	if (memcmp(info.id, v->id, VAULT_ID_BYTES) != 0)
+		return sv_fail(msg, SV_ERR_CONFLICT, "backup is of another vault");
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+	    (r = restore_limits(v, st, &j->ops, &j->mem, &max_ops, &max_mem)) != 0) {
+		sv_fail(msg, r, "%s", v->msg);
+		goto out;
+	}
+	if (info.opslimit > max_ops || info.memlimit > max_mem) {
+		r = sv_fail(msg, SV_ERR_CONFLICT,
+		    "the backup asks for more Argon2id work (opslimit %llu, memlimit %llu) "
+		    "than this vault's slots (%llu, %llu): it was not made of this vault",
+		    (unsigned long long)info.opslimit, (unsigned long long)info.memlimit,
+		    (unsigned long long)max_ops, (unsigned long long)max_mem);
+		goto out;
+	}
+	if (vault_keys_limits_check(j->ops, j->mem) != 0) {
+		j->ops = info.opslimit;
+		j->mem = (size_t)info.memlimit;
+	}
+	j->v = v;
+	j->backup_mem = info.memlimit;
+	j->blen = len;
+	if ((j->blob = malloc(len == 0 ? 1 : len)) == NULL ||
+	    (j->pw = secure_copy(pw, pwlen)) == NULL ||
+	    (newpass != NULL && (j->newpass = secure_copy(newpass, newlen)) == NULL) ||
+	    (key != NULL && (j->key = secure_copy(key, VAULT_KEY_BYTES)) == NULL) ||
+	    (j->k = vault_keys_new()) == NULL || (j->slots = svbuf_new(0)) == NULL ||
+	    (j->master = svbuf_new(0)) == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(j->blob, blob, len);
+	j->pwlen = pwlen;
+	j->newlen = newlen;
+	*ret = j;
+	j = NULL;
+	r = 0;
+out:
+	vault_store_txn_abort(st);
+	vault_secret_job_free(j);
+	return r;
+}
+
+size_t
+vault_secret_job_cost(const struct vault_secret_job *j)
+{
+	size_t mem = j->newpass != NULL ? j->mem : 0;
+
+	return j->backup_mem > mem ? (size_t)j->backup_mem : mem;
+}
+
+/* Argon2id twice, touching nothing but j: it runs without any lock. */
+int
+vault_secret_restore_derive(struct vault_secret_job *j, char *msg)
+{
+	struct vault_backup_info info;
+	struct vault_keys *k = j->k;
+	int r;
+
+	r = vault_keys_backup_open(j->blob, j->blen, j->pw, j->pwlen, k->master,
+	    &info, msg);
+	sodium_memzero(j->pw, j->pwlen);
+	if (r != 0)
+		return r;
+	k->epoch = info.epoch;
+	if ((r = vault_keys_derive(k)) != 0)
+		return sv_fail(msg, r, "cannot derive the purpose keys");
+	randombytes_buf(k->root, sizeof(k->root));
+	if ((r = slots_make(j->v, k, j->newpass, j->newlen, j->key, j->ops, j->mem,
+	    j->slots)) != 0 ||
+	    (r = vault_keys_master_wrap(k->root, j->v->id, k->epoch, k->master,
+	    NULL, j->master)) != 0)
+		return sv_fail(msg, r, "cannot make the new unlock slots: %s", sv_strerror(r));
+	j->derived = 1;
+	return 0;
+}
+
+int
+vault_secret_restore_finish(struct vault *v, struct vault_secret_job *j,
+    int (*check)(void *ctx, struct vault *v), void *ctx, char *msg)
+{
+	struct vault_store_txn *st = NULL;
+	struct vault_keys *old;
+	int r;
+
+	if (!j->derived || j->v != v)
+		return sv_fail(msg, SV_ERR_INTERNAL, "secret restore finished out of turn");
+	if (v->store == NULL)
+		return sv_fail(msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
+	if (check != NULL) {
+		if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
+		    (r = restore_check(v, st, j->k)) != 0) {
+			sv_fail(msg, r, "%s", v->msg);
+			goto out;
+		}
+		vault_store_txn_abort(st);
+		st = NULL;
+		/* the backup's keys read the vault for this question only */
+		old = v->keys;
+		v->keys = j->k;
+		r = check(ctx, v);
+		v->keys = old;
+		if (r != 0)
+			goto out;
+	}
+	/* under the write lock: a rotation may have come in between */
+	if ((r = vault_store_txn_begin(v->store, NULL, 1, &st)) != 0 ||
+	    (r = restore_check(v, st, j->k)) != 0 ||
+	    (r = put_meta(st, META_SLOTS, j->slots)) != 0 ||
+	    (r = put_meta(st, META_MASTER, j->master)) != 0) {
+		sv_fail(msg, r, "%s", v->msg);
+		goto out;
+	}
+	r = vault_store_txn_commit(st);
+	st = NULL;
+	if (r != 0) {
+		sv_fail(msg, r, "%s", v->msg);
+		goto out;
+	}
+	keys_install(v, j->k);
+	j->k = NULL;
+out:
+	vault_store_txn_abort(st);
+	return r;
+}
+
 int
 vault_secret_restore(struct vault *v, const void *blob, size_t len,
     const char *pw, size_t pwlen, const char *newpass, size_t newlen,
     const uint8_t *key)
 {
-	struct vault_store_txn *st = NULL;
-	struct vault_keys *k = NULL;
-	struct vault_backup_info info;
-	struct svbuf *slots = NULL, *master = NULL;
-	unsigned long long ops;
-	size_t mem;
+	struct vault_secret_job *j = NULL;
+	char m[SV_MSG_MAX] = "";
 	int r;
 
-	if (blob == NULL || pw == NULL)
-		return sv_fail(v->msg, SV_ERR_INVALID, "no backup or password given");
-	if (newpass != NULL && newlen == 0)
-		return sv_fail(v->msg, SV_ERR_INVALID, "empty passphrase");
-	if (newpass == NULL && key == NULL)
-		return sv_fail(v->msg, SV_ERR_INVALID,
-		    "a new passphrase or key is needed");
-	if (v->store == NULL)
-		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
-	if ((k = vault_keys_new()) == NULL || (slots = svbuf_new(0)) == NULL ||
-	    (master = svbuf_new(0)) == NULL) {
-		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = vault_keys_backup_open(blob, len, pw, pwlen, k->master, &info,
-	    v->msg)) != 0)
-		goto out;
-	if (memcmp(info.id, v->id, VAULT_ID_BYTES) != 0) {
-		r = sv_fail(v->msg, SV_ERR_CONFLICT, "backup is of another vault");
-		goto out;
-	}
-	k->epoch = info.epoch;
-	if ((r = vault_keys_derive(k)) != 0)
-		goto out;
-	/* check first, then spend Argon2id's time outside any transaction */
-	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
-	    (r = restore_check(v, st, k)) != 0 ||
-	    (r = slot_limits(v, st, &ops, &mem)) != 0)
-		goto out;
-	vault_store_txn_abort(st);
-	st = NULL;
-	if (vault_keys_limits_check(ops, mem) != 0) {
-		ops = info.opslimit;
-		mem = (size_t)info.memlimit;
-	}
-	randombytes_buf(k->root, sizeof(k->root));
-	if ((r = slots_make(v, k, newpass, newlen, key, ops, mem, slots)) != 0 ||
-	    (r = vault_keys_master_wrap(k->root, v->id, k->epoch, k->master,
-	    NULL, master)) != 0)
-		goto out;
-	/* again under the write lock: a rotation may have come in between */
-	if ((r = vault_store_txn_begin(v->store, NULL, 1, &st)) != 0 ||
-	    (r = restore_check(v, st, k)) != 0 ||
-	    (r = put_meta(st, META_SLOTS, slots)) != 0 ||
-	    (r = put_meta(st, META_MASTER, master)) != 0)
-		goto out;
-	r = vault_store_txn_commit(st);
-	st = NULL;
+	if ((r = vault_secret_restore_prepare(v, blob, len, pw, pwlen, newpass, newlen,
+	    key, &j, m)) == 0 && (r = vault_secret_restore_derive(j, m)) == 0)
+		r = vault_secret_restore_finish(v, j, NULL, NULL, m);
+	vault_secret_job_free(j);
 	if (r != 0)
-		goto out;
-	keys_install(v, k);
-	k = NULL;
-out:
-	vault_store_txn_abort(st);
-	vault_keys_free(k);
-	svbuf_free(master);
-	svbuf_free(slots);
+		snprintf(v->msg, sizeof(v->msg), "%s", m);
 	return r;
 }
 

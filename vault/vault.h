@@ -94,6 +94,29 @@ int vault_exists(const char *dir);
 /* SV_ERR_WRONG_KEY ("wrong passphrase") if no slot opens. */
 int vault_unlock_passphrase(struct vault *v, const char *pass, size_t len) SV_WUR;
 int vault_unlock_key(struct vault *v, const uint8_t key[VAULT_KEY_BYTES]) SV_WUR;
+
+/*
+ * The same unlock in three steps, for a daemon that must not hold a lock
+ * that serves others while Argon2id runs (docs/daemon.md):
+ * - prepare copies the secret and reads the slots (cheap; the store must
+ *   not be replaced meanwhile, as for any transaction);
+ * - derive tries the slots: the costly part; it touches no vault state and
+ *   may run beside anything, without a lock.  SV_ERR_WRONG_KEY if none
+ *   opens;
+ * - finish reads the slots again (the one that opened must still be there)
+ *   and the master secret, and installs the keys: nothing else may use the
+ *   handle meanwhile, as for vault_lock().
+ * key is 1 for a key file (len VAULT_KEY_BYTES), 0 for a passphrase.
+ * Messages go to msg (SV_MSG_MAX); vault_unlock_free() takes NULL.
+ */
+struct vault_unlock;
+int vault_unlock_prepare(struct vault *v, int key, const void *secret, size_t len,
+    struct vault_unlock **ret, char *msg) SV_WUR;
+/* The memory Argon2id will take in derive, in bytes; 0 if it runs no Argon2id. */
+size_t vault_unlock_cost(const struct vault_unlock *u);
+int vault_unlock_derive(struct vault_unlock *u, char *msg) SV_WUR;
+int vault_unlock_finish(struct vault *v, struct vault_unlock *u, char *msg) SV_WUR;
+void vault_unlock_free(struct vault_unlock *u);
 /* Wipe every key from memory; records can no longer be read or written. */
 void vault_lock(struct vault *v);
 int vault_is_unlocked(const struct vault *v);
@@ -245,6 +268,28 @@ int vault_secret_backup_hint(const void *blob, size_t len, char **ret_hint) SV_W
 int vault_secret_restore(struct vault *v, const void *blob, size_t len,
     const char *pw, size_t pwlen, const char *newpass, size_t newlen,
     const uint8_t *key) SV_WUR;
+
+/*
+ * The same restore in three steps, as for unlocking.  prepare does every
+ * check that needs no key: the blob's format, its vault id, and its
+ * Argon2id limits, which may not be higher than those of this vault's own
+ * passphrase slots (SV_ERR_CONFLICT: it was not made by this vault).
+ * derive runs Argon2id twice (the backup password, then the new
+ * passphrase's slot), without a lock.  finish checks the master secret
+ * against the data, asks check (if not NULL) whether the restore may go on,
+ * with the backup's keys in the handle for that call only, and then writes
+ * the new slots and installs the keys.
+ */
+struct vault_secret_job;
+int vault_secret_restore_prepare(struct vault *v, const void *blob, size_t len,
+    const char *pw, size_t pwlen, const char *newpass, size_t newlen,
+    const uint8_t *key, struct vault_secret_job **ret, char *msg) SV_WUR;
+/* The memory the larger of derive's two Argon2id runs takes, in bytes. */
+size_t vault_secret_job_cost(const struct vault_secret_job *j);
+int vault_secret_restore_derive(struct vault_secret_job *j, char *msg) SV_WUR;
+int vault_secret_restore_finish(struct vault *v, struct vault_secret_job *j,
+    int (*check)(void *ctx, struct vault *v), void *ctx, char *msg) SV_WUR;
+void vault_secret_job_free(struct vault_secret_job *j);
 
 /*
  * Rotate the master secret: every sealed record is re-sealed under the new

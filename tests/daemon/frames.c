@@ -398,7 +398,10 @@ body_errors(void)
 	static const int unknown[] = { 0, 4, 5, 9, 15, 19, 23, 29, 38, 45, 49, 52, 59,
 	    63, 69, 78, 79, 85, 89, 99, 104, 106, 110, 128, 200, 254, 255 };
 
-	/* a wrong passphrase carrying the marker: refused, and not logged */
+	/*
+	 * a passphrase carrying the marker, to the unlocked vault: answered
+	 * "already unlocked" without being tried (no oracle), and not logged
+	 */
 	unlock_marker[0] = 2;
 	unlock_marker[1] = 1;
 	put32(unlock_marker + 2, (uint32_t)ml);
@@ -420,8 +423,8 @@ body_errors(void)
 	    sizeof(unlock_badkey), SV_ERR_INVALID, "32 bytes" };
 	cases[n++] = (struct body_case){ "unlock of an unknown kind", unlock_kind,
 	    sizeof(unlock_kind), SV_ERR_INVALID, "" };
-	cases[n++] = (struct body_case){ "unlock with a wrong passphrase", unlock_marker,
-	    6 + ml, SV_ERR_WRONG_KEY, "wrong passphrase" };
+	cases[n++] = (struct body_case){ "unlock of the unlocked vault", unlock_marker,
+	    6 + ml, SV_ERR_CONFLICT, "already unlocked" };
 	cases[n++] = (struct body_case){ "app show with a 2 GiB name", show_hugename,
 	    sizeof(show_hugename), SV_ERR_TRUNCATED, "object name" };
 	cases[n++] = (struct body_case){ "app show with a NUL in the name", show_nul,

@@ -36,7 +36,7 @@ like "$L" "protocol error from uid 5099 .*over the limit of 65536 bytes \(ssovau
     "log: an oversized frame"
 like "$L" "protocol error from uid 5099 .*unsupported protocol version" "log: a wrong version"
 like "$L" "in the middle of a frame" "log: a truncated frame"
-like "$L" "unlock refused for uid 5099 .*wrong passphrase" "log: the wrong passphrase attempt"
+like "$L" "unlock refused for uid 5099 .*already unlocked" "log: the unlock attempt (never tried: already unlocked)"
 unlike "$L" "frames-secret-marker" "log: no byte of a secret sent in a frame"
 daemon_stop
 is "$DRC" "0" "SIGTERM after the barrage: exit 0"

@@ -28,6 +28,26 @@ expect 2 "--frame-max 2G (over 1G)" "$D" --frame-max 2G
 expect 2 "--threads 0" "$D" --threads 0
 expect 2 "--threads 500" "$D" --threads 500
 expect 2 "both --key-file and --passphrase-file" "$D" --key-file "$T_TMP/key" --passphrase-file "$T_TMP/pass"
+# the limits (docs/daemon.md "Limits"): out of range, or contradicting each other
+like "$("$D" --help)" "--max-connections-per-uid N" "--help lists the limits"
+for bad in "--max-connections 0" "--max-connections 70000" "--max-connections-per-uid x" \
+    "--reserved-connections -1" "--max-buffered 10" "--max-buffered 65G" "--kdf-memory 0" \
+    "--idle-timeout 0" "--idle-timeout 2d" "--request-timeout 25h" "--request-timeout 1.5s"; do
+	# shellcheck disable=SC2086
+	expect 2 "bad limit: $bad" "$D" --vault "$SSOVAULT_DIR" --socket "$T_TMP/x.sock" $bad
+done
+like "$ERR" "--request-timeout takes a duration from 1s to 24h" "... says what it takes"
+expect 2 "a uid's share of connections above the total" "$D" --vault "$SSOVAULT_DIR" \
+    --socket "$T_TMP/x.sock" --max-connections 10 --max-connections-per-uid 11
+like "$ERR" "max-connections-per-uid \(11\) is more than --max-connections \(10\)" "... says so"
+expect 2 "a reserve of every connection" "$D" --vault "$SSOVAULT_DIR" --socket "$T_TMP/x.sock" \
+    --max-connections 10 --reserved-connections 10
+expect 2 "a uid's share of bytes below --frame-max" "$D" --vault "$SSOVAULT_DIR" \
+    --socket "$T_TMP/x.sock" --max-buffered-per-uid 8M
+like "$ERR" "max-buffered-per-uid \(8388608 bytes\) is less than --frame-max" "... says so"
+expect 2 "a total below one uid's share" "$D" --vault "$SSOVAULT_DIR" --socket "$T_TMP/x.sock" \
+    --max-buffered 100M --max-buffered-per-uid 200M
+[ ! -e "$T_TMP/x.sock" ]; ok $? "... none of them leaves a socket behind"
 expect 2 "an operand" "$D" extra
 expect 1 "no vault in the directory" "$D" --vault "$T_TMP/novault" --socket "$T_TMP/x.sock"
 like "$ERR" "no vault in $T_TMP/novault: create one with" "... says how to make one"
@@ -63,8 +83,14 @@ like "$ERR" "wrong key file" "... says wrong key file"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "false" "still locked after wrong secrets"
 
-# unlocking is by possession of the secret: any uid that has it may unlock
-expect 0 "uid 5004 (no role) unlocks with the passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$(secret_copy 5004 "$T_TMP/pass")"
+# unlocking is a vault-admin request (DESIGN 8): the secret alone is not enough
+expect 5 "uid 5004 (no role) with the right passphrase is denied" as_user 5004 5004 "$V" unlock --passphrase-file "$(secret_copy 5004 "$T_TMP/pass")"
+like "$ERR" "access denied: uid 5004 is not a vault admin" "... names the missing role"
+run "$V" --json status
+is "$(echo "$OUT" | json_get unlocked)" "false" "... and the vault stays locked"
+# root's wrong passphrase above: the daemon makes a uid wait 1 s before its next try
+sleep 1.2
+expect 0 "the vault admin (root) unlocks with the passphrase" "$V" unlock --passphrase-file "$T_TMP/pass"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "status: unlocked"
 expect 0 "role list works once unlocked" "$V" role list
@@ -72,7 +98,8 @@ expect 5 "uid 5004 may not lock" as_user 5004 5004 "$V" lock
 like "$ERR" "access denied: uid 5004 is not a vault admin" "... names the missing role"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "... and the vault stays unlocked"
-expect 6 "uid 5004 with a wrong passphrase" as_user 5004 5004 "$V" unlock --passphrase-file "$(secret_copy 5004 "$T_TMP/wrong.pass")"
+expect 1 "uid 5004 with a wrong passphrase: already unlocked, never tried" as_user 5004 5004 "$V" unlock --passphrase-file "$(secret_copy 5004 "$T_TMP/wrong.pass")"
+like "$ERR" "already unlocked" "... says so"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "a wrong unlock attempt leaves an unlocked vault unlocked"
 expect 0 "the vault admin locks" "$V" lock
@@ -83,8 +110,11 @@ expect 0 "unlock with the key file" "$V" unlock --key-file "$T_TMP/key"
 expect 0 "role list works again" "$V" role list
 is "$(audit_count uid=5004 op=lock "outcome=access denied")" "1" \
     "audit: the refused lock by uid 5004 is recorded, once"
+is "$(audit_count uid=5004 op=unlock "outcome=access denied")" "1" \
+    "audit: the refused unlock by uid 5004 is recorded, once"
 L=$(cat "$DLOG")
-like "$L" "vault unlocked by uid 5004 \(pid [0-9]+, .*ssovault\)" "log: who unlocked"
+like "$L" "vault unlocked by uid 0 \(pid [0-9]+, .*ssovault\)" "log: who unlocked"
+like "$L" "unlock refused for uid 5004 .*not a vault admin" "log: the refused unlock"
 like "$L" "vault locked by uid 0 " "log: who locked"
 like "$L" "unlock refused for uid 0 .*: wrong passphrase" "log: refused unlock"
 unlike "$L" "correct horse|not the passphrase" "log: no passphrase in it"
@@ -198,6 +228,32 @@ fi
 expect 5 "root has no implicit role in uid $U's vault" "$V" --socket "$T_TMP/u$U/s.sock" role list
 like "$ERR" "access denied: uid 0 is not a vault admin" "... names the missing role"
 unset SSOVAULT_DAEMON_UID
+daemon_stop
+is "$DRC" "0" "the uid $U daemon stops with exit 0"
+
+# --- the daemon's own secret file needs no role ----------------------------------
+# uid 5011 makes a vault, makes uid 5012 its vault admin and drops its own role;
+# a daemon of uid 5011 still unlocks at start with its --passphrase-file (the
+# admin who configured it chose the file), but 5011's unlock by request is denied
+U=5011
+mkdir -p "$T_TMP/u$U" && chown $U:$U "$T_TMP/u$U"
+install -m 600 -o $U -g $U "$T_TMP/pass" "$T_TMP/u$U/pass"
+install -m 600 -o 5012 -g 5012 "$T_TMP/pass" "$T_TMP/pass.5012"
+EMB=(env -u SSOVAULT_SOCKET SSOVAULT_PASSPHRASE_FILE="$T_TMP/u$U/pass" "$V" --vault "$T_TMP/u$U/vault")
+as_user $U $U "${EMB[@]}" init --kdf-limits interactive --passphrase-file "$T_TMP/u$U/pass" >/dev/null &&
+as_user $U $U "${EMB[@]}" role add vault-admin uid:5012 >/dev/null &&
+as_user $U $U "${EMB[@]}" role remove vault-admin uid:$U >/dev/null
+ok $? "uid $U makes a vault, makes uid 5012 its vault admin and drops its own role"
+setpriv --reuid=$U --regid=$U --clear-groups -- "$D" --vault "$T_TMP/u$U/vault" \
+    --socket "$T_TMP/u$U/s.sock" --passphrase-file "$T_TMP/u$U/pass" >/dev/null 2>"$T_TMP/u$U.log" &
+DPID=$!
+for i in $(seq 1 100); do "$V" --socket "$T_TMP/u$U/s.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
+run "$V" --socket "$T_TMP/u$U/s.sock" --json status
+is "$(echo "$OUT" | json_get unlocked)" "true" "a daemon of uid $U (no role) unlocks at start with its own passphrase file"
+expect 0 "uid 5012 (vault admin) locks it" as_user 5012 5012 "$V" --socket "$T_TMP/u$U/s.sock" lock
+expect 5 "uid $U's unlock by request is a vault-admin request: denied" \
+    as_user $U $U "$V" --socket "$T_TMP/u$U/s.sock" unlock --passphrase-file "$T_TMP/u$U/pass"
+expect 0 "uid 5012 unlocks it" as_user 5012 5012 "$V" --socket "$T_TMP/u$U/s.sock" unlock --passphrase-file "$T_TMP/pass.5012"
 daemon_stop
 is "$DRC" "0" "the uid $U daemon stops with exit 0"
 
