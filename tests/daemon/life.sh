@@ -247,6 +247,8 @@ ok $? "uid $U makes a vault, makes uid 5012 its vault admin and drops its own ro
 setpriv --reuid=$U --regid=$U --clear-groups -- "$D" --vault "$T_TMP/u$U/vault" \
     --socket "$T_TMP/u$U/s.sock" --passphrase-file "$T_TMP/u$U/pass" >/dev/null 2>"$T_TMP/u$U.log" &
 DPID=$!
+# root and uid 5012 trust a daemon served by uid 5011 only when told to
+export SSOVAULT_DAEMON_UID=$U
 for i in $(seq 1 100); do "$V" --socket "$T_TMP/u$U/s.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
 run "$V" --socket "$T_TMP/u$U/s.sock" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "a daemon of uid $U (no role) unlocks at start with its own passphrase file"
@@ -254,6 +256,7 @@ expect 0 "uid 5012 (vault admin) locks it" as_user 5012 5012 "$V" --socket "$T_T
 expect 5 "uid $U's unlock by request is a vault-admin request: denied" \
     as_user $U $U "$V" --socket "$T_TMP/u$U/s.sock" unlock --passphrase-file "$T_TMP/u$U/pass"
 expect 0 "uid 5012 unlocks it" as_user 5012 5012 "$V" --socket "$T_TMP/u$U/s.sock" unlock --passphrase-file "$T_TMP/pass.5012"
+unset SSOVAULT_DAEMON_UID
 daemon_stop
 is "$DRC" "0" "the uid $U daemon stops with exit 0"
 
