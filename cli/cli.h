@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "ssovault.h"
+#include "ssovault/ssovault.h"
 
 struct cli;
 

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
 
 /*
  * s as roff text: backslashes and hyphens escaped (hyphens in options must

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "send.h"
+#include "send/send.h"
 
 /* From cmd_send.c. */
 struct option *cli_send_longopts(const char *const *only, const struct option *extra,

@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "send.h"
+#include "send/send.h"
 
 /* Shared with cmd_port.c and cmd_suspended.c (defined here). */
 struct option *cli_send_longopts(const char *const *only, const struct option *extra,

@@ -13,7 +13,6 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "config.h"
 
 static const struct cli_cmd top[] = {
 	{ "init", NULL, NULL, NULL, NULL, NULL },	/* filled from cli_cmd_vault */

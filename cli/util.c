@@ -16,8 +16,8 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "paths.h"
-#include "send.h"
+#include "base/paths.h"
+#include "send/send.h"
 
 void
 cli_what(struct cli *c, const char *fmt, ...)

@@ -34,10 +34,9 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "config.h"
-#include "paths.h"
-#include "send.h"
-#include "svbuf.h"
+#include "base/paths.h"
+#include "send/send.h"
+#include "base/svbuf.h"
 
 enum job_state { J_NEW, J_WAITING, J_ACTIVE, J_DONE };
 

@@ -17,7 +17,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "send.h"
+#include "send/send.h"
 
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 #define TEXT_MAX 512

@@ -12,7 +12,7 @@
 
 #include <curl/curl.h>
 
-#include "send.h"
+#include "send/send.h"
 #include "tap.h"
 
 #define ENV11 "<?xml version=\"1.0\"?>\n<s:Envelope xmlns:s=\"" SEND_SOAP11_NS "\"><s:Body>"

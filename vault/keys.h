@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sverr.h"
-#include "svbuf.h"
+#include "ssovault/sverr.h"
+#include "base/svbuf.h"
 
 struct vault;
 

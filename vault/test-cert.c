@@ -28,8 +28,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
-#include "cert.h"
-#include "svbuf.h"
+#include "vault/cert.h"
+#include "base/svbuf.h"
 #include "tap.h"
 #include "tap-files.h"
 

@@ -25,8 +25,8 @@
 #include <sodium.h>
 
 #include "keys.h"
-#include "paths.h"
-#include "vault.h"
+#include "base/paths.h"
+#include "vault/vault.h"
 #include "tap.h"
 
 #define OPS crypto_pwhash_OPSLIMIT_INTERACTIVE

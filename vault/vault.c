@@ -23,9 +23,9 @@
 #include <sodium.h>
 
 #include "keys.h"
-#include "paths.h"
-#include "store.h"
-#include "vault.h"
+#include "base/paths.h"
+#include "store/store.h"
+#include "vault/vault.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)256 << 20)	/* the map to begin with */
 #define DEFAULT_MAX_SIZE ((size_t)4 << 30)	/* the ceiling it grows to */

@@ -42,7 +42,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
-#include "ssovault.h"
+#include "ssovault/ssovault.h"
 
 #define APP "bench"
 #define PASSWORD "bench-password-0123456789"

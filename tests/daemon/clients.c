@@ -28,9 +28,9 @@
 
 #include <sodium.h>
 
-#include "ssovault.h"
-#include "svbuf.h"
-#include "wire.h"
+#include "ssovault/ssovault.h"
+#include "base/svbuf.h"
+#include "proto/wire.h"
 
 static const char *sock_path;
 static int rounds;

@@ -26,8 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sverr.h"
-#include "wire.h"
+#include "ssovault/sverr.h"
+#include "proto/wire.h"
 
 #define MARKER "frames-secret-marker-7f3a"	/* must never reach the log */
 

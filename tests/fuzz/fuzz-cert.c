@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert.h"
+#include "vault/cert.h"
 #include "fuzz-common.h"
 
 #define PW_MAX 255

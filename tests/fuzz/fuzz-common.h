@@ -31,9 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sso.h"
-#include "cert.h"
-#include "vault.h"
+#include "ops/ops.h"
+#include "vault/cert.h"
+#include "vault/vault.h"
 
 #define FUZZ_NOW 1767225600		/* 2026-01-01T00:00:00Z */
 #define FUZZ_PASSPHRASE "fuzz passphrase"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "fuzz-common.h"
-#include "wire.h"
+#include "proto/wire.h"
 
 #define FRAME_CAP 65536		/* the reader's cap here (the daemon's is 64 MiB) */
 #define FRAMES 8

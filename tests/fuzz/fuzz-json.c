@@ -22,7 +22,7 @@
 #include <sodium.h>
 
 #include "fuzz-common.h"
-#include "send.h"
+#include "send/send.h"
 
 #define FIELDS_MAX 64		/* as cli/cmd_app.c */
 

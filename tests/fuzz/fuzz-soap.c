@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz-common.h"
-#include "send.h"
+#include "send/send.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

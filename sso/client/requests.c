@@ -1,0 +1,746 @@
+/*
+ * requests.c: the client API's requests (ssovault.h), one function each:
+ * it builds the request's fields, calls the transport (client.c) and
+ * decodes the reply.  With the handlers, this is the only place that knows
+ * the field layouts of docs/protocol.md; no file above sso/ builds one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "client.h"
+
+/* --- vault life ------------------------------------------------------ */
+
+int
+ssovault_status(struct ssovault *h, char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_STATUS)) != 0 || (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}
+
+static int
+unlock(struct ssovault *h, enum sso_unlock_kind kind, const void *secret, size_t len)
+{
+	int r;
+
+	h->msg[0] = '\0';
+	if ((r = sso_proto_unlock(h->req, kind, secret, len)) != 0)
+		return r;
+	return sso_client_simple(h);
+}
+
+int
+ssovault_unlock_passphrase(struct ssovault *h, const char *pass, size_t len)
+{
+	return unlock(h, SSO_UNLOCK_PASSPHRASE, pass, len);
+}
+
+int
+ssovault_unlock_key(struct ssovault *h, const uint8_t key[32])
+{
+	return unlock(h, SSO_UNLOCK_KEY, key, 32);
+}
+
+int
+ssovault_lock(struct ssovault *h)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_LOCK)) != 0)
+		return r;
+	return sso_client_simple(h);
+}
+
+int
+ssovault_secret_backup(struct ssovault *h, const char *pw, size_t pwlen,
+    const char *hint, uint8_t **ret_blob, size_t *ret_len)
+{
+	const uint8_t *p;
+	uint8_t *blob;
+	size_t n;
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SECRET_BACKUP)) != 0 ||
+	    (r = svbuf_put_string(h->req, pw, pwlen)) != 0 ||
+	    (r = sso_client_nullstr(h->req, hint)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	if ((r = svbuf_get_string_direct(h->reply, &p, &n)) != 0 || (r = sso_client_reply_end(h)) != 0)
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed reply from the service");
+	if ((blob = malloc(n == 0 ? 1 : n)) == NULL)
+		return SV_ERR_NOMEM;
+	memcpy(blob, p, n);
+	*ret_blob = blob;
+	*ret_len = n;
+	return 0;
+}
+
+int
+ssovault_secret_restore(struct ssovault *h, const uint8_t *blob, size_t len,
+    const char *pw, size_t pwlen, const char *newpass, size_t newlen,
+    const uint8_t *key)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SECRET_RESTORE)) != 0 ||
+	    (r = svbuf_put_string(h->req, blob, len)) != 0 ||
+	    (r = svbuf_put_string(h->req, pw, pwlen)) != 0 ||
+	    (r = svbuf_put_string(h->req, newpass, newlen)) != 0 ||
+	    (r = svbuf_put_string(h->req, key, key != NULL ? 32 : 0)) != 0)
+		return r;
+	return sso_client_simple(h);
+}
+
+int
+ssovault_secret_rotate(struct ssovault *h,
+    void (*progress)(void *ctx, size_t done, size_t total), void *ctx)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SECRET_ROTATE)) != 0)
+		return r;
+	if (!h->daemon)
+		sso_service_set_progress(h->svc, progress, ctx);
+	r = sso_client_call(h, -1);
+	if (!h->daemon)
+		sso_service_set_progress(h->svc, NULL, NULL);
+	if (r != 0)
+		return r;
+	return sso_client_reply_string(h, NULL);
+}
+
+int
+ssovault_backup(struct ssovault *h, int fd)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_BACKUP)) != 0 || (r = sso_client_call(h, fd)) != 0)
+		return r;
+	return sso_client_reply_end(h);
+}
+
+int
+ssovault_restore(struct ssovault *h, int fd)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_RESTORE)) != 0 || (r = sso_client_call(h, fd)) != 0)
+		return r;
+	return sso_client_reply_end(h);
+}
+
+/* --- one-string-in, JSON-out and similar shapes ------------------------ */
+
+static int
+json_op(struct ssovault *h, enum sso_op op, const char *obj, char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, op)) != 0 ||
+	    (obj != NULL && (r = svbuf_put_cstring(h->req, obj)) != 0) ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}
+
+static int
+strings_op(struct ssovault *h, enum sso_op op, const char *a, const char *b,
+    const char *c)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, op)) != 0 ||
+	    (a != NULL && (r = svbuf_put_cstring(h->req, a)) != 0) ||
+	    (b != NULL && (r = svbuf_put_cstring(h->req, b)) != 0) ||
+	    (c != NULL && (r = svbuf_put_cstring(h->req, c)) != 0))
+		return r;
+	return sso_client_simple(h);
+}
+
+int
+ssovault_role_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_ROLE_LIST, NULL, ret_json);
+}
+
+int
+ssovault_role_add(struct ssovault *h, const char *role, const char *principal)
+{
+	return strings_op(h, SSO_OP_ROLE_ADD, role, principal, NULL);
+}
+
+int
+ssovault_role_remove(struct ssovault *h, const char *role, const char *principal)
+{
+	return strings_op(h, SSO_OP_ROLE_REMOVE, role, principal, NULL);
+}
+
+/* --- apps ------------------------------------------------------------ */
+
+int
+ssovault_app_create(struct ssovault *h, const char *spec_json)
+{
+	return strings_op(h, SSO_OP_APP_CREATE, spec_json, NULL, NULL);
+}
+
+int
+ssovault_app_update(struct ssovault *h, const char *name, const char *changes_json)
+{
+	return strings_op(h, SSO_OP_APP_UPDATE, name, changes_json, NULL);
+}
+
+int
+ssovault_app_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_APP_LIST, NULL, ret_json);
+}
+
+int
+ssovault_app_show(struct ssovault *h, const char *name, char **ret_json)
+{
+	return json_op(h, SSO_OP_APP_SHOW, name, ret_json);
+}
+
+int
+ssovault_app_enable(struct ssovault *h, const char *name, int enable)
+{
+	return strings_op(h, enable ? SSO_OP_APP_ENABLE : SSO_OP_APP_DISABLE, name, NULL, NULL);
+}
+
+int
+ssovault_app_delete(struct ssovault *h, const char *name)
+{
+	return strings_op(h, SSO_OP_APP_DELETE, name, NULL, NULL);
+}
+
+int
+ssovault_app_import(struct ssovault *h, const char *xml, size_t len, char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_APP_IMPORT)) != 0 ||
+	    (r = svbuf_put_string(h->req, xml, len)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}
+
+/* --- mappings and credentials ---------------------------------------- */
+
+int
+ssovault_mapping_create(struct ssovault *h, const char *app, const char *principal,
+    const char *external_user)
+{
+	return strings_op(h, SSO_OP_MAPPING_CREATE, app, principal, external_user);
+}
+
+int
+ssovault_mapping_list(struct ssovault *h, const char *app, char **ret_json)
+{
+	return json_op(h, SSO_OP_MAPPING_LIST, app == NULL ? "" : app, ret_json);
+}
+
+int
+ssovault_mapping_enable(struct ssovault *h, const char *app, const char *principal,
+    int enable)
+{
+	return strings_op(h, enable ? SSO_OP_MAPPING_ENABLE : SSO_OP_MAPPING_DISABLE,
+	    app, principal, NULL);
+}
+
+int
+ssovault_mapping_delete(struct ssovault *h, const char *app, const char *principal)
+{
+	return strings_op(h, SSO_OP_MAPPING_DELETE, app, principal, NULL);
+}
+
+/*
+ * A creds as handed out: the public struct first, then the one secure
+ * buffer that holds every field value.  One per lookup, not one
+ * sodium_malloc() per field (each costs a dozen system calls), and a
+ * secure svbuf, whose blocks the thread reuses.
+ */
+struct creds_priv {
+	struct ssovault_creds pub;
+	struct svbuf *values;		/* secure; fields[i].value point in */
+};
+
+void
+ssovault_creds_free(struct ssovault_creds *c)
+{
+	struct creds_priv *cp = (struct creds_priv *)c;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nfields && c->fields != NULL; i++)
+		free(c->fields[i].label);
+	svbuf_free(cp->values);		/* wipes it */
+	free(c->fields);
+	free(c->app);
+	free(c->principal);
+	free(c->external_user);
+	free(cp);
+}
+
+const char *
+ssovault_creds_value(const struct ssovault_creds *c, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfields; i++)
+		if (strcasecmp(c->fields[i].label, label) == 0)
+			return c->fields[i].value;
+	return NULL;
+}
+
+const char *
+ssovault_creds_password(const struct ssovault_creds *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfields; i++)
+		if (c->fields[i].masked)
+			return c->fields[i].value;
+	return NULL;
+}
+
+/* s app | s principal | s external | u32 n | n x (s label, u8 masked, s value) */
+static int
+reply_creds(struct ssovault *h, struct ssovault_creds **ret)
+{
+	struct creds_priv *cp = calloc(1, sizeof(*cp));
+	struct ssovault_creds *c = &cp->pub;
+	const uint8_t *v[256];
+	size_t vl[256], total = 0, off = 0;
+	uint32_t n, i;
+	uint8_t masked, *block;
+	int r;
+
+	if (cp == NULL)
+		return SV_ERR_NOMEM;
+	if ((r = svbuf_get_cstring(h->reply, &c->app)) != 0 ||
+	    (r = svbuf_get_cstring(h->reply, &c->principal)) != 0 ||
+	    (r = svbuf_get_cstring(h->reply, &c->external_user)) != 0 ||
+	    (r = svbuf_get_u32(h->reply, &n)) != 0)
+		goto out;
+	if (n > 256 || (c->fields = calloc(n == 0 ? 1 : n, sizeof(*c->fields))) == NULL) {
+		r = SV_ERR_PROTOCOL;
+		goto out;
+	}
+	/* the values stay in the (secure) reply until copied into one block */
+	for (i = 0; i < n; i++) {
+		if ((r = svbuf_get_cstring(h->reply, &c->fields[i].label)) != 0 ||
+		    (r = svbuf_get_u8(h->reply, &masked)) != 0 ||
+		    (r = svbuf_get_string_direct(h->reply, &v[i], &vl[i])) != 0) {
+			c->nfields = i + 1;
+			goto out;
+		}
+		c->nfields = i + 1;
+		if (memchr(v[i], '\0', vl[i]) != NULL) {
+			r = SV_ERR_PROTOCOL;
+			goto out;
+		}
+		c->fields[i].masked = masked != 0;
+		total += vl[i] + 1;
+	}
+	if ((r = sso_client_reply_end(h)) != 0)
+		goto out;
+	/* one reserve: the values never move after */
+	if ((cp->values = svbuf_new_secure(0)) == NULL ||
+	    svbuf_reserve(cp->values, total == 0 ? 1 : total, &block) != 0) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		c->fields[i].value = (char *)block + off;
+		if (vl[i] > 0)
+			memcpy(block + off, v[i], vl[i]);
+		block[off + vl[i]] = '\0';
+		off += vl[i] + 1;
+	}
+	*ret = c;
+	cp = NULL;
+out:
+	svbuf_reset(h->reply);
+	ssovault_creds_free(cp != NULL ? &cp->pub : NULL);
+	if (r != 0 && r != SV_ERR_PROTOCOL && r != SV_ERR_NOMEM)
+		r = sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed credentials in the reply");
+	return r;
+}
+
+int
+ssovault_creds_set(struct ssovault *h, const char *app, const char *user,
+    size_t n, const char *const *labels, const char *const *values)
+{
+	size_t i;
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_CREDS_SET)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
+	    (r = sso_client_nullstr(h->req, user)) != 0 ||
+	    (r = svbuf_put_u32(h->req, (uint32_t)n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if ((r = svbuf_put_cstring(h->req, labels[i])) != 0 ||
+		    (r = svbuf_put_cstring(h->req, values[i])) != 0)
+			return r;
+	}
+	return sso_client_simple(h);
+}
+
+int
+ssovault_creds_get(struct ssovault *h, const char *app, const char *user,
+    struct ssovault_creds **ret)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_CREDS_GET)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
+	    (r = sso_client_nullstr(h->req, user)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return reply_creds(h, ret);
+}
+
+/* --- tickets ----------------------------------------------------------- */
+
+int
+ssovault_ticket_issue(struct ssovault *h, char **ret_ticket)
+{
+	return json_op(h, SSO_OP_TICKET_ISSUE, NULL, ret_ticket);
+}
+
+int
+ssovault_ticket_redeem(struct ssovault *h, const char *app, const char *ticket,
+    const char *sender, struct ssovault_creds **ret)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_TICKET_REDEEM)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, ticket)) != 0 ||
+	    (r = sso_client_nullstr(h->req, sender)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return reply_creds(h, ret);
+}
+
+int
+ssovault_ticket_settings(struct ssovault *h, int allow, int validate,
+    unsigned timeout_min, char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_TICKET_SETTINGS)) != 0 ||
+	    (r = svbuf_put_u8(h->req, allow < 0 ? 255 : (uint8_t)allow)) != 0 ||
+	    (r = svbuf_put_u8(h->req, validate < 0 ? 255 : (uint8_t)validate)) != 0 ||
+	    (r = svbuf_put_u32(h->req, timeout_min)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}
+
+/* --- certificates ---------------------------------------------------- */
+
+int
+ssovault_cert_import(struct ssovault *h, const uint8_t *data, size_t len,
+    const char *pw, const uint8_t *key, size_t keylen,
+    const char *const *users, size_t nusers, char ret_sha1[41])
+{
+	char *s = NULL;
+	size_t i;
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_CERT_IMPORT)) != 0 ||
+	    (r = svbuf_put_string(h->req, data, len)) != 0 ||
+	    (r = sso_client_nullstr(h->req, pw)) != 0 ||
+	    (r = svbuf_put_string(h->req, key, key != NULL ? keylen : 0)) != 0 ||
+	    (r = svbuf_put_u32(h->req, (uint32_t)nusers)) != 0)
+		return r;
+	for (i = 0; i < nusers; i++)
+		if ((r = svbuf_put_cstring(h->req, users[i])) != 0)
+			return r;
+	if ((r = sso_client_call(h, -1)) != 0 || (r = sso_client_reply_string(h, &s)) != 0)
+		return r;
+	if (strlen(s) != 40) {
+		free(s);
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed thumbprint in the reply");
+	}
+	memcpy(ret_sha1, s, 41);
+	free(s);
+	return 0;
+}
+
+int
+ssovault_cert_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_CERT_LIST, NULL, ret_json);
+}
+
+int
+ssovault_cert_show(struct ssovault *h, const char *thumbprint, char **ret_json)
+{
+	return json_op(h, SSO_OP_CERT_SHOW, thumbprint, ret_json);
+}
+
+int
+ssovault_cert_export(struct ssovault *h, const char *thumbprint, char **ret_pem)
+{
+	return json_op(h, SSO_OP_CERT_EXPORT, thumbprint, ret_pem);
+}
+
+int
+ssovault_cert_delete(struct ssovault *h, const char *thumbprint)
+{
+	return strings_op(h, SSO_OP_CERT_DELETE, thumbprint, NULL, NULL);
+}
+
+int
+ssovault_cert_grant(struct ssovault *h, const char *thumbprint, const char *principal,
+    int grant)
+{
+	return strings_op(h, grant ? SSO_OP_CERT_GRANT : SSO_OP_CERT_REVOKE,
+	    thumbprint, principal, NULL);
+}
+
+void
+ssovault_cert_blob_free(struct ssovault_cert_blob *b)
+{
+	if (b == NULL)
+		return;
+	free(b->cert_pem);
+	if (b->key_pem != NULL)
+		sodium_free(b->key_pem);
+	free(b);
+}
+
+/* s sha1 | s cert pem | s key pem | u64 not_after */
+int
+ssovault_cert_fetch(struct ssovault *h, const char *thumbprint,
+    struct ssovault_cert_blob **ret)
+{
+	struct ssovault_cert_blob *b;
+	char *sha1 = NULL;
+	uint64_t na;
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_CERT_FETCH)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, thumbprint)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return SV_ERR_NOMEM;
+	if ((r = svbuf_get_cstring(h->reply, &sha1)) != 0 ||
+	    (r = svbuf_get_cstring(h->reply, &b->cert_pem)) != 0 ||
+	    (r = svbuf_get_cstring_secure(h->reply, &b->key_pem)) != 0 ||
+	    (r = svbuf_get_u64(h->reply, &na)) != 0 ||
+	    (r = sso_client_reply_end(h)) != 0 || strlen(sha1) != 40) {
+		svbuf_reset(h->reply);
+		free(sha1);
+		ssovault_cert_blob_free(b);
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed certificate in the reply");
+	}
+	memcpy(b->sha1, sha1, 41);
+	free(sha1);
+	b->cert_len = strlen(b->cert_pem);
+	b->key_len = strlen(b->key_pem);
+	b->not_after = (int64_t)na;
+	*ret = b;
+	return 0;
+}
+
+/* --- ports ------------------------------------------------------------- */
+
+int
+ssovault_port_create(struct ssovault *h, const char *name, const char *settings_json)
+{
+	return strings_op(h, SSO_OP_PORT_CREATE, name, settings_json, NULL);
+}
+
+int
+ssovault_port_update(struct ssovault *h, const char *name, const char *settings_json)
+{
+	return strings_op(h, SSO_OP_PORT_UPDATE, name, settings_json, NULL);
+}
+
+int
+ssovault_port_show(struct ssovault *h, const char *name, char **ret_json)
+{
+	return json_op(h, SSO_OP_PORT_SHOW, name, ret_json);
+}
+
+int
+ssovault_port_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_PORT_LIST, NULL, ret_json);
+}
+
+int
+ssovault_port_delete(struct ssovault *h, const char *name)
+{
+	return strings_op(h, SSO_OP_PORT_DELETE, name, NULL, NULL);
+}
+
+/* --- suspended queue ------------------------------------------------- */
+
+int
+ssovault_suspended_add(struct ssovault *h, const char *settings_json,
+    const uint8_t *body, size_t len, const char *reason, unsigned attempts,
+    char **ret_id)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SUSPENDED_ADD)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, settings_json)) != 0 ||
+	    (r = svbuf_put_string(h->req, body, len)) != 0 ||
+	    (r = sso_client_nullstr(h->req, reason)) != 0 ||
+	    (r = svbuf_put_u32(h->req, attempts)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_id);
+}
+
+int
+ssovault_suspended_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_SUSPENDED_LIST, NULL, ret_json);
+}
+
+int
+ssovault_suspended_show(struct ssovault *h, const char *id, char **ret_json)
+{
+	return json_op(h, SSO_OP_SUSPENDED_SHOW, id, ret_json);
+}
+
+int
+ssovault_suspended_get(struct ssovault *h, const char *id, char **ret_settings_json,
+    uint8_t **ret_body, size_t *ret_len)
+{
+	const uint8_t *p;
+	uint8_t *body;
+	char *settings = NULL;
+	size_t n;
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SUSPENDED_GET)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, id)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	if ((r = svbuf_get_cstring(h->reply, &settings)) != 0 ||
+	    (r = svbuf_get_string_direct(h->reply, &p, &n)) != 0 ||
+	    (r = sso_client_reply_end(h)) != 0) {
+		free(settings);
+		return sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed message in the reply");
+	}
+	if ((body = malloc(n == 0 ? 1 : n)) == NULL) {
+		free(settings);
+		return SV_ERR_NOMEM;
+	}
+	memcpy(body, p, n);
+	*ret_settings_json = settings;
+	*ret_body = body;
+	*ret_len = n;
+	return 0;
+}
+
+int
+ssovault_suspended_update(struct ssovault *h, const char *id, const char *reason,
+    unsigned attempts)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SUSPENDED_UPDATE)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, id)) != 0 ||
+	    (r = sso_client_nullstr(h->req, reason)) != 0 ||
+	    (r = svbuf_put_u32(h->req, attempts)) != 0)
+		return r;
+	return sso_client_simple(h);
+}
+
+int
+ssovault_suspended_remove(struct ssovault *h, const char *id, int delivered)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SUSPENDED_REMOVE)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, id)) != 0 ||
+	    (r = svbuf_put_u8(h->req, delivered ? 1 : 0)) != 0)
+		return r;
+	return sso_client_simple(h);
+}
+
+int
+ssovault_suspended_limits(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_SUSPENDED_LIMITS, NULL, ret_json);
+}
+
+int
+ssovault_suspended_limits_set(struct ssovault *h, uint64_t max_count, uint64_t max_size,
+    char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SUSPENDED_LIMITS_SET)) != 0 ||
+	    (r = svbuf_put_u64(h->req, max_count)) != 0 ||
+	    (r = svbuf_put_u64(h->req, max_size)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}
+
+/* --- audit ------------------------------------------------------------- */
+
+int
+ssovault_audit_list(struct ssovault *h, int64_t since, size_t limit, char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_AUDIT_LIST)) != 0 ||
+	    (r = svbuf_put_u64(h->req, since < 0 ? 0 : (uint64_t)since)) != 0 ||
+	    (r = svbuf_put_u64(h->req, (uint64_t)limit)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}
+
+int
+ssovault_audit_verify(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_AUDIT_VERIFY, NULL, ret_json);
+}
+
+int
+ssovault_audit_prune(struct ssovault *h, uint64_t keep, char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_AUDIT_PRUNE)) != 0 ||
+	    (r = svbuf_put_u64(h->req, keep)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}
+
+int
+ssovault_audit_level(struct ssovault *h, const char *positive, const char *negative,
+    char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_AUDIT_LEVEL)) != 0 ||
+	    (r = sso_client_nullstr(h->req, positive)) != 0 ||
+	    (r = sso_client_nullstr(h->req, negative)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
+}

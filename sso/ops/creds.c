@@ -1,0 +1,284 @@
+/*
+ * creds.c: credentials: a caller's own mapping, `creds get` and `creds
+ * set`.  Values leave here only in the reply buffer, itself secure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "apps.h"
+
+/* --- credentials ------------------------------------------------------- */
+
+struct own_ctx {
+	const struct sso_caller *who;
+	char principal[SSO_PRINCIPAL_MAX];
+	int found;
+};
+
+static int
+own_group_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const char *principal,
+    const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	struct own_ctx *o = ctx;
+
+	if (sso_principal_is_user(principal) || !sso_principal_match(principal, o->who))
+		return 0;
+	snprintf(o->principal, sizeof(o->principal), "%s", principal);
+	o->found = 1;
+	return 1;
+}
+
+static int
+mapping_exists(struct sso_ctx *x, json_t *app, const char *principal)
+{
+	char appkey[SSO_NAME_MAX + 1];
+	uint8_t k[MAPPING_KEY_MAX];
+	const uint8_t *v;
+	size_t kl, vl;
+
+	if (sso_app_key_of(x, app, appkey) != 0 || sso_mapping_key(appkey, principal, k, &kl) != 0)
+		return 0;
+	return vault_raw_get(x->txn, VAULT_TABLE_MAPPINGS, k, kl, &v, &vl) == 0;
+}
+
+int
+sso_mapping_own(struct sso_ctx *x, json_t *app, const struct sso_caller *who,
+    char ret_principal[SSO_PRINCIPAL_MAX])
+{
+	struct own_ctx o;
+	char named[SSO_PRINCIPAL_MAX], uid[SSO_PRINCIPAL_MAX];
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.who = who;
+	sso_principal_of(who, named);
+	if (sso_app_is_group(app)) {
+		if ((r = sso_mappings_walk(x, app, own_group_mapping, &o)) != 0)
+			return r;
+		if (!o.found)
+			return sv_fail(x->msg, SV_ERR_NOT_FOUND,
+			    "no mapping in group app '%s' for a group of %s", sso_app_name(app), named);
+		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", o.principal);
+		return 0;
+	}
+	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)who->uid);
+	if (mapping_exists(x, app, named)) {
+		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", named);
+		return 0;
+	}
+	if (mapping_exists(x, app, uid)) {
+		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", uid);
+		return 0;
+	}
+	return sv_fail(x->msg, SV_ERR_NOT_FOUND, "no mapping for %s in '%s'", named, sso_app_name(app));
+}
+
+int
+sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal)
+{
+	json_t *fields = json_object_get(app, "fields"), *f;
+	struct sso_mapping *m = NULL;
+	size_t i;
+	int r;
+
+	snprintf(x->target, sizeof(x->target), "%s", principal);
+	if (!sso_app_flag(app, "enabled"))
+		return sv_fail(x->msg, SV_ERR_DISABLED,
+		    "application '%s' is disabled: an affiliate admin can enable it with 'ssovault app enable %s'",
+		    sso_app_name(app), sso_app_name(app));
+	if ((r = sso_mapping_get(x, app, principal, &m)) != 0) {
+		if (r == SV_ERR_NOT_FOUND)
+			return sv_fail(x->msg, r, "no mapping for %s in '%s'", principal, sso_app_name(app));
+		return r;
+	}
+	if (!m->creds_set) {
+		r = sv_fail(x->msg, SV_ERR_NOT_FOUND,
+		    "no credentials are set for %s in '%s': set them with 'ssovault creds set %s --user %s'",
+		    principal, sso_app_name(app), sso_app_name(app), principal);
+		goto out;
+	}
+	if (!m->enabled) {
+		r = sv_fail(x->msg, SV_ERR_DISABLED, "the mapping of %s to '%s' is disabled",
+		    principal, sso_app_name(app));
+		goto out;
+	}
+	if (json_array_size(fields) != (size_t)m->n + 1) {
+		r = sv_fail(x->msg, SV_ERR_INTEGRITY,
+		    "the mapping of %s to '%s' does not match the app's fields", principal,
+		    sso_app_name(app));
+		goto out;
+	}
+	if ((r = svbuf_put_cstring(x->out, sso_app_name(app))) != 0 ||
+	    (r = svbuf_put_cstring(x->out, m->principal)) != 0 ||
+	    (r = svbuf_put_cstring(x->out, m->external)) != 0 ||
+	    (r = svbuf_put_u32(x->out, (uint32_t)json_array_size(fields))) != 0)
+		goto out;
+	json_array_foreach(fields, i, f) {
+		if ((r = svbuf_put_cstring(x->out,
+		    json_string_value(json_object_get(f, "label")))) != 0 ||
+		    (r = svbuf_put_u8(x->out, sso_app_flag(f, "masked") ? 1 : 0)) != 0 ||
+		    (r = svbuf_put_cstring(x->out, i == 0 ? m->external : m->values[i - 1])) != 0)
+			goto out;
+	}
+out:
+	if (r != 0)
+		svbuf_reset(x->out);
+	sso_mapping_free(m);
+	return r;
+}
+
+/*
+ * The mapping a creds request is about: the caller's own (user "") or the
+ * named one.  ret_own is set when it is the caller's (a user principal that
+ * is the caller, or for a group app, a group the caller is in).
+ */
+static int
+creds_principal(struct sso_ctx *x, struct svbuf *req, char ret_principal[SSO_PRINCIPAL_MAX],
+    int *ret_own)
+{
+	char in[SSO_PRINCIPAL_MAX], p[SSO_PRINCIPAL_MAX];
+	int own, r;
+
+	if ((r = sso_req_name(req, in, sizeof(in))) != 0)
+		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
+		    r == SV_ERR_TRUNCATED ? "request lacks a valid user" :
+		    "invalid principal: expected user:NAME, group:NAME, uid:N or gid:N");
+	if (in[0] == '\0') {
+		own = 1;
+		r = sso_mapping_own(x, x->app, x->caller, p);
+	} else if ((r = sso_principal_check(in, p, x->msg)) == 0) {
+		own = sso_principal_match(p, x->caller);
+	}
+	if (r != 0) {
+		/* the audit record still says whose credentials were asked for */
+		if (in[0] == '\0')
+			sso_principal_of(x->caller, x->target);
+		return r;
+	}
+	snprintf(x->target, sizeof(x->target), "%s", p);
+	snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", p);
+	*ret_own = own;
+	return 0;
+}
+
+int
+sso_h_creds_get(struct sso_ctx *x, struct svbuf *req)
+{
+	char p[SSO_PRINCIPAL_MAX];
+	int own = 0, r;
+
+	if ((r = creds_principal(x, req, p, &own)) != 0)
+		return r;
+	if (!own && !(x->is_affiliate_admin || sso_app_is_admin(x, x->app)))
+		return sso_deny(x, "an app admin of '%s': only admins read another user's credentials",
+		    x->object);
+	return sso_creds_reply(x, x->app, p);
+}
+
+/* The field index of label (case-insensitive), or -1. */
+static int
+field_index(json_t *app, const char *label)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(app, "fields"), i, f)
+		if (strcasecmp(json_string_value(json_object_get(f, "label")), label) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
+{
+	char p[SSO_PRINCIPAL_MAX], label[APP_LABEL_MAX + 2];
+	uint8_t seen[APP_FIELDS_MAX];
+	struct sso_mapping *m = NULL;
+	const uint8_t *v;
+	size_t vl;
+	uint32_t n, i;
+	char *val;
+	int own = 0, idx, r;
+
+	if ((r = creds_principal(x, req, p, &own)) != 0)
+		return r;
+	/* users set their own; a group's credentials are its admins' */
+	if (!(x->is_affiliate_admin || sso_app_is_admin(x, x->app)) && !(own && sso_principal_is_user(p)))
+		return sso_deny(x, "an app admin of '%s': app users may set only their own credentials",
+		    x->object);
+	if ((r = svbuf_get_u32(req, &n)) != 0)
+		return r;
+	if (n == 0 || n > APP_FIELDS_MAX)
+		return sv_fail(x->msg, SV_ERR_INVALID, "give 1 to %d field values", APP_FIELDS_MAX);
+	if ((r = sso_mapping_get(x, x->app, p, &m)) != 0) {
+		if (r == SV_ERR_NOT_FOUND)
+			return sv_fail(x->msg, r,
+			    "no mapping for %s in '%s': an app admin can create one with 'ssovault mapping create %s %s EXTERNAL_USER'",
+			    p, x->object, x->object, p);
+		return r;
+	}
+	/* setting credentials enables the mapping: not one an admin turned off */
+	if (!(x->is_affiliate_admin || sso_app_is_admin(x, x->app)) && sso_mapping_admin_off(m)) {
+		r = sso_mapping_admin_off_deny(x, m, "set its credentials");
+		goto out;
+	}
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < n; i++) {
+		if ((r = sso_req_name(req, label, sizeof(label))) != 0) {
+			r = sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
+			    "request has an invalid field label");
+			goto out;
+		}
+		if ((r = svbuf_get_string_direct(req, &v, &vl)) != 0)
+			goto out;
+		if ((idx = field_index(x->app, label)) < 0) {
+			r = sv_fail(x->msg, SV_ERR_INVALID, "no field '%s' in '%s'", label, x->object);
+			goto out;
+		}
+		if (seen[idx]++) {
+			r = sv_fail(x->msg, SV_ERR_INVALID, "field '%s' is given twice", label);
+			goto out;
+		}
+		if (vl > VALUE_MAX || memchr(v, '\0', vl) != NULL) {
+			r = sv_fail(x->msg, SV_ERR_INVALID,
+			    "the value of field '%s' must be at most %d bytes, without NUL bytes",
+			    label, VALUE_MAX);
+			goto out;
+		}
+		if ((val = sodium_malloc(vl + 1)) == NULL) {
+			r = SV_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(val, v, vl);
+		val[vl] = '\0';
+		if (idx == 0) {
+			if ((r = sso_mapping_external_ok(x, val)) != 0) {
+				sodium_free(val);
+				goto out;
+			}
+			sso_mapping_str_free(m, m->external);
+			m->external = val;
+		} else if ((uint32_t)idx <= m->n) {
+			sso_mapping_str_free(m, m->values[idx - 1]);
+			m->values[idx - 1] = val;
+		} else {
+			sodium_free(val);
+			r = sv_fail(x->msg, SV_ERR_INTEGRITY,
+			    "the mapping of %s to '%s' does not match the app's fields", p, x->object);
+			goto out;
+		}
+	}
+	m->creds_set = 1;
+	m->enabled = 1;
+	m->off = OFF_NONE;
+	m->off_uid = SSO_MAPPING_OFF_UID_NONE;
+	r = sso_mapping_put(x, x->app, m, 0);
+out:
+	sso_mapping_free(m);
+	return r;
+}
+

@@ -1,0 +1,40 @@
+/*
+ * wire: frames between ssovault clients and ssovaultd (docs/protocol.md).
+ *
+ *   frame = u32 length | u8 version | body      (length counts version + body)
+ *
+ * A request body is what sso_dispatch() takes; a reply body is what it
+ * makes.  A frame may carry one file descriptor (SCM_RIGHTS) for backup and
+ * restore.  Frames longer than the receiver's cap are refused before any
+ * allocation.
+ */
+#ifndef SSOVAULT_WIRE_H
+#define SSOVAULT_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssovault/sverr.h"
+#include "base/svbuf.h"
+
+#define SSO_WIRE_VERSION 1
+#define SSO_FRAME_MAX_DEFAULT (64u * 1024u * 1024u)
+
+/*
+ * Connect to a daemon's socket: SV_ERR_UNREACHABLE if nobody listens, or
+ * if the server (SO_PEERCRED) is not root, our own uid or the uid in
+ * SSOVAULT_DAEMON_UID (then nothing was sent); SV_ERR_INVALID if that
+ * variable is not a uid number.
+ */
+int sso_wire_connect(const char *path, int *ret_sock, char *msg) SV_WUR;
+/* Send one frame; pass_fd >= 0 rides along with it. */
+int sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd) SV_WUR;
+/*
+ * Receive one frame's body into out (reset first).  *ret_fd (if not NULL)
+ * gets a passed descriptor or -1.  SV_ERR_TOO_LARGE for a frame over max,
+ * SV_ERR_PROTOCOL for a wrong version, SV_ERR_TRUNCATED if the peer closed
+ * mid-frame, SV_ERR_UNREACHABLE if it closed between frames.
+ */
+int sso_wire_recv(int sock, size_t max, struct svbuf *out, int *ret_fd) SV_WUR;
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * Client certificates: parsing what an admin imports (PKCS#12, or PEM
+ * certificate + PEM key), thumbprint normalisation, and the byte encoding
+ * stored inside a sealed record.  OpenSSL does the parsing; this file never
+ * prints, and private key bytes only ever live in secure (sodium) memory.
+ */
+#ifndef SSOVAULT_CERT_H
+#define SSOVAULT_CERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssovault/sverr.h"
+#include "base/svbuf.h"
+#include "base/thumbprint.h"
+
+#define VAULT_SHA1_HEX SV_SHA1_HEX
+#define VAULT_SHA256_HEX SV_SHA256_HEX
+
+struct vault_cert {
+	char sha1[VAULT_SHA1_HEX + 1];		/* upper-case hex */
+	char sha256[VAULT_SHA256_HEX + 1];
+	char *subject;				/* RFC 2253 one-line form */
+	char *issuer;
+	char *serial;				/* upper-case hex */
+	char *key_type;				/* "RSA 2048", "EC prime256v1" */
+	int64_t not_before;			/* Unix time */
+	int64_t not_after;
+	/* leaf first, then any chain certificates: a sequence of svbuf strings */
+	struct svbuf *chain_der;
+	size_t chain_count;
+	/* PKCS#8 DER private key, secure memory; NULL after vault_cert_decode_public() */
+	struct svbuf *key_pkcs8;
+};
+
+/*
+ * Parse an import.  data is a PKCS#12 file (password pw, may be NULL or "")
+ * or a PEM file holding the certificate (and chain, and possibly the key).
+ * key, if not NULL, is a separate PEM (or DER) private key file.  RSA and EC
+ * keys; the key must match the certificate (SV_ERR_KEY_MISMATCH).  Errors:
+ * SV_ERR_BAD_PASSWORD, SV_ERR_BAD_FORMAT (garbage, empty, no certificate, no
+ * key), each with a one-line message in msg (SV_MSG_MAX).
+ */
+int vault_cert_parse(const void *data, size_t len, const char *pw,
+    const void *key, size_t keylen, struct vault_cert **ret, char *msg) SV_WUR;
+
+void vault_cert_free(struct vault_cert *c);
+
+/* Encode/decode the stored form (public parts and key). */
+int vault_cert_encode(const struct vault_cert *c, struct svbuf *out) SV_WUR;
+int vault_cert_decode(struct svbuf *in, struct vault_cert **ret, char *msg) SV_WUR;
+/*
+ * As vault_cert_decode(), but the key (if any) is skipped, never copied:
+ * key_pkcs8 is NULL.  For listing and showing certificates.
+ */
+int vault_cert_decode_public(struct svbuf *in, struct vault_cert **ret, char *msg) SV_WUR;
+
+/* The public chain as PEM, leaf first. */
+int vault_cert_chain_pem(const struct vault_cert *c, struct svbuf *out) SV_WUR;
+/* The private key as unencrypted PKCS#8 PEM into out (make it secure). */
+int vault_cert_key_pem(const struct vault_cert *c, struct svbuf *out) SV_WUR;
+
+/* 0 if valid at now; SV_ERR_CERT_EXPIRED or SV_ERR_CERT_NOT_YET_VALID. */
+int vault_cert_check_time(const struct vault_cert *c, int64_t now);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * store: the small storage interface under the vault (internal to vault/).
+ *
+ * An environment of numbered tables holding byte keys and byte values, with
+ * read and write transactions (a write transaction may have nested children),
+ * get/put/delete and cursors.  vault.c reaches storage only through this
+ * header, so that another backend (a shared one for many hosts) can be added
+ * beside the LMDB one in store.c without touching the layers above.
+ *
+ * Errors are SV_ERR_* codes, translated once here from the backend's own
+ * codes; the backend's detail goes into the msg buffer (SV_MSG_MAX) given to
+ * vault_store_open(), which the store keeps using for its whole life.
+ *
+ * Threads: a store may be used by many threads at once; each transaction (and
+ * its cursors) belongs to one thread at a time.  Read transactions are not
+ * tied to the thread that began them.
+ *
+ * Size: the map starts at map_size and grows by itself up to max_size (the
+ * ceiling).  It grows only while no transaction of this process is open:
+ * every top-level transaction holds the store's gate, and a write
+ * transaction that finds the map nearly used grows it before it begins,
+ * waiting a bounded time for the others to end (docs/keys.md, "How big a
+ * vault grows").  A thread that holds a transaction never waits at the gate.
+ *
+ * Lifetimes: pointers returned by get and by cursors point into the store's
+ * map and stay valid until the transaction ends or writes, or, for cursors,
+ * until the next call on the cursor.  When a transaction ends, its cursors
+ * and any still-open child transaction end with it: their handles stay
+ * allocated but every call on them fails with SV_ERR_INVALID, and they must
+ * still be closed/aborted to be freed.
+ */
+#ifndef SSOVAULT_STORE_H
+#define SSOVAULT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssovault/sverr.h"
+
+#define VAULT_STORE_MAX_TABLES 16
+#define VAULT_STORE_MAX_KEY 500		/* bytes; LMDB's default limit is 511 */
+
+/* Flags for vault_store_open(). */
+#define VAULT_STORE_CREATE 0x1		/* create missing tables */
+#define VAULT_STORE_CHECK 0x2		/* path is one file, opened read-only
+					   without a lock file (checking a copy) */
+
+/* Flags for vault_store_put(). */
+#define VAULT_STORE_NOOVERWRITE 0x1	/* SV_ERR_EXISTS if the key is there */
+
+enum vault_store_op {
+	VAULT_STORE_FIRST = 0,
+	VAULT_STORE_NEXT = 1,
+	VAULT_STORE_LAST = 2,
+	VAULT_STORE_SEEK = 3,		/* first key >= the key given */
+	VAULT_STORE_CURRENT = 4,
+};
+
+struct vault_store;
+struct vault_store_txn;
+struct vault_store_cursor;
+
+/*
+ * Open the environment at path (a directory holding data.mdb and lock.mdb,
+ * or with VAULT_STORE_CHECK a single data file) with the tables named by
+ * tables[0..ntables-1], which are then known by their index.  Without
+ * VAULT_STORE_CREATE a missing table fails with SV_ERR_NOT_FOUND.  map_size
+ * is the map to begin with, max_size the most it grows to (0: it never
+ * grows, and a full map names SSOVAULT_MAP_SIZE).  A data file that already
+ * holds more than max_size opens with its own size plus max_room as the
+ * ceiling.  The files' modes are not
+ * chosen here: create them first (0600) if they must not depend on the umask.
+ */
+int vault_store_open(const char *path, size_t map_size, size_t max_size,
+    size_t max_room, unsigned flags, const char *const *tables,
+    unsigned ntables, char *msg, struct vault_store **ret) SV_WUR;
+/* Takes NULL.  Every transaction must have ended. */
+void vault_store_close(struct vault_store *s);
+/* Transactions not yet ended (for refusing to close under them). */
+unsigned vault_store_live_txns(struct vault_store *s);
+
+/*
+ * Begin a transaction; with a parent (which must be a write transaction and
+ * is then unusable until the child ends) a nested write transaction whose
+ * changes vanish if it is aborted.  commit ends t whether or not it fails;
+ * abort takes NULL.
+ */
+int vault_store_txn_begin(struct vault_store *s, struct vault_store_txn *parent,
+    int write, struct vault_store_txn **ret) SV_WUR;
+int vault_store_txn_commit(struct vault_store_txn *t) SV_WUR;
+/* nosync: written to the OS, not flushed to disk (see vault_txn_commit_nosync). */
+int vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync) SV_WUR;
+/* Flush everything committed so far to disk. */
+int vault_store_sync(struct vault_store *s) SV_WUR;
+void vault_store_txn_abort(struct vault_store_txn *t);
+int vault_store_txn_is_write(const struct vault_store_txn *t);
+
+/* SV_ERR_NOT_FOUND if absent. */
+int vault_store_get(struct vault_store_txn *t, unsigned tab,
+    const void *key, size_t klen, const uint8_t **ret_p, size_t *ret_len) SV_WUR;
+int vault_store_put(struct vault_store_txn *t, unsigned tab,
+    const void *key, size_t klen, const void *val, size_t vlen,
+    unsigned flags) SV_WUR;
+/* SV_ERR_NOT_FOUND if absent. */
+int vault_store_del(struct vault_store_txn *t, unsigned tab,
+    const void *key, size_t klen) SV_WUR;
+/* Number of entries in a table as this transaction sees it. */
+int vault_store_entries(struct vault_store_txn *t, unsigned tab,
+    size_t *ret) SV_WUR;
+
+/*
+ * Cursors.  vault_store_cursor_get() returns 1 with an entry, 0 if there is
+ * none (end of table, or nothing >= the key for SEEK), or an error; key/klen
+ * are used only by SEEK.  put_current replaces the value of the current
+ * entry; del deletes it (the next NEXT returns the entry after it).
+ */
+int vault_store_cursor_open(struct vault_store_txn *t, unsigned tab,
+    struct vault_store_cursor **ret) SV_WUR;
+int vault_store_cursor_get(struct vault_store_cursor *c, enum vault_store_op op,
+    const void *key, size_t klen, const uint8_t **ret_key, size_t *ret_klen,
+    const uint8_t **ret_val, size_t *ret_vlen) SV_WUR;
+int vault_store_cursor_put_current(struct vault_store_cursor *c,
+    const void *val, size_t vlen) SV_WUR;
+int vault_store_cursor_del(struct vault_store_cursor *c) SV_WUR;
+/* Takes NULL; allowed before or after the transaction ended. */
+void vault_store_cursor_close(struct vault_store_cursor *c);
+
+/* Sizes of a store, in bytes. */
+struct vault_store_size {
+	size_t map_size;		/* the map now */
+	size_t max_size;		/* the most it grows to */
+	size_t file_bytes;		/* up to the last page ever used */
+};
+int vault_store_info(struct vault_store *s, struct vault_store_size *ret) SV_WUR;
+
+/*
+ * Bytes of the pages holding data as t sees them, its own changes included:
+ * every table's pages, the free list's own pages and the two meta pages.
+ * Free pages (reused by later writes) are not counted.
+ */
+int vault_store_txn_used(struct vault_store_txn *t, size_t *ret) SV_WUR;
+
+/*
+ * Grow the map, if it is below the ceiling, so that at least room bytes
+ * lie beyond the data's end (for a write known to be large, such as a
+ * rotation).  Best effort: 0 also when the ceiling or the wait for other
+ * transactions stopped it short.  Must not be called while the calling
+ * thread holds a transaction (SV_ERR_CONFLICT).
+ */
+int vault_store_grow(struct vault_store *s, size_t room) SV_WUR;
+
+/* A consistent, compacted copy of the environment written to fd. */
+int vault_store_copy_fd(struct vault_store *s, int fd) SV_WUR;
+
+#endif
