@@ -385,7 +385,7 @@ static int
 set_text(struct send_settings *s, const struct opt *o, const char *v, int from_json,
     char *msg)
 {
-	char hex[SV_SHA256_HEX + 1], tmsg[SV_MSG_MAX];
+	char hex[THUMBPRINT_SHA256_HEX + 1], tmsg[SV_MSG_MAX];
 	char *path = NULL;
 	size_t n;
 	int r;

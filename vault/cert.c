@@ -948,7 +948,7 @@ get_thumb(struct svbuf *b, char *out, size_t want, char *msg, const char *what)
 		return sv_fail(msg, SV_ERR_INTEGRITY,
 		    "certificate record has a %s of the wrong length", what);
 	for (i = 0; i < n; i++) {
-		if (sv_hex_value(p[i]) < 0 || (p[i] >= 'a' && p[i] <= 'f'))
+		if (thumbprint_hex_value(p[i]) < 0 || (p[i] >= 'a' && p[i] <= 'f'))
 			return sv_fail(msg, SV_ERR_INTEGRITY,
 			    "certificate record has a malformed %s", what);
 	}

@@ -31,9 +31,6 @@
 #define DEFAULT_MAX_SIZE ((size_t)4 << 30)	/* the ceiling it grows to */
 #define RESERVE_MIN ((size_t)1 << 20)
 #define RESERVE_MAX ((size_t)64 << 20)
-#define DATA_FILE "data.mdb"
-#define LOCK_FILE "lock.mdb"
-#define RESTORE_FILE "data.mdb.restore"
 
 /* Meta records: the first four are raw, the others sealed; all reserved. */
 #define META_PREFIX "vault."
@@ -50,11 +47,11 @@
 
 #define KEY_PRINT_MAX 40
 #define ROTATE_PROGRESS_EVERY 100
-#define COPY_CHUNK 65536
 
 struct vault {
 	char *dir;
 	int dirfd;
+	const struct vault_store_ops *sops;	/* the backend, from the location */
 	size_t map_size;		/* the map to begin with */
 	size_t max_size;		/* the ceiling: configured, then the store's */
 	int fixed_map;			/* SSOVAULT_MAP_SIZE alone: the map never grows */
@@ -114,30 +111,6 @@ vault_open_errmsg(void)
 	return open_msg;
 }
 
-static int
-errno_fail(char *msg, int e, const char *what)
-{
-	int err;
-
-	switch (e) {
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		err = SV_ERR_READ_ONLY;
-		break;
-	case ENOSPC:
-	case EDQUOT:
-		err = SV_ERR_NO_SPACE;
-		break;
-	case ENOMEM:
-		err = SV_ERR_NOMEM;
-		break;
-	default:
-		err = SV_ERR_IO;
-		break;
-	}
-	return sv_fail(msg, err, "%s: %s", what, strerror(e));
-}
 
 /* A record key as it may appear in a message: printable and short. */
 static void
@@ -195,7 +168,7 @@ dir_open(const char *dir, int create, char *msg, int *ret_fd)
 		    (r = vault_path_check_above(pfd, dir, msg)) != 0)
 			goto out;
 		if (mkdirat(pfd, base, 0700) != 0 && errno != EEXIST) {
-			r = errno_fail(msg, errno, dir);
+			r = vault_path_fail(msg, errno, dir);
 			goto out;
 		}
 		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -213,17 +186,17 @@ dir_open(const char *dir, int create, char *msg, int *ret_fd)
 		else if (errno == ENOTDIR)
 			r = sv_fail(msg, SV_ERR_INVALID, "%s is not a directory", dir);
 		else
-			r = errno_fail(msg, errno, dir);
+			r = vault_path_fail(msg, errno, dir);
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0) {
-		r = errno_fail(msg, errno, dir);
+		r = vault_path_fail(msg, errno, dir);
 		goto out;
 	}
 	/* only a directory of our own is made private; any other is refused below */
 	if (create && (sb.st_uid == geteuid() || sb.st_uid == 0) &&
 	    (sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
-		r = errno_fail(msg, errno, dir);
+		r = vault_path_fail(msg, errno, dir);
 		goto out;
 	}
 	if ((r = vault_path_check_dir(fd, "vault directory", dir, msg)) != 0)
@@ -239,79 +212,8 @@ out:
 	return r;
 }
 
-/*
- * Make a store file 0600 (O_EXCL) before LMDB opens it, so that its mode
- * does not depend on the umask and a planted symbolic link is refused.
- */
-static int
-file_make(struct vault *v, const char *name)
-{
-	int fd;
 
-	fd = openat(v->dirfd, name,
-	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return sv_fail(v->msg, SV_ERR_EXISTS,
-			    "%s already holds a vault", v->dir);
-		return errno_fail(v->msg, errno, name);
-	}
-	/* 0600 is already the mode unless the umask took bits away */
-	if (fchmod(fd, 0600) != 0) {
-		close(fd);
-		return errno_fail(v->msg, errno, name);
-	}
-	close(fd);
-	return 0;
-}
 
-/*
- * Make lock.mdb if it is missing.  An existing one is never opened here:
- * closing any descriptor of it would drop the fcntl locks LMDB holds on it
- * for another handle of this process.  With a stale one (create after a
- * crash, no data.mdb) it is replaced.
- */
-static int
-lock_file_ensure(struct vault *v, int replace)
-{
-	struct stat sb;
-	int r;
-
-	if (fstatat(v->dirfd, LOCK_FILE, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISLNK(sb.st_mode))
-			return sv_fail(v->msg, SV_ERR_INVALID,
-			    "%s/%s is a symbolic link", v->dir, LOCK_FILE);
-		if (!replace)
-			return 0;
-		if (unlinkat(v->dirfd, LOCK_FILE, 0) != 0)
-			return errno_fail(v->msg, errno, LOCK_FILE);
-	} else if (errno != ENOENT) {
-		return errno_fail(v->msg, errno, LOCK_FILE);
-	}
-	/* another process may have made it in between: that one will do */
-	if ((r = file_make(v, LOCK_FILE)) == SV_ERR_EXISTS && !replace)
-		return 0;
-	return r;
-}
-
-static int
-data_file_state(int dirfd, char *msg, const char *dir)
-{
-	struct stat sb;
-
-	if (fstatat(dirfd, DATA_FILE, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
-		if (errno == ENOENT)
-			return sv_fail(msg, SV_ERR_NO_VAULT, "no vault in %s", dir);
-		return errno_fail(msg, errno, DATA_FILE);
-	}
-	if (S_ISLNK(sb.st_mode))
-		return sv_fail(msg, SV_ERR_INVALID, "%s/%s is a symbolic link",
-		    dir, DATA_FILE);
-	if (!S_ISREG(sb.st_mode))
-		return sv_fail(msg, SV_ERR_BAD_FORMAT, "%s/%s is not a file",
-		    dir, DATA_FILE);
-	return 0;
-}
 
 /*
  * Sizes (docs/keys.md, "How big a vault grows").  SSOVAULT_MAX_SIZE is the
@@ -418,6 +320,7 @@ vault_alloc(const char *dir, size_t map_size, size_t max_size, struct vault **re
 		return sv_fail(open_msg, SV_ERR_NOMEM, "out of memory");
 	}
 	v->dirfd = -1;
+	v->sops = vault_store_ops_for(dir);
 	v->map_size = map_size;
 	v->max_size = max_size;
 	v->fixed_map = fixed;
@@ -425,55 +328,33 @@ vault_alloc(const char *dir, size_t map_size, size_t max_size, struct vault **re
 	return 0;
 }
 
-/*
- * The path for LMDB to open the vault directory (name NULL) or a file in it
- * by: through /proc/self/fd, so that it reaches the directory dir_open()
- * checked and pinned even if a name on the way to it changes.  LMDB opens
- * its files by path, without O_NOFOLLOW; in a checked directory nobody else
- * can plant a link.  Without /proc, the path as given.
- */
+
+
+/* Where the store is, and how it opens. */
 static void
-store_path(const struct vault *v, const char *name, char *out, size_t len)
+store_where(const struct vault *v, struct vault_store_loc *loc, struct vault_store_conf *conf)
 {
-	char fdp[64];
-	const char *base = fdp;
-
-	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", v->dirfd);
-	if (access(fdp, F_OK) != 0)
-		base = v->dir;
-	if (name == NULL)
-		snprintf(out, len, "%s", base);
-	else
-		snprintf(out, len, "%s/%s", base, name);
-}
-
-/* The store's messages name the path it opened: name the vault's instead. */
-static void
-store_msg_fix(struct vault *v, const char *opened, const char *shown)
-{
-	char save[SV_MSG_MAX];
-	size_t n = strlen(opened);
-
-	if (strcmp(opened, shown) == 0 || strncmp(v->msg, opened, n) != 0)
-		return;
-	memcpy(save, v->msg, sizeof(save));
-	snprintf(v->msg, sizeof(v->msg), "%s%s", shown, save + n);
+	loc->dirfd = v->dirfd;
+	loc->path = v->dir;
+	conf->map_size = v->map_size;
+	conf->max_size = v->fixed_map ? 0 : v->max_size;
+	conf->max_room = reserve_of(v->max_size);
+	conf->tables = table_names;
+	conf->ntables = VAULT_TABLE__COUNT;
 }
 
 static int
-store_open_dir(struct vault *v, unsigned flags)
+store_open_dir(struct vault *v, int create)
 {
 	struct vault_store_size z;
-	char path[PATH_MAX];
+	struct vault_store_loc loc;
+	struct vault_store_conf conf;
 	int r;
 
-	store_path(v, NULL, path, sizeof(path));
-	if ((r = vault_store_open(path, v->map_size, v->fixed_map ? 0 : v->max_size,
-	    reserve_of(v->max_size), flags, table_names, VAULT_TABLE__COUNT,
-	    v->msg, &v->store)) != 0) {
-		store_msg_fix(v, path, v->dir);
+	store_where(v, &loc, &conf);
+	if ((r = (create ? vault_store_create : vault_store_open)(v->sops, &loc, &conf,
+	    v->msg, &v->store)) != 0)
 		return r;
-	}
 	/* the store may have raised the ceiling for data already above it */
 	if ((r = vault_store_info(v->store, &z)) != 0) {
 		vault_store_close(v->store);
@@ -803,6 +684,8 @@ vault_create(const char *dir, const struct vault_create_opts *o,
 	struct vault *v = NULL;
 	struct vault_keys *k = NULL;
 	struct svbuf *slots = NULL;
+	struct vault_store_loc loc;
+	struct vault_store_conf conf;
 	unsigned long long ops;
 	size_t mem;
 	int r, made = 0;
@@ -823,7 +706,8 @@ vault_create(const char *dir, const struct vault_create_opts *o,
 	    (r = dir_open(dir, 1, v->msg, &v->dirfd)) != 0)
 		goto out;
 	/* refuse an existing vault before spending a second on Argon2id */
-	r = data_file_state(v->dirfd, v->msg, v->dir);
+	store_where(v, &loc, &conf);
+	r = vault_store_probe(v->sops, &loc, v->msg);
 	if (r != SV_ERR_NO_VAULT) {
 		if (r == 0)
 			r = sv_fail(v->msg, SV_ERR_EXISTS, "%s already holds a vault", dir);
@@ -842,12 +726,10 @@ vault_create(const char *dir, const struct vault_create_opts *o,
 	    (r = slots_make(v, k, o->passphrase, o->passphrase_len, o->key,
 	    ops, mem, slots)) != 0)
 		goto out;
-	if ((r = file_make(v, DATA_FILE)) != 0)
+	if ((r = store_open_dir(v, 1)) != 0)
 		goto out;
 	made = 1;
-	if ((r = lock_file_ensure(v, 1)) != 0 ||
-	    (r = store_open_dir(v, VAULT_STORE_CREATE)) != 0 ||
-	    (r = create_records(v, k, slots)) != 0)
+	if ((r = create_records(v, k, slots)) != 0)
 		goto out;
 	keys_install(v, k);
 	k = NULL;
@@ -860,8 +742,7 @@ out:
 		if (made) {
 			vault_store_close(v->store);
 			v->store = NULL;
-			unlinkat(v->dirfd, DATA_FILE, 0);
-			unlinkat(v->dirfd, LOCK_FILE, 0);
+			vault_store_remove(v->sops, &loc);
 		}
 	}
 	vault_keys_free(k);
@@ -875,7 +756,6 @@ vault_open(const char *dir, size_t map_size, struct vault **ret)
 {
 	struct vault *v = NULL;
 	struct vault_store_txn *st = NULL;
-	char why[SV_MSG_MAX];
 	int r;
 
 	open_msg[0] = '\0';
@@ -884,17 +764,8 @@ vault_open(const char *dir, size_t map_size, struct vault **ret)
 	if ((r = vault_alloc(dir, map_size, 0, &v)) != 0)
 		return r;
 	if ((r = dir_open(dir, 0, v->msg, &v->dirfd)) != 0 ||
-	    (r = data_file_state(v->dirfd, v->msg, v->dir)) != 0 ||
-	    (r = lock_file_ensure(v, 0)) != 0)
+	    (r = store_open_dir(v, 0)) != 0)
 		goto out;
-	if ((r = store_open_dir(v, 0)) != 0) {
-		if (r == SV_ERR_NOT_FOUND) {
-			memcpy(why, v->msg, sizeof(why));
-			r = sv_fail(v->msg, SV_ERR_BAD_FORMAT,
-			    "%s/%s is not a vault (%s)", dir, DATA_FILE, why);
-		}
-		goto out;
-	}
 	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
 	    (r = read_identity(v, st, v->id)) != 0)
 		goto out;
@@ -912,6 +783,7 @@ out:
 int
 vault_exists(const char *dir)
 {
+	struct vault_store_loc loc;
 	char msg[SV_MSG_MAX];
 	int fd, r;
 
@@ -919,7 +791,9 @@ vault_exists(const char *dir)
 		return 0;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
-	r = data_file_state(fd, msg, dir);
+	loc.dirfd = fd;
+	loc.path = dir;
+	r = vault_store_probe(vault_store_ops_for(dir), &loc, msg);
 	close(fd);
 	return r == 0;
 }
@@ -2191,86 +2065,15 @@ vault_backup(struct vault *v, int fd)
 	return vault_store_copy_fd(v->store, fd);
 }
 
-/* Copy all of fd into the restore file, at most max bytes. */
-static int
-restore_copy(struct vault *v, int fd, size_t max)
-{
-	uint8_t *buf = NULL;
-	size_t total = 0, off;
-	ssize_t n, w;
-	int out_fd = -1, r;
-
-	if (unlinkat(v->dirfd, RESTORE_FILE, 0) != 0 && errno != ENOENT)
-		return errno_fail(v->msg, errno, RESTORE_FILE);
-	out_fd = openat(v->dirfd, RESTORE_FILE,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out_fd < 0)
-		return errno_fail(v->msg, errno, RESTORE_FILE);
-	if ((buf = malloc(COPY_CHUNK)) == NULL) {
-		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (;;) {
-		if ((n = read(fd, buf, COPY_CHUNK)) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = errno_fail(v->msg, errno, "reading the backup");
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((size_t)n > max - total) {
-			r = sv_fail(v->msg, SV_ERR_TOO_LARGE,
-			    "backup is larger than the vault's ceiling (%zu bytes)",
-			    max);
-			goto out;
-		}
-		total += (size_t)n;
-		for (off = 0; off < (size_t)n; off += (size_t)w) {
-			if ((w = write(out_fd, buf + off, (size_t)n - off)) < 0) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				r = errno_fail(v->msg, errno, RESTORE_FILE);
-				goto out;
-			}
-		}
-	}
-	if (fsync(out_fd) != 0) {
-		r = errno_fail(v->msg, errno, RESTORE_FILE);
-		goto out;
-	}
-	r = 0;
-out:
-	free(buf);
-	if (out_fd >= 0 && close(out_fd) != 0 && r == 0)
-		r = errno_fail(v->msg, errno, RESTORE_FILE);
-	return r;
-}
 
 /* Is the restore file a vault, and this one? */
 static int
-restore_verify(struct vault *v)
+restore_verify(struct vault *v, struct vault_store *s)
 {
-	struct vault_store *s = NULL;
 	struct vault_store_txn *st = NULL;
 	uint8_t id[VAULT_ID_BYTES];
-	char path[PATH_MAX], shown[PATH_MAX], why[SV_MSG_MAX];
 	int r;
 
-	store_path(v, RESTORE_FILE, path, sizeof(path));
-	if ((r = vault_store_open(path, v->map_size, 0, 0, VAULT_STORE_CHECK,
-	    table_names, VAULT_TABLE__COUNT, v->msg, &s)) != 0) {
-		snprintf(shown, sizeof(shown), "%s/%s", v->dir, RESTORE_FILE);
-		store_msg_fix(v, path, shown);
-		if (r != SV_ERR_NOMEM) {
-			memcpy(why, v->msg, sizeof(why));
-			r = sv_fail(v->msg, SV_ERR_BAD_FORMAT,
-			    "not a vault backup (%s)", why);
-		}
-		goto out;
-	}
 	if ((r = vault_store_txn_begin(s, NULL, 0, &st)) != 0)
 		goto out;
 	if ((r = read_identity(v, st, id)) != 0) {
@@ -2285,7 +2088,6 @@ restore_verify(struct vault *v)
 	r = 0;
 out:
 	vault_store_txn_abort(st);
-	vault_store_close(s);
 	return r;
 }
 
@@ -2320,35 +2122,36 @@ out:
 int
 vault_restore(struct vault *v, int fd)
 {
-	int r, renamed = 0;
+	struct vault_store *check = NULL;
+	struct vault_store_loc loc;
+	struct vault_store_conf conf;
+	int r, swapped = 0;
 
 	if (v->store == NULL)
 		return sv_fail(v->msg, SV_ERR_STORAGE, "vault is closed: a restore failed");
 	if (vault_store_live_txns(v->store) != 0)
 		return sv_fail(v->msg, SV_ERR_CONFLICT,
 		    "cannot restore while transactions are open");
-	if ((r = restore_copy(v, fd, v->max_size)) != 0 ||
-	    (r = restore_verify(v)) != 0)
+	store_where(v, &loc, &conf);
+	r = vault_store_restore_stage(v->sops, &loc, fd, v->max_size, &conf, v->msg, &check);
+	if (r == 0)
+		r = restore_verify(v, check);
+	vault_store_close(check);
+	if (r != 0)
 		goto out;
 	vault_store_close(v->store);
 	v->store = NULL;
-	if (renameat(v->dirfd, RESTORE_FILE, v->dirfd, DATA_FILE) != 0) {
-		r = errno_fail(v->msg, errno, "replacing data.mdb");
-	} else {
-		renamed = 1;
-		if (fsync(v->dirfd) != 0)
-			r = errno_fail(v->msg, errno, v->dir);
-	}
-	/* reopen whichever data file is now in place */
+	swapped = (r = vault_store_restore_swap(v->sops, &loc, v->msg)) == 0;
+	/* reopen whichever data is now in place */
 	if (store_open_dir(v, 0) != 0) {
 		keys_install(v, NULL);
 		if (r == 0)
 			r = SV_ERR_STORAGE;
 		goto out;
 	}
-	if (renamed)
+	if (swapped)
 		restore_keys(v);
 out:
-	unlinkat(v->dirfd, RESTORE_FILE, 0);
+	vault_store_restore_drop(v->sops, &loc);
 	return r;
 }

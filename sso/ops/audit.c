@@ -32,7 +32,7 @@ rec_json(const struct sso_audit_rec *x)
 	char when[32], first[32];
 	json_t *j;
 
-	sv_iso_time((int64_t)(x->time_us / 1000000), when);
+	units_iso_time((int64_t)(x->time_us / 1000000), when);
 	j = json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:s,s:o,s:I}",
 	    "seq", (json_int_t)x->seq, "time", when,
 	    "time_us", (json_int_t)x->time_us,
@@ -43,7 +43,7 @@ rec_json(const struct sso_audit_rec *x)
 	    "outcome", x->outcome == 0 ? "ok" : sv_strerror((int32_t)x->outcome),
 	    "error", jstr(x->s[4], x->n[4]), "count", (json_int_t)x->count);
 	if (j != NULL && x->repeat) {
-		sv_iso_time((int64_t)(x->first_us / 1000000), first);
+		units_iso_time((int64_t)(x->first_us / 1000000), first);
 		json_object_set_new(j, "first_time", json_string(first));
 		json_object_set_new(j, "first_time_us", json_integer((json_int_t)x->first_us));
 	}

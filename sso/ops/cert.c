@@ -260,8 +260,8 @@ cert_json(struct sso_ctx *x, const struct vault_cert *c, json_t *users)
 {
 	char nb[32], na[32];
 
-	sv_iso_time(c->not_before, nb);
-	sv_iso_time(c->not_after, na);
+	units_iso_time(c->not_before, nb);
+	units_iso_time(c->not_after, na);
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O}",
 	    "thumbprint", c->sha1, "sha256", c->sha256,
 	    "subject", c->subject != NULL ? c->subject : "",
@@ -653,12 +653,12 @@ sso_h_cert_fetch(struct sso_ctx *x, struct svbuf *req)
 	case 0:
 		break;
 	case SV_ERR_CERT_EXPIRED:
-		sv_iso_time(c->not_after, when);
+		units_iso_time(c->not_after, when);
 		sv_fail(x->msg, r, "certificate %s expired on %s: import its renewal",
 		    x->object, when);
 		goto out;
 	case SV_ERR_CERT_NOT_YET_VALID:
-		sv_iso_time(c->not_before, when);
+		units_iso_time(c->not_before, when);
 		sv_fail(x->msg, r, "certificate %s is not valid before %s", x->object, when);
 		goto out;
 	default:

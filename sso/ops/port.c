@@ -154,7 +154,7 @@ sso_h_port_create(struct sso_ctx *x, struct svbuf *req)
 	    (r = req_settings(x, req, &settings)) != 0 ||
 	    (r = settings_check(settings, x->msg)) != 0)
 		goto out;
-	sv_iso_time(x->now, now);
+	units_iso_time(x->now, now);
 	if ((port = json_pack("{s:s,s:O,s:s,s:s}", "name", x->object, "settings", settings,
 	    "created", now, "updated", now)) == NULL) {
 		r = SV_ERR_NOMEM;
@@ -195,7 +195,7 @@ sso_h_port_update(struct sso_ctx *x, struct svbuf *req)
 	}
 	if ((r = settings_check(settings, x->msg)) != 0)
 		goto out;
-	sv_iso_time(x->now, now);
+	units_iso_time(x->now, now);
 	if (json_object_set_new(port, "updated", json_string(now)) != 0) {
 		r = SV_ERR_NOMEM;
 		goto out;

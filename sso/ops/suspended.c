@@ -324,8 +324,8 @@ msg_json(struct sso_ctx *x, const char *id, const struct msg *m, int with_settin
 		settings = json_object();
 	url = json_string_value(json_object_get(settings, "url"));
 	port = json_string_value(json_object_get(settings, "port"));
-	sv_iso_time((int64_t)m->created, created);
-	sv_iso_time((int64_t)m->updated, updated);
+	units_iso_time((int64_t)m->created, created);
+	units_iso_time((int64_t)m->updated, updated);
 	/* own: whether a resume may use the message's credential settings */
 	j = json_pack("{s:s,s:s,s:I,s:b,s:s,s:s,s:I,s:s%,s:I,s:s?,s:s?}",
 	    "id", id, "sender", m->sender, "uid", (json_int_t)m->uid,

@@ -237,3 +237,28 @@ out:
 	close(fd);
 	return r;
 }
+
+int
+vault_path_fail(char *msg, int e, const char *what)
+{
+	int err;
+
+	switch (e) {
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		err = SV_ERR_READ_ONLY;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+		err = SV_ERR_NO_SPACE;
+		break;
+	case ENOMEM:
+		err = SV_ERR_NOMEM;
+		break;
+	default:
+		err = SV_ERR_IO;
+		break;
+	}
+	return sv_fail(msg, err, "%s: %s", what, strerror(e));
+}

@@ -13,7 +13,7 @@
 static const char hexdigits[] = "0123456789ABCDEF";
 
 int
-sv_hex_value(unsigned char ch)
+thumbprint_hex_value(unsigned char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -43,10 +43,10 @@ thumb_separator(const unsigned char *p)
 }
 
 int
-vault_thumbprint_normalise(const char *in, char out[SV_SHA256_HEX + 1],
+vault_thumbprint_normalise(const char *in, char out[THUMBPRINT_SHA256_HEX + 1],
     size_t *ret_len, char *msg)
 {
-	char tmp[SV_SHA256_HEX + 1];
+	char tmp[THUMBPRINT_SHA256_HEX + 1];
 	const unsigned char *p;
 	size_t n = 0, skip;
 	int r = SV_ERR_INVALID;
@@ -64,12 +64,12 @@ vault_thumbprint_normalise(const char *in, char out[SV_SHA256_HEX + 1],
 			p += skip;
 			continue;
 		}
-		if (sv_hex_value(*p) < 0 || n == SV_SHA256_HEX)
+		if (thumbprint_hex_value(*p) < 0 || n == THUMBPRINT_SHA256_HEX)
 			goto out;
-		tmp[n++] = hexdigits[sv_hex_value(*p)];
+		tmp[n++] = hexdigits[thumbprint_hex_value(*p)];
 		p++;
 	}
-	if (n != SV_SHA1_HEX && n != SV_SHA256_HEX)
+	if (n != THUMBPRINT_SHA1_HEX && n != THUMBPRINT_SHA256_HEX)
 		goto out;
 	tmp[n] = '\0';
 	memcpy(out, tmp, n + 1);

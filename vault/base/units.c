@@ -9,7 +9,7 @@
 #include "base/units.h"
 
 int
-sv_parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
+units_parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
 {
 	unsigned long long v = 0;
 	size_t i, n = s != NULL ? strlen(s) : 0;
@@ -46,14 +46,14 @@ parse_suffixed(const char *s, const char *units, const unsigned long long *mult,
 		m = mult[u - units];
 		num[n - 1] = '\0';
 	}
-	if (sv_parse_uint(num, max / m, &v) != 0)
+	if (units_parse_uint(num, max / m, &v) != 0)
 		return SV_ERR_INVALID;
 	*ret = v * m;
 	return 0;
 }
 
 int
-sv_parse_size(const char *s, unsigned long long max, unsigned long long *ret)
+units_parse_size(const char *s, unsigned long long max, unsigned long long *ret)
 {
 	static const unsigned long long mult[] = { 1024, 1024, 1048576, 1048576,
 	    1073741824, 1073741824 };
@@ -62,7 +62,7 @@ sv_parse_size(const char *s, unsigned long long max, unsigned long long *ret)
 }
 
 int
-sv_parse_duration(const char *s, unsigned long long max, unsigned long long *ret)
+units_parse_duration(const char *s, unsigned long long max, unsigned long long *ret)
 {
 	static const unsigned long long mult[] = { 1, 60, 3600 };
 
@@ -70,12 +70,12 @@ sv_parse_duration(const char *s, unsigned long long max, unsigned long long *ret
 }
 
 void
-sv_iso_time(int64_t t, char out[SV_TIME_STR])
+units_iso_time(int64_t t, char out[UNITS_TIME_STR])
 {
 	time_t secs = (time_t)t;
 	struct tm tm;
 
 	if (gmtime_r(&secs, &tm) == NULL ||
-	    strftime(out, SV_TIME_STR, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, SV_TIME_STR, "%lld", (long long)t);
+	    strftime(out, UNITS_TIME_STR, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, UNITS_TIME_STR, "%lld", (long long)t);
 }

@@ -1,5 +1,7 @@
 /*
- * The LMDB backend of the storage interface (store.h).  One MDB_env per
+ * lmdb.c: the LMDB backend of the storage interface (store.h), and the
+ * only file that knows LMDB: its files in the vault directory (data.mdb,
+ * lock.mdb), the map and its growth, copy and restore.  One MDB_env per
  * store, one named database per table, MDB_NOTLS so that read transactions
  * are not bound to threads, default durability (fsync at every commit).
  * LMDB return codes are translated here, once, into SV_ERR_* codes with
@@ -25,18 +27,37 @@
  * beyond the data, or when an earlier write found it full.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <lmdb.h>
 
+#include "base/paths.h"
 #include "store/store.h"
+
+/* Flags of lmdb_open(). */
+#define OPEN_CREATE 0x1		/* create missing tables */
+#define OPEN_CHECK 0x2		/* path is one file, opened read-only without a
+				   lock file (checking a copy) */
+
+/* The files of a vault directory. */
+#define DATA_FILE "data.mdb"
+#define LOCK_FILE "lock.mdb"
+#define RESTORE_FILE "data.mdb.restore"
+#define COPY_CHUNK ((size_t)1 << 20)
+
+struct lmdb_store;
+static void lmdb_close(struct lmdb_store *s);
 
 #define STORE_MAX_DBS 16
 #define STORE_MAX_READERS 256
@@ -46,7 +67,8 @@
 #define GROW_ROOM_MAX ((size_t)128 << 20)	/* room kept beyond the data, at most */
 #define GROW_ALIGN ((size_t)64 << 10)
 
-struct vault_store {
+struct lmdb_store {
+	struct vault_store base;	/* first: the generic handle */
 	MDB_env *env;
 	MDB_dbi dbi[VAULT_STORE_MAX_TABLES];
 	MDB_dbi main_dbi;		/* the table of tables */
@@ -65,12 +87,13 @@ struct vault_store {
 	atomic_int want_grow;		/* a write found the map full below the ceiling */
 };
 
-struct vault_store_txn {
-	struct vault_store *s;
+struct lmdb_txn {
+	struct vault_store_txn base;	/* first: the generic handle */
+	struct lmdb_store *s;
 	MDB_txn *txn;			/* NULL once ended */
-	struct vault_store_txn *parent;	/* NULL for a top-level transaction */
-	struct vault_store_txn *child;	/* the open nested transaction */
-	struct vault_store_cursor *cursors;
+	struct lmdb_txn *parent;	/* NULL for a top-level transaction */
+	struct lmdb_txn *child;	/* the open nested transaction */
+	struct lmdb_cursor *cursors;
 	int write;
 	int gated;			/* holds a place past the gate */
 };
@@ -83,10 +106,11 @@ struct vault_store_txn {
  */
 static _Thread_local int store_held;
 
-struct vault_store_cursor {
-	struct vault_store_txn *t;	/* NULL once the transaction ended */
+struct lmdb_cursor {
+	struct vault_store_cursor base;	/* first: the generic handle */
+	struct lmdb_txn *t;	/* NULL once the transaction ended */
 	MDB_cursor *mc;
-	struct vault_store_cursor *next;
+	struct lmdb_cursor *next;
 };
 
 static int
@@ -141,7 +165,7 @@ store_fail(char *msg, int rc, const char *what)
 /* --- the gate ------------------------------------------------------------ */
 
 static void
-gate_enter(struct vault_store *s)
+gate_enter(struct lmdb_store *s)
 {
 	pthread_mutex_lock(&s->gmu);
 	while (s->growing && store_held <= 0)
@@ -152,7 +176,7 @@ gate_enter(struct vault_store *s)
 }
 
 static void
-gate_leave(struct vault_store *s)
+gate_leave(struct lmdb_store *s)
 {
 	pthread_mutex_lock(&s->gmu);
 	if (--s->active == 0) {
@@ -167,7 +191,7 @@ gate_leave(struct vault_store *s)
 
 /* The sizes, read from the meta pages; call past the gate or before sharing s. */
 static int
-sizes_read(struct vault_store *s, struct vault_store_size *ret)
+sizes_read(struct lmdb_store *s, struct vault_store_size *ret)
 {
 	MDB_envinfo info;
 	int rc;
@@ -181,7 +205,7 @@ sizes_read(struct vault_store *s, struct vault_store_size *ret)
 }
 
 static size_t
-grow_room(const struct vault_store *s, size_t map)
+grow_room(const struct lmdb_store *s, size_t map)
 {
 	size_t room = s->max_size / 16;
 
@@ -192,7 +216,7 @@ grow_room(const struct vault_store *s, size_t map)
 
 /* The map a write should find, or 0 if the one there will do. */
 static size_t
-grow_target(struct vault_store *s, const struct vault_store_size *z)
+grow_target(struct lmdb_store *s, const struct vault_store_size *z)
 {
 	size_t room, want;
 
@@ -216,7 +240,7 @@ grow_target(struct vault_store *s, const struct vault_store_size *z)
  * cannot go back if the new map fails: the address space is tried first.
  */
 static int
-map_set(struct vault_store *s, size_t size)
+map_set(struct lmdb_store *s, size_t size)
 {
 	struct vault_store_size z;
 	void *p;
@@ -257,7 +281,7 @@ deadline_in(struct timespec *ts, long ms)
  * GROW_WAIT_MS), remap, open the gate.  SV_ERR_TIMEOUT if they did not end.
  */
 static int
-store_remap(struct vault_store *s, size_t size)
+store_remap(struct lmdb_store *s, size_t size)
 {
 	struct timespec until;
 	int rc = 0;
@@ -304,7 +328,7 @@ store_remap(struct vault_store *s, size_t size)
 
 /* Before a write begins: grow the map if little of it is left. */
 static void
-store_grow_ahead(struct vault_store *s)
+store_grow_ahead(struct lmdb_store *s)
 {
 	struct vault_store_size z;
 	size_t want;
@@ -322,8 +346,8 @@ store_grow_ahead(struct vault_store *s)
 		atomic_store(&s->want_grow, 0);
 }
 
-int
-vault_store_grow(struct vault_store *s, size_t room)
+static int
+lmdb_grow(struct lmdb_store *s, size_t room)
 {
 	struct vault_store_size z;
 	size_t want;
@@ -355,7 +379,7 @@ vault_store_grow(struct vault_store *s, size_t room)
  * ceiling, say which setting raises it.
  */
 static int
-store_full(struct vault_store *s, const char *what)
+store_full(struct lmdb_store *s, const char *what)
 {
 	struct vault_store_size z;
 	int rc;
@@ -377,7 +401,7 @@ store_full(struct vault_store *s, const char *what)
 }
 
 static int
-store_err(struct vault_store *s, int rc, const char *what)
+store_err(struct lmdb_store *s, int rc, const char *what)
 {
 	if (rc == MDB_MAP_FULL)
 		return store_full(s, what);
@@ -390,7 +414,7 @@ store_err(struct vault_store *s, int rc, const char *what)
  * here, before any transaction touches the map.
  */
 static int
-store_check_size(struct vault_store *s)
+store_check_size(struct lmdb_store *s)
 {
 	MDB_envinfo info;
 	MDB_stat st;
@@ -413,15 +437,15 @@ store_check_size(struct vault_store *s)
 }
 
 static int
-store_open_tables(struct vault_store *s, unsigned flags,
+store_open_tables(struct lmdb_store *s, unsigned flags,
     const char *const *tables, unsigned ntables)
 {
 	MDB_txn *txn = NULL;
-	unsigned i, dflags = (flags & VAULT_STORE_CREATE) ? MDB_CREATE : 0;
+	unsigned i, dflags = (flags & OPEN_CREATE) ? MDB_CREATE : 0;
 	int rc, r;
 
 	rc = mdb_txn_begin(s->env, NULL,
-	    (flags & VAULT_STORE_CREATE) ? 0 : MDB_RDONLY, &txn);
+	    (flags & OPEN_CREATE) ? 0 : MDB_RDONLY, &txn);
 	if (rc != 0) {
 		r = store_fail(s->msg, rc, "begin transaction");
 		goto out;
@@ -452,7 +476,7 @@ out:
 }
 
 static int
-gate_init(struct vault_store *s)
+gate_init(struct lmdb_store *s)
 {
 	pthread_condattr_t ca;
 	int ok;
@@ -477,7 +501,7 @@ gate_init(struct vault_store *s)
  * room in the map; before s is shared, so without the gate.
  */
 static int
-sizes_init(struct vault_store *s, size_t max_size, size_t max_room, int growable)
+sizes_init(struct lmdb_store *s, size_t max_size, size_t max_room, int growable)
 {
 	struct vault_store_size z;
 	MDB_stat st;
@@ -503,7 +527,7 @@ sizes_init(struct vault_store *s, size_t max_size, size_t max_room, int growable
 }
 
 static int
-env_new(struct vault_store *s, size_t map_size, char *msg)
+env_new(struct lmdb_store *s, size_t map_size, char *msg)
 {
 	int rc;
 
@@ -518,12 +542,12 @@ env_new(struct vault_store *s, size_t map_size, char *msg)
 	return 0;
 }
 
-int
-vault_store_open(const char *path, size_t map_size, size_t max_size,
+static int
+lmdb_open(const char *path, size_t map_size, size_t max_size,
     size_t max_room, unsigned flags, const char *const *tables,
-    unsigned ntables, char *msg, struct vault_store **ret)
+    unsigned ntables, char *msg, struct lmdb_store **ret)
 {
-	struct vault_store *s = NULL;
+	struct lmdb_store *s = NULL;
 	unsigned eflags = MDB_NOTLS;
 	int rc, r, rdonly = 0;
 
@@ -531,6 +555,7 @@ vault_store_open(const char *path, size_t map_size, size_t max_size,
 		return sv_fail(msg, SV_ERR_INVALID, "storage: bad table count or map size");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+	s->base.ops = &vault_store_lmdb;
 	s->msg = msg;
 	atomic_init(&s->live, 0);
 	atomic_init(&s->want_grow, 0);
@@ -538,12 +563,12 @@ vault_store_open(const char *path, size_t map_size, size_t max_size,
 		r = sv_fail(msg, SV_ERR_NOMEM, "cannot create the store's locks");
 		goto out;
 	}
-	if (flags & VAULT_STORE_CHECK)
+	if (flags & OPEN_CHECK)
 		eflags |= MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK;
 	if ((r = env_new(s, map_size, msg)) != 0)
 		goto out;
 	rc = mdb_env_open(s->env, path, eflags, 0600);
-	if ((rc == EACCES || rc == EROFS) && !(flags & (VAULT_STORE_CREATE | VAULT_STORE_CHECK))) {
+	if ((rc == EACCES || rc == EROFS) && !(flags & (OPEN_CREATE | OPEN_CHECK))) {
 		/*
 		 * A data file we may read but not write: open it read-only, so
 		 * that reads still work and every write fails with "read-only"
@@ -563,19 +588,19 @@ vault_store_open(const char *path, size_t map_size, size_t max_size,
 	}
 	if ((r = store_check_size(s)) != 0 ||
 	    (r = sizes_init(s, max_size, max_room,
-	    !rdonly && !(flags & VAULT_STORE_CHECK))) != 0 ||
+	    !rdonly && !(flags & OPEN_CHECK))) != 0 ||
 	    (r = store_open_tables(s, flags, tables, ntables)) != 0)
 		goto out;
 	*ret = s;
 	s = NULL;
 	r = 0;
 out:
-	vault_store_close(s);
+	lmdb_close(s);
 	return r;
 }
 
-void
-vault_store_close(struct vault_store *s)
+static void
+lmdb_close(struct lmdb_store *s)
 {
 	if (s == NULL)
 		return;
@@ -588,18 +613,18 @@ vault_store_close(struct vault_store *s)
 	free(s);
 }
 
-unsigned
-vault_store_live_txns(struct vault_store *s)
+static unsigned
+lmdb_live_txns(struct lmdb_store *s)
 {
 	return atomic_load(&s->live);
 }
 
 /* Close t's cursors and end its child; t's own MDB_txn is left to the caller. */
 static void
-txn_release(struct vault_store_txn *t)
+txn_release(struct lmdb_txn *t)
 {
-	struct vault_store_cursor *c, *next;
-	struct vault_store_txn *child = t->child;
+	struct lmdb_cursor *c, *next;
+	struct lmdb_txn *child = t->child;
 
 	if (child != NULL && child->txn != NULL) {
 		txn_release(child);
@@ -624,7 +649,7 @@ txn_release(struct vault_store_txn *t)
  * its source): on a filesystem with no blocks left, call it what it is.
  */
 static int
-commit_errno(struct vault_store *s, int rc)
+commit_errno(struct lmdb_store *s, int rc)
 {
 	struct statvfs sv;
 	int fd;
@@ -636,13 +661,13 @@ commit_errno(struct vault_store *s, int rc)
 }
 
 static int
-txn_dead(const struct vault_store_txn *t)
+txn_dead(const struct lmdb_txn *t)
 {
 	return t == NULL || t->txn == NULL || t->child != NULL;
 }
 
 static int
-txn_dead_fail(const struct vault_store_txn *t)
+txn_dead_fail(const struct lmdb_txn *t)
 {
 	if (t != NULL && t->txn != NULL && t->child != NULL)
 		return sv_fail(t->s->msg, SV_ERR_INVALID,
@@ -651,11 +676,11 @@ txn_dead_fail(const struct vault_store_txn *t)
 	    "transaction has already ended");
 }
 
-int
-vault_store_txn_begin(struct vault_store *s, struct vault_store_txn *parent,
-    int write, struct vault_store_txn **ret)
+static int
+lmdb_txn_begin(struct lmdb_store *s, struct lmdb_txn *parent,
+    int write, struct lmdb_txn **ret)
 {
-	struct vault_store_txn *t;
+	struct lmdb_txn *t;
 	int rc;
 
 	if (parent != NULL) {
@@ -668,6 +693,7 @@ vault_store_txn_begin(struct vault_store *s, struct vault_store_txn *parent,
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return sv_fail(s->msg, SV_ERR_NOMEM, "out of memory");
+	t->base.ops = &vault_store_lmdb;
 	t->s = s;
 	t->write = write != 0;
 	if (parent == NULL) {
@@ -701,21 +727,15 @@ vault_store_txn_begin(struct vault_store *s, struct vault_store_txn *parent,
 }
 
 static void
-txn_unlink(struct vault_store_txn *t)
+txn_unlink(struct lmdb_txn *t)
 {
 	if (t->parent != NULL && t->parent->child == t)
 		t->parent->child = NULL;
 	t->parent = NULL;
 }
 
-int
-vault_store_txn_commit(struct vault_store_txn *t)
-{
-	return vault_store_txn_commit_flags(t, 0);
-}
-
-int
-vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync)
+static int
+lmdb_txn_commit_flags(struct lmdb_txn *t, int nosync)
 {
 	int rc, r = 0;
 
@@ -751,8 +771,8 @@ vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync)
 	return r;
 }
 
-void
-vault_store_txn_abort(struct vault_store_txn *t)
+static void
+lmdb_txn_abort(struct lmdb_txn *t)
 {
 	if (t == NULL)
 		return;
@@ -768,14 +788,8 @@ vault_store_txn_abort(struct vault_store_txn *t)
 	free(t);
 }
 
-int
-vault_store_txn_is_write(const struct vault_store_txn *t)
-{
-	return t->write;
-}
-
 static int
-check_tab(struct vault_store_txn *t, unsigned tab)
+check_tab(struct lmdb_txn *t, unsigned tab)
 {
 	if (txn_dead(t))
 		return txn_dead_fail(t);
@@ -785,7 +799,7 @@ check_tab(struct vault_store_txn *t, unsigned tab)
 }
 
 static int
-check_write(struct vault_store_txn *t, unsigned tab)
+check_write(struct lmdb_txn *t, unsigned tab)
 {
 	int r;
 
@@ -797,8 +811,8 @@ check_write(struct vault_store_txn *t, unsigned tab)
 	return 0;
 }
 
-int
-vault_store_get(struct vault_store_txn *t, unsigned tab,
+static int
+lmdb_get(struct lmdb_txn *t, unsigned tab,
     const void *key, size_t klen, const uint8_t **ret_p, size_t *ret_len)
 {
 	MDB_val k = { klen, (void *)key }, v;
@@ -813,8 +827,8 @@ vault_store_get(struct vault_store_txn *t, unsigned tab,
 	return 0;
 }
 
-int
-vault_store_put(struct vault_store_txn *t, unsigned tab,
+static int
+lmdb_put(struct lmdb_txn *t, unsigned tab,
     const void *key, size_t klen, const void *val, size_t vlen,
     unsigned flags)
 {
@@ -830,8 +844,8 @@ vault_store_put(struct vault_store_txn *t, unsigned tab,
 	return 0;
 }
 
-int
-vault_store_del(struct vault_store_txn *t, unsigned tab,
+static int
+lmdb_del(struct lmdb_txn *t, unsigned tab,
     const void *key, size_t klen)
 {
 	MDB_val k = { klen, (void *)key };
@@ -844,8 +858,8 @@ vault_store_del(struct vault_store_txn *t, unsigned tab,
 	return 0;
 }
 
-int
-vault_store_entries(struct vault_store_txn *t, unsigned tab, size_t *ret)
+static int
+lmdb_entries(struct lmdb_txn *t, unsigned tab, size_t *ret)
 {
 	MDB_stat st;
 	int rc, r;
@@ -858,17 +872,18 @@ vault_store_entries(struct vault_store_txn *t, unsigned tab, size_t *ret)
 	return 0;
 }
 
-int
-vault_store_cursor_open(struct vault_store_txn *t, unsigned tab,
-    struct vault_store_cursor **ret)
+static int
+lmdb_cursor_open(struct lmdb_txn *t, unsigned tab,
+    struct lmdb_cursor **ret)
 {
-	struct vault_store_cursor *c;
+	struct lmdb_cursor *c;
 	int rc, r;
 
 	if ((r = check_tab(t, tab)) != 0)
 		return r;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
+	c->base.ops = &vault_store_lmdb;
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[tab], &c->mc)) != 0) {
 		free(c);
 		return store_fail(t->s->msg, rc, "open cursor");
@@ -881,7 +896,7 @@ vault_store_cursor_open(struct vault_store_txn *t, unsigned tab,
 }
 
 static int
-cursor_check(struct vault_store_cursor *c)
+cursor_check(struct lmdb_cursor *c)
 {
 	if (c == NULL || c->t == NULL)
 		return sv_fail(NULL, SV_ERR_INVALID, "cursor's transaction has ended");
@@ -890,8 +905,8 @@ cursor_check(struct vault_store_cursor *c)
 	return 0;
 }
 
-int
-vault_store_cursor_get(struct vault_store_cursor *c, enum vault_store_op op,
+static int
+lmdb_cursor_get(struct lmdb_cursor *c, enum vault_store_op op,
     const void *key, size_t klen, const uint8_t **ret_key, size_t *ret_klen,
     const uint8_t **ret_val, size_t *ret_vlen)
 {
@@ -932,27 +947,8 @@ vault_store_cursor_get(struct vault_store_cursor *c, enum vault_store_op op,
 	return 1;
 }
 
-int
-vault_store_cursor_put_current(struct vault_store_cursor *c,
-    const void *val, size_t vlen)
-{
-	MDB_val k, old, v = { vlen, (void *)val };
-	int rc, r;
-
-	if ((r = cursor_check(c)) != 0)
-		return r;
-	if (!c->t->write)
-		return sv_fail(c->t->s->msg, SV_ERR_INVALID,
-		    "write in a read-only transaction");
-	/* MDB_CURRENT wants the current key passed back unchanged */
-	if ((rc = mdb_cursor_get(c->mc, &k, &old, MDB_GET_CURRENT)) != 0 ||
-	    (rc = mdb_cursor_put(c->mc, &k, &v, MDB_CURRENT)) != 0)
-		return store_err(c->t->s, rc, "replace");
-	return 0;
-}
-
-int
-vault_store_cursor_del(struct vault_store_cursor *c)
+static int
+lmdb_cursor_del(struct lmdb_cursor *c)
 {
 	int rc, r;
 
@@ -966,10 +962,10 @@ vault_store_cursor_del(struct vault_store_cursor *c)
 	return 0;
 }
 
-void
-vault_store_cursor_close(struct vault_store_cursor *c)
+static void
+lmdb_cursor_close(struct lmdb_cursor *c)
 {
-	struct vault_store_cursor **pp;
+	struct lmdb_cursor **pp;
 
 	if (c == NULL)
 		return;
@@ -985,8 +981,8 @@ vault_store_cursor_close(struct vault_store_cursor *c)
 	free(c);
 }
 
-int
-vault_store_info(struct vault_store *s, struct vault_store_size *ret)
+static int
+lmdb_info(struct lmdb_store *s, struct vault_store_size *ret)
 {
 	struct vault_store_size z;
 	int rc;
@@ -1000,8 +996,8 @@ vault_store_info(struct vault_store *s, struct vault_store_size *ret)
 	return 0;
 }
 
-int
-vault_store_txn_used(struct vault_store_txn *t, size_t *ret)
+static int
+lmdb_txn_used(struct lmdb_txn *t, size_t *ret)
 {
 	MDB_stat st;
 	size_t pages = 2;	/* the meta pages */
@@ -1022,8 +1018,8 @@ vault_store_txn_used(struct vault_store_txn *t, size_t *ret)
 	return 0;
 }
 
-int
-vault_store_copy_fd(struct vault_store *s, int fd)
+static int
+lmdb_copy_fd(struct lmdb_store *s, int fd)
 {
 	int rc;
 
@@ -1036,8 +1032,8 @@ vault_store_copy_fd(struct vault_store *s, int fd)
 	return 0;
 }
 
-int
-vault_store_sync(struct vault_store *s)
+static int
+lmdb_sync(struct lmdb_store *s)
 {
 	int rc;
 
@@ -1048,3 +1044,427 @@ vault_store_sync(struct vault_store *s)
 		return store_fail(s->msg, rc, "sync");
 	return 0;
 }
+
+/* --- the vault directory's files ------------------------------------------ */
+
+/*
+ * The path for LMDB to open the directory (name NULL) or a file in it by:
+ * through /proc/self/fd, so that it reaches the directory the vault checked
+ * and pinned even if a name on the way to it changes.  LMDB opens its
+ * files by path, without O_NOFOLLOW; in a checked directory nobody else can
+ * plant a link.  Without /proc, the path as given.
+ */
+static void
+loc_path(const struct vault_store_loc *loc, const char *name, char *out, size_t len)
+{
+	char fdp[64];
+	const char *base = fdp;
+
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", loc->dirfd);
+	if (access(fdp, F_OK) != 0)
+		base = loc->path;
+	if (name == NULL)
+		snprintf(out, len, "%s", base);
+	else
+		snprintf(out, len, "%s/%s", base, name);
+}
+
+/* LMDB's messages name the path it opened: name the vault's instead. */
+static void
+msg_fix(char *msg, const char *opened, const char *shown)
+{
+	char save[SV_MSG_MAX];
+	size_t n = strlen(opened);
+
+	if (strcmp(opened, shown) == 0 || strncmp(msg, opened, n) != 0)
+		return;
+	memcpy(save, msg, sizeof(save));
+	snprintf(msg, SV_MSG_MAX, "%s%s", shown, save + n);
+}
+
+/*
+ * Make a store file 0600 (O_EXCL) before LMDB opens it, so that its mode
+ * does not depend on the umask and a planted symbolic link is refused.
+ */
+static int
+file_make(const struct vault_store_loc *loc, const char *name, char *msg)
+{
+	int fd;
+
+	fd = openat(loc->dirfd, name,
+	    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return sv_fail(msg, SV_ERR_EXISTS, "%s already holds a vault", loc->path);
+		return vault_path_fail(msg, errno, name);
+	}
+	/* 0600 is already the mode unless the umask took bits away */
+	if (fchmod(fd, 0600) != 0) {
+		close(fd);
+		return vault_path_fail(msg, errno, name);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Make lock.mdb if it is missing.  An existing one is never opened here:
+ * closing any descriptor of it would drop the fcntl locks LMDB holds on it
+ * for another handle of this process.  With a stale one (create after a
+ * crash, no data.mdb) it is replaced.
+ */
+static int
+lock_file_ensure(const struct vault_store_loc *loc, int replace, char *msg)
+{
+	struct stat sb;
+	int r;
+
+	if (fstatat(loc->dirfd, LOCK_FILE, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(sb.st_mode))
+			return sv_fail(msg, SV_ERR_INVALID,
+			    "%s/%s is a symbolic link", loc->path, LOCK_FILE);
+		if (!replace)
+			return 0;
+		if (unlinkat(loc->dirfd, LOCK_FILE, 0) != 0)
+			return vault_path_fail(msg, errno, LOCK_FILE);
+	} else if (errno != ENOENT) {
+		return vault_path_fail(msg, errno, LOCK_FILE);
+	}
+	/* another process may have made it in between: that one will do */
+	if ((r = file_make(loc, LOCK_FILE, msg)) == SV_ERR_EXISTS && !replace)
+		return 0;
+	return r;
+}
+
+static int
+dir_probe(const struct vault_store_loc *loc, char *msg)
+{
+	struct stat sb;
+
+	if (fstatat(loc->dirfd, DATA_FILE, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return sv_fail(msg, SV_ERR_NO_VAULT, "no vault in %s", loc->path);
+		return vault_path_fail(msg, errno, DATA_FILE);
+	}
+	if (S_ISLNK(sb.st_mode))
+		return sv_fail(msg, SV_ERR_INVALID, "%s/%s is a symbolic link",
+		    loc->path, DATA_FILE);
+	if (!S_ISREG(sb.st_mode))
+		return sv_fail(msg, SV_ERR_BAD_FORMAT, "%s/%s is not a file",
+		    loc->path, DATA_FILE);
+	return 0;
+}
+
+static int
+dir_env_open(const struct vault_store_loc *loc, const struct vault_store_conf *conf,
+    unsigned flags, char *msg, struct vault_store **ret)
+{
+	struct lmdb_store *s = NULL;
+	char path[PATH_MAX];
+	int r;
+
+	loc_path(loc, NULL, path, sizeof(path));
+	if ((r = lmdb_open(path, conf->map_size, conf->max_size, conf->max_room, flags,
+	    conf->tables, conf->ntables, msg, &s)) != 0) {
+		msg_fix(msg, path, loc->path);
+		return r;
+	}
+	*ret = &s->base;
+	return 0;
+}
+
+static void
+dir_remove(const struct vault_store_loc *loc)
+{
+	unlinkat(loc->dirfd, DATA_FILE, 0);
+	unlinkat(loc->dirfd, LOCK_FILE, 0);
+}
+
+static int
+dir_create(const struct vault_store_loc *loc, const struct vault_store_conf *conf,
+    char *msg, struct vault_store **ret)
+{
+	int r;
+
+	if ((r = file_make(loc, DATA_FILE, msg)) != 0)
+		return r;
+	if ((r = lock_file_ensure(loc, 1, msg)) != 0 ||
+	    (r = dir_env_open(loc, conf, OPEN_CREATE, msg, ret)) != 0)
+		dir_remove(loc);
+	return r;
+}
+
+static int
+dir_open(const struct vault_store_loc *loc, const struct vault_store_conf *conf,
+    char *msg, struct vault_store **ret)
+{
+	char why[SV_MSG_MAX];
+	int r;
+
+	if ((r = dir_probe(loc, msg)) != 0 || (r = lock_file_ensure(loc, 0, msg)) != 0)
+		return r;
+	if ((r = dir_env_open(loc, conf, 0, msg, ret)) == SV_ERR_NOT_FOUND) {
+		memcpy(why, msg, sizeof(why));
+		r = sv_fail(msg, SV_ERR_BAD_FORMAT, "%s/%s is not a vault (%s)",
+		    loc->path, DATA_FILE, why);
+	}
+	return r;
+}
+
+/* Copy all of fd into the restore file, at most max bytes. */
+static int
+restore_copy(const struct vault_store_loc *loc, int fd, size_t max, char *msg)
+{
+	uint8_t *buf = NULL;
+	size_t total = 0, off;
+	ssize_t n, w;
+	int out_fd = -1, r;
+
+	if (unlinkat(loc->dirfd, RESTORE_FILE, 0) != 0 && errno != ENOENT)
+		return vault_path_fail(msg, errno, RESTORE_FILE);
+	out_fd = openat(loc->dirfd, RESTORE_FILE,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out_fd < 0)
+		return vault_path_fail(msg, errno, RESTORE_FILE);
+	if ((buf = malloc(COPY_CHUNK)) == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		if ((n = read(fd, buf, COPY_CHUNK)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = vault_path_fail(msg, errno, "reading the backup");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > max - total) {
+			r = sv_fail(msg, SV_ERR_TOO_LARGE,
+			    "backup is larger than the vault's ceiling (%zu bytes)", max);
+			goto out;
+		}
+		total += (size_t)n;
+		for (off = 0; off < (size_t)n; off += (size_t)w) {
+			if ((w = write(out_fd, buf + off, (size_t)n - off)) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				r = vault_path_fail(msg, errno, RESTORE_FILE);
+				goto out;
+			}
+		}
+	}
+	if (fsync(out_fd) != 0) {
+		r = vault_path_fail(msg, errno, RESTORE_FILE);
+		goto out;
+	}
+	r = 0;
+out:
+	free(buf);
+	if (out_fd >= 0 && close(out_fd) != 0 && r == 0)
+		r = vault_path_fail(msg, errno, RESTORE_FILE);
+	return r;
+}
+
+static int
+dir_restore_stage(const struct vault_store_loc *loc, int fd, size_t max,
+    const struct vault_store_conf *conf, char *msg, struct vault_store **ret_check)
+{
+	struct lmdb_store *s = NULL;
+	char path[PATH_MAX], shown[PATH_MAX], why[SV_MSG_MAX];
+	int r;
+
+	if ((r = restore_copy(loc, fd, max, msg)) != 0)
+		return r;
+	loc_path(loc, RESTORE_FILE, path, sizeof(path));
+	if ((r = lmdb_open(path, conf->map_size, 0, 0, OPEN_CHECK, conf->tables,
+	    conf->ntables, msg, &s)) != 0) {
+		snprintf(shown, sizeof(shown), "%s/%s", loc->path, RESTORE_FILE);
+		msg_fix(msg, path, shown);
+		if (r != SV_ERR_NOMEM) {
+			memcpy(why, msg, sizeof(why));
+			r = sv_fail(msg, SV_ERR_BAD_FORMAT, "not a vault backup (%s)", why);
+		}
+		return r;
+	}
+	*ret_check = &s->base;
+	return 0;
+}
+
+static int
+dir_restore_swap(const struct vault_store_loc *loc, char *msg)
+{
+	if (renameat(loc->dirfd, RESTORE_FILE, loc->dirfd, DATA_FILE) != 0)
+		return vault_path_fail(msg, errno, "replacing data.mdb");
+	if (fsync(loc->dirfd) != 0)
+		return vault_path_fail(msg, errno, loc->path);
+	return 0;
+}
+
+static void
+dir_restore_drop(const struct vault_store_loc *loc)
+{
+	unlinkat(loc->dirfd, RESTORE_FILE, 0);
+}
+
+/* --- the ops table ---------------------------------------------------------- */
+
+#define S(s) ((struct lmdb_store *)(s))
+#define T(t) ((struct lmdb_txn *)(t))
+#define C(c) ((struct lmdb_cursor *)(c))
+
+static void
+op_close(struct vault_store *s)
+{
+	lmdb_close(S(s));
+}
+
+static unsigned
+op_live_txns(struct vault_store *s)
+{
+	return lmdb_live_txns(S(s));
+}
+
+static int
+op_txn_begin(struct vault_store *s, struct vault_store_txn *parent, int write,
+    struct vault_store_txn **ret)
+{
+	struct lmdb_txn *t = NULL;
+	int r;
+
+	if ((r = lmdb_txn_begin(S(s), T(parent), write, &t)) != 0)
+		return r;
+	*ret = &t->base;
+	return 0;
+}
+
+static int
+op_txn_commit(struct vault_store_txn *t, int nosync)
+{
+	return lmdb_txn_commit_flags(T(t), nosync);
+}
+
+static void
+op_txn_abort(struct vault_store_txn *t)
+{
+	lmdb_txn_abort(T(t));
+}
+
+static int
+op_sync(struct vault_store *s)
+{
+	return lmdb_sync(S(s));
+}
+
+static int
+op_get(struct vault_store_txn *t, unsigned tab, const void *key, size_t klen,
+    const uint8_t **ret_p, size_t *ret_len)
+{
+	return lmdb_get(T(t), tab, key, klen, ret_p, ret_len);
+}
+
+static int
+op_put(struct vault_store_txn *t, unsigned tab, const void *key, size_t klen,
+    const void *val, size_t vlen, unsigned flags)
+{
+	return lmdb_put(T(t), tab, key, klen, val, vlen, flags);
+}
+
+static int
+op_del(struct vault_store_txn *t, unsigned tab, const void *key, size_t klen)
+{
+	return lmdb_del(T(t), tab, key, klen);
+}
+
+static int
+op_entries(struct vault_store_txn *t, unsigned tab, size_t *ret)
+{
+	return lmdb_entries(T(t), tab, ret);
+}
+
+static int
+op_cursor_open(struct vault_store_txn *t, unsigned tab, struct vault_store_cursor **ret)
+{
+	struct lmdb_cursor *c = NULL;
+	int r;
+
+	if ((r = lmdb_cursor_open(T(t), tab, &c)) != 0)
+		return r;
+	*ret = &c->base;
+	return 0;
+}
+
+static int
+op_cursor_get(struct vault_store_cursor *c, enum vault_store_op op, const void *key,
+    size_t klen, const uint8_t **ret_key, size_t *ret_klen, const uint8_t **ret_val,
+    size_t *ret_vlen)
+{
+	return lmdb_cursor_get(C(c), op, key, klen, ret_key, ret_klen, ret_val, ret_vlen);
+}
+
+static int
+op_cursor_del(struct vault_store_cursor *c)
+{
+	return lmdb_cursor_del(C(c));
+}
+
+static void
+op_cursor_close(struct vault_store_cursor *c)
+{
+	lmdb_cursor_close(C(c));
+}
+
+static int
+op_info(struct vault_store *s, struct vault_store_size *ret)
+{
+	return lmdb_info(S(s), ret);
+}
+
+static int
+op_txn_used(struct vault_store_txn *t, size_t *ret)
+{
+	return lmdb_txn_used(T(t), ret);
+}
+
+static int
+op_grow(struct vault_store *s, size_t room)
+{
+	return lmdb_grow(S(s), room);
+}
+
+static int
+op_copy_fd(struct vault_store *s, int fd)
+{
+	return lmdb_copy_fd(S(s), fd);
+}
+
+const struct vault_store_ops vault_store_lmdb = {
+	.name = "lmdb",
+	.probe = dir_probe,
+	.create = dir_create,
+	.remove = dir_remove,
+	.open = dir_open,
+	.close = op_close,
+	.restore_stage = dir_restore_stage,
+	.restore_swap = dir_restore_swap,
+	.restore_drop = dir_restore_drop,
+	.live_txns = op_live_txns,
+	.txn_begin = op_txn_begin,
+	.txn_commit = op_txn_commit,
+	.txn_abort = op_txn_abort,
+	.sync = op_sync,
+	.get = op_get,
+	.put = op_put,
+	.del = op_del,
+	.entries = op_entries,
+	.cursor_open = op_cursor_open,
+	.cursor_get = op_cursor_get,
+	.cursor_del = op_cursor_del,
+	.cursor_close = op_cursor_close,
+	.info = op_info,
+	.txn_used = op_txn_used,
+	.grow = op_grow,
+	.copy_fd = op_copy_fd,
+};

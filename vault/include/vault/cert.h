@@ -14,8 +14,8 @@
 #include "base/svbuf.h"
 #include "base/thumbprint.h"
 
-#define VAULT_SHA1_HEX SV_SHA1_HEX
-#define VAULT_SHA256_HEX SV_SHA256_HEX
+#define VAULT_SHA1_HEX THUMBPRINT_SHA1_HEX
+#define VAULT_SHA256_HEX THUMBPRINT_SHA256_HEX
 
 struct vault_cert {
 	char sha1[VAULT_SHA1_HEX + 1];		/* upper-case hex */

@@ -55,4 +55,11 @@ int vault_path_parent_open(const char *path, char *base, size_t len, char *msg,
 int vault_path_secret_open(const char *path, const char *what, char *msg,
     int *ret_fd) SV_WUR;
 
+/*
+ * A failed system call on a file, as an SV_ERR_* code with "what: strerror"
+ * in msg: EACCES, EPERM and EROFS are SV_ERR_READ_ONLY, ENOSPC and EDQUOT
+ * SV_ERR_NO_SPACE, ENOMEM SV_ERR_NOMEM, anything else SV_ERR_IO.
+ */
+int vault_path_fail(char *msg, int e, const char *what);
+
 #endif

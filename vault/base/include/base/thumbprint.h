@@ -10,8 +10,8 @@
 
 #include "ssovault/sverr.h"
 
-#define SV_SHA1_HEX 40
-#define SV_SHA256_HEX 64
+#define THUMBPRINT_SHA1_HEX 40
+#define THUMBPRINT_SHA256_HEX 64
 
 /*
  * Normalise a thumbprint as typed or pasted: drop case, spaces, colons and
@@ -20,10 +20,10 @@
  * "expected 40 hexadecimal digits".  out receives upper-case hex;
  * *ret_len is 40 or 64.
  */
-int vault_thumbprint_normalise(const char *in, char out[SV_SHA256_HEX + 1],
+int vault_thumbprint_normalise(const char *in, char out[THUMBPRINT_SHA256_HEX + 1],
     size_t *ret_len, char *msg) SV_WUR;
 
 /* The value of a hexadecimal digit (either case), or -1. */
-int sv_hex_value(unsigned char ch);
+int thumbprint_hex_value(unsigned char ch);
 
 #endif

@@ -16,14 +16,14 @@
 #include "ssovault/sverr.h"
 
 /* A plain count: "123". */
-int sv_parse_uint(const char *s, unsigned long long max, unsigned long long *ret) SV_WUR;
+int units_parse_uint(const char *s, unsigned long long max, unsigned long long *ret) SV_WUR;
 /* Bytes: "4096", "64K", "16m", "1G" (K, M, G: powers of 1024, either case). */
-int sv_parse_size(const char *s, unsigned long long max, unsigned long long *ret) SV_WUR;
+int units_parse_size(const char *s, unsigned long long max, unsigned long long *ret) SV_WUR;
 /* Seconds: "30", "30s", "5m", "1h". */
-int sv_parse_duration(const char *s, unsigned long long max, unsigned long long *ret) SV_WUR;
+int units_parse_duration(const char *s, unsigned long long max, unsigned long long *ret) SV_WUR;
 
 /* Unix seconds as "2026-01-31T12:00:00Z" (UTC); the number itself if out of range. */
-#define SV_TIME_STR 32
-void sv_iso_time(int64_t t, char out[SV_TIME_STR]);
+#define UNITS_TIME_STR 32
+void units_iso_time(int64_t t, char out[UNITS_TIME_STR]);
 
 #endif

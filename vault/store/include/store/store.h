@@ -1,11 +1,13 @@
 /*
- * store: the small storage interface under the vault (internal to vault/).
+ * store: the small storage interface under the vault.
  *
  * An environment of numbered tables holding byte keys and byte values, with
  * read and write transactions (a write transaction may have nested children),
- * get/put/delete and cursors.  vault.c reaches storage only through this
- * header, so that another backend (a shared one for many hosts) can be added
- * beside the LMDB one in store.c without touching the layers above.
+ * get/put/delete and cursors.  vault/ reaches storage only through this
+ * header.  Behind it is an ops table (struct vault_store_ops) chosen when
+ * the vault is opened, from its location: lmdb.c for a directory.  Another
+ * backend (a shared one for many hosts) is one more ops table beside it,
+ * and must pass the conformance suite (conformance.h) like LMDB does.
  *
  * Errors are SV_ERR_* codes, translated once here from the backend's own
  * codes; the backend's detail goes into the msg buffer (SV_MSG_MAX) given to
@@ -38,12 +40,7 @@
 #include "ssovault/sverr.h"
 
 #define VAULT_STORE_MAX_TABLES 16
-#define VAULT_STORE_MAX_KEY 500		/* bytes; LMDB's default limit is 511 */
-
-/* Flags for vault_store_open(). */
-#define VAULT_STORE_CREATE 0x1		/* create missing tables */
-#define VAULT_STORE_CHECK 0x2		/* path is one file, opened read-only
-					   without a lock file (checking a copy) */
+#define VAULT_STORE_MAX_KEY 500		/* bytes: the most every backend takes */
 
 /* Flags for vault_store_put(). */
 #define VAULT_STORE_NOOVERWRITE 0x1	/* SV_ERR_EXISTS if the key is there */
@@ -59,23 +56,82 @@ enum vault_store_op {
 struct vault_store;
 struct vault_store_txn;
 struct vault_store_cursor;
+struct vault_store_ops;
 
 /*
- * Open the environment at path (a directory holding data.mdb and lock.mdb,
- * or with VAULT_STORE_CHECK a single data file) with the tables named by
- * tables[0..ntables-1], which are then known by their index.  Without
- * VAULT_STORE_CREATE a missing table fails with SV_ERR_NOT_FOUND.  map_size
- * is the map to begin with, max_size the most it grows to (0: it never
- * grows, and a full map names SSOVAULT_MAP_SIZE).  A data file that already
- * holds more than max_size opens with its own size plus max_room as the
- * ceiling.  The files' modes are not
- * chosen here: create them first (0600) if they must not depend on the umask.
+ * Where a store is.  A directory backend works inside dirfd, a directory
+ * the vault has checked (owner, mode, no links) and keeps open, so that
+ * it stays the same directory; path is how messages name it.
  */
-int vault_store_open(const char *path, size_t map_size, size_t max_size,
-    size_t max_room, unsigned flags, const char *const *tables,
-    unsigned ntables, char *msg, struct vault_store **ret) SV_WUR;
+struct vault_store_loc {
+	int dirfd;
+	const char *path;
+};
+
+/*
+ * How a store is opened.  tables[0..ntables-1] name the tables, which are
+ * then known by their index.  map_size is the size to begin with, max_size
+ * the most it grows to (0: it never grows, and a full store names
+ * SSOVAULT_MAP_SIZE).  A store that already holds more than max_size opens
+ * with its own size plus max_room as the ceiling.
+ */
+struct vault_store_conf {
+	size_t map_size;
+	size_t max_size;
+	size_t max_room;
+	const char *const *tables;
+	unsigned ntables;
+};
+
+/* The backend for a location: LMDB for a directory (the only one yet). */
+const struct vault_store_ops *vault_store_ops_for(const char *location);
+const char *vault_store_backend_name(const struct vault_store_ops *ops);
+
+/*
+ * 0 if loc holds a store, SV_ERR_NO_VAULT ("no vault in PATH") if it holds
+ * none; else another error (a link where the data should be, ...).
+ */
+int vault_store_probe(const struct vault_store_ops *ops,
+    const struct vault_store_loc *loc, char *msg) SV_WUR;
+/*
+ * Make a new, empty store with the tables at loc (SV_ERR_EXISTS if one is
+ * there); its files are 0600 whatever the umask.  On failure nothing is
+ * left; vault_store_remove() undoes a create that a later step failed.
+ */
+int vault_store_create(const struct vault_store_ops *ops,
+    const struct vault_store_loc *loc, const struct vault_store_conf *conf,
+    char *msg, struct vault_store **ret) SV_WUR;
+void vault_store_remove(const struct vault_store_ops *ops,
+    const struct vault_store_loc *loc);
+/*
+ * Open the store at loc.  A missing table fails with SV_ERR_BAD_FORMAT
+ * ("... is not a vault").  Errors and the backend's detail go into msg
+ * (SV_MSG_MAX), which the store keeps using for its whole life.  A store
+ * the caller may read but not write opens read-only: every write fails.
+ */
+int vault_store_open(const struct vault_store_ops *ops,
+    const struct vault_store_loc *loc, const struct vault_store_conf *conf,
+    char *msg, struct vault_store **ret) SV_WUR;
 /* Takes NULL.  Every transaction must have ended. */
 void vault_store_close(struct vault_store *s);
+
+/*
+ * Restore in three steps, while no store is open on loc for writing:
+ * stage takes a copy made by vault_store_copy_fd() from fd (at most max
+ * bytes: SV_ERR_TOO_LARGE) and opens it read-only in *ret_check, for the
+ * caller to check what it holds (close it before the next step); swap puts
+ * it in place of loc's data (the store must be closed and opened again);
+ * drop discards a staged copy, swapped or not (takes one that is not there).
+ */
+int vault_store_restore_stage(const struct vault_store_ops *ops,
+    const struct vault_store_loc *loc, int fd, size_t max,
+    const struct vault_store_conf *conf, char *msg,
+    struct vault_store **ret_check) SV_WUR;
+int vault_store_restore_swap(const struct vault_store_ops *ops,
+    const struct vault_store_loc *loc, char *msg) SV_WUR;
+void vault_store_restore_drop(const struct vault_store_ops *ops,
+    const struct vault_store_loc *loc);
+
 /* Transactions not yet ended (for refusing to close under them). */
 unsigned vault_store_live_txns(struct vault_store *s);
 
@@ -93,7 +149,6 @@ int vault_store_txn_commit_flags(struct vault_store_txn *t, int nosync) SV_WUR;
 /* Flush everything committed so far to disk. */
 int vault_store_sync(struct vault_store *s) SV_WUR;
 void vault_store_txn_abort(struct vault_store_txn *t);
-int vault_store_txn_is_write(const struct vault_store_txn *t);
 
 /* SV_ERR_NOT_FOUND if absent. */
 int vault_store_get(struct vault_store_txn *t, unsigned tab,
@@ -111,16 +166,14 @@ int vault_store_entries(struct vault_store_txn *t, unsigned tab,
 /*
  * Cursors.  vault_store_cursor_get() returns 1 with an entry, 0 if there is
  * none (end of table, or nothing >= the key for SEEK), or an error; key/klen
- * are used only by SEEK.  put_current replaces the value of the current
- * entry; del deletes it (the next NEXT returns the entry after it).
+ * are used only by SEEK.  del deletes the current entry (the next NEXT
+ * returns the entry after it).
  */
 int vault_store_cursor_open(struct vault_store_txn *t, unsigned tab,
     struct vault_store_cursor **ret) SV_WUR;
 int vault_store_cursor_get(struct vault_store_cursor *c, enum vault_store_op op,
     const void *key, size_t klen, const uint8_t **ret_key, size_t *ret_klen,
     const uint8_t **ret_val, size_t *ret_vlen) SV_WUR;
-int vault_store_cursor_put_current(struct vault_store_cursor *c,
-    const void *val, size_t vlen) SV_WUR;
 int vault_store_cursor_del(struct vault_store_cursor *c) SV_WUR;
 /* Takes NULL; allowed before or after the transaction ended. */
 void vault_store_cursor_close(struct vault_store_cursor *c);
@@ -151,5 +204,56 @@ int vault_store_grow(struct vault_store *s, size_t room) SV_WUR;
 
 /* A consistent, compacted copy of the environment written to fd. */
 int vault_store_copy_fd(struct vault_store *s, int fd) SV_WUR;
+
+/*
+ * The ops table a backend fills in, with the handles every backend's own
+ * structs begin with (so that the functions above find the ops from any
+ * handle).  Each entry has the contract of the function above of the same
+ * name; the generic functions (store.c) only pass the call on.
+ */
+struct vault_store { const struct vault_store_ops *ops; };
+struct vault_store_txn { const struct vault_store_ops *ops; };
+struct vault_store_cursor { const struct vault_store_ops *ops; };
+
+struct vault_store_ops {
+	const char *name;
+	int (*probe)(const struct vault_store_loc *loc, char *msg);
+	int (*create)(const struct vault_store_loc *loc, const struct vault_store_conf *conf,
+	    char *msg, struct vault_store **ret);
+	void (*remove)(const struct vault_store_loc *loc);
+	int (*open)(const struct vault_store_loc *loc, const struct vault_store_conf *conf,
+	    char *msg, struct vault_store **ret);
+	void (*close)(struct vault_store *s);
+	int (*restore_stage)(const struct vault_store_loc *loc, int fd, size_t max,
+	    const struct vault_store_conf *conf, char *msg, struct vault_store **ret_check);
+	int (*restore_swap)(const struct vault_store_loc *loc, char *msg);
+	void (*restore_drop)(const struct vault_store_loc *loc);
+	unsigned (*live_txns)(struct vault_store *s);
+	int (*txn_begin)(struct vault_store *s, struct vault_store_txn *parent, int write,
+	    struct vault_store_txn **ret);
+	int (*txn_commit)(struct vault_store_txn *t, int nosync);
+	void (*txn_abort)(struct vault_store_txn *t);
+	int (*sync)(struct vault_store *s);
+	int (*get)(struct vault_store_txn *t, unsigned tab, const void *key, size_t klen,
+	    const uint8_t **ret_p, size_t *ret_len);
+	int (*put)(struct vault_store_txn *t, unsigned tab, const void *key, size_t klen,
+	    const void *val, size_t vlen, unsigned flags);
+	int (*del)(struct vault_store_txn *t, unsigned tab, const void *key, size_t klen);
+	int (*entries)(struct vault_store_txn *t, unsigned tab, size_t *ret);
+	int (*cursor_open)(struct vault_store_txn *t, unsigned tab,
+	    struct vault_store_cursor **ret);
+	int (*cursor_get)(struct vault_store_cursor *c, enum vault_store_op op,
+	    const void *key, size_t klen, const uint8_t **ret_key, size_t *ret_klen,
+	    const uint8_t **ret_val, size_t *ret_vlen);
+	int (*cursor_del)(struct vault_store_cursor *c);
+	void (*cursor_close)(struct vault_store_cursor *c);
+	int (*info)(struct vault_store *s, struct vault_store_size *ret);
+	int (*txn_used)(struct vault_store_txn *t, size_t *ret);
+	int (*grow)(struct vault_store *s, size_t room);
+	int (*copy_fd)(struct vault_store *s, int fd);
+};
+
+/* The backends. */
+extern const struct vault_store_ops vault_store_lmdb;
 
 #endif
