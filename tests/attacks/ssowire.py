@@ -37,7 +37,7 @@ OP = {
     "audit level": 103,
 }
 
-# status codes (vault/sverr.h)
+# status codes (vault/base/include/ssovault/sverr.h)
 OK, DENIED, LOCKED, WRONG_KEY, UNREACHABLE = 0, -12, -10, -9, -11
 
 
