@@ -76,6 +76,7 @@
 #include "shares.h"
 #include "ops/ops.h"
 #include "ssovault/ssovault.h"
+#include "proto/proto.h"
 #include "proto/wire.h"
 
 #ifndef SO_PEERGROUPS
@@ -409,37 +410,6 @@ out:
 
 /* --- replies ------------------------------------------------------------- */
 
-/* `u32 status | string message`: the reply shape of every failure. */
-static int
-reply_error(struct svbuf *reply, int status, const char *message)
-{
-	int r;
-
-	svbuf_reset(reply);
-	if ((r = svbuf_put_u32(reply, (uint32_t)status)) != 0 ||
-	    (r = svbuf_put_cstring(reply, message)) != 0)
-		return r;
-	return 0;
-}
-
-/* The status and message of a composed reply, for the log. */
-static int
-reply_peek(const struct svbuf *reply, char *out, size_t outlen)
-{
-	struct svbuf *b = svbuf_from(svbuf_ptr(reply), svbuf_len(reply));
-	const uint8_t *m;
-	uint32_t status = (uint32_t)SV_ERR_INTERNAL;
-	size_t n;
-
-	out[0] = '\0';
-	if (b == NULL)
-		return SV_ERR_NOMEM;
-	if (svbuf_get_u32(b, &status) == 0 && svbuf_get_string_direct(b, &m, &n) == 0)
-		snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), (const char *)m);
-	svbuf_free(b);
-	return (int)(int32_t)status;
-}
-
 /* Write one frame; a client that does not read within the send timeout is dropped. */
 static int
 frame_send(int fd, const uint8_t *body, size_t len)
@@ -455,7 +425,7 @@ send_error(int fd, int status, const char *message)
 
 	if (b == NULL)
 		return;
-	if (reply_error(b, status, message) == 0)
+	if (sso_proto_reply(b, status, message, NULL) == 0)
 		(void)frame_send(fd, svbuf_ptr(b), svbuf_len(b));
 	svbuf_free(b);
 }
@@ -472,7 +442,7 @@ batch_fail(struct job *batch, int status, const char *why)
 	    why[0] != '\0' ? why : sv_strerror(status));
 	for (j = batch; j != NULL; j = j->next) {
 		j->status = status;
-		if (j->kind == JOB_WRITE && reply_error(j->reply, status, m) != 0)
+		if (j->kind == JOB_WRITE && sso_proto_reply(j->reply, status, m, NULL) != 0)
 			svbuf_reset(j->reply);
 	}
 }
@@ -1230,27 +1200,22 @@ conn_next(struct sso_daemon *d, struct conn *c)
 	return 0;
 }
 
-static int
-op_exclusive(int op)
+/* The row of op in the policy table, with the flags the daemon acts on. */
+static unsigned
+op_flags(int op)
 {
-	switch (op) {
-	case SSO_OP_UNLOCK:
-	case SSO_OP_LOCK:
-	case SSO_OP_SECRET_ROTATE:
-	case SSO_OP_SECRET_RESTORE:
-	case SSO_OP_RESTORE:
-		return 1;
-	default:
-		return 0;
-	}
+	const struct sso_op_def *d = op >= 0 ? sso_op_find((unsigned)op) : NULL;
+
+	return d != NULL ? d->flags : 0;
 }
 
 /* What the log says about a request: protocol errors and key changes only. */
 static void
 frame_log(struct sso_daemon *d, const struct conn *c, int op, const struct svbuf *reply)
 {
+	const struct sso_op_def *def;
 	char m[SV_MSG_MAX], w[300];
-	int status = reply_peek(reply, m, sizeof(m));
+	int status = sso_proto_reply_peek(reply, m, sizeof(m));
 
 	if (status == SV_ERR_PROTOCOL || status == SV_ERR_TRUNCATED ||
 	    status == SV_ERR_TRAILING) {
@@ -1258,23 +1223,15 @@ frame_log(struct sso_daemon *d, const struct conn *c, int op, const struct svbuf
 		dlog_uid(d, c->caller.uid, "protocol error", m, "protocol error from %s: %s", w, m);
 		return;
 	}
-	if (!op_exclusive(op) || status == SV_ERR_LOCKED)
+	if (!(op_flags(op) & SSO_OPF_KEYS) || status == SV_ERR_LOCKED ||
+	    (def = sso_op_find((unsigned)op)) == NULL || def->log == NULL)
 		return;
 	who(&c->caller, w, sizeof(w));
-	if (status != 0 && op == SSO_OP_UNLOCK)
-		dlog_uid(d, c->caller.uid, "unlock refused", m, "unlock refused for %s: %s", w, m);
-	else if (status != 0 && op == SSO_OP_SECRET_RESTORE)
-		dlog_uid(d, c->caller.uid, "secret restore refused", m,
-		    "secret restore refused for %s: %s", w, m);
-	else if (status == 0 && op == SSO_OP_UNLOCK)
-		dlog(d, "vault unlocked by %s", w);
-	else if (status == 0 && op == SSO_OP_LOCK)
-		dlog(d, "vault locked by %s: keys wiped", w);
-	else if (status == 0 && op == SSO_OP_SECRET_ROTATE)
-		dlog(d, "master secret rotated by %s", w);
+	if (status != 0 && def->log->refused != NULL)
+		dlog_uid(d, c->caller.uid, def->log->refused, m, "%s for %s: %s",
+		    def->log->refused, w, m);
 	else if (status == 0)
-		dlog(d, "vault %s by %s", op == SSO_OP_RESTORE ? "restored from a backup" :
-		    "secret restored from a backup", w);
+		dlog(d, "%s by %s%s", def->log->ok, w, def->log->ok_tail);
 }
 
 /*
@@ -1365,7 +1322,7 @@ frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 		pthread_rwlock_rdlock(&d->keylock);
 		(void)writer_submit(d, &j);
 		pthread_rwlock_unlock(&d->keylock);
-	} else if (op == SSO_OP_UNLOCK || op == SSO_OP_SECRET_RESTORE) {
+	} else if (op_flags(op) & SSO_OPF_KDF) {
 		/* shared, none around Argon2id, exclusive to install keys (hooks) */
 		key_shared(d);
 		status = sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, reply);
@@ -1374,7 +1331,7 @@ frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 			sso_shares_kdf_done(d->shares, c->caller.uid,
 			    status == SV_ERR_WRONG_KEY || status == SV_ERR_DENIED, mono_ms());
 		kdf_counted = 0;
-	} else if (op_exclusive(op)) {
+	} else if (op_flags(op) & SSO_OPF_KEYS) {
 		pthread_rwlock_wrlock(&d->keylock);
 		(void)sso_dispatch(d->svc, &c->caller, req, len, c->passed_fd, reply);
 		pthread_rwlock_unlock(&d->keylock);
@@ -1443,7 +1400,7 @@ round_finish(struct sso_daemon *d, struct round *rd)
 			snprintf(m, sizeof(m),
 			    "audit record could not be written (%s): nothing is returned",
 			    sv_strerror(rj->j.status));
-			if (reply_error(rd->reply[rj->slot], SV_ERR_AUDIT, m) != 0)
+			if (sso_proto_reply(rd->reply[rj->slot], SV_ERR_AUDIT, m, NULL) != 0)
 				svbuf_reset(rd->reply[rj->slot]);
 		}
 		sodium_memzero(rj->rec, rj->j.len);
@@ -1491,7 +1448,7 @@ round_add(struct sso_daemon *d, struct round *rd, struct conn *c)
 	int op = len > 0 ? req[0] : -1;
 	unsigned k = rd->n;
 
-	if (k >= ROUND_MAX || sso_request_writes(req, len) || op_exclusive(op))
+	if (k >= ROUND_MAX || sso_request_writes(req, len) || (op_flags(op) & SSO_OPF_KEYS))
 		return 0;
 	if (!rd->locked)
 		pthread_rwlock_rdlock(&d->keylock);
@@ -1885,14 +1842,13 @@ unlock_at_start(struct sso_daemon *d, const struct sso_daemon_opts *o, char *msg
 		goto out;
 	}
 	if ((r = sso_caller_self(&self)) != 0 ||
-	    (r = svbuf_put_u8(req, SSO_OP_UNLOCK)) != 0 ||
-	    (r = svbuf_put_u8(req, is_key ? 2 : 1)) != 0 ||
-	    (r = svbuf_put_string(req, secret, len)) != 0) {
+	    (r = sso_proto_unlock(req, is_key ? SSO_UNLOCK_KEY : SSO_UNLOCK_PASSPHRASE,
+	    secret, len)) != 0) {
 		sv_fail(msg, r, "cannot build the unlock request: %s", sv_strerror(r));
 		goto out;
 	}
 	(void)sso_dispatch(d->svc, &self, svbuf_ptr(req), svbuf_len(req), -1, reply);
-	if ((r = reply_peek(reply, m, sizeof(m))) != 0) {
+	if ((r = sso_proto_reply_peek(reply, m, sizeof(m))) != 0) {
 		sv_fail(msg, r, "cannot unlock the vault with %s %s: %s",
 		    is_key ? "the key file" : "the passphrase file", path, m);
 		goto out;
