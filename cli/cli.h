@@ -132,9 +132,7 @@ void cli_progress(void *ctx, size_t done, size_t total);
 void cli_status(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "5m" -> 300; s/m/h suffixes, bare number = seconds. -1 if invalid. */
-long long cli_parse_duration(const char *s);
 /* "10M" -> 10485760; K/M/G suffixes. -1 if invalid. */
-long long cli_parse_size(const char *s);
 /* A bounded non-negative integer; -1 if invalid. */
 long long cli_parse_uint(const char *s, long long max);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "base/units.h"
 #include "send/send.h"
 
 /* From cmd_send.c. */
@@ -218,14 +219,15 @@ cmd_suspended_terminate(struct cli *c, int argc, char **argv)
 static int
 limit_arg(struct cli *c, const char *opt, const char *arg, int size, uint64_t *ret)
 {
-	long long v;
+	unsigned long long v = 0;
+	int r;
 
 	if (strcmp(arg, "default") == 0) {
 		*ret = SSOVAULT_LIMIT_DEFAULT;
 		return 0;
 	}
-	v = size ? cli_parse_size(arg) : cli_parse_uint(arg, 1000000000);
-	if (v <= 0)
+	r = size ? units_parse_size(arg, 1ULL << 53, &v) : units_parse_uint(arg, 1000000000, &v);
+	if (r != 0 || v == 0)
 		return cli_usage(c, "--%s: %s, or 'default'", opt,
 		    size ? "a size (64M, 1G) expected" : "a number from 1 to 1000000000 expected");
 	*ret = (uint64_t)v;

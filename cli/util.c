@@ -17,6 +17,8 @@
 
 #include "cli.h"
 #include "base/paths.h"
+#include "base/secretfile.h"
+#include "base/units.h"
 #include "send/send.h"
 
 void
@@ -246,55 +248,6 @@ cli_open(struct cli *c, int unlock)
 	return 0;
 }
 
-/* Read a whole file from fd into secure memory (or plain if !secure). */
-static int
-read_fd(int fd, size_t max, int secure, char **ret, size_t *ret_len)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = secure ? sodium_malloc(cap + 1) : malloc(cap + 1), *n;
-	ssize_t got;
-
-	if (buf == NULL)
-		return SV_ERR_NOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= max) {
-				secure ? sodium_free(buf) : free(buf);
-				return SV_ERR_TOO_LARGE;
-			}
-			n = secure ? sodium_malloc(cap * 2 + 1) : malloc(cap * 2 + 1);
-			if (n == NULL) {
-				secure ? sodium_free(buf) : free(buf);
-				return SV_ERR_NOMEM;
-			}
-			memcpy(n, buf, len);
-			if (secure)
-				sodium_free(buf);
-			else
-				free(buf);
-			buf = n;
-			cap *= 2;
-		}
-		got = read(fd, buf + len, cap - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			secure ? sodium_free(buf) : free(buf);
-			return SV_ERR_IO;
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	if (len > max) {
-		secure ? sodium_free(buf) : free(buf);
-		return SV_ERR_TOO_LARGE;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
 
 static int
 open_input(struct cli *c, const char *path, int *ret_fd)
@@ -339,15 +292,12 @@ cli_secret_file(struct cli *c, const char *path, const char *what, char **ret,
 
 	if ((r = open_secret(c, path, what, &fd)) != 0)
 		return r;
-	r = read_fd(fd, 64 * 1024, 1, &s, &len);
+	r = secretfile_read_fd(fd, 64 * 1024, 1, &s, &len);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (r != 0)
 		return cli_fail(c, r, "cannot read secret file %s: %s", path, sv_strerror(r));
-	if (len > 0 && s[len - 1] == '\n')
-		s[--len] = '\0';
-	if (len > 0 && s[len - 1] == '\r')
-		s[--len] = '\0';
+	len = secretfile_trim(s, len);
 	if (len == 0) {
 		sodium_free(s);
 		return cli_fail(c, SV_ERR_INVALID, "secret file %s is empty", path);
@@ -435,21 +385,17 @@ int
 cli_key_file(struct cli *c, const char *path, uint8_t key[32])
 {
 	char *s = NULL;
-	size_t len = 0, bin = 0;
+	size_t len = 0;
 	int fd, r;
 
 	if ((r = open_secret(c, path, "key file", &fd)) != 0)
 		return r;
-	r = read_fd(fd, 1024, 1, &s, &len);
+	r = secretfile_read_fd(fd, 1024, 1, &s, &len);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (r != 0)
 		return cli_fail(c, r, "cannot read key file %s: %s", path, sv_strerror(r));
-	if (len == 32) {
-		memcpy(key, s, 32);
-		r = 0;
-	} else if ((len == 64 || (len == 65 && s[64] == '\n')) &&
-	    sodium_hex2bin(key, 32, s, 64, NULL, &bin, NULL) == 0 && bin == 32) {
+	if (secretfile_key(s, len, key) == 0) {
 		r = 0;
 	} else {
 		r = cli_fail(c, SV_ERR_INVALID,
@@ -468,7 +414,7 @@ cli_read_file(struct cli *c, const char *path, size_t max, uint8_t **ret, size_t
 
 	if ((r = open_input(c, path, &fd)) != 0)
 		return r;
-	r = read_fd(fd, max, 0, &s, &len);
+	r = secretfile_read_fd(fd, max, 0, &s, &len);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (r != 0)
@@ -582,17 +528,7 @@ cli_status(struct cli *c, const char *fmt, ...)
 long long
 cli_parse_uint(const char *s, long long max)
 {
-	return send_parse_uint(s, max);
-}
+	unsigned long long v;
 
-long long
-cli_parse_duration(const char *s)
-{
-	return send_parse_duration(s);
-}
-
-long long
-cli_parse_size(const char *s)
-{
-	return send_parse_size(s);
+	return units_parse_uint(s, (unsigned long long)max, &v) == 0 ? (long long)v : -1;
 }

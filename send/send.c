@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "base/paths.h"
+#include "base/secretfile.h"
 #include "send/send.h"
 #include "base/svbuf.h"
 
@@ -338,52 +339,29 @@ out:
 static int
 password_read(const char *path, struct svbuf **ret, char *why, size_t whylen)
 {
-	struct svbuf *b = svbuf_new_secure(64 * 1024);
-	char m[SV_MSG_MAX];
-	uint8_t ch[512];
-	ssize_t n;
-	size_t len;
-	int fd, r = 0;
+	struct svbuf *b = NULL;
+	char m[SV_MSG_MAX], *p = NULL;
+	size_t len = 0;
+	int r;
 
-	if (b == NULL)
-		return SV_ERR_NOMEM;
-	/* the rule of every key, passphrase and password file (paths.h) */
-	if ((r = vault_path_secret_open(path, "password file", m, &fd)) != 0) {
-		snprintf(why, whylen, "%s", m);
-		svbuf_free(b);
+	/* the rule of every key, passphrase and password file (base/secretfile.h) */
+	if ((r = secretfile_read(path, "password file", SECRETFILE_MAX, &p, &len, m)) != 0) {
+		if (r == SV_ERR_TOO_LARGE)
+			snprintf(why, whylen, "password file %s is too large", path);
+		else
+			snprintf(why, whylen, "%s", m);
 		return r;
 	}
-	while (r == 0 && (n = read(fd, ch, sizeof(ch))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, whylen, "cannot read password file %s: %s", path, strerror(errno));
-			r = SV_ERR_IO;
-		} else if (svbuf_put(b, ch, (size_t)n) != 0) {
-			snprintf(why, whylen, "password file %s is too large", path);
-			r = SV_ERR_TOO_LARGE;
-		}
-	}
-	close(fd);
-	sodium_memzero(ch, sizeof(ch));
-	len = svbuf_len(b);
-	if (r == 0 && len > 0 && svbuf_ptr(b)[len - 1] == '\n')
-		len--;
-	if (r == 0 && len > 0 && svbuf_ptr(b)[len - 1] == '\r')
-		len--;
-	if (r == 0 && (len == 0 || memchr(svbuf_ptr(b), '\0', len) != NULL)) {
+	len = secretfile_trim(p, len);
+	if (len == 0 || memchr(p, '\0', len) != NULL) {
 		snprintf(why, whylen, "password file %s is empty or holds a NUL byte", path);
 		r = SV_ERR_INVALID;
+	} else if ((b = svbuf_new_secure(len + 1)) == NULL ||
+	    svbuf_put(b, p, len + 1) != 0 || svbuf_unreserve(b, 1) != 0) {
+		/* the NUL was put and given back: it stays, wiped, past the length */
+		r = SV_ERR_NOMEM;
 	}
-	if (r == 0) {
-		/* overwrite the dropped newline with the terminator */
-		uint8_t *p;
-
-		if (len < svbuf_len(b))
-			((uint8_t *)svbuf_ptr(b))[len] = '\0';
-		else if ((r = svbuf_reserve(b, 1, &p)) == 0)
-			*p = '\0';
-	}
+	sodium_free(p);
 	if (r != 0) {
 		svbuf_free(b);
 		return r;

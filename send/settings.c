@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "base/thumbprint.h"
+#include "base/units.h"
 #include "send/send.h"
 
 enum kind {
@@ -180,58 +181,14 @@ opt_find(const char *name, int json)
 
 /* --- value parsers ------------------------------------------------------ */
 
-long long
-send_parse_uint(const char *s, long long max)
-{
-	long long v = 0;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 18)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v > max ? -1 : v;
-}
-
-/* "300", "5m", "16M": a number with an optional unit letter from units. */
+/* s by one of base/units.c's parsers, or -1 if it is none. */
 static long long
-parse_suffixed(const char *s, const char *units, const long long *mult)
+unit_value(int (*parse)(const char *, unsigned long long, unsigned long long *),
+    const char *s, unsigned long long max)
 {
-	char num[24];
-	size_t n = s != NULL ? strlen(s) : 0;
-	const char *u;
-	long long m = 1, v;
+	unsigned long long v;
 
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	memcpy(num, s, n + 1);
-	if (!isdigit((unsigned char)num[n - 1])) {
-		if ((u = strchr(units, num[n - 1])) == NULL)
-			return -1;
-		m = mult[u - units];
-		num[n - 1] = '\0';
-	}
-	if ((v = send_parse_uint(num, (1LL << 53) / m)) < 0)
-		return -1;
-	return v * m;
-}
-
-long long
-send_parse_duration(const char *s)
-{
-	static const long long mult[] = { 1, 60, 3600 };
-
-	return parse_suffixed(s, "smh", mult);
-}
-
-long long
-send_parse_size(const char *s)
-{
-	static const long long mult[] = { 1024, 1024, 1048576, 1048576, 1073741824, 1073741824 };
-
-	return parse_suffixed(s, "KkMmGg", mult);
+	return parse(s, max, &v) == 0 ? (long long)v : -1;
 }
 
 static int
@@ -502,14 +459,14 @@ set_value(struct send_settings *s, const struct opt *o, const char *v, int from_
 			return sv_fail(msg, SV_ERR_USAGE, "--%s: yes or no expected", o->pub.name);
 		return 0;
 	case K_COUNT:
-		n = send_parse_uint(v, o->max);
+		n = unit_value(units_parse_uint, v, (unsigned long long)o->max);
 		if (n < o->min)
 			return sv_fail(msg, SV_ERR_USAGE, "--%s: a number from %lld to %lld expected",
 			    o->pub.name, o->min, o->max);
 		*lp = n;
 		return 0;
 	case K_DURATION:
-		n = send_parse_duration(v);
+		n = unit_value(units_parse_duration, v, 1ULL << 53);
 		if (n < o->min || n > o->max)
 			return sv_fail(msg, SV_ERR_USAGE,
 			    "--%s: a duration from %llds to %llds expected (30, 30s, 5m, 1h)",
@@ -517,7 +474,7 @@ set_value(struct send_settings *s, const struct opt *o, const char *v, int from_
 		*lp = n;
 		return 0;
 	case K_SIZE:
-		n = send_parse_size(v);
+		n = unit_value(units_parse_size, v, 1ULL << 53);
 		if (n < o->min || n > o->max)
 			return sv_fail(msg, SV_ERR_USAGE,
 			    "--%s: a size from 1K to 1G expected (64K, 16M)", o->pub.name);

@@ -24,6 +24,7 @@
 
 #include "keys.h"
 #include "base/paths.h"
+#include "base/units.h"
 #include "store/store.h"
 #include "vault/vault.h"
 
@@ -233,26 +234,16 @@ static int
 size_from_env(const char *name, size_t *ret)
 {
 	const char *e = getenv(name);
-	unsigned long long n, mul = 1;
-	char *end;
+	unsigned long long n;
 
 	if (e == NULL || *e == '\0') {
 		*ret = 0;
 		return 0;
 	}
-	errno = 0;
-	n = strtoull(e, &end, 10);
-	switch (end != e ? *end : '\0') {
-	case 'K': case 'k': mul = 1ULL << 10; end++; break;
-	case 'M': case 'm': mul = 1ULL << 20; end++; break;
-	case 'G': case 'g': mul = 1ULL << 30; end++; break;
-	default: break;
-	}
-	if (end == e || *e == '-' || errno != 0 || *end != '\0' ||
-	    n > MAP_SIZE_MAX / mul || n * mul < MAP_SIZE_MIN)
+	if (units_parse_size(e, MAP_SIZE_MAX, &n) != 0 || n < MAP_SIZE_MIN)
 		return sv_fail(open_msg, SV_ERR_INVALID,
 		    "%s: expected a size from 64K to 1024G, got '%.40s'", name, e);
-	*ret = (size_t)(n * mul);
+	*ret = (size_t)n;
 	return 0;
 }
 

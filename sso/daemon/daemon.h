@@ -92,8 +92,6 @@ void sso_daemon_stop(struct sso_daemon *d);
 /* Lock the vault, close everything, remove the socket file it bound.  Takes NULL. */
 void sso_daemon_free(struct sso_daemon *d);
 
-/* The socket path in use ("" if systemd passed an unnamed socket). */
-const char *sso_daemon_socket(const struct sso_daemon *d);
 
 /*
  * "64M" -> 67108864: a frame cap with an optional K or M suffix, between

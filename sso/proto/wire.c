@@ -149,7 +149,7 @@ write_frame(int sock, const uint8_t *hdr, size_t hlen, const uint8_t *body, size
 int
 sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd)
 {
-	uint8_t hdr[5];
+	uint8_t hdr[SSO_FRAME_HDR];
 	uint32_t n;
 
 	if (len > UINT32_MAX - 1)
@@ -163,28 +163,79 @@ sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd)
 	return write_frame(sock, hdr, sizeof(hdr), body, len, pass_fd);
 }
 
-/* Read exactly len bytes; collect a passed descriptor if one comes. */
+ssize_t
+sso_wire_recvmsg(int sock, void *p, size_t len, int flags, int *io_fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct cmsghdr *h;
+	struct msghdr mh;
+	struct iovec iov;
+	size_t i, nfd;
+	ssize_t n;
+	int fd;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = p;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (h = CMSG_FIRSTHDR(&mh); h != NULL; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+		    h->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (io_fd != NULL && *io_fd < 0)
+				*io_fd = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
+int
+sso_frame_header(const uint8_t *hdr, size_t have, size_t max, size_t *ret_len, char *msg)
+{
+	uint32_t n;
+
+	if (have < 4)
+		return 0;
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+	if (n == 0)
+		return sv_fail(msg, SV_ERR_PROTOCOL,
+		    "empty frame: the length counts the version byte and the body");
+	if (n - 1 > max)
+		return sv_fail(msg, SV_ERR_TOO_LARGE,
+		    "frame of %lu bytes is over the limit of %zu bytes (ssovaultd --frame-max)",
+		    (unsigned long)(n - 1), max);
+	if (have < SSO_FRAME_HDR)
+		return 0;
+	if (hdr[4] != SSO_WIRE_VERSION)
+		return sv_fail(msg, SV_ERR_PROTOCOL,
+		    "unsupported protocol version %u (ssovaultd speaks version %u)",
+		    hdr[4], SSO_WIRE_VERSION);
+	*ret_len = n - 1;
+	return 0;
+}
+
+/* Read exactly len bytes; keep a passed descriptor if one comes. */
 static int
 read_all(int sock, uint8_t *p, size_t len, int *fd, int *got_any)
 {
-	struct msghdr mh;
-	struct iovec iov;
-	struct cmsghdr *c;
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cm;
 	ssize_t n;
 
 	while (len > 0) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = p;
-		iov.iov_len = len;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		n = sso_wire_recvmsg(sock, p, len, 0, fd);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -192,18 +243,6 @@ read_all(int sock, uint8_t *p, size_t len, int *fd, int *got_any)
 		if (n == 0)
 			return *got_any ? SV_ERR_TRUNCATED : SV_ERR_UNREACHABLE;
 		*got_any = 1;
-		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-			    c->cmsg_len == CMSG_LEN(sizeof(int))) {
-				int passed;
-
-				memcpy(&passed, CMSG_DATA(c), sizeof(int));
-				if (fd != NULL && *fd < 0)
-					*fd = passed;
-				else
-					close(passed);
-			}
-		}
 		p += n;
 		len -= (size_t)n;
 	}
@@ -213,24 +252,16 @@ read_all(int sock, uint8_t *p, size_t len, int *fd, int *got_any)
 int
 sso_wire_recv(int sock, size_t max, struct svbuf *out, int *ret_fd)
 {
-	uint8_t hdr[5], *dst;
-	uint32_t n;
+	uint8_t hdr[SSO_FRAME_HDR], *dst;
+	size_t n = 0;
 	int fd = -1, got = 0, r;
 
 	svbuf_reset(out);
-	if ((r = read_all(sock, hdr, sizeof(hdr), &fd, &got)) != 0)
+	if ((r = read_all(sock, hdr, sizeof(hdr), &fd, &got)) != 0 ||
+	    (r = sso_frame_header(hdr, sizeof(hdr), max, &n, NULL)) != 0)
 		goto fail;
-	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-	if (n == 0 || n - 1 > max) {
-		r = n == 0 ? SV_ERR_PROTOCOL : SV_ERR_TOO_LARGE;
-		goto fail;
-	}
-	if (hdr[4] != SSO_WIRE_VERSION) {
-		r = SV_ERR_PROTOCOL;
-		goto fail;
-	}
-	if ((r = svbuf_reserve(out, n - 1, &dst)) != 0 ||
-	    (r = read_all(sock, dst, n - 1, &fd, &got)) != 0) {
+	if ((r = svbuf_reserve(out, n, &dst)) != 0 ||
+	    (r = read_all(sock, dst, n, &fd, &got)) != 0) {
 		svbuf_reset(out);
 		goto fail;
 	}

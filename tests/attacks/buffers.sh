@@ -122,7 +122,7 @@ expect 0 "others are served" "$V" status
 daemon_stop
 
 # --- the shipped unit --------------------------------------------------------------
-UNIT="$SOURCE_ROOT/sso/ssovaultd.service.in"
+UNIT="$SOURCE_ROOT/sso/daemon/ssovaultd.service.in"
 MM=$(sed -n 's/^MemoryMax=\([0-9]*\)G$/\1/p' "$UNIT")
 [ -n "$MM" ] && [ "$MM" -ge 1 ]; ok $? "the unit sets MemoryMax= (${MM:-none}G)"
 # the default budgets: 256M of requests, 512M of key derivation, and the rest

@@ -1,6 +1,6 @@
 /*
  * fuzz-audit: the audit trail's readers (audit verify, audit list, audit
- * prune in sso/audit.c) over raw audit values written straight into the
+ * prune in sso/ops/audit.c) over raw audit values written straight into the
  * audit table, as someone with the vault files could.
  *
  * Input: entries of `u8 how | u16 length | value`:

@@ -446,26 +446,6 @@ svbuf_get_cstring_secure(struct svbuf *b, char **ret)
 }
 
 int
-svbuf_get_buf(struct svbuf *b, int secure, struct svbuf **ret)
-{
-	const uint8_t *p;
-	size_t len, save = b->off;
-	struct svbuf *n;
-	int r;
-
-	if ((r = svbuf_get_string_direct(b, &p, &len)) != 0)
-		return r;
-	n = secure ? svbuf_new_secure(len == 0 ? 1 : len) : svbuf_new(len == 0 ? 1 : len);
-	if (n == NULL || (r = svbuf_put(n, p, len)) != 0) {
-		svbuf_free(n);
-		b->off = save;
-		return n == NULL ? SV_ERR_NOMEM : r;
-	}
-	*ret = n;
-	return 0;
-}
-
-int
 svbuf_expect_end(const struct svbuf *b)
 {
 	return svbuf_len(b) == 0 ? 0 : SV_ERR_TRAILING;

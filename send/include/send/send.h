@@ -176,15 +176,6 @@ int send_envelope_wrap(const uint8_t *data, size_t len, int soap, uint8_t **ret,
     size_t *ret_len, char *msg) SV_WUR;
 
 /*
- * Option values, as every command takes them: a decimal number at most max;
- * a duration in seconds ("30", "30s", "5m", "1h"); a size in bytes ("512",
- * "64K", "16M", "1G").  -1 if s is not one.
- */
-long long send_parse_uint(const char *s, long long max);
-long long send_parse_duration(const char *s);
-long long send_parse_size(const char *s);
-
-/*
  * Find a SOAP 1.1 (faultcode/faultstring) or 1.2 (Code/Value, Reason/Text)
  * fault in a response.  0 and two malloc'd one-line printable strings
  * (control characters replaced, at most 512 bytes each) if the body is an

@@ -18,6 +18,7 @@
 #include "base/svbuf.h"
 
 #define SSO_WIRE_VERSION 1
+#define SSO_FRAME_HDR 5		/* u32 length | u8 version */
 #define SSO_FRAME_MAX_DEFAULT (64u * 1024u * 1024u)
 
 /*
@@ -36,5 +37,24 @@ int sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd) SV_WUR
  * mid-frame, SV_ERR_UNREACHABLE if it closed between frames.
  */
 int sso_wire_recv(int sock, size_t max, struct svbuf *out, int *ret_fd) SV_WUR;
+
+/*
+ * A frame's header as it comes in, hdr[0..have): nothing to say before its
+ * 4 length bytes; then SV_ERR_PROTOCOL for an empty frame and
+ * SV_ERR_TOO_LARGE for a body over max (before any of it is read or
+ * allocated); once all SSO_FRAME_HDR bytes are in, SV_ERR_PROTOCOL for
+ * another version, else 0 with the body's length in *ret_len.  msg (may
+ * be NULL) says why.
+ */
+int sso_frame_header(const uint8_t *hdr, size_t have, size_t max, size_t *ret_len,
+    char *msg) SV_WUR;
+
+/*
+ * recvmsg() of at most len bytes (flags: MSG_DONTWAIT or 0).  Of the
+ * descriptors passed with them, the first is kept in *io_fd if io_fd is
+ * not NULL and holds -1; every other one is closed.  recvmsg()'s result,
+ * and its errno.
+ */
+ssize_t sso_wire_recvmsg(int sock, void *p, size_t len, int flags, int *io_fd);
 
 #endif

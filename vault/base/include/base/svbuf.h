@@ -74,8 +74,6 @@ int svbuf_get_string_direct(struct svbuf *b, const uint8_t **ret_p, size_t *ret_
  */
 int svbuf_get_cstring(struct svbuf *b, char **ret) SV_WUR;
 int svbuf_get_cstring_secure(struct svbuf *b, char **ret) SV_WUR;
-/* A string as a new (secure if secure != 0) buffer. */
-int svbuf_get_buf(struct svbuf *b, int secure, struct svbuf **ret) SV_WUR;
 
 /* SV_ERR_TRAILING if unread bytes remain. */
 int svbuf_expect_end(const struct svbuf *b) SV_WUR;
