@@ -404,7 +404,7 @@ cmd_secret_restore(struct cli *c, int argc, char **argv)
 	const char *pfile = NULL, *nfile = NULL, *kfile = NULL, *path;
 	uint8_t *blob = NULL, key[32];
 	size_t blen = 0, plen = 0, nlen = 0;
-	char *pw = NULL, *np = NULL;
+	char *pw = NULL, *np = NULL, *hint = NULL;
 	int o, r, made_key = 0;
 
 	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1) {
@@ -424,6 +424,10 @@ cmd_secret_restore(struct cli *c, int argc, char **argv)
 	/* the vault may be locked: that is why one restores a secret */
 	if ((r = cli_open(c, 0)) != 0)
 		goto out;
+	/* the hint helps whoever types the password, as ENTSSO's restoreSecret shows it */
+	if (pfile == NULL && ssovault_secret_backup_hint(blob, blen, &hint) == 0 &&
+	    hint[0] != '\0')
+		fprintf(stderr, "Password hint: %s\n", hint);
 	if ((r = get_passphrase(c, pfile, "password file", "Backup password: ", 0,
 	    &pw, &plen)) != 0)
 		goto out;
@@ -448,6 +452,7 @@ out:
 	if (r != 0 && made_key)
 		unlink(kfile);
 	free(blob);
+	free(hint);
 	if (pw != NULL)
 		sodium_free(pw);
 	if (np != NULL)

@@ -99,7 +99,7 @@ open_embedded(struct ssovault *h, const char *dir)
 	int r;
 
 	snprintf(h->where, sizeof(h->where), "%s", dir);
-	if ((r = vault_open(dir, 0, &v)) != 0) {
+	if ((r = vault_open(dir, 0, &sso_schema, &v)) != 0) {
 		if (r == SV_ERR_NO_VAULT)
 			return sv_fail(h->msg, r,
 			    "no vault in %s: create one with 'ssovault init'", dir);
@@ -227,6 +227,7 @@ ssovault_init(const char *dir, const struct ssovault_init_opts *o, struct ssovau
 	vo.key = o->key;
 	vo.opslimit = o->opslimit;
 	vo.memlimit = o->memlimit;
+	vo.schema = &sso_schema;
 	if ((r = vault_create(dir, &vo, &v)) != 0) {
 		if (r == SV_ERR_EXISTS)
 			sv_fail(h->msg, r, "%s already holds a vault; it was left untouched", dir);

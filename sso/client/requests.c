@@ -84,6 +84,13 @@ ssovault_secret_backup(struct ssovault *h, const char *pw, size_t pwlen,
 }
 
 int
+ssovault_secret_backup_hint(const uint8_t *blob, size_t len, char **ret_hint)
+{
+	/* a local read of the blob's clear part: no request, no handle */
+	return vault_secret_backup_hint(blob, len, ret_hint);
+}
+
+int
 ssovault_secret_restore(struct ssovault *h, const uint8_t *blob, size_t len,
     const char *pw, size_t pwlen, const char *newpass, size_t newlen,
     const uint8_t *key)

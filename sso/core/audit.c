@@ -57,7 +57,7 @@ sso_audit_end_get(struct vault_txn *t, const char *name, uint64_t *ret_seq,
 	struct svbuf *b = NULL;
 	int r;
 
-	r = vault_record_get(t, VAULT_TABLE_META, name, strlen(name), &b);
+	r = vault_record_get(t, SSO_TABLE_META, name, strlen(name), &b);
 	if (r == SV_ERR_NOT_FOUND) {
 		*ret_seq = 0;
 		memset(ret_mac, 0, VAULT_MAC_BYTES);
@@ -82,7 +82,7 @@ sso_audit_end_put(struct vault_txn *t, const char *name, uint64_t seq,
 	for (i = 0; i < 8; i++)
 		v[i] = (uint8_t)(seq >> (56 - 8 * i));
 	memcpy(v + 8, mac, VAULT_MAC_BYTES);
-	return vault_record_put(t, VAULT_TABLE_META, name, strlen(name), v, sizeof(v), 0);
+	return vault_record_put(t, SSO_TABLE_META, name, strlen(name), v, sizeof(v), 0);
 }
 
 void
@@ -141,7 +141,7 @@ append_many(struct vault_txn *t, const uint8_t *const *rec, const size_t *len,
 		    (r = svbuf_put_u64(b, seq)) != 0 ||
 		    (r = svbuf_put(b, rec[i], len[i])) != 0 ||
 		    (r = svbuf_put(b, mac, sizeof(mac))) != 0 ||
-		    (r = vault_raw_put(t, VAULT_TABLE_AUDIT, k, sizeof(k), svbuf_ptr(b),
+		    (r = vault_raw_put(t, SSO_TABLE_AUDIT, k, sizeof(k), svbuf_ptr(b),
 		    svbuf_len(b), VAULT_PUT_NOOVERWRITE)) != 0)
 			goto out;
 		memcpy(prev, mac, sizeof(prev));
@@ -184,7 +184,7 @@ sso_audit_levels(struct vault_txn *t, int *ret_positive, int *ret_negative)
 	json_int_t p, n;
 	int r;
 
-	if ((r = sso_json_get_shared(t, VAULT_TABLE_META, "audit", &j, NULL)) != 0)
+	if ((r = sso_json_get_shared(t, SSO_TABLE_META, "audit", &j, NULL)) != 0)
 		return r;
 	p = json_integer_value(json_object_get(j, "positive"));
 	n = json_integer_value(json_object_get(j, "negative"));
@@ -205,7 +205,7 @@ sso_audit_init_defaults(struct vault_txn *t)
 
 	if (j == NULL)
 		return SV_ERR_NOMEM;
-	r = sso_json_put(t, VAULT_TABLE_META, "audit", j, 0);
+	r = sso_json_put(t, SSO_TABLE_META, "audit", j, 0);
 	json_decref(j);
 	return r;
 }

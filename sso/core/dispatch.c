@@ -83,8 +83,8 @@ load_app(struct sso_ctx *x, const struct sso_op_def *d)
 	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
 		return r;
 	/* handlers of reads only look at the app: they may share the cached one */
-	r = (d->flags & SSO_OPF_WRITE) ? sso_json_get(x->txn, VAULT_TABLE_APPS, key, &x->app, x->msg) :
-	    sso_json_get_shared(x->txn, VAULT_TABLE_APPS, key, &x->app, x->msg);
+	r = (d->flags & SSO_OPF_WRITE) ? sso_json_get(x->txn, SSO_TABLE_APPS, key, &x->app, x->msg) :
+	    sso_json_get_shared(x->txn, SSO_TABLE_APPS, key, &x->app, x->msg);
 	if (r == SV_ERR_NOT_FOUND)
 		return sv_fail(x->msg, r, "no affiliate application '%s'", x->object);
 	if (r == 0) {
@@ -289,7 +289,7 @@ roles_load(struct sso_ctx *x)
 	int r, va = 0, aa = 0;
 
 	/* one read of the record for both roles: every request comes here */
-	r = sso_json_get_shared(x->txn, VAULT_TABLE_META, "roles", &roles, NULL);
+	r = sso_json_get_shared(x->txn, SSO_TABLE_META, "roles", &roles, NULL);
 	if (r == 0) {
 		va = sso_principal_match_any(json_object_get(roles, "vault-admin"), x->caller);
 		aa = va || sso_principal_match_any(json_object_get(roles, "affiliate-admin"),

@@ -16,6 +16,21 @@
 
 #include "service.h"
 
+static const char *const sso_tables[SSO_TABLE__COUNT] = {
+	[SSO_TABLE_META] = "meta",
+	[SSO_TABLE_APPS] = "apps",
+	[SSO_TABLE_MAPPINGS] = "mappings",
+	[SSO_TABLE_CERTS] = "certs",
+	[SSO_TABLE_PORTS] = "ports",
+	[SSO_TABLE_SUSPENDED] = "suspended",
+	[SSO_TABLE_TICKETS] = "tickets",
+	[SSO_TABLE_AUDIT] = "audit",
+};
+
+const struct vault_schema sso_schema = {
+	sso_tables, SSO_TABLE__COUNT, 1u << SSO_TABLE_AUDIT,
+};
+
 /*
  * Decoded JSON records that every request reads again (the roles, the audit
  * settings, the app it is about).  Opening one costs a decryption and a
@@ -34,7 +49,7 @@
 struct jcache_entry {
 	unsigned gen;			/* 0: empty */
 	const struct vault *v;
-	enum vault_table tab;
+	enum sso_table tab;
 	char key[SSO_NAME_MAX + 1];
 	uint8_t *sealed;
 	size_t len;
@@ -87,7 +102,7 @@ sso_records_forget(void)
 
 /* Keep j for these sealed bytes; a failure only means no caching. */
 static void
-jcache_put(struct vault *v, enum vault_table tab, const char *key,
+jcache_put(struct vault *v, enum sso_table tab, const char *key,
     const uint8_t *sealed, size_t len, unsigned gen, json_t *j)
 {
 	struct jcache_entry *e = &jc.e[0];
@@ -124,7 +139,7 @@ jcache_put(struct vault *v, enum vault_table tab, const char *key,
  * reference to an object that may be shared (json_decref() it, nothing else).
  */
 static int
-json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
+json_get_shared(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t **ret, char *msg)
 {
 	struct vault *v = vault_txn_vault(t);
@@ -159,7 +174,7 @@ json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
 }
 
 int
-sso_json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
+sso_json_get_shared(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t **ret, char *msg)
 {
 	return json_get_shared(t, tab, key, ret, msg);
@@ -213,7 +228,7 @@ sso_out_json(struct sso_ctx *x, json_t *j)
 }
 
 int
-sso_json_get(struct vault_txn *t, enum vault_table tab, const char *key,
+sso_json_get(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t **ret, char *msg)
 {
 	struct svbuf *b = NULL;
@@ -230,13 +245,13 @@ sso_json_get(struct vault_txn *t, enum vault_table tab, const char *key,
 	svbuf_free(b);
 	if (j == NULL)
 		return sv_fail(msg, SV_ERR_INTEGRITY, "record %s/%.64s does not hold valid JSON",
-		    vault_table_name(tab), key);
+		    vault_table_name(vault_txn_vault(t), tab), key);
 	*ret = j;
 	return 0;
 }
 
 int
-sso_json_put(struct vault_txn *t, enum vault_table tab, const char *key,
+sso_json_put(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t *j, unsigned flags)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -275,7 +290,7 @@ sso_role_held(struct vault_txn *t, const char *role, const struct sso_caller *c)
 	json_t *roles = NULL;
 	int r, held;
 
-	if ((r = sso_json_get(t, VAULT_TABLE_META, "roles", &roles, NULL)) != 0)
+	if ((r = sso_json_get(t, SSO_TABLE_META, "roles", &roles, NULL)) != 0)
 		return r == SV_ERR_NOT_FOUND ? 0 : r;
 	held = sso_principal_match_any(json_object_get(roles, role), c);
 	json_decref(roles);

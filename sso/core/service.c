@@ -265,7 +265,7 @@ sso_service_bootstrap(struct sso_service *s, const struct sso_caller *c,
 		goto out;
 	}
 	if ((r = vault_txn_begin(s->v, 1, &t)) != 0 ||
-	    (r = sso_json_put(t, VAULT_TABLE_META, "roles", roles, 0)) != 0 ||
+	    (r = sso_json_put(t, SSO_TABLE_META, "roles", roles, 0)) != 0 ||
 	    (r = sso_audit_init_defaults(t)) != 0 ||
 	    (r = sso_audit_encode(&e, rec)) != 0 ||
 	    (r = sso_audit_append(t, svbuf_ptr(rec), svbuf_len(rec))) != 0 ||

@@ -544,7 +544,7 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((r = vault_open(dir, 0, &v)) != 0) {
+	if ((r = vault_open(dir, 0, &sso_schema, &v)) != 0) {
 		if (r == SV_ERR_NO_VAULT)
 			sv_fail(msg, r, "no vault in %s: create one with 'ssovault --vault %s init'",
 			    dir, dir);

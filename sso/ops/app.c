@@ -337,7 +337,7 @@ app_store(struct sso_ctx *x, json_t *app, unsigned flags)
 
 	if ((r = sso_app_key(sso_app_name(app), key, x->msg)) != 0)
 		return r;
-	r = sso_json_put(x->txn, VAULT_TABLE_APPS, key, app, flags);
+	r = sso_json_put(x->txn, SSO_TABLE_APPS, key, app, flags);
 	if (r == SV_ERR_EXISTS)
 		return sv_fail(x->msg, r, "an application named '%s' already exists (names ignore case)",
 		    sso_app_name(app));
@@ -399,7 +399,7 @@ sso_apps_walk(struct sso_ctx *x, int (*fn)(struct sso_ctx *, json_t *, void *), 
 	json_t *app;
 	int r;
 
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_APPS, &c)) != 0)
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_APPS, &c)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	for (r = vault_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
 	    r = vault_cursor_next(c, &k, &kl, &v, &vl)) {
@@ -616,7 +616,7 @@ app_load(struct sso_ctx *x)
 		return 0;
 	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
 		return r;
-	if ((r = sso_json_get(x->txn, VAULT_TABLE_APPS, key, &x->app, x->msg)) != 0) {
+	if ((r = sso_json_get(x->txn, SSO_TABLE_APPS, key, &x->app, x->msg)) != 0) {
 		if (r == SV_ERR_NOT_FOUND)
 			return sv_fail(x->msg, r, "no affiliate application '%s'", x->object);
 		return r;
@@ -675,7 +675,7 @@ sso_h_app_delete(struct sso_ctx *x, struct svbuf *req)
 	    (r = sso_mappings_walk(x, x->app, delete_mapping, &count)) != 0 ||
 	    (r = sso_app_key_of(x, x->app, key)) != 0)
 		return r;
-	if ((r = vault_record_del(x->txn, VAULT_TABLE_APPS, key, strlen(key))) != 0)
+	if ((r = vault_record_del(x->txn, SSO_TABLE_APPS, key, strlen(key))) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	return 0;
 }

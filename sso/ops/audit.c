@@ -65,7 +65,7 @@ sso_h_audit_list(struct sso_ctx *x, struct svbuf *req)
 		return r;
 	if ((arr = json_array()) == NULL)
 		return SV_ERR_NOMEM;
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_AUDIT, &c)) != 0)
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_AUDIT, &c)) != 0)
 		goto out;
 	/* with a limit, list the newest records: count first, then skip */
 	if (limit != 0) {
@@ -119,7 +119,7 @@ sso_h_audit_verify(struct sso_ctx *x, struct svbuf *req)
 	if ((r = sso_audit_end_get(x->txn, "audit.anchor", &seq, prev)) != 0 ||
 	    (r = sso_audit_end_get(x->txn, "audit.head", &head_seq, head_mac)) != 0)
 		return sv_fail(x->msg, SV_ERR_INTEGRITY, "the audit chain's end records are damaged");
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_AUDIT, &c)) != 0)
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_AUDIT, &c)) != 0)
 		return r;
 	for (r = vault_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
 	    r = vault_cursor_next(c, &k, &kl, &v, &vl)) {
@@ -186,7 +186,7 @@ sso_h_audit_prune(struct sso_ctx *x, struct svbuf *req)
 
 	if ((r = svbuf_get_u64(req, &keep)) != 0)
 		return r;
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_AUDIT, &c)) != 0)
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_AUDIT, &c)) != 0)
 		return r;
 	for (r = vault_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); r == 1;
 	    r = vault_cursor_next(c, &k, &kl, &v, &vl))
@@ -250,7 +250,7 @@ sso_h_audit_level(struct sso_ctx *x, struct svbuf *req)
 	if (pos[0] != '\0' || neg[0] != '\0') {
 		if ((j = json_pack("{s:i,s:i}", "positive", p, "negative", n)) == NULL)
 			return SV_ERR_NOMEM;
-		r = sso_json_put(x->txn, VAULT_TABLE_META, "audit", j, 0);
+		r = sso_json_put(x->txn, SSO_TABLE_META, "audit", j, 0);
 		json_decref(j);
 		if (r != 0)
 			return r;

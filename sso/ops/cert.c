@@ -84,7 +84,7 @@ resolve(struct sso_ctx *x)
 	if (n != VAULT_SHA256_HEX || !is_upper_hex(x->object, n))
 		return sv_fail(x->msg, SV_ERR_INVALID, "expected 40 hexadecimal digits");
 	snprintf(key, sizeof(key), "%s%s", INDEX_PREFIX, x->object);
-	r = vault_record_get(x->txn, VAULT_TABLE_CERTS, key, INDEX_KEY_LEN, &b);
+	r = vault_record_get(x->txn, SSO_TABLE_CERTS, key, INDEX_KEY_LEN, &b);
 	if (r == SV_ERR_NOT_FOUND)
 		return not_found(x);
 	if (r != 0)
@@ -162,7 +162,7 @@ rec_load(struct sso_ctx *x, struct cert_rec *ret)
 	memset(&rec, 0, sizeof(rec));
 	if ((r = resolve(x)) != 0)
 		return r;
-	r = vault_record_get(x->txn, VAULT_TABLE_CERTS, x->object, VAULT_SHA1_HEX,
+	r = vault_record_get(x->txn, SSO_TABLE_CERTS, x->object, VAULT_SHA1_HEX,
 	    &rec.plain);
 	if (r == SV_ERR_NOT_FOUND)
 		return not_found(x);
@@ -201,7 +201,7 @@ rec_store(struct sso_ctx *x, const uint8_t *enc, size_t enclen, json_t *users,
 		if ((r = svbuf_put_cstring(b, json_string_value(u))) != 0)
 			goto out;
 	}
-	if ((r = vault_record_put(x->txn, VAULT_TABLE_CERTS, x->object, VAULT_SHA1_HEX,
+	if ((r = vault_record_put(x->txn, SSO_TABLE_CERTS, x->object, VAULT_SHA1_HEX,
 	    svbuf_ptr(b), svbuf_len(b), flags)) != 0)
 		sv_fail(x->msg, r, "cannot store certificate %s: %s", x->object,
 		    vault_errmsg(x->v));
@@ -358,7 +358,7 @@ sso_h_cert_import(struct sso_ctx *x, struct svbuf *req)
 	    x->msg)) != 0)
 		goto out;
 	snprintf(x->object, sizeof(x->object), "%s", c->sha1);
-	r = vault_raw_get(x->txn, VAULT_TABLE_CERTS, c->sha1, VAULT_SHA1_HEX, &p, &plen);
+	r = vault_raw_get(x->txn, SSO_TABLE_CERTS, c->sha1, VAULT_SHA1_HEX, &p, &plen);
 	if (r == 0) {
 		r = sv_fail(x->msg, SV_ERR_EXISTS,
 		    "certificate %s is already imported: delete it first to replace it",
@@ -382,7 +382,7 @@ sso_h_cert_import(struct sso_ctx *x, struct svbuf *req)
 		goto out;
 	/* a stale index entry (of a record deleted by hand) is simply replaced */
 	snprintf(ikey, sizeof(ikey), "%s%s", INDEX_PREFIX, c->sha256);
-	if ((r = vault_record_put(x->txn, VAULT_TABLE_CERTS, ikey, INDEX_KEY_LEN,
+	if ((r = vault_record_put(x->txn, SSO_TABLE_CERTS, ikey, INDEX_KEY_LEN,
 	    c->sha1, VAULT_SHA1_HEX, 0)) != 0) {
 		sv_fail(x->msg, r, "cannot store the SHA-256 index of %s: %s", c->sha1,
 		    vault_errmsg(x->v));
@@ -420,7 +420,7 @@ sso_h_cert_list(struct sso_ctx *x, struct svbuf *req)
 	memset(&rec, 0, sizeof(rec));
 	if (arr == NULL)
 		return SV_ERR_NOMEM;
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_CERTS, &cur)) != 0) {
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_CERTS, &cur)) != 0) {
 		sv_fail(x->msg, r, "cannot list certificates: %s", vault_errmsg(x->v));
 		goto out;
 	}
@@ -522,7 +522,7 @@ index_drop(struct sso_ctx *x, const char *sha1)
 
 	if (drop == NULL)
 		return SV_ERR_NOMEM;
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_CERTS, &cur)) != 0)
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_CERTS, &cur)) != 0)
 		goto out;
 	for (more = vault_cursor_seek(cur, INDEX_PREFIX, strlen(INDEX_PREFIX),
 	    &k, &kl, &v, &vl); more == 1; more = vault_cursor_next(cur, &k, &kl, &v, &vl)) {
@@ -547,7 +547,7 @@ index_drop(struct sso_ctx *x, const char *sha1)
 	vault_cursor_close(cur);
 	cur = NULL;
 	json_array_foreach(drop, i, e) {
-		if ((r = vault_record_del(x->txn, VAULT_TABLE_CERTS, json_string_value(e),
+		if ((r = vault_record_del(x->txn, SSO_TABLE_CERTS, json_string_value(e),
 		    json_string_length(e))) != 0)
 			goto out;
 	}
@@ -569,7 +569,7 @@ sso_h_cert_delete(struct sso_ctx *x, struct svbuf *req)
 
 	if ((r = resolve(x)) != 0)
 		return r;
-	r = vault_record_del(x->txn, VAULT_TABLE_CERTS, x->object, VAULT_SHA1_HEX);
+	r = vault_record_del(x->txn, SSO_TABLE_CERTS, x->object, VAULT_SHA1_HEX);
 	if (r == SV_ERR_NOT_FOUND)
 		return not_found(x);
 	if (r != 0)

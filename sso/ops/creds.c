@@ -42,7 +42,7 @@ mapping_exists(struct sso_ctx *x, json_t *app, const char *principal)
 
 	if (sso_app_key_of(x, app, appkey) != 0 || sso_mapping_key(appkey, principal, k, &kl) != 0)
 		return 0;
-	return vault_raw_get(x->txn, VAULT_TABLE_MAPPINGS, k, kl, &v, &vl) == 0;
+	return vault_raw_get(x->txn, SSO_TABLE_MAPPINGS, k, kl, &v, &vl) == 0;
 }
 
 int

@@ -361,7 +361,7 @@ import_mapping(struct import *im, const xmlNode *map)
 	}
 	if ((r = sso_app_key(appname, key, im->x->msg)) != 0)
 		goto out;
-	if ((r = sso_json_get(im->x->txn, VAULT_TABLE_APPS, key, &app, im->x->msg)) != 0) {
+	if ((r = sso_json_get(im->x->txn, SSO_TABLE_APPS, key, &app, im->x->msg)) != 0) {
 		if (r == SV_ERR_NOT_FOUND)
 			sv_fail(im->x->msg, r, "no affiliate application '%s'", appname);
 		goto out;

@@ -203,7 +203,7 @@ sso_mapping_get(struct sso_ctx *x, json_t *app, const char *principal, struct ss
 	if ((r = sso_app_key_of(x, app, appkey)) != 0 ||
 	    (r = sso_mapping_key(appkey, principal, k, &kl)) != 0)
 		return r;
-	if ((r = vault_record_get(x->txn, VAULT_TABLE_MAPPINGS, k, kl, &b)) != 0) {
+	if ((r = vault_record_get(x->txn, SSO_TABLE_MAPPINGS, k, kl, &b)) != 0) {
 		if (r != SV_ERR_NOT_FOUND)
 			sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 		return r;
@@ -243,7 +243,7 @@ sso_mapping_put(struct sso_ctx *x, json_t *app, const struct sso_mapping *m, uns
 	for (i = 0; i < m->n; i++)
 		if ((r = svbuf_put_cstring(b, m->values[i])) != 0)
 			goto out;
-	r = vault_record_put(x->txn, VAULT_TABLE_MAPPINGS, k, kl, svbuf_ptr(b), svbuf_len(b),
+	r = vault_record_put(x->txn, SSO_TABLE_MAPPINGS, k, kl, svbuf_ptr(b), svbuf_len(b),
 	    flags);
 	if (r == SV_ERR_EXISTS)
 		sv_fail(x->msg, r, "%s is already mapped in '%s'", m->principal, sso_app_name(app));
@@ -274,7 +274,7 @@ sso_mappings_walk(struct sso_ctx *x, json_t *app, sso_mapping_fn fn, void *ctx)
 		return r;
 	pl = strlen(appkey) + 1;
 	memcpy(prefix, appkey, pl);	/* with its NUL: the separator */
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_MAPPINGS, &c)) != 0)
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_MAPPINGS, &c)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	for (r = vault_cursor_seek(c, prefix, pl, &k, &kl, &v, &vl); r == 1;
 	    r = vault_cursor_next(c, &k, &kl, &v, &vl)) {
@@ -500,7 +500,7 @@ sso_h_mapping_delete(struct sso_ctx *x, struct svbuf *req)
 	if ((r = sso_app_key_of(x, x->app, appkey)) != 0 ||
 	    (r = sso_mapping_key(appkey, p, k, &kl)) != 0)
 		return r;
-	if ((r = vault_record_del(x->txn, VAULT_TABLE_MAPPINGS, k, kl)) != 0)
+	if ((r = vault_record_del(x->txn, SSO_TABLE_MAPPINGS, k, kl)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	return 0;
 }
@@ -575,7 +575,7 @@ sso_h_mapping_list(struct sso_ctx *x, struct svbuf *req)
 	snprintf(x->object, sizeof(x->object), "%s", name);
 	if ((r = sso_app_key(name, key, x->msg)) != 0)
 		goto out;
-	if ((r = sso_json_get(x->txn, VAULT_TABLE_APPS, key, &app, x->msg)) != 0) {
+	if ((r = sso_json_get(x->txn, SSO_TABLE_APPS, key, &app, x->msg)) != 0) {
 		if (r == SV_ERR_NOT_FOUND)
 			sv_fail(x->msg, r, "no affiliate application '%s'", name);
 		goto out;

@@ -125,7 +125,7 @@ port_load(struct sso_ctx *x, char key[SSO_NAME_MAX + 1], json_t **ret)
 
 	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
 		return r;
-	r = sso_json_get(x->txn, VAULT_TABLE_PORTS, key, &port, x->msg);
+	r = sso_json_get(x->txn, SSO_TABLE_PORTS, key, &port, x->msg);
 	if (r == SV_ERR_NOT_FOUND)
 		return sv_fail(x->msg, r, "no send port '%s': see 'ssovault port list'",
 		    x->object);
@@ -160,7 +160,7 @@ sso_h_port_create(struct sso_ctx *x, struct svbuf *req)
 		r = SV_ERR_NOMEM;
 		goto out;
 	}
-	r = sso_json_put(x->txn, VAULT_TABLE_PORTS, key, port, VAULT_PUT_NOOVERWRITE);
+	r = sso_json_put(x->txn, SSO_TABLE_PORTS, key, port, VAULT_PUT_NOOVERWRITE);
 	if (r == SV_ERR_EXISTS)
 		sv_fail(x->msg, r, "send port '%s' already exists: change it with "
 		    "'ssovault port update'", x->object);
@@ -200,7 +200,7 @@ sso_h_port_update(struct sso_ctx *x, struct svbuf *req)
 		r = SV_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = sso_json_put(x->txn, VAULT_TABLE_PORTS, key, port, 0)) != 0)
+	if ((r = sso_json_put(x->txn, SSO_TABLE_PORTS, key, port, 0)) != 0)
 		sv_fail(x->msg, r, "cannot store port '%s': %s", x->object, vault_errmsg(x->v));
 out:
 	json_decref(changes);
@@ -234,7 +234,7 @@ sso_h_port_list(struct sso_ctx *x, struct svbuf *req)
 
 	if (arr == NULL)
 		return SV_ERR_NOMEM;
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_PORTS, &cur)) != 0) {
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_PORTS, &cur)) != 0) {
 		sv_fail(x->msg, r, "cannot list ports: %s", vault_errmsg(x->v));
 		goto out;
 	}
@@ -280,7 +280,7 @@ sso_h_port_delete(struct sso_ctx *x, struct svbuf *req)
 
 	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
 		return r;
-	r = vault_record_del(x->txn, VAULT_TABLE_PORTS, key, strlen(key));
+	r = vault_record_del(x->txn, SSO_TABLE_PORTS, key, strlen(key));
 	if (r == SV_ERR_NOT_FOUND)
 		return sv_fail(x->msg, r, "no send port '%s': see 'ssovault port list'",
 		    x->object);

@@ -195,7 +195,7 @@ msg_sealed_size(struct sso_ctx *x, size_t *ret)
 	const uint8_t *p;
 	int r;
 
-	if ((r = vault_raw_get(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX, &p, ret)) != 0)
+	if ((r = vault_raw_get(x->txn, SSO_TABLE_SUSPENDED, x->object, MSG_ID_HEX, &p, ret)) != 0)
 		return sv_fail(x->msg, r, "cannot read message %s: %s", x->object, vault_errmsg(x->v));
 	return 0;
 }
@@ -219,7 +219,7 @@ msg_store(struct sso_ctx *x, const struct msg *m, unsigned flags)
 	    (r = svbuf_put_u64(b, m->created)) != 0 ||
 	    (r = svbuf_put_u64(b, m->updated)) != 0)
 		goto out;
-	if ((r = vault_record_put(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX,
+	if ((r = vault_record_put(x->txn, SSO_TABLE_SUSPENDED, x->object, MSG_ID_HEX,
 	    svbuf_ptr(b), svbuf_len(b), flags)) != 0)
 		sv_fail(x->msg, r, "cannot store message %s: %s", x->object, vault_errmsg(x->v));
 out:
@@ -245,7 +245,7 @@ msg_load(struct sso_ctx *x, struct msg *m)
 	memset(m, 0, sizeof(*m));
 	if ((r = msg_id(x)) != 0)
 		return r;
-	r = vault_record_get(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX, &m->plain);
+	r = vault_record_get(x->txn, SSO_TABLE_SUSPENDED, x->object, MSG_ID_HEX, &m->plain);
 	if (r == SV_ERR_NOT_FOUND)
 		return sv_fail(x->msg, r, "no suspended message %s: see 'ssovault suspended list'",
 		    x->object);
@@ -453,7 +453,7 @@ sso_h_suspended_list(struct sso_ctx *x, struct svbuf *req)
 	int r, more;
 
 	memset(&m, 0, sizeof(m));
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_SUSPENDED, &cur)) != 0) {
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_SUSPENDED, &cur)) != 0) {
 		sv_fail(x->msg, r, "cannot list suspended messages: %s", vault_errmsg(x->v));
 		goto out;
 	}
@@ -621,7 +621,7 @@ sso_h_suspended_remove(struct sso_ctx *x, struct svbuf *req)
 	if (!damaged && ((r = sso_queue_usage_load(x, &usage)) != 0 ||
 	    (r = msg_sealed_size(x, &sealed)) != 0))
 		goto out;
-	if ((r = vault_record_del(x->txn, VAULT_TABLE_SUSPENDED, x->object, MSG_ID_HEX)) != 0) {
+	if ((r = vault_record_del(x->txn, SSO_TABLE_SUSPENDED, x->object, MSG_ID_HEX)) != 0) {
 		sv_fail(x->msg, r, "cannot remove message %s: %s", x->object, vault_errmsg(x->v));
 		goto out;
 	}

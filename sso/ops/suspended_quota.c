@@ -77,7 +77,7 @@ sso_queue_limits_load(struct sso_ctx *x, struct sso_queue_limits *ret)
 	int r;
 
 	memset(&l, 0, sizeof(l));
-	r = sso_json_get(x->txn, VAULT_TABLE_META, LIMITS_KEY, &j, x->msg);
+	r = sso_json_get(x->txn, SSO_TABLE_META, LIMITS_KEY, &j, x->msg);
 	if (r == SV_ERR_NOT_FOUND) {
 		x->msg[0] = '\0';
 		r = 0;
@@ -155,7 +155,7 @@ usage_count(struct sso_ctx *x, json_t *usage)
 	uint32_t uid;
 	int r, more;
 
-	if ((r = vault_cursor_open(x->txn, VAULT_TABLE_SUSPENDED, &cur)) != 0)
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_SUSPENDED, &cur)) != 0)
 		return sv_fail(x->msg, r, "cannot count the suspended queue: %s", vault_errmsg(x->v));
 	for (more = vault_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl); more == 1;
 	    more = vault_cursor_next(cur, &k, &kl, &v, &vl)) {
@@ -189,7 +189,7 @@ sso_queue_usage_load(struct sso_ctx *x, json_t **ret)
 	json_t *u = NULL;
 	int r;
 
-	r = sso_json_get(x->txn, VAULT_TABLE_META, USAGE_KEY, &u, x->msg);
+	r = sso_json_get(x->txn, SSO_TABLE_META, USAGE_KEY, &u, x->msg);
 	if (r == 0 && json_is_object(u)) {
 		*ret = u;
 		return 0;
@@ -245,7 +245,7 @@ sso_queue_usage_add(struct sso_ctx *x, json_t *usage, uint32_t uid, int64_t dcou
 	usage_of(usage, uid, &count, &size);
 	if ((r = usage_set(usage, uid, plus(count, dcount), plus(size, dbytes))) != 0)
 		return r;
-	if ((r = sso_json_put(x->txn, VAULT_TABLE_META, USAGE_KEY, usage, 0)) != 0)
+	if ((r = sso_json_put(x->txn, SSO_TABLE_META, USAGE_KEY, usage, 0)) != 0)
 		return sv_fail(x->msg, r, "cannot store the queue's usage: %s", vault_errmsg(x->v));
 	return 0;
 }
@@ -255,7 +255,7 @@ sso_queue_usage_forget(struct sso_ctx *x)
 {
 	int r;
 
-	r = vault_record_del(x->txn, VAULT_TABLE_META, USAGE_KEY, strlen(USAGE_KEY));
+	r = vault_record_del(x->txn, SSO_TABLE_META, USAGE_KEY, strlen(USAGE_KEY));
 	if (r != 0 && r != SV_ERR_NOT_FOUND)
 		return sv_fail(x->msg, r, "cannot reset the queue's usage: %s", vault_errmsg(x->v));
 	return 0;
@@ -364,7 +364,7 @@ sso_h_suspended_limits_set(struct sso_ctx *x, struct svbuf *req)
 	if (size != LIMIT_KEEP && size != LIMIT_DEFAULT &&
 	    (size < MAX_SIZE_MIN || size > MAX_SIZE_MAX))
 		return sv_fail(x->msg, SV_ERR_INVALID, "--max-size: a size from 1K to 1024T expected");
-	r = sso_json_get(x->txn, VAULT_TABLE_META, LIMITS_KEY, &j, x->msg);
+	r = sso_json_get(x->txn, SSO_TABLE_META, LIMITS_KEY, &j, x->msg);
 	if (r == SV_ERR_NOT_FOUND) {
 		x->msg[0] = '\0';
 		r = (j = json_object()) == NULL ? SV_ERR_NOMEM : 0;
@@ -383,7 +383,7 @@ sso_h_suspended_limits_set(struct sso_ctx *x, struct svbuf *req)
 		r = SV_ERR_NOMEM;
 	if (r != 0)
 		goto out;
-	if ((r = sso_json_put(x->txn, VAULT_TABLE_META, LIMITS_KEY, j, 0)) != 0) {
+	if ((r = sso_json_put(x->txn, SSO_TABLE_META, LIMITS_KEY, j, 0)) != 0) {
 		sv_fail(x->msg, r, "cannot store the limits: %s", vault_errmsg(x->v));
 		goto out;
 	}

@@ -157,7 +157,7 @@ call_msg(enum role who, struct svbuf *req, char *msg, size_t len)
 }
 
 static size_t
-table_count(enum vault_table t)
+table_count(enum sso_table t)
 {
 	struct vault_info vi;
 
@@ -501,9 +501,9 @@ matrix(void)
 			allowed = (w->allowed & B(who)) != 0;
 			b = rq(w->op);
 			w->build(b, ++serial);
-			before = table_count(VAULT_TABLE_AUDIT);
+			before = table_count(SSO_TABLE_AUDIT);
 			st = call_msg((enum role)who, b, msg, sizeof(msg));
-			after = table_count(VAULT_TABLE_AUDIT);
+			after = table_count(SSO_TABLE_AUDIT);
 			if (allowed) {
 				if (!ok(st != SV_ERR_DENIED, "%s by %s is allowed", w->name,
 				    role_names[who]))
@@ -719,7 +719,7 @@ mapping_put_v1(const char *appkey, const char *principal, int enabled, int creds
 	pu32(v, 1);
 	ps(v, creds_set ? "legacy-pw" : "");
 	if ((r = vault_txn_begin(sso_service_vault(svc), 1, &t)) == 0 &&
-	    (r = vault_record_put(t, VAULT_TABLE_MAPPINGS, svbuf_ptr(k), svbuf_len(k),
+	    (r = vault_record_put(t, SSO_TABLE_MAPPINGS, svbuf_ptr(k), svbuf_len(k),
 	    svbuf_ptr(v), svbuf_len(v), 0)) == 0) {
 		r = vault_txn_commit(t);
 		t = NULL;
@@ -907,9 +907,9 @@ tickets(const char *dir)
 
 	clock_now = t0 + 1000;
 	is_int(issue(R_USER, t, sizeof(t)), 0, "a new ticket");
-	before = table_count(VAULT_TABLE_TICKETS);
+	before = table_count(SSO_TABLE_TICKETS);
 	is_int(redeem("Once", t, "", NULL, 0), 0, "a single-use app redeems it");
-	is_int(table_count(VAULT_TABLE_TICKETS), before + 1, "  and keeps a marker");
+	is_int(table_count(SSO_TABLE_TICKETS), before + 1, "  and keeps a marker");
 	is_int(redeem("Once", t, "", NULL, 0), SV_ERR_TICKET_REUSED, "  a second time: reused");
 	is_int(redeem("Tix", t, "", NULL, 0), 0, "an app allowing reuse still takes it");
 	is_int(redeem("NoTix", t, "", NULL, 0), SV_ERR_TICKET_DISABLED,
@@ -938,13 +938,14 @@ tickets(const char *dir)
 	/* expired markers go away on later redemptions */
 	clock_now = t0 + 5000;
 	is_int(issue(R_USER, t, sizeof(t)), 0, "much later, another ticket");
-	before = table_count(VAULT_TABLE_TICKETS);
+	before = table_count(SSO_TABLE_TICKETS);
 	is_int(redeem("Once", t, "", NULL, 0), 0, "  redeemed once");
-	is_int(table_count(VAULT_TABLE_TICKETS), before, "  its marker replaces the expired one");
+	is_int(table_count(SSO_TABLE_TICKETS), before, "  its marker replaces the expired one");
 
 	/* a ticket of another vault */
 	snprintf(odir, sizeof(odir), "%s/other", dir);
 	memset(&o, 0, sizeof(o));
+	o.schema = &sso_schema;
 	o.passphrase = PASS;
 	o.passphrase_len = strlen(PASS);
 	o.opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
@@ -984,6 +985,7 @@ main(void)
 	caller_init(&callers[R_GROUP], 5005, 6000);
 
 	memset(&o, 0, sizeof(o));
+	o.schema = &sso_schema;
 	o.passphrase = PASS;
 	o.passphrase_len = strlen(PASS);
 	o.opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;

@@ -592,7 +592,7 @@ test_cert_damage(void)
 
 	/* a well-sealed record whose contents are not a certificate record */
 	if (vault_txn_begin(v, 1, &t) != 0 ||
-	    vault_record_put(t, VAULT_TABLE_CERTS, ec_sha1, 40, "\x01junk", 5, 0) != 0 ||
+	    vault_record_put(t, SSO_TABLE_CERTS, ec_sha1, 40, "\x01junk", 5, 0) != 0 ||
 	    vault_txn_commit(t) != 0)
 		bail("cannot damage a record");
 	is_int(obj_op(&admin, SSO_OP_CERT_SHOW, ec_sha1), SV_ERR_INTEGRITY,
@@ -609,7 +609,7 @@ test_cert_damage(void)
 
 	/* bytes altered under the seal */
 	if (vault_txn_begin(v, 1, &t) != 0 ||
-	    vault_raw_put(t, VAULT_TABLE_CERTS, exp_sha1, 40, "garbage that is no sealed record",
+	    vault_raw_put(t, SSO_TABLE_CERTS, exp_sha1, 40, "garbage that is no sealed record",
 	    32, 0) != 0 || vault_txn_commit(t) != 0)
 		bail("cannot tamper with a record");
 	is_int(obj_op(&u1, SSO_OP_CERT_FETCH, exp_sha1), SV_ERR_INTEGRITY,
@@ -623,7 +623,7 @@ test_cert_damage(void)
 	if (vault_txn_begin(v, 0, &t) != 0)
 		bail("txn");
 	snprintf(key, sizeof(key), "sha256:%s", rsa_sha256);
-	is_int(vault_record_get(t, VAULT_TABLE_CERTS, key, strlen(key), &b), 0,
+	is_int(vault_record_get(t, SSO_TABLE_CERTS, key, strlen(key), &b), 0,
 	    "delete: the RSA index entry stays");
 	svbuf_free(b);
 	b = NULL;
@@ -637,7 +637,7 @@ test_cert_damage(void)
 	    "delete: twice is NOT_FOUND");
 	if (vault_txn_begin(v, 0, &t) != 0)
 		bail("txn");
-	is_int(vault_record_get(t, VAULT_TABLE_CERTS, key, strlen(key), &b), SV_ERR_NOT_FOUND,
+	is_int(vault_record_get(t, SSO_TABLE_CERTS, key, strlen(key), &b), SV_ERR_NOT_FOUND,
 	    "delete: the SHA-256 index entry went with it");
 	vault_txn_abort(t);
 	l = list(&admin, SSO_OP_CERT_LIST, &st);
@@ -936,7 +936,7 @@ test_suspended(void)
 		const char *bad = "ffffffffffffffffffffffffffffffff";
 
 		if (vault_txn_begin(v, 1, &t) != 0 ||
-		    vault_record_put(t, VAULT_TABLE_SUSPENDED, bad, 32, "\x01", 1, 0) != 0 ||
+		    vault_record_put(t, SSO_TABLE_SUSPENDED, bad, 32, "\x01", 1, 0) != 0 ||
 		    vault_txn_commit(t) != 0)
 			bail("cannot damage a message");
 		l = list(&u1, SSO_OP_SUSPENDED_LIST, &st);
@@ -1112,7 +1112,7 @@ test_suspended_limits(void)
 		struct vault_txn *t = NULL;
 
 		if (vault_txn_begin(sso_service_vault(svc), 1, &t) != 0 ||
-		    vault_record_del(t, VAULT_TABLE_META, "suspended-usage", 15) != 0 ||
+		    vault_record_del(t, SSO_TABLE_META, "suspended-usage", 15) != 0 ||
 		    vault_txn_commit(t) != 0)
 			bail("cannot drop the usage record");
 	}
@@ -1160,6 +1160,7 @@ main(void)
 	caller(&aff, 5003);
 
 	memset(&o, 0, sizeof(o));
+	o.schema = &sso_schema;
 	o.passphrase = "test passphrase";
 	o.passphrase_len = strlen(o.passphrase);
 	o.opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;

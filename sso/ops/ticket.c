@@ -47,7 +47,7 @@ settings_get(struct sso_ctx *x, struct ticket_settings *ret)
 	ret->allow = 0;
 	ret->validate = 0;
 	ret->timeout = TICKET_TIMEOUT_DEFAULT;
-	if ((r = sso_json_get(x->txn, VAULT_TABLE_META, "tickets", &j, x->msg)) != 0)
+	if ((r = sso_json_get(x->txn, SSO_TABLE_META, "tickets", &j, x->msg)) != 0)
 		return r == SV_ERR_NOT_FOUND ? 0 : r;
 	ret->allow = json_is_true(json_object_get(j, "allow"));
 	ret->validate = json_is_true(json_object_get(j, "validate"));
@@ -95,7 +95,7 @@ sso_h_ticket_settings(struct sso_ctx *x, struct svbuf *req)
 	if ((j = settings_json(&s)) == NULL)
 		return SV_ERR_NOMEM;
 	if (allow != 255 || validate != 255 || timeout != 0) {
-		r = sso_json_put(x->txn, VAULT_TABLE_META, "tickets", j, 0);
+		r = sso_json_put(x->txn, SSO_TABLE_META, "tickets", j, 0);
 		if (r != 0) {
 			json_decref(j);
 			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
@@ -292,7 +292,7 @@ markers_sweep(struct sso_ctx *x)
 	uint64_t expiry;
 	int r;
 
-	if (vault_cursor_open(x->txn, VAULT_TABLE_TICKETS, &c) != 0)
+	if (vault_cursor_open(x->txn, SSO_TABLE_TICKETS, &c) != 0)
 		return;
 	for (r = vault_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
 	    r == 1 && seen < TICKET_SWEEP_SCAN;
@@ -359,7 +359,7 @@ sso_h_ticket_redeem(struct sso_ctx *x, struct svbuf *req)
 		return sv_fail(x->msg, SV_ERR_TICKET_SENDER,
 		    "'%s' validates tickets: name the sender with --sender PRINCIPAL", x->object);
 	if (!sso_app_flag(x->app, "ticket_reuse")) {
-		r = vault_record_get(x->txn, VAULT_TABLE_TICKETS, t.id, sizeof(t.id), &found);
+		r = vault_record_get(x->txn, SSO_TABLE_TICKETS, t.id, sizeof(t.id), &found);
 		svbuf_free(found);
 		if (r == 0)
 			return sv_fail(x->msg, SV_ERR_TICKET_REUSED,
@@ -369,7 +369,7 @@ sso_h_ticket_redeem(struct sso_ctx *x, struct svbuf *req)
 			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 		markers_sweep(x);
 		be64(expiry, marker);
-		if ((r = vault_record_put(x->txn, VAULT_TABLE_TICKETS, t.id, sizeof(t.id),
+		if ((r = vault_record_put(x->txn, SSO_TABLE_TICKETS, t.id, sizeof(t.id),
 		    marker, sizeof(marker), VAULT_PUT_NOOVERWRITE)) != 0)
 			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	}

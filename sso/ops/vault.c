@@ -48,8 +48,8 @@ sso_h_status(struct sso_ctx *x, struct svbuf *req)
 		sodium_bin2hex(id, sizeof(id), vault_id(x->v), VAULT_ID_BYTES);
 	if ((ent = json_object()) == NULL)
 		return SV_ERR_NOMEM;
-	for (t = 0; t < VAULT_TABLE__COUNT; t++)
-		json_object_set_new(ent, vault_table_name((enum vault_table)t),
+	for (t = 0; t < (int)vi.ntables; t++)
+		json_object_set_new(ent, vault_table_name(x->v, (unsigned)t),
 		    json_integer((json_int_t)vi.entries[t]));
 	j = json_pack("{s:s,s:b,s:i,s:i,s:s,s:i,s:i,s:{s:I,s:I},s:I,s:I,s:o}",
 	    "vault", vault_dir(x->v), "unlocked", vi.unlocked,
@@ -257,7 +257,7 @@ sso_h_role_list(struct sso_ctx *x, struct svbuf *req)
 	json_t *roles = NULL;
 	int r;
 
-	if ((r = sso_json_get(x->txn, VAULT_TABLE_META, "roles", &roles, x->msg)) != 0)
+	if ((r = sso_json_get(x->txn, SSO_TABLE_META, "roles", &roles, x->msg)) != 0)
 		return r;
 	return sso_out_json(x, roles);
 }
@@ -281,7 +281,7 @@ role_change(struct sso_ctx *x, struct svbuf *req, int add)
 		return r;
 	snprintf(x->target, sizeof(x->target), "%s", p);
 	snprintf(x->object, sizeof(x->object), "%s", role);
-	if ((r = sso_json_get(x->txn, VAULT_TABLE_META, "roles", &roles, x->msg)) != 0)
+	if ((r = sso_json_get(x->txn, SSO_TABLE_META, "roles", &roles, x->msg)) != 0)
 		return r;
 	arr = json_object_get(roles, role);
 	json_array_foreach(arr, i, v) {
@@ -300,7 +300,7 @@ role_change(struct sso_ctx *x, struct svbuf *req, int add)
 	else
 		r = json_array_remove(arr, found) == 0 ? 0 : SV_ERR_INTERNAL;
 	if (r == 0)
-		r = sso_json_put(x->txn, VAULT_TABLE_META, "roles", roles, 0);
+		r = sso_json_put(x->txn, SSO_TABLE_META, "roles", roles, 0);
 	json_decref(roles);
 	return r;
 }

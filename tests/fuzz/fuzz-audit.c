@@ -122,7 +122,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* seeds: real records, put back as they are, moved, appended again */
 	be64(fuzz.audit_last, k);
 	if (vault_txn_begin(fuzz_vault(), 0, &t) != 0 ||
-	    vault_raw_get(t, VAULT_TABLE_AUDIT, k, 8, &v, &vl) != 0 || vl > 65535 ||
+	    vault_raw_get(t, SSO_TABLE_AUDIT, k, 8, &v, &vl) != 0 || vl > 65535 ||
 	    (copy = malloc(vl)) == NULL)
 		fuzz_die("cannot read the last audit record");
 	memcpy(copy, v, vl);
@@ -181,7 +181,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(u[nu].key, val, u[nu].klen);
 			break;
 		}
-		r = vault_raw_get(t, VAULT_TABLE_AUDIT, u[nu].key, u[nu].klen, &old, &ol);
+		r = vault_raw_get(t, SSO_TABLE_AUDIT, u[nu].key, u[nu].klen, &old, &ol);
 		if (r == 0) {
 			if ((u[nu].old = malloc(ol == 0 ? 1 : ol)) == NULL)
 				fuzz_die("out of memory");
@@ -192,9 +192,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (how & 0x80)
 			r = u[nu].old != NULL ?
-			    vault_raw_del(t, VAULT_TABLE_AUDIT, u[nu].key, u[nu].klen) : 1;
+			    vault_raw_del(t, SSO_TABLE_AUDIT, u[nu].key, u[nu].klen) : 1;
 		else
-			r = vault_raw_put(t, VAULT_TABLE_AUDIT, u[nu].key, u[nu].klen, val, len, 0);
+			r = vault_raw_put(t, SSO_TABLE_AUDIT, u[nu].key, u[nu].klen, val, len, 0);
 		if (r != 0) {
 			free(u[nu].old);
 			continue;
@@ -208,7 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 		if (j < i)
 			continue;
-		r = vault_raw_get(t, VAULT_TABLE_AUDIT, u[i].key, u[i].klen, &old, &ol);
+		r = vault_raw_get(t, SSO_TABLE_AUDIT, u[i].key, u[i].klen, &old, &ol);
 		if (r != 0 && r != SV_ERR_NOT_FOUND)
 			fuzz_die("cannot read the audit table: %s", sv_strerror(r));
 		if ((r == 0) != (u[i].old != NULL) ||
@@ -233,8 +233,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_die("cannot begin a write transaction");
 	for (i = nu; i-- > 0;) {
 		r = u[i].old != NULL ?
-		    vault_raw_put(t, VAULT_TABLE_AUDIT, u[i].key, u[i].klen, u[i].old, u[i].oldlen, 0) :
-		    vault_raw_del(t, VAULT_TABLE_AUDIT, u[i].key, u[i].klen);
+		    vault_raw_put(t, SSO_TABLE_AUDIT, u[i].key, u[i].klen, u[i].old, u[i].oldlen, 0) :
+		    vault_raw_del(t, SSO_TABLE_AUDIT, u[i].key, u[i].klen);
 		if (r != 0 && r != SV_ERR_NOT_FOUND)
 			fuzz_die("cannot put the audit table back: %s", sv_strerror(r));
 		free(u[i].old);

@@ -393,7 +393,7 @@ service_open(void)
 	struct vault *v = NULL;
 	int r;
 
-	if ((r = vault_open(vault_path, 0, &v)) != 0)
+	if ((r = vault_open(vault_path, 0, &sso_schema, &v)) != 0)
 		fuzz_die("cannot reopen the fuzz vault: %s", vault_open_errmsg());
 	if ((r = vault_unlock_key(v, fuzz.key)) != 0)
 		fuzz_die("cannot unlock the fuzz vault: %s", vault_errmsg(v));
@@ -637,7 +637,7 @@ fill(void)
 
 	/* the last audit sequence: fuzz-audit appends after it */
 	if (vault_txn_begin(fuzz_vault(), 0, &t) != 0 ||
-	    vault_cursor_open(t, VAULT_TABLE_AUDIT, &c) != 0 ||
+	    vault_cursor_open(t, SSO_TABLE_AUDIT, &c) != 0 ||
 	    vault_cursor_last(c, &k, &kl, &v, &vl) != 1 || kl != 8)
 		setup_fail("cannot find the last audit record");
 	for (i = 0; i < 8; i++)
@@ -669,6 +669,7 @@ fuzz_init(void)
 
 	memset(fuzz.key, 0x4b, sizeof(fuzz.key));
 	memset(&o, 0, sizeof(o));
+	o.schema = &sso_schema;
 	o.passphrase = FUZZ_PASSPHRASE;
 	o.passphrase_len = strlen(FUZZ_PASSPHRASE);
 	o.key = fuzz.key;

@@ -32,7 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct target {
-	enum vault_table tab;
+	enum sso_table tab;
 	char key[VAULT_SHA1_HEX + SSO_PRINCIPAL_MAX + 16];
 	size_t klen;
 	uint8_t *sealed;	/* the record as stored */
@@ -45,7 +45,7 @@ static uint8_t master_blob[VAULT_KEYS_HEADER_BYTES + 64];
 static size_t master_len;
 
 static void
-target_load(struct target *tg, enum vault_table tab, const void *key, size_t klen)
+target_load(struct target *tg, enum sso_table tab, const void *key, size_t klen)
 {
 	struct vault_txn *t = NULL;
 	const uint8_t *p;
@@ -57,11 +57,11 @@ target_load(struct target *tg, enum vault_table tab, const void *key, size_t kle
 	if (vault_txn_begin(fuzz_vault(), 0, &t) != 0 ||
 	    vault_raw_get(t, tab, key, klen, &p, &n) != 0 ||
 	    (tg->sealed = malloc(n)) == NULL)
-		fuzz_die("cannot read the %s record", vault_table_name(tab));
+		fuzz_die("cannot read the %s record", vault_table_name(fuzz_vault(), tab));
 	memcpy(tg->sealed, p, n);
 	tg->slen = n;
 	if (vault_record_get(t, tab, key, klen, &tg->plain) != 0)
-		fuzz_die("cannot open the %s record", vault_table_name(tab));
+		fuzz_die("cannot open the %s record", vault_table_name(fuzz_vault(), tab));
 	vault_txn_abort(t);
 }
 
@@ -93,11 +93,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_init();
-	target_load(&targets[0], VAULT_TABLE_APPS, "payroll", 7);
-	target_load(&targets[1], VAULT_TABLE_META, "roles", 5);
+	target_load(&targets[0], SSO_TABLE_APPS, "payroll", 7);
+	target_load(&targets[1], SSO_TABLE_META, "roles", 5);
 	n = (size_t)snprintf(mkey, sizeof(mkey), "payroll%c%s", '\0', fuzz.self);
-	target_load(&targets[2], VAULT_TABLE_MAPPINGS, mkey, n);
-	target_load(&targets[3], VAULT_TABLE_CERTS, fuzz.sha1, VAULT_SHA1_HEX);
+	target_load(&targets[2], SSO_TABLE_MAPPINGS, mkey, n);
+	target_load(&targets[3], SSO_TABLE_CERTS, fuzz.sha1, VAULT_SHA1_HEX);
 	for (i = 0; i < 4; i++)
 		seed(names[i], (uint8_t)(6 * i), targets[i].sealed, targets[i].slen);
 
@@ -138,7 +138,7 @@ opened_check(const struct target *tg, int r, struct svbuf *plain,
 	if (r == 0) {
 		FUZZ_CHECK(same(data, size, tg->sealed, tg->slen),
 		    "%s: bytes that the vault did not write opened as %s", how,
-		    vault_table_name(tg->tab));
+		    vault_table_name(fuzz_vault(), tg->tab));
 		FUZZ_CHECK(same(svbuf_ptr(plain), svbuf_len(plain), svbuf_ptr(tg->plain),
 		    svbuf_len(tg->plain)), "%s: the record opened to other bytes", how);
 	} else {

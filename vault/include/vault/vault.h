@@ -1,13 +1,13 @@
 /*
  * vault: the encrypted store under ssovault.
  *
- * A vault is a directory holding one LMDB environment (0700 directory, 0600
+ * A vault is a directory holding one store (store.h; 0700 directory, 0600
  * files) with named tables.  Values are sealed records: XChaCha20-Poly1305
  * under a records key derived from the master secret, bound by associated data
  * to the format, the table and the record key, so a value altered, truncated,
- * or moved to another key or table fails to open with SV_ERR_INTEGRITY.  The
- * audit table holds unsealed (raw) values; its integrity is the caller's
- * (an HMAC chain with vault_mac()).
+ * or moved to another key or table fails to open with SV_ERR_INTEGRITY.  A
+ * raw table (the schema says which) holds unsealed values; their integrity
+ * is the caller's (an HMAC chain with vault_mac()).
  *
  * Key hierarchy (docs/keys.md): unlock slots (Argon2id passphrase, or a
  * 32-byte key file) wrap a root key; the root key wraps the master secret;
@@ -19,7 +19,7 @@
  * The vault knows nothing of SSO.  Functions return 0 or a negative SV_ERR_*
  * code; the detail of the last failure is in vault_errmsg().  A handle is used
  * by one thread at a time, except that transactions (each owned by one
- * thread) may run concurrently as LMDB allows: many readers, one writer.
+ * thread) may run concurrently as the store allows: many readers, one writer.
  */
 #ifndef SSOVAULT_VAULT_H
 #define SSOVAULT_VAULT_H
@@ -35,17 +35,20 @@
 #define VAULT_MAC_BYTES 32
 #define VAULT_FORMAT_VERSION 1
 
-/* Tables; the values are stored nowhere (names are), but keep them stable. */
-enum vault_table {
-	VAULT_TABLE_META = 0,
-	VAULT_TABLE_APPS = 1,
-	VAULT_TABLE_MAPPINGS = 2,
-	VAULT_TABLE_CERTS = 3,
-	VAULT_TABLE_PORTS = 4,
-	VAULT_TABLE_SUSPENDED = 5,
-	VAULT_TABLE_TICKETS = 6,
-	VAULT_TABLE_AUDIT = 7,
-	VAULT_TABLE__COUNT = 8,
+/*
+ * Tables.  Table 0 is the vault's own ("meta"); the layer above names the
+ * others in a schema given to vault_create() and vault_open(), and knows
+ * them by their index (only the names are stored).  The values of a raw
+ * table are not sealed: their integrity is the caller's (an HMAC chain
+ * with vault_mac()), and rotation leaves them as they are.
+ */
+#define VAULT_TABLE_META 0u
+#define VAULT_TABLES_MAX 16
+
+struct vault_schema {
+	const char *const *tables;	/* tables[0] is the vault's own: "meta" */
+	unsigned n;			/* 1 to VAULT_TABLES_MAX */
+	unsigned raw;			/* bit t set: table t holds raw values */
 };
 
 /* Purpose keys the layers above may use without ever seeing them. */
@@ -69,6 +72,7 @@ struct vault_create_opts {
 	size_t memlimit;
 	size_t map_size;		/* the map to begin with; 0: SSOVAULT_MAP_SIZE or 256 MiB */
 	size_t max_size;		/* the ceiling it grows to; 0: SSOVAULT_MAX_SIZE or 4 GiB */
+	const struct vault_schema *schema;	/* the tables (copied, the names are not) */
 };
 
 /*
@@ -79,8 +83,12 @@ struct vault_create_opts {
 int vault_create(const char *dir, const struct vault_create_opts *o,
     struct vault **ret) SV_WUR;
 
-/* Open an existing vault, locked.  SV_ERR_NO_VAULT if dir holds none. */
-int vault_open(const char *dir, size_t map_size, struct vault **ret) SV_WUR;
+/*
+ * Open an existing vault, locked, with the tables of schema (whose names
+ * must outlive the handle).  SV_ERR_NO_VAULT if dir holds none.
+ */
+int vault_open(const char *dir, size_t map_size, const struct vault_schema *schema,
+    struct vault **ret) SV_WUR;
 
 /*
  * The detail of the last failure of vault_create() or vault_open() in the
@@ -136,12 +144,13 @@ struct vault_info {
 	unsigned key_slots;
 	unsigned long long opslimit;
 	size_t memlimit;
-	size_t map_size;		/* the LMDB map now */
+	size_t map_size;		/* the store's map now */
 	size_t max_size;		/* the ceiling it grows to */
 	size_t used_bytes;		/* pages holding data: what the ceiling counts */
 	size_t file_bytes;		/* the data file up to the last page ever used */
 	size_t reserve_bytes;		/* kept below the ceiling for the way out */
-	size_t entries[VAULT_TABLE__COUNT];
+	unsigned ntables;		/* the schema's */
+	size_t entries[VAULT_TABLES_MAX];
 };
 int vault_info_get(struct vault *v, struct vault_info *ret) SV_WUR;
 /* The ceiling the map grows to, in bytes (no transaction needed). */
@@ -149,7 +158,8 @@ size_t vault_max_size(const struct vault *v);
 /* "16.0 MiB": a size as messages show it. */
 #define VAULT_SIZE_STR 24
 void vault_size_str(size_t n, char out[VAULT_SIZE_STR]);
-const char *vault_table_name(enum vault_table t);
+/* The name of table t of v's schema ("?" if there is none). */
+const char *vault_table_name(const struct vault *v, unsigned t);
 
 /*
  * Transactions.  A write transaction excludes other writers (in this and
@@ -196,24 +206,24 @@ int vault_txn_room(struct vault_txn *t, enum vault_room room, size_t *ret_used,
 /*
  * Sealed records.  vault_record_get() decrypts into a new secure buffer owned
  * by the caller; SV_ERR_NOT_FOUND if absent; SV_ERR_INTEGRITY if it fails to
- * open.  Keys are at most 500 bytes (an LMDB limit).  Meta keys beginning
+ * open.  Keys are at most 500 bytes (VAULT_STORE_MAX_KEY: every backend takes them).  Meta keys beginning
  * "vault." belong to the vault itself: every record, raw and cursor call
  * refuses them with SV_ERR_INVALID.
  */
-int vault_record_get(struct vault_txn *t, enum vault_table tab,
+int vault_record_get(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, struct svbuf **ret_plain) SV_WUR;
-int vault_record_put(struct vault_txn *t, enum vault_table tab,
+int vault_record_put(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, const void *plain, size_t plen,
     unsigned flags) SV_WUR;
-int vault_record_del(struct vault_txn *t, enum vault_table tab,
+int vault_record_del(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen) SV_WUR;
 
 /* Raw values: *ret_p points into the map, valid until the transaction ends. */
-int vault_raw_get(struct vault_txn *t, enum vault_table tab,
+int vault_raw_get(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, const uint8_t **ret_p, size_t *ret_len) SV_WUR;
-int vault_raw_put(struct vault_txn *t, enum vault_table tab,
+int vault_raw_put(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, const void *p, size_t len, unsigned flags) SV_WUR;
-int vault_raw_del(struct vault_txn *t, enum vault_table tab,
+int vault_raw_del(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen) SV_WUR;
 
 /*
@@ -222,7 +232,7 @@ int vault_raw_del(struct vault_txn *t, enum vault_table tab,
  * the end, or an error.  Pointers are valid until the next cursor call.
  * vault_cursor_unseal() opens a sealed value read through a cursor.
  */
-int vault_cursor_open(struct vault_txn *t, enum vault_table tab,
+int vault_cursor_open(struct vault_txn *t, unsigned tab,
     struct vault_cursor **ret) SV_WUR;
 int vault_cursor_seek(struct vault_cursor *c, const void *key, size_t klen,
     const uint8_t **ret_key, size_t *ret_klen,

@@ -93,6 +93,13 @@ int ssovault_lock(struct ssovault *h) SV_WUR;
 /* The backup blob of the master secret (bytes to write to a file). */
 int ssovault_secret_backup(struct ssovault *h, const char *pw, size_t pwlen,
     const char *hint, uint8_t **ret_blob, size_t *ret_len) SV_WUR;
+/*
+ * The password hint stored in a secret backup blob, read without any
+ * password or vault (malloc'd; "" if the backup has none), for showing
+ * before asking for the backup password.  SV_ERR_BAD_FORMAT if blob is
+ * not a secret backup.
+ */
+int ssovault_secret_backup_hint(const uint8_t *blob, size_t len, char **ret_hint) SV_WUR;
 int ssovault_secret_restore(struct ssovault *h, const uint8_t *blob, size_t len,
     const char *pw, size_t pwlen, const char *newpass, size_t newlen,
     const uint8_t *key) SV_WUR;

@@ -25,6 +25,24 @@
 #include "proto/proto.h"
 
 
+/*
+ * The service's tables in the vault (DESIGN 3), as indexes into
+ * sso_schema, which vault_create() and vault_open() are given.  The audit
+ * table is raw: its records are HMAC-chained, not sealed.
+ */
+enum sso_table {
+	SSO_TABLE_META = VAULT_TABLE_META,
+	SSO_TABLE_APPS = 1,
+	SSO_TABLE_MAPPINGS = 2,
+	SSO_TABLE_CERTS = 3,
+	SSO_TABLE_PORTS = 4,
+	SSO_TABLE_SUSPENDED = 5,
+	SSO_TABLE_TICKETS = 6,
+	SSO_TABLE_AUDIT = 7,
+	SSO_TABLE__COUNT = 8,
+};
+extern const struct vault_schema sso_schema;
+
 #define SSO_MAX_GROUPS 256
 #define SSO_NAME_MAX 128		/* app, port, label names */
 #define SSO_PRINCIPAL_MAX 300
@@ -268,16 +286,16 @@ int sso_req_name(struct svbuf *req, char *out, size_t outlen) SV_WUR;
 /* Append a JSON value to x->out as a string field; takes the reference. */
 int sso_out_json(struct sso_ctx *x, json_t *j) SV_WUR;
 /* Load / store JSON records (apps, ports, settings) through sealed records. */
-int sso_json_get(struct vault_txn *t, enum vault_table tab, const char *key,
+int sso_json_get(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t **ret, char *msg) SV_WUR;
-int sso_json_put(struct vault_txn *t, enum vault_table tab, const char *key,
+int sso_json_put(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t *j, unsigned flags) SV_WUR;
 /*
  * sso_json_get() for a reader that does not change what it gets: the object
  * may be shared with a per-thread cache of decoded records (no secrets);
  * json_decref() it and nothing else.
  */
-int sso_json_get_shared(struct vault_txn *t, enum vault_table tab, const char *key,
+int sso_json_get_shared(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t **ret, char *msg) SV_WUR;
 /* The lower-case key of an app name; SV_ERR_INVALID if it is not a name. */
 int sso_app_key(const char *name, char out[SSO_NAME_MAX + 1], char *msg) SV_WUR;
