@@ -135,5 +135,7 @@ void cli_status(struct cli *c, const char *fmt, ...) __attribute__((format(print
 /* "10M" -> 10485760; K/M/G suffixes. -1 if invalid. */
 /* A bounded non-negative integer; -1 if invalid. */
 long long cli_parse_uint(const char *s, long long max);
+/* The string member k of o, or "" if it is none. */
+const char *cli_jstr(json_t *o, const char *k);
 
 #endif

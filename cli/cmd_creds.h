@@ -1,6 +1,6 @@
 /*
  * cmd_creds.h: printing fetched credentials, shared by `creds get`
- * (cmd_app.c, which defines it) and `ticket redeem` (cmd_ticket.c).
+ * (cmd_creds.c, which defines it) and `ticket redeem` (cmd_ticket.c).
  */
 #ifndef SSOVAULT_CMD_CREDS_H
 #define SSOVAULT_CMD_CREDS_H

@@ -532,3 +532,11 @@ cli_parse_uint(const char *s, long long max)
 
 	return units_parse_uint(s, (unsigned long long)max, &v) == 0 ? (long long)v : -1;
 }
+
+const char *
+cli_jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}

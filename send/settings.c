@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/paths.h"
 #include "base/thumbprint.h"
 #include "base/units.h"
 #include "send/send.h"
@@ -290,19 +291,13 @@ static int
 absolute_path(const char *v, char **ret)
 {
 	char cwd[4096];
-	size_t n;
-	char *p;
 
 	if (v[0] == '/')
 		return (*ret = strdup(v)) != NULL ? 0 : SV_ERR_NOMEM;
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		return SV_ERR_IO;
-	n = strlen(cwd) + strlen(v) + 2;
-	if ((p = malloc(n)) == NULL)
-		return SV_ERR_NOMEM;
-	snprintf(p, n, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, v);
-	*ret = p;
-	return 0;
+	*ret = vault_path_join(strcmp(cwd, "/") == 0 ? "" : cwd, v);
+	return *ret != NULL ? 0 : SV_ERR_NOMEM;
 }
 
 static int

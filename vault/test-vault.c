@@ -469,7 +469,7 @@ test_create_unlock(void)
 	    strcmp(buf, "v1") == 0, "create over a vault: the vault is untouched");
 	vault_free(v);
 
-	ok(vault_open(dir, 0, &test_schema, &v) == 0 && v != NULL, "open");
+	ok(vault_open(dir, &test_schema, &v) == 0 && v != NULL, "open");
 	ok(!vault_is_unlocked(v) && vault_epoch(v) == 0, "open: locked, epoch 0");
 	is_int(get(v, VAULT_TABLE_APPS, "payroll", buf, sizeof(buf)), SV_ERR_LOCKED, "locked read: SV_ERR_LOCKED");
 	is_int(put(v, VAULT_TABLE_APPS, "x", "y"), SV_ERR_LOCKED, "locked write: SV_ERR_LOCKED");
@@ -500,18 +500,18 @@ test_create_unlock(void)
 
 		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
 		ok(unlink(path) == 0, "remove lock.mdb");
-		ok(vault_open(dir, 0, &test_schema, &v) == 0 && mode_of(dir, "lock.mdb") == 0600,
+		ok(vault_open(dir, &test_schema, &v) == 0 && mode_of(dir, "lock.mdb") == 0600,
 		    "open remakes a missing lock.mdb 0600");
 		vault_free(v);
 		v = NULL;
 		ok(unlink(path) == 0 && symlink("/tmp/elsewhere", path) == 0, "lock.mdb replaced by a symlink");
-		is_int(vault_open(dir, 0, &test_schema, &v), SV_ERR_INVALID, "open refuses a symlinked lock.mdb");
+		is_int(vault_open(dir, &test_schema, &v), SV_ERR_INVALID, "open refuses a symlinked lock.mdb");
 		ok(v == NULL && contains(vault_open_errmsg(), "symbolic link"), "symlinked lock.mdb: message");
 		unlink(path);
 	}
 
 	mkdir(empty, 0700);
-	is_int(vault_open(empty, 0, &test_schema, &v), SV_ERR_NO_VAULT, "open of an empty directory: SV_ERR_NO_VAULT");
+	is_int(vault_open(empty, &test_schema, &v), SV_ERR_NO_VAULT, "open of an empty directory: SV_ERR_NO_VAULT");
 	ok(v == NULL && !vault_exists(empty), "empty directory: no handle, no vault");
 	{
 		char path[256];
@@ -523,12 +523,12 @@ test_create_unlock(void)
 				fputs("not an LMDB file ", f);
 			fclose(f);
 		}
-		is_int(vault_open(empty, 0, &test_schema, &v), SV_ERR_BAD_FORMAT, "open of a non-LMDB data.mdb: SV_ERR_BAD_FORMAT");
+		is_int(vault_open(empty, &test_schema, &v), SV_ERR_BAD_FORMAT, "open of a non-LMDB data.mdb: SV_ERR_BAD_FORMAT");
 		ok(v == NULL, "non-LMDB data.mdb: no handle");
 	}
 	free(empty);
 	empty = new_dir();
-	is_int(vault_open(empty, 0, &test_schema, &v), SV_ERR_NO_VAULT, "open of a missing directory: SV_ERR_NO_VAULT");
+	is_int(vault_open(empty, &test_schema, &v), SV_ERR_NO_VAULT, "open of a missing directory: SV_ERR_NO_VAULT");
 	ok(!file_exists(empty, NULL), "open does not create the directory");
 	free(empty);
 	free(dir);
@@ -560,7 +560,7 @@ test_create_refusals(void)
 	ok(v != NULL && mode_of(dir, NULL) == 0700, "create in an existing 0755 directory makes it 0700");
 	vault_free(v);
 	v = NULL;
-	is_int(vault_open(link, 0, &test_schema, &v), SV_ERR_INVALID, "open through a symlink refused");
+	is_int(vault_open(link, &test_schema, &v), SV_ERR_INVALID, "open through a symlink refused");
 
 	v = make_vault(dir2, PASS, NULL);
 	if (v != NULL) {
@@ -1012,7 +1012,7 @@ test_rotate(void)
 	    "secret restore: unlocked, data readable");
 	vault_free(v);
 	v = NULL;
-	ok(vault_open(dir, 0, &test_schema, &v) == 0, "secret restore: reopen");
+	ok(vault_open(dir, &test_schema, &v) == 0, "secret restore: reopen");
 	is_int(vault_unlock_passphrase(v, PASS, strlen(PASS)), SV_ERR_WRONG_KEY, "secret restore: old passphrase refused");
 	is_int(vault_unlock_passphrase(v, "new pass", 8), 0, "secret restore: new passphrase works");
 	ok(all_readable(v, 300), "secret restore: records readable after reopen");
@@ -1040,7 +1040,7 @@ test_rotate(void)
 		ok(all_readable(v, 300), "failed rotation: every record still readable");
 		vault_free(v);
 		v = NULL;
-		ok(vault_open(dir, 0, &test_schema, &v) == 0 && vault_unlock_passphrase(v, "new pass", 8) == 0 &&
+		ok(vault_open(dir, &test_schema, &v) == 0 && vault_unlock_passphrase(v, "new pass", 8) == 0 &&
 		    vault_epoch(v) == 2 && all_readable(v, 300), "failed rotation: nothing changed on disk");
 		ok(vault_txn_begin(v, 1, &t) == 0 && vault_raw_del(t, VAULT_TABLE_TICKETS, "rot-9999", 8) == 0 &&
 		    vault_txn_commit(t) == 0, "rotate: remove the planted record");
@@ -1452,31 +1452,31 @@ test_size_settings(void)
 	v = make_vault(dir, PASS, NULL);
 	vault_free(v);
 	setenv("SSOVAULT_MAP_SIZE", "2M", 1);
-	ok(vault_open(dir, 0, &test_schema, &v) == 0 && vault_info_get(v, &info) == 0 &&
+	ok(vault_open(dir, &test_schema, &v) == 0 && vault_info_get(v, &info) == 0 &&
 	    info.map_size == 2 * MIB && info.max_size == 2 * MIB,
 	    "size: SSOVAULT_MAP_SIZE alone is the map and the ceiling (a fixed map, as before)");
 	vault_free(v);
 	v = NULL;
 	setenv("SSOVAULT_MAX_SIZE", "16M", 1);
-	ok(vault_open(dir, 0, &test_schema, &v) == 0 && vault_info_get(v, &info) == 0 &&
+	ok(vault_open(dir, &test_schema, &v) == 0 && vault_info_get(v, &info) == 0 &&
 	    info.map_size >= 2 * MIB && info.map_size <= 16 * MIB && info.max_size == 16 * MIB &&
 	    info.reserve_bytes == MIB,
 	    "size: with SSOVAULT_MAX_SIZE the map begins at SSOVAULT_MAP_SIZE, ceiling 16M, reserve 1M");
 	vault_free(v);
 	v = NULL;
 	unsetenv("SSOVAULT_MAP_SIZE");
-	ok(vault_open(dir, 0, &test_schema, &v) == 0 && vault_info_get(v, &info) == 0 &&
+	ok(vault_open(dir, &test_schema, &v) == 0 && vault_info_get(v, &info) == 0 &&
 	    info.map_size == 16 * MIB && info.max_size == 16 * MIB,
 	    "size: SSOVAULT_MAX_SIZE alone: the default map, at most the ceiling");
 	vault_free(v);
 	v = NULL;
 	setenv("SSOVAULT_MAP_SIZE", "32M", 1);
-	is_int(vault_open(dir, 0, &test_schema, &v), SV_ERR_INVALID, "size: a map above the ceiling is refused");
+	is_int(vault_open(dir, &test_schema, &v), SV_ERR_INVALID, "size: a map above the ceiling is refused");
 	ok(contains(vault_open_errmsg(), "SSOVAULT_MAP_SIZE (32.0 MiB) is larger than SSOVAULT_MAX_SIZE (16.0 MiB)"),
 	    "size: ... with a message naming both: %s", vault_open_errmsg());
 	unsetenv("SSOVAULT_MAP_SIZE");
 	setenv("SSOVAULT_MAX_SIZE", "12Q", 1);
-	is_int(vault_open(dir, 0, &test_schema, &v), SV_ERR_INVALID, "size: a bad SSOVAULT_MAX_SIZE is refused");
+	is_int(vault_open(dir, &test_schema, &v), SV_ERR_INVALID, "size: a bad SSOVAULT_MAX_SIZE is refused");
 	ok(contains(vault_open_errmsg(), "SSOVAULT_MAX_SIZE: expected a size from 64K to 1024G, got '12Q'"),
 	    "size: ... with its exact message");
 	unsetenv("SSOVAULT_MAX_SIZE");
@@ -1674,7 +1674,7 @@ test_grow_other_process(void)
 		/* the child's own handle; the parent's is left alone */
 		int fails = 0;
 
-		if (vault_open(dir, 0, &test_schema, &w) != 0 || vault_unlock_passphrase(w, PASS, strlen(PASS)) != 0)
+		if (vault_open(dir, &test_schema, &w) != 0 || vault_unlock_passphrase(w, PASS, strlen(PASS)) != 0)
 			_exit(2);
 		for (i = 0; i < 80; i++) {
 			snprintf(key, sizeof(key), "child%03d", i);
@@ -1908,7 +1908,7 @@ test_paths(void)
 		is_int(vault_create(d, &o, &v), SV_ERR_INVALID, "vault_create there is refused");
 		ok(v == NULL && contains(vault_open_errmsg(), "belongs to uid 5601"),
 		    "  with the same message");
-		is_int(vault_open(d, 0, &test_schema, &v), SV_ERR_INVALID, "  vault_open too");
+		is_int(vault_open(d, &test_schema, &v), SV_ERR_INVALID, "  vault_open too");
 		ok(chown(d, 0, 0) == 0, "  given back to root");
 	}
 	close(fd);

@@ -1,10 +1,12 @@
 /*
- * The vault (vault.h): a directory holding one store (store.h) whose values
- * are sealed records under keys kept in secure memory (keys.h).  This file
- * joins the two: it creates and opens vaults, unlocks them through their
- * slots, seals and opens records inside transactions, rotates the master
- * secret, and makes and restores both kinds of backup.  It never includes
- * lmdb.h; every format it writes is defined in keys.c and docs/keys.md.
+ * vault.c: the vault's handle (vault.h): a directory holding one store
+ * (store/store.h) whose values are sealed records under keys kept in
+ * secure memory (keys.h).  This file makes and opens the handle: the
+ * checked directory, the sizes, the store behind the location, create,
+ * open, lock and free, and what status shows.  The rest of the vault is
+ * keyring.c, records.c, secret.c and restore.c (internal.h).  No file of
+ * the vault knows the store's backend; every format it writes is defined
+ * in keys.c and docs/keys.md.
  *
  * The keys of an unlocked handle are frozen (read-only) while in use, so
  * transactions in several threads may read them at once; lock, rotation and
@@ -90,7 +92,7 @@ vault_meta_is_raw(const void *key, size_t klen)
  * Open (with create: make, 0700) the vault directory, refusing a symbolic
  * link and a directory that anyone but the caller and root could change or
  * move (paths.h); the descriptor pins the directory for the handle's file
- * operations, LMDB's included (store_open_dir).  A new directory is made
+ * operations, the store's included (vault_data_open).  A new directory is made
  * only where that rule holds, and is made relative to its checked parent.
  */
 static int
@@ -159,8 +161,8 @@ out:
  * SSOVAULT_MAP_SIZE is the ceiling too: the map stays at that size, as it
  * did before the map could grow.  Both take bytes with an optional K, M or
  * G suffix, from 64K to 1T.  Tests use tiny ones to make the vault fill up.
- * An existing data file larger than the map still opens (LMDB grows the map
- * to fit it).
+ * An existing store larger than the map still opens (the store grows the
+ * map to fit it).
  */
 #define MAP_SIZE_MIN ((size_t)64 << 10)
 #define MAP_SIZE_MAX ((size_t)1 << 40)
@@ -372,8 +374,7 @@ out:
 }
 
 int
-vault_open(const char *dir, size_t map_size, const struct vault_schema *schema,
-    struct vault **ret)
+vault_open(const char *dir, const struct vault_schema *schema, struct vault **ret)
 {
 	struct vault *v = NULL;
 	struct vault_store_txn *st = NULL;
@@ -382,7 +383,7 @@ vault_open(const char *dir, size_t map_size, const struct vault_schema *schema,
 	open_msg[0] = '\0';
 	if (sodium_init() < 0)
 		return sv_fail(open_msg, SV_ERR_CRYPTO, "libsodium failed to start");
-	if ((r = vault_alloc(dir, map_size, 0, schema, &v)) != 0)
+	if ((r = vault_alloc(dir, 0, 0, schema, &v)) != 0)
 		return r;
 	if ((r = dir_open(dir, 0, v->msg, &v->dirfd)) != 0 ||
 	    (r = vault_data_open(v, 0)) != 0)

@@ -16,21 +16,12 @@
 
 #include <sodium.h>
 
+#include "base/paths.h"
 #include "client.h"
 #include "ops/ops.h"
 #include "proto/wire.h"
 
 
-static char *
-path_join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s/%s", a, b);
-	return p;
-}
 
 char *
 ssovault_default_vault_dir(void)
@@ -42,12 +33,12 @@ ssovault_default_vault_dir(void)
 	if (e != NULL && *e != '\0')
 		return strdup(e);
 	if ((e = getenv("XDG_DATA_HOME")) != NULL && *e != '\0')
-		return path_join(e, "ssovault");
+		return vault_path_join(e, "ssovault");
 	if ((home = getenv("HOME")) == NULL || *home == '\0')
 		home = "/";
-	if ((base = path_join(home, ".local/share")) == NULL)
+	if ((base = vault_path_join(home, ".local/share")) == NULL)
 		return NULL;
-	p = path_join(base, "ssovault");
+	p = vault_path_join(base, "ssovault");
 	free(base);
 	return p;
 }
@@ -62,7 +53,7 @@ ssovault_default_socket(void)
 	if (geteuid() == 0)
 		return strdup("/run/ssovault/ssovault.sock");
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e != '\0')
-		return path_join(e, "ssovault.sock");
+		return vault_path_join(e, "ssovault.sock");
 	return strdup("/run/ssovault/ssovault.sock");
 }
 
@@ -99,7 +90,7 @@ open_embedded(struct ssovault *h, const char *dir)
 	int r;
 
 	snprintf(h->where, sizeof(h->where), "%s", dir);
-	if ((r = vault_open(dir, 0, &sso_schema, &v)) != 0) {
+	if ((r = vault_open(dir, &sso_schema, &v)) != 0) {
 		if (r == SV_ERR_NO_VAULT)
 			return sv_fail(h->msg, r,
 			    "no vault in %s: create one with 'ssovault init'", dir);

@@ -158,7 +158,7 @@ open_service(void)
 {
 	struct vault *v = NULL;
 
-	if (vault_open(vdir, 0, &sso_schema, &v) != 0 || vault_unlock_passphrase(v, "test passphrase", 15) != 0 ||
+	if (vault_open(vdir, &sso_schema, &v) != 0 || vault_unlock_passphrase(v, "test passphrase", 15) != 0 ||
 	    sso_service_new(v, &svc) != 0)
 		bail("cannot open the vault");
 	sso_service_set_clock(svc, test_clock, NULL);

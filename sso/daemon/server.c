@@ -8,7 +8,7 @@
  * connection while it reads or serves it).  A worker accepts, reads whatever
  * bytes a connection has (non-blocking, so a slow client never pins it),
  * and once a whole frame is in, dispatches it and writes the reply.  Reads
- * run on the worker in their own LMDB read transaction.  Write requests and
+ * run on the worker in their own read transaction.  Write requests and
  * the audit records of reads are queued as jobs; the first waiting worker
  * that finds no batch being committed takes up to SSO_DAEMON_BATCH_MAX
  * queued jobs, runs them in one write transaction (each write in a child
@@ -544,7 +544,7 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((r = vault_open(dir, 0, &sso_schema, &v)) != 0) {
+	if ((r = vault_open(dir, &sso_schema, &v)) != 0) {
 		if (r == SV_ERR_NO_VAULT)
 			sv_fail(msg, r, "no vault in %s: create one with 'ssovault --vault %s init'",
 			    dir, dir);

@@ -393,7 +393,7 @@ service_open(void)
 	struct vault *v = NULL;
 	int r;
 
-	if ((r = vault_open(vault_path, 0, &sso_schema, &v)) != 0)
+	if ((r = vault_open(vault_path, &sso_schema, &v)) != 0)
 		fuzz_die("cannot reopen the fuzz vault: %s", vault_open_errmsg());
 	if ((r = vault_unlock_key(v, fuzz.key)) != 0)
 		fuzz_die("cannot unlock the fuzz vault: %s", vault_errmsg(v));

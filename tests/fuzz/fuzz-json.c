@@ -1,7 +1,7 @@
 /*
  * fuzz-json: every JSON document that comes from outside, from one input.
  *
- * - credentials (`creds set --from-file`): parsed the way cli/cmd_app.c
+ * - credentials (`creds set --from-file`): parsed the way cli/cmd_creds.c
  *   parses the file (jansson with its allocator in secure memory, an object
  *   of label to string), sent as the CREDS_SET request the CLI builds, for
  *   the admin's own mapping of Payroll; when that succeeds, a CREDS_GET must
@@ -24,7 +24,7 @@
 #include "fuzz-common.h"
 #include "send/send.h"
 
-#define FIELDS_MAX 64		/* as cli/cmd_app.c */
+#define FIELDS_MAX 64		/* as cli/cmd_creds.c */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

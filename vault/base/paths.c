@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -261,4 +262,15 @@ vault_path_fail(char *msg, int e, const char *what)
 		break;
 	}
 	return sv_fail(msg, err, "%s: %s", what, strerror(e));
+}
+
+char *
+vault_path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", a, b);
+	return p;
 }

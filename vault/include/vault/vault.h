@@ -87,8 +87,7 @@ int vault_create(const char *dir, const struct vault_create_opts *o,
  * Open an existing vault, locked, with the tables of schema (whose names
  * must outlive the handle).  SV_ERR_NO_VAULT if dir holds none.
  */
-int vault_open(const char *dir, size_t map_size, const struct vault_schema *schema,
-    struct vault **ret) SV_WUR;
+int vault_open(const char *dir, const struct vault_schema *schema, struct vault **ret) SV_WUR;
 
 /*
  * The detail of the last failure of vault_create() or vault_open() in the

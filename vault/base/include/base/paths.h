@@ -55,6 +55,9 @@ int vault_path_parent_open(const char *path, char *base, size_t len, char *msg,
 int vault_path_secret_open(const char *path, const char *what, char *msg,
     int *ret_fd) SV_WUR;
 
+/* "a/b", malloc'd; NULL if out of memory. */
+char *vault_path_join(const char *a, const char *b);
+
 /*
  * A failed system call on a file, as an SV_ERR_* code with "what: strerror"
  * in msg: EACCES, EPERM and EROFS are SV_ERR_READ_ONLY, ENOSPC and EDQUOT

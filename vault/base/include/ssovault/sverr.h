@@ -2,7 +2,7 @@
  * The one error space of ssovault.  Every function that can fail returns 0 or
  * one of these negative codes; sv_strerror() names them and sv_exit_code()
  * maps them onto the exit codes of the command line (DESIGN section 7).
- * Library errors (LMDB, OpenSSL, libcurl) are translated once, where they
+ * Library errors (the store's, OpenSSL, libcurl) are translated once, where they
  * happen, and their detail is kept in the handle's message buffer.
  *
  * The values cross the wire (daemon replies carry them): never renumber.
@@ -26,7 +26,7 @@ enum sv_err {
 	SV_ERR_DENIED = -12,
 	SV_ERR_AUDIT = -13,		/* audit record could not be written: fail closed */
 	SV_ERR_IO = -14,
-	SV_ERR_STORAGE = -15,		/* LMDB failure */
+	SV_ERR_STORAGE = -15,		/* the store (its backend) failed */
 	SV_ERR_MAP_FULL = -16,
 	SV_ERR_TRUNCATED = -17,
 	SV_ERR_TOO_LARGE = -18,
