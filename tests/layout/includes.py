@@ -106,5 +106,11 @@ for top in ('vault', 'sso', 'send', 'cli'):
                     if re.match(r'\s*#\s*include\s*"[^"]*\.\./', line):
                         bad.append(os.path.relpath(p, src))
 result(not bad, 'no source includes a path with "../" %s' % ' '.join(bad[:5]))
+# the installed pair <ssovault/ssovault.h> and <ssovault/sverr.h> sit side by
+# side in the tree too, through a link to the one error-space header
+link = os.path.join(src, 'sso/client/include/ssovault/sverr.h')
+result(os.path.islink(link) and os.path.samefile(
+    link, os.path.join(src, 'vault/base/include/ssovault/sverr.h')),
+    "sso/client's sverr.h is a link to vault/base's, not a copy")
 print('1..%d' % n)
 sys.exit(1 if failed else 0)
