@@ -67,7 +67,7 @@
 #define DEFAULT_ROOT_DIR "/run/ssovault"
 #define SYNC_INTERVAL_MS 1000		/* read records reach the disk within this */
 
-enum job_kind { JOB_WRITE, JOB_AUDIT };
+enum job_kind { JOB_WRITE, JOB_AUDIT, JOB_FOLD };
 
 /* A request or audit record queued for a batch; lives on the waiter's stack. */
 struct job {
@@ -135,6 +135,8 @@ struct sso_daemon {
 	int unsynced;			/* read records committed without a disk sync */
 	unsigned long nosync_batches;	/* batches committed without one, ever */
 	struct timespec sync_at;	/* when they must be on disk */
+	int fold_armed, fold_urgent;	/* the journal of reads holds records: fold them */
+	struct timespec fold_at;	/* by then (urgent: now) */
 
 	/* the worker pool */
 	pthread_mutex_t pmu;
@@ -191,6 +193,7 @@ int sso_daemon_worker_spawn(struct sso_daemon *d);
 
 /* conn.c */
 extern const struct sso_key_hooks sso_daemon_key_hooks;
+extern const struct sso_fold_hooks sso_daemon_fold_hooks;
 int sso_daemon_frame_send(int fd, const uint8_t *body, size_t len);
 void sso_daemon_conn_free(struct conn *c);
 void sso_daemon_conn_close(struct sso_daemon *d, struct conn *c);
