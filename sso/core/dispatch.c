@@ -255,9 +255,9 @@ audit_write_sink(struct sso_ctx *x, struct audit_out *ao)
 	/*
 	 * An embedded service opens its journal at its second read record: a
 	 * command that reads once commits once, a program that reads on
-	 * stops paying a commit per read.
+	 * stops paying a commit per read (unless it chose a sink of its own).
 	 */
-	if (++s->reads == 2 && !sso_service_shared(s))
+	if (++s->reads == 2 && !sso_service_shared(s) && sso_service_sink_default(s))
 		(void)!sso_service_journal_start(s, 1);
 	return audit_store(s, ao->own);
 }

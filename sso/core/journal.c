@@ -23,8 +23,9 @@
 #define MAGIC "SSOVJNL1"
 #define OFF_ID 8
 #define OFF_GEN 24
-#define OFF_KEY 32
-#define ENTRY_HEAD 16
+#define OFF_SALT 32
+#define ENTRY_HEAD 24
+#define KEY_DOMAIN "ssovault audit journal v1"
 #define UNKNOWN ((size_t)-1)
 
 struct sso_journal {
@@ -32,7 +33,7 @@ struct sso_journal {
 	unsigned n;			/* audit.N.journal */
 	uint8_t *map;			/* SSO_JOURNAL_BYTES, shared */
 	uint64_t gen;
-	uint8_t key[crypto_shorthash_KEYBYTES];
+	uint8_t *key;			/* the MAC key of its entries (secure memory) */
 	size_t end;			/* where the next entry goes */
 	size_t from;			/* the first entry not folded; UNKNOWN until read */
 	size_t own;			/* entries before this came from an earlier holder */
@@ -59,12 +60,6 @@ le64_get(const uint8_t *p)
 	return v;
 }
 
-static uint32_t
-le32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void
 le32_put(uint8_t *p, uint32_t v)
 {
@@ -80,22 +75,20 @@ entry_size(size_t len)
 	return (ENTRY_HEAD + len + 7) & ~(size_t)7;
 }
 
-/* The low 32 bits of SipHash over gen | body (the bytes after len and sum). */
-static uint32_t
-entry_sum(const uint8_t key[crypto_shorthash_KEYBYTES], const uint8_t *gen_and_body,
-    size_t len)
+/* SipHash-2-4 under the journal's key over gen | body (the bytes after len and mac). */
+static uint64_t
+entry_mac(const uint8_t key[SSO_JOURNAL_KEY_BYTES], const uint8_t *gen_and_body, size_t len)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 
 	crypto_shorthash(h, gen_and_body, 8 + len, key);
-	return le32_get(h);
+	return le64_get(h);
 }
 
 int
-sso_journal_scan(const uint8_t *p, size_t len, size_t from, sso_journal_each_fn fn,
-    void *ctx, size_t *ret_end)
+sso_journal_scan(const uint8_t *p, size_t len, const uint8_t key[SSO_JOURNAL_KEY_BYTES],
+    size_t from, sso_journal_each_fn fn, void *ctx, size_t *ret_end)
 {
-	const uint8_t *key = p + OFF_KEY;
 	uint64_t gen;
 	size_t off = from, n;
 	int r = 0;
@@ -109,8 +102,8 @@ sso_journal_scan(const uint8_t *p, size_t len, size_t from, sso_journal_each_fn 
 		/* pairs with the release store of append: the entry is whole */
 		n = __atomic_load_n((const uint32_t *)(const void *)(p + off), __ATOMIC_ACQUIRE);
 		if (n == 0 || n > SSO_JOURNAL_ENTRY_MAX || entry_size(n) > len - off ||
-		    le64_get(p + off + 8) != gen ||
-		    entry_sum(key, p + off + 8, n) != le32_get(p + off + 4))
+		    le64_get(p + off + 16) != gen ||
+		    entry_mac(key, p + off + 16, n) != le64_get(p + off + 8))
 			break;
 		if (fn != NULL && (r = fn(ctx, p + off + ENTRY_HEAD, n, off + entry_size(n))) != 0)
 			break;
@@ -120,6 +113,35 @@ sso_journal_scan(const uint8_t *p, size_t len, size_t from, sso_journal_each_fn 
 	return r;
 }
 
+/*
+ * The MAC key of a journal's entries: derived from the vault's audit key
+ * and the journal's salt, so that only a holder of the vault's keys can
+ * write entries a fold takes (DESIGN 10: whoever has the files cannot
+ * forge the trail).
+ */
+static int
+journal_key(struct vault *v, const uint8_t *salt, uint8_t *out)
+{
+	uint8_t in[sizeof(KEY_DOMAIN) - 1 + SSO_JOURNAL_SALT_BYTES], mac[VAULT_MAC_BYTES];
+	int r;
+
+	memcpy(in, KEY_DOMAIN, sizeof(KEY_DOMAIN) - 1);
+	memcpy(in + sizeof(KEY_DOMAIN) - 1, salt, SSO_JOURNAL_SALT_BYTES);
+	if ((r = vault_mac(v, VAULT_KEY_AUDIT, in, sizeof(in), mac)) == 0)
+		memcpy(out, mac, SSO_JOURNAL_KEY_BYTES);
+	sodium_memzero(mac, sizeof(mac));
+	return r;
+}
+
+int
+sso_journal_key_of(struct vault *v, const uint8_t *p, size_t len,
+    uint8_t out[SSO_JOURNAL_KEY_BYTES])
+{
+	if (len < SSO_JOURNAL_HEADER || memcmp(p, MAGIC, 8) != 0)
+		return SV_ERR_BAD_FORMAT;
+	return journal_key(v, p + OFF_SALT, out);
+}
+
 /* A new (or unreadable) journal: a fresh header, nothing in it. */
 static void
 header_init(struct sso_journal *j, const uint8_t id[VAULT_ID_BYTES])
@@ -127,11 +149,10 @@ header_init(struct sso_journal *j, const uint8_t id[VAULT_ID_BYTES])
 	j->gen = 0;
 	while (j->gen == 0)
 		randombytes_buf(&j->gen, sizeof(j->gen));
-	randombytes_buf(j->key, sizeof(j->key));
 	memset(j->map, 0, SSO_JOURNAL_HEADER + ENTRY_HEAD);
 	memcpy(j->map, MAGIC, 8);
 	memcpy(j->map + OFF_ID, id, VAULT_ID_BYTES);
-	memcpy(j->map + OFF_KEY, j->key, sizeof(j->key));
+	randombytes_buf(j->map + OFF_SALT, SSO_JOURNAL_SALT_BYTES);
 	le64_put(j->map + OFF_GEN, j->gen);
 }
 
@@ -155,6 +176,8 @@ journal_free(struct sso_journal *j)
 		munmap(j->map, SSO_JOURNAL_BYTES);
 	if (j->fd >= 0)
 		close(j->fd);	/* and the lock with it */
+	if (j->key != NULL)
+		sodium_free(j->key);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
@@ -166,9 +189,10 @@ journal_free(struct sso_journal *j)
  * (SV_ERR_NOT_FOUND).  A journal of another vault is SV_ERR_NOT_FOUND too.
  */
 static int
-journal_attach(int fd, unsigned n, const uint8_t id[VAULT_ID_BYTES], int create,
-    struct sso_journal **ret, char *msg)
+journal_attach(struct vault *v, int fd, unsigned n, int create, struct sso_journal **ret,
+    char *msg)
 {
+	const uint8_t *id = vault_id(v);
 	struct sso_journal *j = NULL;
 	struct stat st;
 	char name[32];
@@ -205,6 +229,10 @@ journal_attach(int fd, unsigned n, const uint8_t id[VAULT_ID_BYTES], int create,
 	}
 	j->fd = fd;
 	j->n = n;
+	if ((j->key = sodium_malloc(SSO_JOURNAL_KEY_BYTES)) == NULL) {
+		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
+		goto fail_j;
+	}
 	j->map = mmap(NULL, SSO_JOURNAL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (j->map == MAP_FAILED) {
 		j->map = NULL;
@@ -220,9 +248,12 @@ journal_attach(int fd, unsigned n, const uint8_t id[VAULT_ID_BYTES], int create,
 		header_init(j, id);
 	}
 	j->gen = le64_get(j->map + OFF_GEN);
-	memcpy(j->key, j->map + OFF_KEY, sizeof(j->key));
-	if ((r = sso_journal_scan(j->map, SSO_JOURNAL_BYTES, SSO_JOURNAL_HEADER, NULL, NULL,
-	    &end)) != 0) {
+	if ((r = journal_key(v, j->map + OFF_SALT, j->key)) != 0) {
+		sv_fail(msg, r, "%s: the vault is locked", name);
+		goto fail_j;
+	}
+	if ((r = sso_journal_scan(j->map, SSO_JOURNAL_BYTES, j->key, SSO_JOURNAL_HEADER, NULL,
+	    NULL, &end)) != 0) {
 		sv_fail(msg, r, "%s: cannot read it", name);
 		goto fail_j;
 	}
@@ -261,7 +292,7 @@ sso_journal_open(struct vault *v, struct sso_journal **ret, char *msg)
 	int dfd, fd, r = SV_ERR_EXISTS;
 
 	if ((dfd = dir_open(v, msg)) < 0)
-		return SV_ERR_IO;
+		return vault_dir(v) == NULL || vault_dir(v)[0] == '\0' ? SV_ERR_NOT_FOUND : SV_ERR_IO;
 	for (n = 0; n < SSO_JOURNAL_FILES; n++) {
 		snprintf(name, sizeof(name), "audit.%u.journal", n);
 		fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -275,7 +306,7 @@ sso_journal_open(struct vault *v, struct sso_journal **ret, char *msg)
 			close(fd);
 			continue;
 		}
-		r = journal_attach(fd, n, vault_id(v), 1, ret, msg);
+		r = journal_attach(v, fd, n, 1, ret, msg);
 		break;
 	}
 	if (n == SSO_JOURNAL_FILES)
@@ -305,9 +336,10 @@ sso_journal_append(struct sso_journal *j, const uint8_t *rec, size_t len, size_t
 		return SV_ERR_TOO_LARGE;
 	}
 	p = j->map + j->end;
-	le64_put(p + 8, j->gen);
+	le32_put(p + 4, 0);
+	le64_put(p + 16, j->gen);
 	memcpy(p + ENTRY_HEAD, rec, len);
-	le32_put(p + 4, entry_sum(j->key, p + 8, len));
+	le64_put(p + 8, entry_mac(j->key, p + 16, len));
 	/* the length last: a reader that sees it sees the whole entry */
 	__atomic_store_n((uint32_t *)(void *)p, (uint32_t)len, __ATOMIC_RELEASE);
 	j->end += need;
@@ -441,7 +473,7 @@ sso_journal_fold(struct sso_journal *j, struct vault_txn *t, size_t *ret_to, siz
 		r = SV_ERR_NOMEM;
 		goto out;
 	}
-	r = sso_journal_scan(j->map, SSO_JOURNAL_BYTES, from, collect_one, &c, &scanned);
+	r = sso_journal_scan(j->map, SSO_JOURNAL_BYTES, j->key, from, collect_one, &c, &scanned);
 	if (r == 1)
 		r = 0;
 	/* entries that end early were left torn by a power loss: stop there */
@@ -530,7 +562,7 @@ sso_journal_adopt(struct vault_txn *t, struct sso_journal_orphans **ret, size_t 
 			close(fd);
 			continue;
 		}
-		if (journal_attach(fd, n, vault_id(v), 0, &j, msg) != 0)
+		if (journal_attach(v, fd, n, 0, &j, msg) != 0)
 			continue;
 		if (j->end == SSO_JOURNAL_HEADER) {
 			journal_free(j);

@@ -158,7 +158,8 @@ sso_service_new_with(struct vault *v, const struct sso_optab *tab, struct sso_se
 	atomic_init(&s->full_warned, 0);
 	atomic_init(&s->tight, 0);
 	s->adopt_due = 1;
-	if (mutex_recursive_init(&s->wmu) != 0 || pthread_mutex_init(&s->fmu, NULL) != 0) {
+	if (mutex_recursive_init(&s->wmu) != 0 || pthread_mutex_init(&s->fmu, NULL) != 0 ||
+	    pthread_mutex_init(&s->jmu, NULL) != 0) {
 		sso_repeat_free(s->repeat);
 		free(s);
 		return SV_ERR_NOMEM;
@@ -185,6 +186,7 @@ sso_service_free(struct sso_service *s)
 	sso_records_forget();
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->fmu);
+	pthread_mutex_destroy(&s->jmu);
 	free(s);
 }
 
@@ -214,6 +216,12 @@ sso_service_progress(struct sso_service *s, size_t done, size_t total)
 {
 	if (s->progress != NULL)
 		s->progress(s->progress_ctx, done, total);
+}
+
+int
+sso_service_sink_default(const struct sso_service *s)
+{
+	return s->sink == default_sink;
 }
 
 void
@@ -314,15 +322,17 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 	size_t adopted = 0;
 	int r;
 
+	struct sso_journal *jn = atomic_load(&s->jn);
+
 	memset(ret, 0, sizeof(*ret));
-	if (s->jn == NULL && !s->adopt_due)
+	if (jn == NULL && !s->adopt_due)
 		return 0;
 	if ((r = vault_txn_begin_nested(t, &child)) != 0)
 		return r;
 	if (s->adopt_due && (r = sso_journal_adopt(child, &ret->orphans, &adopted)) != 0)
 		goto fail;
-	if (s->jn != NULL) {
-		if ((r = sso_journal_fold(s->jn, child, &ret->to, &ret->n)) != 0)
+	if (jn != NULL) {
+		if ((r = sso_journal_fold(jn, child, &ret->to, &ret->n)) != 0)
 			goto fail;
 		ret->own = 1;
 	}
@@ -344,17 +354,25 @@ void
 sso_service_folded(struct sso_service *s, struct sso_fold *f, int committed)
 {
 	if (f->own)
-		sso_journal_folded(s->jn, f->to, committed);
+		sso_journal_folded(atomic_load(&s->jn), f->to, committed);
 	if (f->orphans != NULL && committed)
 		s->adopt_due = 0;
 	sso_journal_adopt_done(f->orphans, committed);
 	memset(f, 0, sizeof(*f));
 }
 
+int
+sso_service_journal_on(struct sso_service *s)
+{
+	return atomic_load(&s->jn) != NULL && !atomic_load(&s->tight);
+}
+
 size_t
 sso_service_journal_pending(struct sso_service *s)
 {
-	return s->jn != NULL ? sso_journal_pending(s->jn) : 0;
+	struct sso_journal *jn = atomic_load(&s->jn);
+
+	return jn != NULL ? sso_journal_pending(jn) : 0;
 }
 
 /* Fold in a write transaction of its own, committed without a disk sync. */
@@ -366,7 +384,7 @@ fold_commit(struct sso_service *s)
 	int r;
 
 	sso_service_write_begin(s);
-	if (!vault_is_unlocked(s->v) || (s->jn == NULL && !s->adopt_due) ||
+	if (!vault_is_unlocked(s->v) || (atomic_load(&s->jn) == NULL && !s->adopt_due) ||
 	    (sso_service_journal_pending(s) == 0 && !s->adopt_due)) {
 		sso_service_write_end(s);
 		return 0;
@@ -414,15 +432,21 @@ kick(struct sso_service *s, int urgent)
 	pthread_mutex_unlock(&s->fmu);
 }
 
+static int journal_open(struct sso_service *s);
+
 int
 sso_service_journal_put(struct sso_service *s, const uint8_t *rec, size_t len)
 {
+	struct sso_journal *jn = atomic_load(&s->jn);
 	size_t before = 0;
 	int r;
 
-	if (s->jn == NULL || atomic_load(&s->tight))
+	if (jn == NULL && (s->jn_state <= 0 || journal_open(s) != 0 ||
+	    (jn = atomic_load(&s->jn)) == NULL))
 		return SV_ERR_TOO_LARGE;
-	if ((r = sso_journal_append(s->jn, rec, len, &before)) != 0) {
+	if (atomic_load(&s->tight))
+		return SV_ERR_TOO_LARGE;
+	if ((r = sso_journal_append(jn, rec, len, &before)) != 0) {
 		kick(s, 1);
 		return r;
 	}
@@ -470,41 +494,74 @@ folder_main(void *arg)
 	return NULL;
 }
 
+static int
+folder_start(struct sso_service *s)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return SV_ERR_NOMEM;
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	r = pthread_cond_init(&s->fcv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (r != 0)
+		return SV_ERR_NOMEM;
+	if (pthread_create(&s->folder, NULL, folder_main, s) != 0) {
+		pthread_cond_destroy(&s->fcv);
+		return SV_ERR_NOMEM;
+	}
+	s->folder_running = 1;
+	return 0;
+}
+
+/*
+ * Open the journal (its entries' key comes from the unlocked vault): once;
+ * a journal that cannot be had (no directory, 64 held) is not asked again.
+ */
+static int
+journal_open(struct sso_service *s)
+{
+	struct sso_journal *jn = NULL;
+	char m[SV_MSG_MAX];
+	int r = 0;
+
+	pthread_mutex_lock(&s->jmu);
+	if (atomic_load(&s->jn) != NULL || s->jn_state <= 0)
+		goto out;
+	if (!vault_is_unlocked(s->v)) {
+		r = SV_ERR_LOCKED;
+		goto out;
+	}
+	if ((r = sso_journal_open(s->v, &jn, m)) != 0 ||
+	    (s->jn_folder && (r = folder_start(s)) != 0)) {
+		sso_journal_close(jn);
+		s->jn_state = -1;
+		/* a vault without a directory has none, and nothing to say */
+		if (s->log != NULL && r != SV_ERR_NOT_FOUND) {
+			char line[SV_MSG_MAX + 80];
+
+			snprintf(line, sizeof(line),
+			    "no journal of reads (each read commits its audit record): %s", m);
+			s->log(s->log_ctx, line);
+		}
+		goto out;
+	}
+	atomic_store(&s->jn, jn);
+out:
+	pthread_mutex_unlock(&s->jmu);
+	return r;
+}
+
 int
 sso_service_journal_start(struct sso_service *s, int folder)
 {
-	pthread_condattr_t ca;
-	char m[SV_MSG_MAX];
-	int r;
-
 	if (s->jn_state != 0)
 		return s->jn_state > 0 ? 0 : SV_ERR_NOT_FOUND;
-	s->jn_state = -1;
-	if ((r = sso_journal_open(s->v, &s->jn, m)) != 0) {
-		if (s->log != NULL && r != SV_ERR_INVALID)
-			s->log(s->log_ctx, m);
-		return r;
-	}
-	if (folder) {
-		if (pthread_condattr_init(&ca) != 0)
-			goto no_folder;
-		(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		r = pthread_cond_init(&s->fcv, &ca);
-		pthread_condattr_destroy(&ca);
-		if (r != 0)
-			goto no_folder;
-		if (pthread_create(&s->folder, NULL, folder_main, s) != 0) {
-			pthread_cond_destroy(&s->fcv);
-			goto no_folder;
-		}
-		s->folder_running = 1;
-	}
+	s->jn_folder = folder;
 	s->jn_state = 1;
-	return 0;
-no_folder:
-	sso_journal_close(s->jn);
-	s->jn = NULL;
-	return SV_ERR_NOMEM;
+	/* a locked vault: at the first record, which only an unlocked one writes */
+	return journal_open(s) == SV_ERR_LOCKED ? 0 : s->jn_state > 0 ? 0 : SV_ERR_NOT_FOUND;
 }
 
 void
@@ -527,10 +584,10 @@ journal_end(struct sso_service *s)
 		s->folder_running = 0;
 		pthread_cond_destroy(&s->fcv);
 	}
-	if (s->jn != NULL && s->fh == NULL)
+	if (atomic_load(&s->jn) != NULL)
 		(void)fold_commit(s);
-	sso_journal_close(s->jn);
-	s->jn = NULL;
+	sso_journal_close(atomic_load(&s->jn));
+	atomic_store(&s->jn, NULL);
 }
 
 /* --- bootstrap -------------------------------------------------------- */

@@ -30,8 +30,10 @@ struct sso_service {
 	const struct sso_key_hooks *hooks;	/* NULL: not shared (embedded) */
 	void *hooks_ctx;
 	/* the journal of reads (journal.h, docs/audit.md) */
-	struct sso_journal *jn;		/* NULL: every read's record commits at once */
-	int jn_state;			/* 0: not tried, 1: open, -1: none to be had */
+	_Atomic(struct sso_journal *) jn;	/* NULL: every read's record commits at once */
+	int jn_state;			/* 0: not wanted, 1: wanted (opened unlocked), -1: none */
+	int jn_folder;			/* start a folder thread with it */
+	pthread_mutex_t jmu;		/* opening it */
 	unsigned long reads;		/* read records so far: the journal opens at the second */
 	atomic_int tight;		/* the vault is past its data room: no journal */
 	int adopt_due;			/* journals left by dead processes: fold them */
@@ -58,6 +60,8 @@ void sso_records_forget(void);
  * journal is full): the caller stores it through the sink.
  */
 int sso_service_journal_put(struct sso_service *s, const uint8_t *rec, size_t len) SV_WUR;
+/* 1 if reads' records go through the service's own sink (no embedder chose one). */
+int sso_service_sink_default(const struct sso_service *s);
 /* Fold the journal now (audit list and verify see every read): embedded or daemon. */
 int sso_service_fold_now(struct sso_service *s);
 /* Top-level write transactions of the calling thread and the folder exclude each other. */

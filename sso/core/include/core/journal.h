@@ -17,12 +17,15 @@
  * Files: audit.N.journal (N from 0), 0600, each held by one process at a
  * time with an open-file-description lock; a process takes the first one
  * nobody holds.  Layout (little-endian):
- *   header (64 bytes): "SSOVJNL1" | vault id (16) | u64 gen | sum key (16) | 0 (16)
+ *   header (64 bytes): "SSOVJNL1" | vault id (16) | u64 gen | salt (16) | 0 (16)
  *   entries from offset 64, each at a multiple of 8:
- *     u32 len | u32 sum | u64 gen | body (len bytes, sso_audit_encode()) | padding
- *   sum = the low 32 bits of SipHash-2-4 (sum key, gen | len | body).  An
- *   entry counts if its gen is the header's and its sum matches; the first
- *   that does not ends the journal.  Emptying it (all folded) bumps gen.
+ *     u32 len | u32 0 | u64 mac | u64 gen | body (len bytes, sso_audit_encode()) | padding
+ *   mac = SipHash-2-4 (journal key, gen | body), the journal key the first 16
+ *   bytes of HMAC(audit key, "ssovault audit journal v1" | salt): only a
+ *   holder of the vault's keys writes entries that a fold takes.  An entry
+ *   counts if its gen is the header's and its mac matches; the first that
+ *   does not ends the journal (a power loss may tear the last ones).
+ *   Emptying it (all folded) bumps gen.
  * Progress: a sealed meta record "audit.journal.N" = u64 gen | u64 offset,
  * written in the transaction of each fold.
  *
@@ -39,6 +42,8 @@
 #include "core/sso.h"
 
 #define SSO_JOURNAL_HEADER 64
+#define SSO_JOURNAL_SALT_BYTES 16
+#define SSO_JOURNAL_KEY_BYTES 16
 #define SSO_JOURNAL_ENTRY_MAX 4096	/* larger records take the other way */
 #define SSO_JOURNAL_FILES 64		/* audit.0.journal ... audit.63.journal */
 
@@ -46,9 +51,9 @@ struct sso_journal;
 
 /*
  * Take the first journal file of v's directory that no process holds
- * (creating it if there is none).  What a journal left behind holds stays
- * pending, to be folded by this handle.  msg (SV_MSG_MAX) says why not (a
- * vault without a directory has no journal).
+ * (creating it if there is none); v must be unlocked (the entries' key).  What a journal left behind holds stays
+ * pending, to be folded by this handle.  msg (SV_MSG_MAX) says why not;
+ * SV_ERR_NOT_FOUND: a vault without a directory has no journal.
  */
 int sso_journal_open(struct vault *v, struct sso_journal **ret, char *msg) SV_WUR;
 /* Let the file go (what is not folded stays in it for the next holder).  Takes NULL. */
@@ -87,14 +92,17 @@ int sso_journal_adopt(struct vault_txn *t, struct sso_journal_orphans **ret,
 void sso_journal_adopt_done(struct sso_journal_orphans *o, int committed);
 
 /*
- * The entries of a journal image p (len bytes, the header included) from
- * offset from on, for each one fn(ctx, body, body_len, offset after it);
- * a non-zero return of fn stops the walk and is returned.  *ret_end is
- * where the valid entries end.  SV_ERR_BAD_FORMAT if the header is not a
- * journal's; the entries need no key.
+ * The entries of a journal image p (len bytes, the header included) whose
+ * MAC key is key, from offset from on: for each one fn(ctx, body,
+ * body_len, offset after it); a non-zero return of fn stops the walk and
+ * is returned.  *ret_end is where the valid entries end.
+ * SV_ERR_BAD_FORMAT if the header is not a journal's.
  */
+/* The MAC key of journal image p's entries in vault v (unlocked). */
+int sso_journal_key_of(struct vault *v, const uint8_t *p, size_t len,
+    uint8_t out[SSO_JOURNAL_KEY_BYTES]) SV_WUR;
 typedef int (*sso_journal_each_fn)(void *ctx, const uint8_t *body, size_t len, size_t next);
-int sso_journal_scan(const uint8_t *p, size_t len, size_t from, sso_journal_each_fn fn,
-    void *ctx, size_t *ret_end) SV_WUR;
+int sso_journal_scan(const uint8_t *p, size_t len, const uint8_t key[SSO_JOURNAL_KEY_BYTES],
+    size_t from, sso_journal_each_fn fn, void *ctx, size_t *ret_end) SV_WUR;
 
 #endif

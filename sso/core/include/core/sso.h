@@ -273,6 +273,8 @@ struct sso_fold {
  */
 int sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *ret) SV_WUR;
 void sso_service_folded(struct sso_service *s, struct sso_fold *f, int committed);
+/* 1 if reads' records go to the journal now (not past the data room). */
+int sso_service_journal_on(struct sso_service *s);
 /* Bytes of records in the journal not yet folded. */
 size_t sso_service_journal_pending(struct sso_service *s);
 
