@@ -496,7 +496,12 @@ sso_daemon_round_finish(struct sso_daemon *d, struct round *rd)
 			/* replies may hold secrets: wipe now */
 			svbuf_reset(rd->reply[k]);
 			sent[k] = 1;
-			if (r != 0 || rd->bad[k] || sso_daemon_conn_arm(d, c, EPOLL_CTL_MOD) != 0)
+			if (r != 0 || rd->bad[k])
+				sso_daemon_conn_close(d, c);
+			else if (c->ahead_off < c->ahead_len)
+				/* its next frame was read ahead: serve it now, alone */
+				sso_daemon_conn_serve(d, c, rd->reply[k], NULL);
+			else if (sso_daemon_conn_arm(d, c, EPOLL_CTL_MOD) != 0)
 				sso_daemon_conn_close(d, c);
 		}
 	}

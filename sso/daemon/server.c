@@ -223,8 +223,13 @@ worker_main(void *arg)
 					sso_daemon_accept_all(d, rd.locked);
 				continue;
 			}
-			/* one request alone is answered as it comes, without a round */
-			sso_daemon_conn_serve(d, evs[i].data.ptr, reply, n > 1 ? &rd : NULL);
+			/*
+			 * One request alone is answered as it comes, without a round;
+			 * so is every read while the journal takes its record (a
+			 * round only shares the wait for a commit)
+			 */
+			sso_daemon_conn_serve(d, evs[i].data.ptr, reply,
+			    n > 1 && !sso_service_journal_on(d->svc) ? &rd : NULL);
 		}
 		sso_daemon_round_finish(d, &rd);
 	}

@@ -55,6 +55,7 @@
 #define WORKER_STACK (1024 * 1024)
 #define SMALL_BUF_KEEP SSO_DAEMON_FREE_BYTES	/* receive buffers above this are freed */
 #define READ_FIRST 4096			/* a body's first read; each later one at most doubles it */
+#define AHEAD_MAX 512			/* a frame's first read: its header and a small body */
 #define DRAIN_MAX (256 * 1024)		/* unread input discarded before a close */
 #define FD_SLACK 64			/* descriptors besides two per connection */
 #define CONN_FLOOR 8			/* fewer connections than this: do not start */
@@ -95,6 +96,9 @@ struct conn {
 	struct svbuf *in;		/* secure: requests carry secrets */
 	size_t charged;			/* bytes counted in the uid's share */
 	int passed_fd;			/* SCM_RIGHTS descriptor of this frame, or -1 */
+	uint8_t ahead[AHEAD_MAX];	/* read with the header, not yet taken */
+	size_t ahead_off, ahead_len;
+	int ahead_fd;			/* the descriptor came with the bytes in ahead */
 	int counted;			/* in the uid's share of connections */
 	/* for the reaper: set by the worker that owns the connection */
 	atomic_int busy;		/* a worker has it */
