@@ -187,46 +187,49 @@ ask_uid(uid_t uid, char *out, size_t len)
 	return 1;
 }
 
-int
-sso_names_user(const char *name, uid_t *ret_uid)
+/* A name's id: from this thread's cache, or asked (and kept, found or not). */
+static int
+id_of(enum names_kind kind, const char *name, int (*ask)(const char *, unsigned long *),
+    unsigned long *ret)
 {
 	struct names_cache *c = cache();
-	struct names_entry *e = c != NULL ? find(c, NK_USER, name, 0) : NULL;
+	struct names_entry *e = c != NULL ? find(c, kind, name, 0) : NULL;
 	uint64_t asked = now_ms();
 	unsigned long id = 0;
 	int found;
 
 	if (e != NULL) {
 		if (e->found)
-			*ret_uid = (uid_t)e->id;
+			*ret = e->id;
 		return e->found;
 	}
-	found = ask_user(name, &id);
-	keep(c, NK_USER, name, id, found, asked);
+	found = ask(name, &id);
+	keep(c, kind, name, id, found, asked);
 	if (found)
-		*ret_uid = (uid_t)id;
+		*ret = id;
 	return found;
+}
+
+int
+sso_names_user(const char *name, uid_t *ret_uid)
+{
+	unsigned long id;
+
+	if (!id_of(NK_USER, name, ask_user, &id))
+		return 0;
+	*ret_uid = (uid_t)id;
+	return 1;
 }
 
 int
 sso_names_group(const char *name, gid_t *ret_gid)
 {
-	struct names_cache *c = cache();
-	struct names_entry *e = c != NULL ? find(c, NK_GROUP, name, 0) : NULL;
-	uint64_t asked = now_ms();
-	unsigned long id = 0;
-	int found;
+	unsigned long id;
 
-	if (e != NULL) {
-		if (e->found)
-			*ret_gid = (gid_t)e->id;
-		return e->found;
-	}
-	found = ask_group(name, &id);
-	keep(c, NK_GROUP, name, id, found, asked);
-	if (found)
-		*ret_gid = (gid_t)id;
-	return found;
+	if (!id_of(NK_GROUP, name, ask_group, &id))
+		return 0;
+	*ret_gid = (gid_t)id;
+	return 1;
 }
 
 int
