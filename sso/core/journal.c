@@ -275,8 +275,9 @@ dir_open(struct vault *v, char *msg)
 	const char *dir = vault_dir(v);
 	int dfd;
 
-	if (dir == NULL || dir[0] == '\0') {
-		sv_fail(msg, SV_ERR_INVALID, "the vault has no directory for a journal");
+	/* a vault in a database (DESIGN 10) has no directory of its own */
+	if (dir == NULL || dir[0] == '\0' || strstr(dir, "://") != NULL) {
+		sv_fail(msg, SV_ERR_NOT_FOUND, "the vault has no directory for a journal");
 		return -1;
 	}
 	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -292,7 +293,8 @@ sso_journal_open(struct vault *v, struct sso_journal **ret, char *msg)
 	int dfd, fd, r = SV_ERR_EXISTS;
 
 	if ((dfd = dir_open(v, msg)) < 0)
-		return vault_dir(v) == NULL || vault_dir(v)[0] == '\0' ? SV_ERR_NOT_FOUND : SV_ERR_IO;
+		return vault_dir(v) == NULL || vault_dir(v)[0] == '\0' ||
+		    strstr(vault_dir(v), "://") != NULL ? SV_ERR_NOT_FOUND : SV_ERR_IO;
 	for (n = 0; n < SSO_JOURNAL_FILES; n++) {
 		snprintf(name, sizeof(name), "audit.%u.journal", n);
 		fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
