@@ -257,7 +257,7 @@ audit_write_sink(struct sso_ctx *x, struct audit_out *ao)
 	 * command that reads once commits once, a program that reads on
 	 * stops paying a commit per read (unless it chose a sink of its own).
 	 */
-	if (++s->reads == 2 && !sso_service_shared(s) && sso_service_sink_default(s))
+	if (!sso_service_shared(s) && sso_service_sink_default(s) && ++s->reads == 2)
 		(void)!sso_service_journal_start(s, 1);
 	return audit_store(s, ao->own);
 }
