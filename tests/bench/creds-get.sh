@@ -85,7 +85,8 @@ for i in $(seq 1 100); do
 done
 SSOVAULT_SOCKET=$tmp/d.sock TARGET="<= 5 ms" measure "through ssovaultd (key-file vault)"
 kill "$dpid"
-wait "$dpid"
+wait "$dpid" || [ $? -eq 143 ]	# stopped by our SIGTERM
+trap 'rm -rf "$tmp"' EXIT
 
 # beside it, a process that fetches a password with no daemon between
 if command -v pass >/dev/null 2>&1 && command -v gpg >/dev/null 2>&1; then
