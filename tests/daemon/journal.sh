@@ -39,7 +39,7 @@ stream() {
 }
 
 before=$(reads_count)
-stream KILL 1.5
+stream KILL 0.5
 [ "$acked" -gt 0 ]
 ok $? "kill -9 in a stream of reads: $acked reads were answered before it"
 ls "$SSOVAULT_DIR"/audit.*.journal >/dev/null 2>&1
@@ -60,7 +60,7 @@ like "$OUT" "The audit chain verifies" "the chain verifies"
 before=$(reads_count)
 daemon_stop
 
-stream TERM 1
+stream TERM 0.5
 [ "$acked" -gt 0 ]
 ok $? "SIGTERM in a stream of reads: $acked reads were answered before it"
 is "$DRC" "0" "the daemon exits 0"
