@@ -30,3 +30,49 @@ run_as() {
 		as_user "$uid" "$groups" "$SSOVAULT" "$@"
 	fi
 }
+
+# Users and groups named as SSSD and winbind name them on a host joined to
+# Active Directory (DESIGN 4): a space, '@', '\' and non-ASCII letters.
+# ad_names BASE: create them with uids and gids BASE..BASE+9 (each test
+# its own range of 5700-5799), removed at exit whatever happens:
+#   BASE+0 user  CONTOSO\jdoe           (winbind's form)
+#   BASE+1 user  jdoe2@contoso.com       (SSSD, fully qualified)
+#   BASE+2 user  Jösé                    (non-ASCII)
+#   BASE+3 user  mallory (an outsider)
+#   BASE+5 group BizTalk Application Users   members: CONTOSO\jdoe, Jösé
+#   BASE+6 group domain users@contoso.com    member:  jdoe2@contoso.com
+#   BASE+7 group SSO Affiliate Administrators member:  jdoe2@contoso.com
+AD_BASE=""
+ad_names() {
+	local b=$1 u
+	AD_BASE=$b
+	at_exit ad_names_remove
+	ad_names_remove
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u "$b" 'CONTOSO\jdoe' &&
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u $((b + 1)) 'jdoe2@contoso.com' &&
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u $((b + 2)) 'Jösé' &&
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u $((b + 3)) "mallory$b" &&
+	/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" add 'BizTalk Application Users' \
+	    $((b + 5)) 'CONTOSO\jdoe,Jösé' &&
+	/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" add 'domain users@contoso.com' \
+	    $((b + 6)) 'jdoe2@contoso.com' &&
+	/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" add 'SSO Affiliate Administrators' \
+	    $((b + 7)) 'jdoe2@contoso.com'
+}
+
+# only what ad_names made: the names at their ids
+ad_names_remove() {
+	local b=$AD_BASE i n
+	[ -n "$b" ] || return 0
+	i=0
+	for n in 'CONTOSO\jdoe' 'jdoe2@contoso.com' 'Jösé' "mallory$b"; do
+		[ "$(getent passwd $((b + i)) | cut -d: -f1)" = "$n" ] && userdel "$n" 2>/dev/null
+		i=$((i + 1))
+	done
+	i=5
+	for n in 'BizTalk Application Users' 'domain users@contoso.com' 'SSO Affiliate Administrators'; do
+		/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" del $((b + i)) "$n"
+		i=$((i + 1))
+	done
+	return 0
+}

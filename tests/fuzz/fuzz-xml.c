@@ -1,9 +1,13 @@
 /*
- * fuzz-xml: the ENTSSO XML import (`ssovault app import FILE.xml`) through
- * the dispatch (SSO_OP_APP_IMPORT), as the vault admin, on the filled fuzz
- * vault: the input is the file.  Everything an import writes is rolled back
- * after each input.  A successful import must answer
- * {"applications": N, "mappings": M}.
+ * fuzz-xml: the ENTSSO XML files (`ssovault app import FILE.xml`, `mapping
+ * delete-many FILE.xml`) through the dispatch (SSO_OP_APP_IMPORT,
+ * SSO_OP_MAPPING_DELETE_MANY), as the vault admin, on the filled fuzz
+ * vault.  An input that begins with '<' is the file, imported with the
+ * defaults; any other first byte chooses the options and the rest is the
+ * file: bit 0 --update, 1 --strict, 2 --dry-run, 3-4 --accounts, 5 an
+ * account map, 6 delete-many.  Everything written is rolled back after
+ * each input.  A success must answer {"applications": N, "mappings": M,
+ * ..., "warnings": [...]}.
  */
 #include <stdint.h>
 #include <string.h>
@@ -31,13 +35,27 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct svbuf *q = fuzz_req(SSO_OP_APP_IMPORT);
+	static const char map[] =
+	    "{\"DOMAIN\\\\*\":\"example.com\",\"domain\\\\WindowsUserName\":\"uid:0\","
+	    "\"x\":\"group:Domain Users\"}";
+	uint8_t o = size > 0 && data[0] != '<' ? data[0] : 0;
+	struct svbuf *q = fuzz_req((o & 0x40) ? SSO_OP_MAPPING_DELETE_MANY : SSO_OP_APP_IMPORT);
 	const uint8_t *p;
 	json_t *j;
 	size_t n;
 	int st;
 
+	if (size > 0 && data[0] != '<') {
+		data++;
+		size--;
+	}
 	fuzz_put_str(q, data, size);
+	if (o != 0) {
+		if (svbuf_put_u8(q, (o & 0x40) ? 0 : o & 1) != 0 ||
+		    svbuf_put_u8(q, (o >> 1) & 3) != 0 || svbuf_put_u8(q, (o >> 3) & 3) != 0)
+			fuzz_die("out of memory");
+		fuzz_put_str(q, (o & 0x20) ? map : "", (o & 0x20) ? sizeof(map) - 1 : 0);
+	}
 	st = fuzz_dispatch(NULL, svbuf_ptr(q), svbuf_len(q), reply);
 	svbuf_free(q);
 	if (st == 0) {
@@ -46,8 +64,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    svbuf_len(reply) == 0, "malformed import reply");
 		j = json_loadb((const char *)p, n, 0, NULL);
 		FUZZ_CHECK(j != NULL && json_is_integer(json_object_get(j, "applications")) &&
-		    json_is_integer(json_object_get(j, "mappings")),
-		    "the import reply is not {\"applications\": N, \"mappings\": M}");
+		    json_is_integer(json_object_get(j, "mappings")) &&
+		    json_is_array(json_object_get(j, "warnings")),
+		    "the import reply is not {\"applications\": N, \"mappings\": M, ...}");
 		json_decref(j);
 	}
 	fuzz_input_done();
