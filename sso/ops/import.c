@@ -48,12 +48,14 @@ xml_attr(const xmlNode *n, const char *name)
 void
 import_warn(struct import *im, long line, const char *fmt, ...)
 {
-	char m[SV_MSG_MAX];
+	char raw[SV_MSG_MAX], m[SV_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(m, sizeof(m), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* names from the file end up on a terminal: one printable line */
+	sv_fail(m, 0, "%s", raw);
 	json_array_append_new(im->warnings, json_pack("{s:s?,s:I,s:s}", "application",
 	    im->warn_app, "line", (json_int_t)line, "message", m));
 }
@@ -66,12 +68,10 @@ import_fail(struct import *im, const xmlNode *n, int r)
 
 	snprintf(m, sizeof(m), "%s", im->x->msg[0] != '\0' ? im->x->msg : sv_strerror(r));
 	if (im->app != NULL)
-		snprintf(im->x->msg, sizeof(im->x->msg), "line %ld: application '%.64s': %.140s",
+		return sv_fail(im->x->msg, r, "line %ld: application '%.64s': %.140s",
 		    xmlGetLineNo(n), im->app, m);
-	else
-		snprintf(im->x->msg, sizeof(im->x->msg), "line %ld: <%.40s>: %.180s",
-		    xmlGetLineNo(n), (const char *)n->name, m);
-	return r;
+	return sv_fail(im->x->msg, r, "line %ld: <%.40s>: %.180s", xmlGetLineNo(n),
+	    (const char *)n->name, m);
 }
 
 /* Element text, trimmed, malloc'd ("" if empty). */

@@ -298,6 +298,18 @@ like "$OUT" "^user: alice@payroll$" "the daemon gives the caller its mapping"
 SSOVAULT_SOCKET="$SOCK" expect 5 "another uid is denied by the daemon" \
     as_user 65534 65534 env LD_LIBRARY_PATH="$D$LIBDIR" "$T_TMP/fetch-creds" payroll
 like "$ERR" "access denied" "with an error that says so"
+
+# a service reads its settings from a config store app (docs/examples/read-config.c)
+# shellcheck disable=SC2046
+expect 0 "read-config.c builds" cc -Wall -Wextra -Werror "$SOURCE_ROOT/docs/examples/read-config.c" \
+    $(pc --cflags --libs ssovault) -o "$T_TMP/read-config"
+SSOVAULT_SOCKET="$SOCK" "$SSOVAULT" app create orders-adapter --type config --field endpoint \
+    --field password:masked --enable >/dev/null
+echo '{"endpoint": "https://orders.example/", "password": "p"}' |
+    SSOVAULT_SOCKET="$SOCK" "$SSOVAULT" config set orders-adapter --from-file - >/dev/null
+SSOVAULT_SOCKET="$SOCK" expect 0 "read-config reads a setting through ssovaultd" \
+    env LD_LIBRARY_PATH="$D$LIBDIR" "$T_TMP/read-config" orders-adapter endpoint
+is "$OUT" "https://orders.example/" "the setting's value"
 kill -TERM "$DPID"
 wait "$DPID"
 ok $? "ssovaultd stops cleanly on SIGTERM"
