@@ -219,12 +219,12 @@ is "$(PATH="$D$BINDIR:$PATH" bash --norc --noprofile -c \
 is "$(complete_words ap)" "app" "ssovault ap<TAB> completes to app"
 is "$(complete_words app cr)" "create" "ssovault app cr<TAB> completes to create"
 is "$(complete_words "" | tr '\n' ' ')" \
-    "init status unlock lock backup restore secret role app mapping creds ticket cert port send suspended audit " \
+    "init status unlock lock backup restore secret role app mapping creds config ticket cert port send suspended audit " \
     "ssovault <TAB> offers every command"
-is "$(complete_words mapping "" | tr '\n' ' ')" "create list enable disable delete " \
+is "$(complete_words mapping "" | tr '\n' ' ')" "create list enable disable delete delete-many " \
     "ssovault mapping <TAB> offers its subcommands"
 is "$(complete_words app create x --ena)" "--enable" "options of a leaf: app create --ena<TAB>"
-is "$(complete_words app create x --type "" | tr '\n' ' ')" "individual group " \
+is "$(complete_words app create x --type "" | tr '\n' ' ')" "individual group config " \
     "option values: --type <TAB>"
 is "$(complete_words --vau)" "--vault" "global options: --vau<TAB>"
 is "$(complete_words creds get pa)" "payroll" "app names from the vault: creds get pa<TAB>"
@@ -234,6 +234,9 @@ is "$(complete_words send --port "")" "orders" "port names for send --port <TAB>
 is "$(complete_words send --soap "" | tr '\n' ' ')" "1.1 1.2 " "send --soap <TAB> offers the versions"
 is "$(complete_words role add "" | tr '\n' ' ')" "vault-admin affiliate-admin " \
     "role names: role add <TAB>"
+expect 0 "an app whose name has a space" "$SSOVAULT" app create 'Application name1'
+is "$(complete_words creds get Appl)" 'Application\ name1' \
+    "app names with a space complete as one word, quoted"
 # a locked vault (no unlock file, no terminal) completes no names, at once
 start=$(date +%s%N)
 is "$(SSOVAULT_PASSPHRASE_FILE= complete_words creds get pa)" "" \
