@@ -28,25 +28,42 @@ struct nss_entry {
 	int private_of;		/* a group whose only member (if any) is name */
 };
 
-static void
-nss_user(const char *name, struct nss_entry *ret)
+/*
+ * getpwnam_r (group 0, ent a struct passwd) or getgrnam_r (group 1, a struct
+ * group) with a buffer that grows while the entry does not fit; the entry,
+ * or NULL.  *ret_buf holds its strings: free() it.
+ */
+static void *
+nss_get(int group, const char *name, void *ent, char **ret_buf)
 {
-	struct passwd pw, *res = NULL;
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
 	size_t cap = 1024;
 	char *buf = NULL, *nb;
 	int e;
 
-	memset(ret, 0, sizeof(*ret));
 	for (;;) {
 		if ((nb = realloc(buf, cap)) == NULL)
 			break;
 		buf = nb;
-		e = getpwnam_r(name, &pw, buf, cap, &res);
+		e = group ? getgrnam_r(name, ent, buf, cap, &gr) : getpwnam_r(name, ent, buf, cap, &pw);
 		if (e != ERANGE || cap >= NSS_BUF_MAX)
 			break;
 		cap *= 4;
 	}
-	if (buf != NULL && res != NULL && sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8)) {
+	*ret_buf = buf;
+	return buf == NULL ? NULL : group ? (void *)gr : (void *)pw;
+}
+
+static void
+nss_user(const char *name, struct nss_entry *ret)
+{
+	struct passwd pw, *res;
+	char *buf = NULL;
+
+	memset(ret, 0, sizeof(*ret));
+	res = nss_get(0, name, &pw, &buf);
+	if (res != NULL && sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8)) {
 		ret->found = 1;
 		snprintf(ret->name, sizeof(ret->name), "%s", res->pw_name);
 		ret->id = (unsigned long)res->pw_uid;
@@ -59,22 +76,13 @@ nss_user(const char *name, struct nss_entry *ret)
 static void
 nss_group(const char *name, const struct nss_entry *user, struct nss_entry *ret)
 {
-	struct group gr, *res = NULL;
-	size_t cap = 4096, i;
-	char *buf = NULL, *nb;
-	int e;
+	struct group gr, *res;
+	char *buf = NULL;
+	size_t i;
 
 	memset(ret, 0, sizeof(*ret));
-	for (;;) {
-		if ((nb = realloc(buf, cap)) == NULL)
-			break;
-		buf = nb;
-		e = getgrnam_r(name, &gr, buf, cap, &res);
-		if (e != ERANGE || cap >= NSS_BUF_MAX)
-			break;
-		cap *= 4;
-	}
-	if (buf != NULL && res != NULL && sso_name_ok(res->gr_name, SSO_PRINCIPAL_MAX - 8)) {
+	res = nss_get(1, name, &gr, &buf);
+	if (res != NULL && sso_name_ok(res->gr_name, SSO_PRINCIPAL_MAX - 8)) {
 		ret->found = 1;
 		snprintf(ret->name, sizeof(ret->name), "%s", res->gr_name);
 		ret->id = (unsigned long)res->gr_gid;
