@@ -904,6 +904,7 @@ tickets(const char *dir)
 	ticket_app("Once", ",\"allow_tickets\":true");
 	ticket_app("Valid", ",\"allow_tickets\":true,\"ticket_reuse\":true,\"validate_tickets\":true");
 	ticket_app("NoTix", "");
+	ticket_app("Forever", ",\"allow_tickets\":true,\"tickets_expire\":false");
 
 	is_int(issue(R_USER, t, sizeof(t)), 0, "the app user issues a ticket at t");
 	ok(strncmp(t, "sv1.", 4) == 0, "  it reads sv1.<base64url>");
@@ -959,6 +960,19 @@ tickets(const char *dir)
 	before = table_count(SSO_TABLE_TICKETS);
 	is_int(redeem("Once", t, "", NULL, 0), 0, "  redeemed once");
 	is_int(table_count(SSO_TABLE_TICKETS), before, "  its marker replaces the expired one");
+
+	/* ENTSSO's timeoutTickets="no": never expired, still single-use */
+	is_int(issue(R_USER, t, sizeof(t)), 0, "another ticket");
+	is_int(redeem("Forever", t, "", NULL, 0), 0, "an app whose tickets never expire redeems it");
+	clock_now = t0 + 5000 + 400 * 86400;
+	is_int(redeem("Tix", t, "", NULL, 0), SV_ERR_TICKET_EXPIRED, "400 days later another app finds it expired");
+	is_int(issue(R_USER, t2, sizeof(t2)), 0, "  a fresh one");
+	is_int(redeem("Once", t2, "", NULL, 0), 0, "  redeemed at a single-use app sweeps expired markers");
+	is_int(redeem("Forever", t, "", NULL, 0), SV_ERR_TICKET_REUSED,
+	    "  while the never-expiring app's marker stays: it is not taken twice");
+	is_int(issue(R_USER, t, sizeof(t)), 0, "a ticket issued then");
+	clock_now += 10 * 365 * 86400LL;
+	is_int(redeem("Forever", t, "", NULL, 0), 0, "  is good ten years later");
 
 	/* a ticket of another vault */
 	snprintf(odir, sizeof(odir), "%s/other", dir);

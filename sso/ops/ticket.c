@@ -299,7 +299,8 @@ markers_sweep(struct sso_ctx *x)
 	    r = vault_cursor_next(c, &k, &kl, &v, &vl), seen++) {
 		if (vault_cursor_unseal(c, k, kl, v, vl, &b) != 0)
 			continue;
-		if (svbuf_get_u64(b, &expiry) == 0 && (int64_t)expiry < x->now &&
+		/* a ticket that never expires (timeoutTickets="no") keeps its marker */
+		if (svbuf_get_u64(b, &expiry) == 0 && x->now >= 0 && expiry < (uint64_t)x->now &&
 		    vault_cursor_del(c) != 0) {
 			svbuf_free(b);
 			break;
