@@ -161,7 +161,8 @@ xml_file_cmd(struct cli *c, int argc, char **argv, int delete)
 	    (r = cli_open(c, 1)) != 0)
 		goto out;
 	o.account_map_json = map;
-	cli_status(c, "reading %zu bytes of ENTSSO XML (all or nothing)...", len);
+	cli_status(c, "%s %zu bytes of ENTSSO XML (all or nothing)...",
+	    delete ? "reading" : "importing", len);
 	r = delete ? ssovault_mapping_delete_many(c->h, (const char *)xml, len, &o, &json) :
 	    ssovault_app_import_opts(c->h, (const char *)xml, len, &o, &json);
 	cli_status(c, NULL);
