@@ -39,6 +39,25 @@ struct import {
 	size_t apps, updated, mappings, deleted, skipped;
 };
 
+/*
+ * The XML helpers of import.c: names compared without case (elements and
+ * attributes alike); an attribute's value (xmlFree it) or NULL; an element's
+ * text trimmed (malloc'd); 1 for text that is not whitespace between
+ * elements; a decimal of at most 9 digits or -1; yes/no/true/false/1/0 as
+ * 1/0, else -1.
+ */
+struct _xmlNode;
+int import_xml_is(const struct _xmlNode *n, const char *name);
+unsigned char *import_xml_attr(const struct _xmlNode *n, const char *name);
+char *import_xml_text(const struct _xmlNode *n);
+int import_xml_stray(const struct _xmlNode *n);
+long long import_xml_uint(const char *s);
+int import_xml_bool(const char *s);
+/* Prefix im->x->msg with where in the file it happened (line, application); r. */
+int import_fail(struct import *im, const struct _xmlNode *n, int r);
+/* One <application> (import_app.c). */
+int import_application(struct import *im, const struct _xmlNode *node) SV_WUR;
+
 /* Add a warning (one line, with the line number in it) about im->app. */
 void import_warn(struct import *im, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
