@@ -61,8 +61,14 @@ account_map(struct cli *c, const char *path, char **ret_json)
 		n++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
+		/* a comment: the line from '#', at its start or after a blank */
+		for (eq = line; (eq = strchr(eq, '#')) != NULL; eq++)
+			if (eq == line || eq[-1] == ' ' || eq[-1] == '\t') {
+				*eq = '\0';
+				break;
+			}
 		line = trim(line);
-		if (*line == '\0' || *line == '#')
+		if (*line == '\0')
 			continue;
 		if ((eq = strchr(line, '=')) == NULL) {
 			r = cli_fail(c, SV_ERR_INVALID,

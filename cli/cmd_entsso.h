@@ -19,7 +19,8 @@ int cli_mapping_delete_many(struct cli *c, int argc, char **argv);
 	"                        qualified) or domain\\name (winbind)\n" \
 	"  --account-map FILE    explicit renames, one per line: ACCOUNT = PRINCIPAL\n" \
 	"                        (CONTOSO\\jdoe = user:john); DOMAIN\\* = DOMAIN-HERE gives\n" \
-	"                        the domain that name@domain writes; # starts a comment\n" \
+	"                        the domain that name@domain writes; a # at the\n" \
+	"                        start of a line or after a blank starts a comment\n" \
 	"  --strict              any warning is an error: nothing is changed\n" \
 	"  --dry-run             check the whole file and report, change nothing\n"
 

@@ -145,7 +145,8 @@ like "$ERR" "account 'CONTOSO.Nobody Here' names no group on this host: imported
 	"  with a warning naming it"
 expect 0 "as CONTOSO\\jdoe, an app admin of Payroll through that principal" run_as $B 100 app show Payroll
 $S app delete Payroll >/dev/null && $S app delete Winbind >/dev/null
-printf 'CONTOSO\\* = contoso.com\n' > "$T_TMP/domains.txt" && chmod 644 "$T_TMP/domains.txt"
+printf 'CONTOSO\\* = contoso.com    # the domain as SSSD writes it\n' > "$T_TMP/domains.txt" &&
+	chmod 644 "$T_TMP/domains.txt"
 cat > "$T_TMP/fq.xml" <<'XML'
 <sso><application name="Payroll"><appUserAccount>CONTOSO\jdoe2;CONTOSO\domain users</appUserAccount></application></sso>
 XML
