@@ -60,19 +60,19 @@ ad_names() {
 	    $((b + 7)) 'jdoe2@contoso.com'
 }
 
-# only what ad_names made: the names at their ids
+# only what ad_names makes: these names at uids and gids of 5700-5799 (also
+# those a killed run of another test of the range left behind)
 ad_names_remove() {
-	local b=$AD_BASE i n
-	[ -n "$b" ] || return 0
-	i=0
-	for n in 'CONTOSO\jdoe' 'jdoe2@contoso.com' 'Jösé' "mallory$b"; do
-		[ "$(getent passwd $((b + i)) | cut -d: -f1)" = "$n" ] && userdel "$n" 2>/dev/null
-		i=$((i + 1))
+	local n id
+	[ -n "$AD_BASE" ] || return 0
+	for n in 'CONTOSO\jdoe' 'jdoe2@contoso.com' 'Jösé' "mallory$AD_BASE"; do
+		id=$(getent passwd "$n" | cut -d: -f3)
+		[ -n "$id" ] && [ "$id" -ge 5700 ] && [ "$id" -le 5799 ] && userdel -f "$n" 2>/dev/null
 	done
-	i=5
 	for n in 'BizTalk Application Users' 'domain users@contoso.com' 'SSO Affiliate Administrators'; do
-		/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" del $((b + i)) "$n"
-		i=$((i + 1))
+		id=$(getent group "$n" | cut -d: -f3)
+		[ -n "$id" ] && [ "$id" -ge 5700 ] && [ "$id" -le 5799 ] &&
+		    /usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" del "$id" "$n"
 	done
 	return 0
 }
