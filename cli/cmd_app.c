@@ -531,11 +531,13 @@ const struct cli_cmd cli_cmd_app[] = {
 	    "\nExample:\n"
 	    "  ssovault app import --accounts name@domain --account-map accounts.txt \\\n"
 	    "      --dry-run AffiliateApplications.xml\n" },
-	{ "export", cli_app_export, NULL, "[APP]... [--out FILE]",
+	{ "export", cli_app_export, NULL, "[APP]... [--windows-domain DOMAIN] [--out FILE]",
 	    "write apps and their mappings as ENTSSO XML, never a secret (app admin)",
 	    "Without APP: every app you administer.  Accounts are written as principals\n"
-	    "(group:staff); 'app import' reads the file back, and so does ENTSSO's\n"
-	    "ssomanage -createapps / -createmappings once the accounts are Windows ones.\n"
+	    "(group:staff), which 'app import' reads back exactly.  --windows-domain\n"
+	    "CONTOSO writes them as Windows accounts for ENTSSO's ssomanage -createapps /\n"
+	    "-createmappings: CONTOSO\\staff ('jdoe@contoso.com' as CONTOSO\\jdoe, a name\n"
+	    "with its own DOMAIN\\ keeps it, uid:N as the user's name).\n"
 	    "--out FILE creates FILE (mode 0600) instead of writing to standard output.\n" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

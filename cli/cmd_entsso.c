@@ -14,7 +14,7 @@
 #define XML_FILE_MAX (4u * 1024u * 1024u)
 #define ACCOUNT_MAP_MAX (1u * 1024u * 1024u)
 
-enum { O_UPDATE = 0x100, O_STRICT, O_DRY_RUN, O_ACCOUNTS, O_ACCOUNT_MAP, O_OUT };
+enum { O_UPDATE = 0x100, O_STRICT, O_DRY_RUN, O_ACCOUNTS, O_ACCOUNT_MAP, O_OUT, O_DOMAIN };
 
 static const struct option file_opts[] = {
 	{ "update", no_argument, NULL, O_UPDATE },
@@ -206,20 +206,23 @@ cli_app_export(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, O_OUT },
+		{ "windows-domain", required_argument, NULL, O_DOMAIN },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL;
+	const char *out = NULL, *domain = NULL;
 	char *xml = NULL;
 	int o, r;
 
 	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1)
 		if (o == O_OUT)
 			out = optarg;
+		else if (o == O_DOMAIN)
+			domain = optarg;
 	cli_what(c, "app export");
 	if ((r = cli_open(c, 1)) != 0)
 		return r;
 	if ((r = ssovault_app_export(c->h, (const char *const *)argv + optind,
-	    (size_t)(argc - optind), &xml)) != 0)
+	    (size_t)(argc - optind), domain, &xml)) != 0)
 		return cli_fail_h(c, r);
 	if (out != NULL)
 		r = cli_write_new_file(c, out, xml, strlen(xml));

@@ -278,7 +278,8 @@ ssovault_mapping_delete_many(struct ssovault *h, const char *xml, size_t len,
 }
 
 int
-ssovault_app_export(struct ssovault *h, const char *const *apps, size_t n, char **ret_xml)
+ssovault_app_export(struct ssovault *h, const char *const *apps, size_t n,
+    const char *windows_domain, char **ret_xml)
 {
 	size_t i;
 	int r;
@@ -289,7 +290,8 @@ ssovault_app_export(struct ssovault *h, const char *const *apps, size_t n, char 
 	for (i = 0; i < n; i++)
 		if ((r = svbuf_put_cstring(h->req, apps[i])) != 0)
 			return r;
-	if ((r = sso_client_call(h, -1)) != 0)
+	if ((r = svbuf_put_cstring(h->req, windows_domain != NULL ? windows_domain : "")) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
 		return r;
 	return sso_client_reply_string(h, ret_xml);
 }

@@ -5,7 +5,11 @@
  * setting is written, only what `app show` and `mapping list` show.  The
  * file is the same for the same apps (their key order, no times), so an
  * export, an import into a fresh vault and another export give one file.
+ * With a Windows domain, accounts are written as ENTSSO has them
+ * (DOMAIN\name, mappings with <windowsDomain>) for ssomanage on Windows.
  */
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +24,44 @@ yn(int b)
 	return b ? "yes" : "no";
 }
 
+/*
+ * A principal as a Windows account of domain dom: the kind dropped, uid:N
+ * and gid:N as the name service names them, "name@realm" as dom\name, a
+ * name that has its own "D\" keeps it.  The domain into d, the name into n.
+ */
+static void
+windows_account(const char *p, const char *dom, char d[SSO_PRINCIPAL_MAX],
+    char n[SSO_PRINCIPAL_MAX])
+{
+	char buf[4096], *at;
+	const char *s = strchr(p, ':') != NULL ? strchr(p, ':') + 1 : p, *bs;
+	struct passwd pw, *pp = NULL;
+	struct group gr, *gp = NULL;
+	unsigned long id = strtoul(s, NULL, 10);
+
+	if (strncmp(p, "uid:", 4) == 0 && getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &pp) == 0 &&
+	    pp != NULL)
+		s = pp->pw_name;
+	else if (strncmp(p, "gid:", 4) == 0 &&
+	    getgrgid_r((gid_t)id, &gr, buf, sizeof(buf), &gp) == 0 && gp != NULL)
+		s = gp->gr_name;
+	if ((bs = strchr(s, '\\')) != NULL) {
+		snprintf(d, SSO_PRINCIPAL_MAX, "%.*s", (int)(bs - s), s);
+		snprintf(n, SSO_PRINCIPAL_MAX, "%s", bs + 1);
+		return;
+	}
+	snprintf(d, SSO_PRINCIPAL_MAX, "%s", dom);
+	snprintf(n, SSO_PRINCIPAL_MAX, "%s", s);
+	if ((at = strrchr(n, '@')) != NULL && at > n)
+		*at = '\0';
+}
+
 /* Principals as ENTSSO accounts: one "A;B" text, a name with ';' on its own. */
 static int
-write_accounts(xmlTextWriterPtr w, const char *element, json_t *arr)
+write_accounts(xmlTextWriterPtr w, const char *element, json_t *arr, const char *dom)
 {
-	char joined[APP_PRINCIPALS_MAX * 16];
+	char joined[APP_PRINCIPALS_MAX * 16], acct[2 * SSO_PRINCIPAL_MAX + 2];
+	char d[SSO_PRINCIPAL_MAX], nm[SSO_PRINCIPAL_MAX];
 	size_t i, n = 0;
 	json_t *v;
 	int r = 0;
@@ -32,6 +69,12 @@ write_accounts(xmlTextWriterPtr w, const char *element, json_t *arr)
 	joined[0] = '\0';
 	json_array_foreach(arr, i, v) {
 		const char *p = json_string_value(v);
+
+		if (dom != NULL) {
+			windows_account(p, dom, d, nm);
+			snprintf(acct, sizeof(acct), "%s\\%s", d, nm);
+			p = acct;
+		}
 
 		if (strchr(p, ';') != NULL) {
 			r |= xmlTextWriterWriteElement(w, BAD_CAST element, BAD_CAST p) < 0;
@@ -63,7 +106,7 @@ write_field(xmlTextWriterPtr w, size_t ordinal, const char *label, int masked)
 }
 
 static int
-write_app(xmlTextWriterPtr w, json_t *app)
+write_app(xmlTextWriterPtr w, json_t *app, const char *dom)
 {
 	int config = sso_app_is_config(app), r;
 	json_int_t t = json_integer_value(json_object_get(app, "ticket_timeout"));
@@ -77,8 +120,8 @@ write_app(xmlTextWriterPtr w, json_t *app)
 	    BAD_CAST json_string_value(json_object_get(app, "description"))) < 0 ||
 	    xmlTextWriterWriteElement(w, BAD_CAST "contact",
 	    BAD_CAST json_string_value(json_object_get(app, "contact"))) < 0;
-	r |= write_accounts(w, "appUserAccount", json_object_get(app, "users"));
-	r |= write_accounts(w, "appAdminAccount", json_object_get(app, "admins"));
+	r |= write_accounts(w, "appUserAccount", json_object_get(app, "users"), dom);
+	r |= write_accounts(w, "appAdminAccount", json_object_get(app, "admins"), dom);
 	/* ENTSSO's config store apps keep field 0 reserved */
 	if (config)
 		r |= write_field(w, 0, "Reserved", 0);
@@ -114,6 +157,7 @@ write_app(xmlTextWriterPtr w, json_t *app)
 struct export_ctx {
 	xmlTextWriterPtr w;
 	json_t *app;
+	const char *dom;	/* NULL: accounts as principals */
 };
 
 static int
@@ -122,12 +166,18 @@ write_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const char *
 {
 	struct export_ctx *e = ctx;
 	struct sso_mapping *m = NULL;
+	char d[SSO_PRINCIPAL_MAX], n[SSO_PRINCIPAL_MAX];
 	int r;
 
 	if ((r = sso_mapping_get(x, e->app, principal, &m)) != 0)
 		return r;
+	if (e->dom != NULL)
+		windows_account(m->principal, e->dom, d, n);
 	r = xmlTextWriterStartElement(e->w, BAD_CAST "mapping") < 0 ||
-	    xmlTextWriterWriteElement(e->w, BAD_CAST "windowsUserId", BAD_CAST m->principal) < 0 ||
+	    (e->dom != NULL &&
+	    xmlTextWriterWriteElement(e->w, BAD_CAST "windowsDomain", BAD_CAST d) < 0) ||
+	    xmlTextWriterWriteElement(e->w, BAD_CAST "windowsUserId",
+	    BAD_CAST (e->dom != NULL ? n : m->principal)) < 0 ||
 	    xmlTextWriterWriteElement(e->w, BAD_CAST "externalApplication",
 	    BAD_CAST sso_app_name(e->app)) < 0 ||
 	    xmlTextWriterWriteElement(e->w, BAD_CAST "externalUserId", BAD_CAST m->external) < 0 ||
@@ -137,9 +187,9 @@ write_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const char *
 }
 
 int
-export_xml(struct sso_ctx *x, json_t *apps, char **ret_xml)
+export_xml(struct sso_ctx *x, json_t *apps, const char *dom, char **ret_xml)
 {
-	struct export_ctx e = { NULL, NULL };
+	struct export_ctx e = { NULL, NULL, dom };
 	xmlBufferPtr buf = xmlBufferCreate();
 	json_t *app;
 	size_t i;
@@ -155,7 +205,7 @@ export_xml(struct sso_ctx *x, json_t *apps, char **ret_xml)
 	    xmlTextWriterStartElement(e.w, BAD_CAST "sso") < 0)
 		goto out;
 	json_array_foreach(apps, i, app)
-		if ((r = write_app(e.w, app)) != 0)
+		if ((r = write_app(e.w, app, dom)) != 0)
 			goto out;
 	json_array_foreach(apps, i, app) {
 		if (sso_app_is_config(app))
@@ -187,11 +237,14 @@ export_one(struct sso_ctx *x, json_t *app, void *ctx)
 	return json_array_append(ctx, app) == 0 ? 0 : SV_ERR_NOMEM;
 }
 
-/* `u32 n | n x s app`; none: every app the caller administers. */
+/*
+ * `u32 n | n x s app | s domain`; no app: every app the caller administers;
+ * an empty domain: accounts as principals.
+ */
 int
 sso_h_app_export(struct sso_ctx *x, struct svbuf *req)
 {
-	char name[SSO_APP_NAME_MAX + 2], key[SSO_APP_KEY_MAX + 1];
+	char name[SSO_APP_NAME_MAX + 2], key[SSO_APP_KEY_MAX + 1], dom[SSO_PRINCIPAL_MAX];
 	json_t *apps = json_array(), *app = NULL;
 	char *xml = NULL;
 	uint32_t n, i;
@@ -227,7 +280,13 @@ sso_h_app_export(struct sso_ctx *x, struct svbuf *req)
 	}
 	if (r == 0 && n != 1)
 		x->object[0] = '\0';
-	if (r == 0 && (r = export_xml(x, apps, &xml)) == 0)
+	if (r == 0 && (r = sso_req_name(req, dom, sizeof(dom))) != 0)
+		r = sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
+		    "invalid Windows domain");
+	if (r == 0 && dom[0] != '\0' && (!sso_name_ok(dom, 64) || strpbrk(dom, "\\;@") != NULL))
+		r = sv_fail(x->msg, SV_ERR_INVALID, "invalid Windows domain: 1 to 64 bytes "
+		    "of UTF-8 without control characters, '\\', ';' or '@'");
+	if (r == 0 && (r = export_xml(x, apps, dom[0] != '\0' ? dom : NULL, &xml)) == 0)
 		r = svbuf_put_cstring(x->out, xml);
 out:
 	free(xml);

@@ -76,7 +76,10 @@ void import_warn(struct import *im, long line, const char *fmt, ...)
 int import_account(struct import *im, long line, const char *acct, const char *kind,
     char out[SSO_PRINCIPAL_MAX]) SV_WUR;
 
-/* The XML of apps (a JSON array of app records) and their mappings. */
-int export_xml(struct sso_ctx *x, json_t *apps, char **ret_xml) SV_WUR;
+/*
+ * The XML of apps (a JSON array of app records) and their mappings; accounts
+ * as principals, or as Windows accounts of domain dom if not NULL.
+ */
+int export_xml(struct sso_ctx *x, json_t *apps, const char *dom, char **ret_xml) SV_WUR;
 
 #endif

@@ -247,6 +247,21 @@ like "$OUT" "<windowsUserId>user:root</windowsUserId>" "  with its mappings"
 expect 0 "mallory exports" run_as $((B + 3)) 100 app export
 unlike "$OUT" "<application" "  and gets no app: she administers none"
 expect 5 "mallory names an app" run_as $((B + 3)) 100 app export SAP
+$S app update SSOApplication --add-admin "uid:$B" --add-admin 'user:CONTOSO\jdoe' >/dev/null
+expect 0 "export for ENTSSO's ssomanage (--windows-domain)" \
+	$S app export --windows-domain CONTOSO --out "$T_TMP/windows.xml" Payroll SSOApplication
+is "$(grep -E '<(appUserAccount|appAdminAccount|windowsDomain|windowsUserId)>' "$T_TMP/windows.xml" | tr -d ' ')" \
+	"$(printf '%s\n' '<appUserAccount>CONTOSO\jdoe2;CONTOSO\domainusers</appUserAccount>' \
+	'<appUserAccount>CONTOSO\AppUserGroup</appUserAccount>' \
+	'<appAdminAccount>CONTOSO\AppAdminGroup;CONTOSO\jdoe;CONTOSO\jdoe</appAdminAccount>' \
+	'<windowsDomain>CONTOSO</windowsDomain>' '<windowsUserId>root</windowsUserId>')" \
+	"  accounts are Windows ones: name@realm and uid:N as CONTOSO\\name, a mapping's domain apart"
+expect 0 "that file read back as winbind names it" $S app import --dry-run --accounts 'domain\name' \
+	--update "$T_TMP/windows.xml"
+like "$OUT" "Would have imported 0 application\(s\) and 1 mapping\(s\), updated 2 application\(s\)" \
+	"  is the same apps (root's mapping would be CONTOSO\\root's, as winbind names it)"
+expect 1 "a Windows domain with a backslash" $S app export --windows-domain 'A\B' Payroll
+like "$ERR" "invalid Windows domain" "  is refused"
 V1=$SSOVAULT_DIR
 export SSOVAULT_DIR="$T_TMP/vault2"
 "$SSOVAULT" init --kdf-limits interactive --passphrase-file "$T_TMP/pass" >/dev/null

@@ -12,7 +12,9 @@
 #     a name with terminal escapes goes into an import (refused, nothing
 #     kept, no escape reaches the terminal);
 #   - nothing secret is in an export, and no setting is readable by its
-#     exporter.
+#     exporter;
+#   - a Windows domain for the export carries markup (escaped: still one
+#     app) or terminal escapes (refused, never printed).
 . "$SOURCE_ROOT/tests/lib.sh"
 . "$SOURCE_ROOT/tests/daemon/lib-daemon.sh"
 
@@ -76,6 +78,17 @@ is "$(echo "$OUT" | python3 -c 'import json,sys; print(sorted(a["name"] for a in
     "['Evil\"/><application name=\"Injected', 'orders', 'other', 'settings']" \
     "  as one app with the same name: the markup was escaped"
 unlike "$(cat "$T_TMP/evil-$AFF.xml")" "orders-secret-77|setting-secret-88" "no credential and no setting is exported"
+
+# the Windows domain of an export: markup stays text, control characters are refused
+expect 0 "an export for Windows with markup as its domain" \
+    as $AFF app export --windows-domain 'D"/></appUserAccount><application name="Injected' orders
+is "$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
+r = E.fromstring(sys.stdin.read().encode())
+print([a.get("name") for a in r.iter("application")], r.find("mapping/windowsDomain").text)')" \
+    "['orders'] D\"/></appUserAccount><application name=\"Injected" "  one app, the domain as text"
+expect 1 "a Windows domain with an escape character" as $AFF app export --windows-domain "$(printf 'D\033]0;pwned\007')" orders
+like "$ERR" "invalid Windows domain" "  is refused"
+unlike "$ERR" "$(printf '\033')" "  without printing it"
 
 # terminal escapes in a file: refused, and never printed raw
 printf '<sso><application name="a&#127;[31mred"/></sso>' > "$T_TMP/esc.xml"

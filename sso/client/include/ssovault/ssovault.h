@@ -157,10 +157,12 @@ int ssovault_mapping_delete_many(struct ssovault *h, const char *xml, size_t len
     const struct ssovault_import_opts *o, char **ret_json) SV_WUR;
 /*
  * ENTSSO XML of the named apps (n 0: every app the caller administers)
- * and their mappings, never a secret; ret_xml malloc'd.
+ * and their mappings, never a secret; ret_xml malloc'd.  windows_domain
+ * NULL: accounts as principals (what app import reads back exactly); else
+ * as the Windows accounts DOMAIN\name that ssomanage resolves.
  */
 int ssovault_app_export(struct ssovault *h, const char *const *apps, size_t n,
-    char **ret_xml) SV_WUR;
+    const char *windows_domain, char **ret_xml) SV_WUR;
 
 /* --- Mappings and credentials ---------------------------------------- */
 
