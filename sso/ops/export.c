@@ -105,6 +105,20 @@ write_field(xmlTextWriterPtr w, size_t ordinal, const char *label, int masked)
 	    xmlTextWriterEndElement(w) < 0;
 }
 
+/* The flags every export writes, in this order; on: absent means yes. */
+static const struct {
+	const char *attr, *member;
+	int on;
+} app_flags[] = {
+	{ "allowTickets", "allow_tickets", 0 },
+	{ "validateTickets", "validate_tickets", 0 },
+	{ "allowLocalAccounts", "allow_local_accounts", 0 },
+	{ "timeoutTickets", "tickets_expire", 1 },
+	{ "adminAccountSame", "admin_account_same", 0 },
+	{ "enableApp", "enabled", 0 },
+	{ NULL, NULL, 0 },
+};
+
 static int
 write_app(xmlTextWriterPtr w, json_t *app, const char *dom)
 {
@@ -130,20 +144,12 @@ write_app(xmlTextWriterPtr w, json_t *app, const char *dom)
 		    sso_app_flag(f, "masked"));
 	r |= xmlTextWriterStartElement(w, BAD_CAST "flags") < 0 ||
 	    xmlTextWriterWriteAttribute(w, BAD_CAST "groupApp", BAD_CAST yn(sso_app_is_group(app))) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "configStoreApp", BAD_CAST yn(config)) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "allowTickets",
-	    BAD_CAST yn(sso_app_flag(app, "allow_tickets"))) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "validateTickets",
-	    BAD_CAST yn(sso_app_flag(app, "validate_tickets"))) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "allowLocalAccounts",
-	    BAD_CAST yn(sso_app_flag(app, "allow_local_accounts"))) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "timeoutTickets",
-	    BAD_CAST yn(sso_app_flag_on(app, "tickets_expire"))) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "adminAccountSame",
-	    BAD_CAST yn(sso_app_flag(app, "admin_account_same"))) < 0 ||
-	    xmlTextWriterWriteAttribute(w, BAD_CAST "enableApp",
-	    BAD_CAST yn(sso_app_flag(app, "enabled"))) < 0 ||
-	    (sso_app_flag(app, "ticket_reuse") &&
+	    xmlTextWriterWriteAttribute(w, BAD_CAST "configStoreApp", BAD_CAST yn(config)) < 0;
+	for (i = 0; app_flags[i].attr != NULL; i++)
+		r |= xmlTextWriterWriteAttribute(w, BAD_CAST app_flags[i].attr,
+		    BAD_CAST yn(app_flags[i].on ? sso_app_flag_on(app, app_flags[i].member) :
+		    sso_app_flag(app, app_flags[i].member))) < 0;
+	r |= (sso_app_flag(app, "ticket_reuse") &&
 	    xmlTextWriterWriteAttribute(w, BAD_CAST "ticketReuse", BAD_CAST "yes") < 0) ||
 	    xmlTextWriterEndElement(w) < 0;
 	if (t > 0) {
