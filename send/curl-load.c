@@ -13,7 +13,7 @@
  * paths as a linked library) and every call goes to it.
  *
  * If it cannot be loaded, the functions fail as libcurl fails (NULL, an
- * error code), and send_curl_missing() says why, for the error message.
+ * error code), and send_curl_need() says why, for the error message.
  * Only the functions the send room calls are here; a new one is added
  * below, or the link fails (nothing links libcurl itself).
  */
@@ -26,6 +26,7 @@
 
 #include <curl/curl.h>
 
+#include "ssovault/sverr.h"
 #include "curl-load.h"
 
 #ifndef SEND_CURL_SONAME
@@ -125,10 +126,13 @@ ready(void)
 	return missing == NULL;
 }
 
-const char *
-send_curl_missing(void)
+int
+send_curl_need(char *msg)
 {
-	return ready() ? NULL : missing;
+	if (ready())
+		return 0;
+	return sv_fail(msg, SV_ERR_TRANSPORT, "libcurl could not be loaded (%s): install libcurl4",
+	    missing);
 }
 
 CURLcode

@@ -4,7 +4,10 @@
 #ifndef SEND_CURL_LOAD_H
 #define SEND_CURL_LOAD_H
 
-/* NULL once libcurl is loaded (loading it now if need be), else why not */
-const char *send_curl_missing(void);
+/*
+ * 0 once libcurl is loaded (loading it now if need be); else
+ * SV_ERR_TRANSPORT, with msg (SV_MSG_MAX bytes) saying why and what to do.
+ */
+int send_curl_need(char *msg);
 
 #endif

@@ -944,7 +944,6 @@ batch_init(struct batch *b, struct ssovault *h, const struct send_settings *s,
     const struct send_callbacks *cb, size_t njobs, char *msg)
 {
 	static const struct send_callbacks none;
-	const char *why;
 	size_t i;
 	int r;
 
@@ -954,9 +953,8 @@ batch_init(struct batch *b, struct ssovault *h, const struct send_settings *s,
 	b->cb = cb != NULL ? cb : &none;
 	if ((r = send_settings_check(s, msg)) != 0 || (r = check_files(s, msg)) != 0)
 		return r;
-	if ((why = send_curl_missing()) != NULL)
-		return sv_fail(msg, SV_ERR_TRANSPORT,
-		    "libcurl could not be loaded (%s): install libcurl4", why);
+	if ((r = send_curl_need(msg)) != 0)
+		return r;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return sv_fail(msg, SV_ERR_TRANSPORT, "libcurl could not start");
 	b->njobs = njobs;

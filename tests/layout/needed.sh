@@ -3,7 +3,9 @@
 # for send only"): send/curl-load.c opens it at the first send, so that
 # every other command, `creds get` through ssovaultd first of all, starts
 # without binding libcurl's thirty libraries.  The send tests show that
-# sending still works through it.
+# sending still works through it; here, that without libcurl (hidden by a
+# bind mount in a mount namespace of the test's own; needs root, as the
+# test suite runs) the CLI runs and send says what is missing.
 #   tests/layout/needed.sh SSOVAULT
 set -u
 exe=$1
@@ -21,4 +23,24 @@ grep -q '^libsodium' <<<"$needed"
 t $? "libsodium is (the list is the right one)"
 "$exe" --version >/dev/null 2>&1
 t $? "ssovault --version runs"
+
+# without libcurl (hidden in a mount namespace of our own): every command
+# but send runs; send says what is missing, exit 1 (not a usage error)
+lib=$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')
+[ -n "$lib" ] && [ -e "$lib" ]
+t $? "ldconfig knows libcurl.so.4 ($lib)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo '<a/>' > "$tmp/m.xml"
+# shellcheck disable=SC2016
+unshare -m sh -c 'mount --bind /dev/null "$1" || exit 99
+	SSOVAULT_DIR=$2/none "$3" --version >/dev/null 2>&1; echo "version $?"
+	SSOVAULT_DIR=$2/none "$3" send --url http://127.0.0.1:9/x "$2/m.xml" 2>"$2/err"
+	echo "send $?"' sh "$lib" "$tmp" "$exe" > "$tmp/out" 2>&1
+grep -qx 'version 0' "$tmp/out"
+t $? "without libcurl, ssovault --version still runs ($(tr '\n' ' ' < "$tmp/out"))"
+grep -qx 'send 1' "$tmp/out"
+t $? "and send fails with exit 1"
+grep -q 'libcurl could not be loaded (.*): install libcurl4' "$tmp/err"
+t $? "saying so: $(head -1 "$tmp/err")"
 echo "1..$n"
