@@ -26,7 +26,9 @@ t $? "ssovault --version runs"
 
 # without libcurl (hidden in a mount namespace of our own): every command
 # but send runs; send says what is missing, exit 1 (not a usage error)
-lib=$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')
+# (the 64-bit one where several are installed, else the only one)
+lib=$(ldconfig -p | awk '$1 == "libcurl.so.4" { if (any == "") any = $NF; if (/x86-64/) best = $NF }
+	END { print (best != "" ? best : any) }')
 [ -n "$lib" ] && [ -e "$lib" ]
 t $? "ldconfig knows libcurl.so.4 ($lib)"
 tmp=$(mktemp -d)
