@@ -32,9 +32,13 @@ static const struct cli_cmd top[] = {
 
 static const char global_help[] =
     "Global options:\n"
-    "  --vault DIR      vault directory (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault)\n"
+    "  --vault DIR      open the vault in DIR here, never through a daemon\n"
+    "                   (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault)\n"
     "  --socket PATH    talk to ssovaultd at PATH (env SSOVAULT_SOCKET); only one\n"
     "                   served by root, you, or the uid in SSOVAULT_DAEMON_UID\n"
+    "                   Without either: SSOVAULT_SOCKET, then the first of\n"
+    "                   $XDG_RUNTIME_DIR/ssovault.sock and /run/ssovault/ssovault.sock\n"
+    "                   that exists, else the vault directory.\n"
     "  --json           print data as JSON\n"
     "  --quiet          print nothing but errors and requested data\n"
     "  --help           help for any command: ssovault app create --help\n"
@@ -150,6 +154,11 @@ main(int argc, char **argv)
 			fprintf(stderr, "Try 'ssovault --help'.\n");
 			return CLI_EXIT_USAGE;
 		}
+	}
+	if (c.vault_dir != NULL && c.socket_path != NULL) {
+		fprintf(stderr, "ssovault: --vault and --socket name two vaults: give one "
+		    "(--vault DIR opens it here, --socket PATH asks the daemon there)\n");
+		return CLI_EXIT_USAGE;
 	}
 	for (i = optind; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
