@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,55 @@ on_notice(void *ctx, const char *line)
 		return;
 	progress_clear(o);
 	fprintf(stderr, "%s\n", line);
+}
+
+/*
+ * The retry wait on a terminal, as a countdown that says what Ctrl-C does:
+ * "order.xml: attempt 2 in 4m 59s; Ctrl-C suspends it now".
+ */
+static void
+on_wait(void *ctx, const char *name, unsigned next_attempt, long long secs)
+{
+	struct out *o = ctx;
+
+	if (!o->c->tty || o->c->quiet || o->c->json)
+		return;
+	if (secs >= 60)
+		fprintf(stderr, "\r\033[K%s: attempt %u in %lldm %02llds; Ctrl-C suspends it now",
+		    name, next_attempt, secs / 60, secs % 60);
+	else
+		fprintf(stderr, "\r\033[K%s: attempt %u in %llds; Ctrl-C suspends it now",
+		    name, next_attempt, secs);
+	fflush(stderr);
+	o->progress_shown = 1;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * SIGINT and SIGTERM stop a send without losing a message (send.h: stop).
+ * Once: a second signal, while the messages are being kept, has its
+ * default effect.  No SA_RESTART, so a wait ends at once.
+ */
+static void
+catch_stop_signals(struct send_callbacks *cb)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = (int)SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	cb->stop = &stop_signal;
+	cb->wait = on_wait;
 }
 
 static int
@@ -461,6 +511,7 @@ cmd_send(struct cli *c, int argc, char **argv)
 	cb.result = on_result;
 	cb.progress = on_progress;
 	cb.notice = on_notice;
+	catch_stop_signals(&cb);
 	msg[0] = '\0';
 	r = send_batch(c->h, &s, (const char *const *)(argv + optind), o.total, &cb, &sum, msg);
 	progress_clear(&o);
@@ -469,6 +520,10 @@ cmd_send(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	summary(&o, &sum);
+	if (stop_signal != 0 && !c->quiet && !c->json)
+		fprintf(stderr, "send: interrupted (%s): nothing was lost; "
+		    "'ssovault suspended list' shows what was kept\n",
+		    stop_signal == SIGINT ? "Ctrl-C" : "SIGTERM");
 	r = o.worst;
 out:
 	json_decref(o.results);
@@ -501,6 +556,7 @@ cli_send_resume(struct cli *c, const char *id, const struct send_settings *over)
 	cb.ctx = &o;
 	cb.result = on_result;
 	cb.notice = on_notice;
+	catch_stop_signals(&cb);
 	msg[0] = '\0';
 	r = send_resume(c->h, id, over, &cb, &sum, msg);
 	if (r != 0) {

@@ -761,18 +761,106 @@ wait_ms(struct batch *b)
 }
 
 static int
+stopped(const struct batch *b)
+{
+	return b->cb->stop != NULL && *b->cb->stop != 0;
+}
+
+/*
+ * Stopped by a signal: nothing is lost.  What was in flight or waiting to
+ * retry is kept with its attempts, a message from standard input is read
+ * and kept (it exists nowhere else), and the files not yet read are
+ * reported one by one, untouched.
+ */
+static void
+interrupt(struct batch *b)
+{
+	char reason[SV_MSG_MAX * 2];
+	struct slot *sl;
+	struct job *j;
+	size_t i;
+
+	for (i = 0; i < b->nslots; i++) {
+		sl = &b->slots[i];
+		if ((j = sl->j) == NULL)
+			continue;
+		curl_multi_remove_handle(b->m, sl->e);
+		b->active--;
+		slot_wipe(sl);
+		sl->j = NULL;
+		snprintf(reason, sizeof(reason), "interrupted during attempt %u", j->attempts);
+		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
+	}
+	for (i = 0; b->waiting > 0 && i < b->njobs; i++) {
+		j = &b->jobs[i];
+		if (j->state != J_WAITING)
+			continue;
+		snprintf(reason, sizeof(reason), "interrupted while waiting to retry; "
+		    "attempt %u failed: %s", j->attempts, j->last);
+		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
+	}
+	while (b->next_new < b->njobs) {
+		j = &b->jobs[b->next_new++];
+		if (j->state == J_DONE)
+			continue;
+		if (j->body != NULL || (j->path != NULL && strcmp(j->path, "-") == 0)) {
+			/* a resume's message, or one only standard input held */
+			if (j->body != NULL || job_load(b, j) == 0)
+				keep(b, j, "interrupted before it was sent", NULL, NULL,
+				    SEND_SUSPENDED);
+		} else {
+			not_taken(b, j, SV_ERR_CONFLICT,
+			    "interrupted before it was sent; the file is untouched");
+		}
+	}
+}
+
+/* Tell how long until the soonest retry, when that is all there is to do. */
+static void
+countdown(struct batch *b, long long *shown)
+{
+	struct job *next = NULL;
+	long long secs;
+	size_t i;
+
+	if (b->cb->wait == NULL || b->active > 0 || b->waiting == 0)
+		return;
+	for (i = 0; i < b->njobs; i++)
+		if (b->jobs[i].state == J_WAITING &&
+		    (next == NULL || b->jobs[i].due_ms < next->due_ms))
+			next = &b->jobs[i];
+	if (next == NULL)
+		return;
+	secs = (next->due_ms - now_ms() + 999) / 1000;
+	if (secs < 0)
+		secs = 0;
+	if (secs != *shown)
+		b->cb->wait(b->cb->ctx, next->name, next->attempts + 1, secs);
+	*shown = secs;
+}
+
+static int
 run(struct batch *b)
 {
+	long long shown = -1;
 	int r;
 
 	progress(b);
 	for (;;) {
+		if (stopped(b)) {
+			interrupt(b);
+			return 0;
+		}
 		fill(b);
 		if (b->active > 0 && (r = drain(b)) != 0)
 			return r;
 		if (b->done == b->njobs)
 			return 0;
+		if (stopped(b))
+			continue;
 		fill(b);
+		countdown(b, &shown);
+		/* a signal ends the wait early (EINTR), or the next second does */
 		if (curl_multi_poll(b->m, NULL, 0, wait_ms(b), NULL) != CURLM_OK)
 			return SV_ERR_TRANSPORT;
 	}
