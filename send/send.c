@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,6 +390,22 @@ slot_wipe(struct slot *sl)
 	sl->proxy_password = NULL;
 }
 
+/* "user:NAME" of the caller, or "uid:N" if it has no name. */
+static const char *
+self_principal(void)
+{
+	static __thread char p[300];
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	    strlen(pw.pw_name) < sizeof(p) - 5)
+		snprintf(p, sizeof(p), "user:%s", pw.pw_name);
+	else
+		snprintf(p, sizeof(p), "uid:%lu", (unsigned long)geteuid());
+	return p;
+}
+
 /*
  * Fetch what this attempt needs from the vault and the password files.
  * On failure, reason says why and the message is to be kept at once.
@@ -403,8 +420,15 @@ attempt_secrets(struct batch *b, struct slot *sl, struct job *j, char *reason, s
 
 	if (s->cert != NULL) {
 		if ((r = ssovault_cert_fetch(b->h, s->cert, &sl->blob)) != 0) {
-			snprintf(reason, rlen, "client certificate %s cannot be loaded: %s", s->cert,
-			    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r));
+			char grant[400] = "";
+
+			/* the grant that is missing, as the admin would type it */
+			if (r == SV_ERR_DENIED)
+				snprintf(grant, sizeof(grant), "; a vault admin grants it with "
+				    "'ssovault cert grant %s %s'", s->cert, self_principal());
+			snprintf(reason, rlen, "client certificate %s cannot be loaded: %s%s", s->cert,
+			    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r),
+			    grant);
 			return r;
 		}
 		cert.data = sl->blob->cert_pem;
@@ -551,6 +575,53 @@ redirect_target(const char *loc, char *out, size_t len)
 }
 
 /*
+ * A TLS failure explained with the option that fixes it; libcurl's words
+ * stay in brackets.  0 if cc is no TLS failure this knows.
+ */
+static int
+tls_explain(const struct send_settings *s, CURLcode cc, const char *err, char *out,
+    size_t len)
+{
+	int cert_asked = strstr(err, "certificate required") != NULL ||
+	    strstr(err, "alert handshake failure") != NULL;
+
+	if (cc == CURLE_PEER_FAILED_VERIFICATION) {
+		if (strstr(err, "subject name") != NULL || strstr(err, "does not match") != NULL)
+			snprintf(out, len, "TLS: the server's certificate is not for this "
+			    "host name (%.100s): use the name it was issued to in the URL", err);
+		else if (strstr(err, "expired") != NULL)
+			snprintf(out, len, "TLS: the server's certificate has expired "
+			    "(%.100s): its administrator must renew it", err);
+		else if (s->cacert != NULL || s->capath != NULL)
+			snprintf(out, len, "TLS: the server's certificate is not signed by the "
+			    "CA given (%.100s): give the server's CA with --cacert FILE", err);
+		else
+			snprintf(out, len, "TLS: the server's certificate is not trusted (%.100s): "
+			    "give the CA that signed it with --cacert FILE (or --capath DIR)", err);
+		return 1;
+	}
+	if (cc == CURLE_SSL_CACERT_BADFILE) {
+		snprintf(out, len, "TLS: --cacert/--capath could not be read as PEM CA "
+		    "certificates (%.100s)", err);
+		return 1;
+	}
+	if ((cc == CURLE_RECV_ERROR || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SEND_ERROR) &&
+	    s->cert == NULL && cert_asked) {
+		snprintf(out, len, "TLS: the server demands a client certificate (%.100s): "
+		    "give one with --cert THUMBPRINT ('ssovault cert list')", err);
+		return 1;
+	}
+	if ((cc == CURLE_RECV_ERROR || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SEND_ERROR) &&
+	    s->cert != NULL && (cert_asked || strstr(err, "unknown ca") != NULL ||
+	    strstr(err, "bad certificate") != NULL)) {
+		snprintf(out, len, "TLS: the server refused client certificate %.40s (%.80s): "
+		    "it must trust the CA that issued it", s->cert, err);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * One line on why an attempt failed, naming the proxy when it was the proxy
  * that could not be reached, and where a redirect pointed (redirects are
  * not followed: a POST must not turn into a GET elsewhere).
@@ -567,6 +638,8 @@ describe_failure(const struct batch *b, struct slot *sl, CURLcode cc, long statu
 	else if (cc != CURLE_OK && b->s->proxy != NULL &&
 	    (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_PROXY))
 		snprintf(out, len, "proxy %.80s: %.160s", b->s->proxy, err);
+	else if (cc != CURLE_OK && tls_explain(b->s, cc, err, out, len))
+		;
 	else if (cc != CURLE_OK)
 		snprintf(out, len, "%s", err);
 	else if (status >= 300 && status <= 399 &&
