@@ -87,6 +87,8 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 		case 'u':
 			if (nusers == CERT_USERS_MAX)
 				return cli_usage(c, "at most %d --user options", CERT_USERS_MAX);
+			if ((r = cli_principal_known(c, optarg)) != 0)
+				return r;
 			users[nusers++] = optarg;
 			break;
 		}
@@ -311,7 +313,7 @@ grant(struct cli *c, int argc, char **argv, int add)
 		return r;
 	p = argv[optind + 1];
 	cli_what(c, "cert %s %s", add ? "grant" : "revoke", p);
-	if ((r = cli_open(c, 1)) != 0)
+	if ((add && (r = cli_principal_known(c, p)) != 0) || (r = cli_open(c, 1)) != 0)
 		return r;
 	if ((r = ssovault_cert_grant(c->h, argv[optind], p, add)) != 0)
 		return cli_fail_h(c, r);

@@ -74,6 +74,8 @@ cmd_init(struct cli *c, int argc, char **argv)
 		case 'a':
 			if (nadmins == 32)
 				return cli_usage(c, "at most 32 --admin options");
+			if ((r = cli_principal_known(c, optarg)) != 0)
+				return r;
 			admins[nadmins++] = optarg;
 			break;
 		case 'p': pfile = optarg; break;

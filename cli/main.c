@@ -41,6 +41,8 @@ static const char global_help[] =
     "                   that exists, else the vault directory.\n"
     "  --json           print data as JSON\n"
     "  --quiet          print nothing but errors and requested data\n"
+    "  --strict         a user: or group: name this host does not know is an\n"
+    "                   error, not a warning\n"
     "  --help           help for any command: ssovault app create --help\n"
     "  --version        print the version\n"
     "\n"
@@ -115,6 +117,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -142,6 +145,7 @@ main(int argc, char **argv)
 		case 'S': c.socket_path = optarg; break;
 		case 'j': c.json = 1; break;
 		case 'q': c.quiet = 1; break;
+		case 's': c.strict = 1; break;
 		case 'h': return help_level(stdout, "", top, 1);
 		case 'v': printf("ssovault %s\n", SSOVAULT_VERSION); return 0;
 		default:
@@ -155,6 +159,10 @@ main(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	/* --strict anywhere before "--": checks made while options are read see it */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--strict") == 0)
+			c.strict = 1;
 	if (c.vault_dir != NULL && c.socket_path != NULL) {
 		fprintf(stderr, "ssovault: --vault and --socket name two vaults: give one "
 		    "(--vault DIR opens it here, --socket PATH asks the daemon there)\n");
@@ -193,6 +201,8 @@ main(int argc, char **argv)
 	optind = 0;
 	r = e->fn(&c, argc - i, argv + i);
 	fflush(stdout);
+	if (r == 0)
+		cli_warnings_flush(&c);
 	ssovault_free(c.h);
 	return r;
 }

@@ -71,6 +71,12 @@ int sso_caller_self(struct sso_caller *ret) SV_WUR;
 int sso_principal_check(const char *in, char *out, char *msg) SV_WUR;
 int sso_principal_match(const char *principal, const struct sso_caller *c);
 void sso_principal_of(const struct sso_caller *c, char *out);
+/*
+ * The other spelling of the same account on this host: uid:N <-> user:NAME,
+ * gid:N <-> group:NAME (SSO_PRINCIPAL_MAX bytes into out); SV_ERR_NOT_FOUND
+ * if the name service does not know it.
+ */
+int sso_principal_alias(const char *principal, char *out);
 /* 1 if any principal of the JSON array arr matches the caller. */
 int sso_principal_match_any(json_t *arr, const struct sso_caller *c);
 /* Describe the caller for messages: "uid 1001" or "uid 1001 (alice)". */
