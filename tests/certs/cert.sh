@@ -22,6 +22,16 @@ expect 0 "import PKCS#12 RSA" "$V" cert import "$P/client-rsa.p12" --password-fi
 is "$OUT" "$RSA" "PKCS#12 RSA: prints the SHA-1 thumbprint, and only that"
 expect 0 "import PKCS#12 EC" "$V" cert import "$P/client-ec.p12" --password-file "$P/p12.pass"
 is "$OUT" "$EC" "PKCS#12 EC: the thumbprint openssl gives"
+if [ -f "$P/client-rsa-legacy.p12" ]; then
+	"$V" --vault "$T_TMP/legacy-vault" init --kdf-limits interactive --passphrase-file "$T_TMP/pass" >/dev/null
+	expect 0 "import a legacy PKCS#12 (RC2-40 and 3DES, as older Windows exports it)" \
+	    "$V" --vault "$T_TMP/legacy-vault" cert import "$P/client-rsa-legacy.p12" --password-file "$P/p12.pass"
+	is "$OUT" "$(cat "$P/client-rsa.sha1")" "... stores the certificate, under its thumbprint"
+	like "$ERR" "warning: .*client-rsa-legacy.p12 used weak encryption .*legacy provider for this import only" \
+	    "... with a note that the file used weak encryption"
+else
+	ok 1 "# SKIP the openssl command here cannot make a legacy PKCS#12"
+fi
 run "$V" --json cert list
 like "$OUT" "\"thumbprint\": ?\"$EC\"" "list --json has the EC certificate"
 like "$OUT" "\"key_type\": ?\"EC " "list --json: EC key type"
