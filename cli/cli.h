@@ -120,6 +120,9 @@ int cli_secret_file(struct cli *c, const char *path, const char *what, char **re
     size_t *ret_len);
 int cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
     size_t *ret_len);
+/* The same, refusing fewer than min bytes before asking for the confirmation. */
+int cli_secret_prompt_min(struct cli *c, const char *prompt, int confirm, size_t min,
+    char **ret, size_t *ret_len);
 /*
  * A key file: 32 raw bytes, or 64 hex digits and an optional newline; under
  * the same rule as a passphrase file.

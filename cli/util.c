@@ -356,6 +356,13 @@ int
 cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
     size_t *ret_len)
 {
+	return cli_secret_prompt_min(c, prompt, confirm, 1, ret, ret_len);
+}
+
+int
+cli_secret_prompt_min(struct cli *c, const char *prompt, int confirm, size_t min,
+    char **ret, size_t *ret_len)
+{
 	char *a = NULL, *b = NULL;
 	size_t al, bl;
 	int r;
@@ -367,6 +374,12 @@ cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
 	if (al == 0) {
 		sodium_free(a);
 		return cli_fail(c, SV_ERR_INVALID, "an empty secret is not accepted");
+	}
+	/* too short is said at once, not after the confirmation was typed too */
+	if (al < min) {
+		sodium_free(a);
+		return cli_fail(c, SV_ERR_INVALID, "the passphrase must be at least %zu characters",
+		    min);
 	}
 	if (confirm) {
 		if ((r = prompt_once("Again, to confirm: ", &b, &bl)) != 0) {
