@@ -96,6 +96,8 @@ void cli_warnings_flush(struct cli *c);
  * 0 otherwise (uid:N and gid:N are never checked).
  */
 int cli_principal_known(struct cli *c, const char *principal);
+/* "uid 1007 (bob)", or "uid 1007" if this host has no name for it. */
+void cli_uid_name(long long uid, char *out, size_t len);
 /* Edit distance of two short strings, at most 9: for "did you mean". */
 size_t cli_distance(const char *a, const char *b);
 

@@ -273,9 +273,9 @@ store_response(struct out *o, const struct send_result *r)
 		if (o->c->json)
 			return 0;	/* in the JSON result instead */
 		fflush(stdout);
+		/* a response ends its line, as a shell prompt after it expects */
 		if (write_all(STDOUT_FILENO, r->response, r->response_len) != 0 ||
-		    (o->total > 1 && r->response_len > 0 &&
-		    r->response[r->response_len - 1] != '\n' &&
+		    (r->response_len > 0 && r->response[r->response_len - 1] != '\n' &&
 		    write_all(STDOUT_FILENO, (const uint8_t *)"\n", 1) != 0))
 			return cli_fail(o->c, SV_ERR_IO, "%s: cannot write the response: %s",
 			    r->name, strerror(errno));
@@ -434,6 +434,13 @@ out_setup(struct cli *c, struct out *o, const char *out, char **files, size_t n)
 	o->out = out;
 	if (out == NULL)
 		return 0;
+	/* "DIR/" that is not there: a directory to make (0700, one level, as curl's --create-dirs) */
+	if (*out != '\0' && out[strlen(out) - 1] == '/' && stat(out, &st) != 0 && errno == ENOENT) {
+		if (mkdir(out, 0700) != 0)
+			return cli_fail(c, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
+			    "cannot make the directory %s for the responses: %s", out,
+			    strerror(errno));
+	}
 	o->out_dir = stat(out, &st) == 0 && S_ISDIR(st.st_mode);
 	if (!o->out_dir && n > 1)
 		return cli_usage(c, "--out %s is not a directory: with several messages, "

@@ -668,3 +668,14 @@ cli_warnings_flush(struct cli *c)
 	}
 	c->warnings[0] = '\0';
 }
+
+void
+cli_uid_name(long long uid, char *out, size_t len)
+{
+	struct passwd *pw = uid >= 0 && uid < 4294967295LL ? getpwuid((uid_t)uid) : NULL;
+
+	if (pw != NULL)
+		snprintf(out, len, "uid %lld (%.32s)", uid, pw->pw_name);
+	else
+		snprintf(out, len, "uid %lld", uid);
+}

@@ -187,7 +187,15 @@ sso_principal_of(const struct sso_caller *c, char *out)
 void
 sso_caller_describe(const struct sso_caller *c, char *out, size_t len)
 {
-	snprintf(out, len, "uid %lu", (unsigned long)c->uid);
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	/* the name too, where this host has one: "uid 1007 (bob)" */
+	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	    name_ok(res->pw_name))
+		snprintf(out, len, "uid %lu (%.32s)", (unsigned long)c->uid, res->pw_name);
+	else
+		snprintf(out, len, "uid %lu", (unsigned long)c->uid);
 }
 
 int

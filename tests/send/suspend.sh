@@ -91,7 +91,8 @@ kept "a server that the CA given did not sign" --url "$SOAP_HTTPS_NOCERT/anon" -
 like "$ERR" "TLS: the server's certificate is not signed by the CA given \(.*\): give the server's CA with --cacert FILE" "... explained: the server's CA"
 
 expect 0 "suspended list, human" "$V" suspended list
-is "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" "$N" "... one line per message"
+is "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" "$((N + 1))" "... a header and one line per message"
+like "$(printf '%s\n' "$OUT" | head -1)" "^ID +UPDATED +ATTEMPTS +SENDER +URL +REASON$" "... the header names the columns"
 like "$OUT" "$ID_503 .* 3 attempts .*status/503 +gave up after 3 attempts" "... with time, attempts, URL and reason"
 
 # --- resume after fixing the cause -------------------------------------------------------
@@ -155,6 +156,13 @@ expect 1 "terminate it twice" "$V" suspended terminate "$ID_503"
 expect 1 "resume a terminated message" "$V" suspended resume "$ID_503"
 expect 1 "a malformed id" "$V" suspended show not-an-id
 like "$ERR" "32 hexadecimal digits" "... says what an id is"
+# ids as git takes object names: a unique beginning of at least 4 characters
+expect 0 "suspended show by the first 8 characters of an id" "$V" --json suspended show "${ID_NOCERT:0:8}"
+like "$OUT" "\"id\": ?\"$ID_NOCERT\"" "... shows that message"
+expect 2 "an id of 3 characters" "$V" suspended show "${ID_NOCERT:0:3}"
+like "$ERR" "at least 4 characters" "... is too short to name one"
+expect 1 "a beginning no id has" "$V" suspended show ffffffffffff
+like "$ERR" "no suspended message whose id begins with ffffffffffff" "... says so"
 N=$((N - 1))
 is "$(susp_ids | wc -l | tr -d ' ')" "$N" "terminate removed exactly one"
 for id in $(susp_ids); do "$V" suspended terminate "$id" >/dev/null; done
