@@ -99,6 +99,31 @@ find(const struct cli_cmd *t, const char *name, int top_level)
 	return NULL;
 }
 
+/* The command of t nearest to name (at most 2 edits away), or NULL. */
+static const char *
+closest(const struct cli_cmd *t, const char *name, int top_level)
+{
+	const struct cli_cmd *e;
+	const char *best = NULL, *v;
+	size_t d, bestd = 3;
+
+	for (e = t; e->name != NULL; e++) {
+		if (top_level && e->sub == NULL && e->fn == NULL) {
+			if ((v = closest(cli_cmd_vault, name, 0)) != NULL &&
+			    (d = cli_distance(name, v)) < bestd) {
+				bestd = d;
+				best = v;
+			}
+			continue;
+		}
+		if (*e->name != '\0' && (d = cli_distance(name, e->name)) < bestd) {
+			bestd = d;
+			best = e->name;
+		}
+	}
+	return best;
+}
+
 static void
 harden(void)
 {
@@ -174,9 +199,16 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if ((e = find(t, argv[i], top_level)) == NULL) {
+			const char *near = closest(t, argv[i], top_level);
+
+			/* one line, a guess, and where the list is: not the whole help */
 			fprintf(stderr, "ssovault: %s%s'%s' is not a command\n",
 			    path, *path ? ": " : "", argv[i]);
-			help_level(stderr, path, t, top_level);
+			if (near != NULL)
+				fprintf(stderr, "Did you mean 'ssovault %s%s%s'?\n", path,
+				    *path ? " " : "", near);
+			fprintf(stderr, "Try 'ssovault %s%s--help' for the commands.\n", path,
+			    *path ? " " : "");
 			return CLI_EXIT_USAGE;
 		}
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%s",

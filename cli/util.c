@@ -74,12 +74,57 @@ cli_fail(struct cli *c, int err, const char *fmt, ...)
 	return sv_exit_code(err);
 }
 
+/*
+ * "no affiliate application 'payrol'": the caller's nearest app name (at
+ * most 2 edits away) into out, or "".
+ */
+static void
+app_guess(struct cli *c, const char *m, char *out, size_t len)
+{
+	static const char pre[] = "no affiliate application '";
+	char name[256], *json = NULL;
+	size_t n, i, d, best = 3;
+	json_t *j, *a;
+
+	out[0] = '\0';
+	if (strncmp(m, pre, sizeof(pre) - 1) != 0 || c->h == NULL)
+		return;
+	m += sizeof(pre) - 1;
+	if ((n = strcspn(m, "'")) >= sizeof(name) || m[n] != '\'')
+		return;
+	memcpy(name, m, n);
+	name[n] = '\0';
+	if (ssovault_app_list(c->h, &json) != 0 || (j = json_loads(json, 0, NULL)) == NULL) {
+		free(json);
+		return;
+	}
+	json_array_foreach(j, i, a) {
+		const char *v = json_string_value(json_object_get(a, "name"));
+
+		if (v != NULL && (d = cli_distance(name, v)) < best) {
+			best = d;
+			snprintf(out, len, "%s", v);
+		}
+	}
+	json_decref(j);
+	free(json);
+}
+
 int
 cli_fail_h(struct cli *c, int err)
 {
 	const char *m = c->h != NULL ? ssovault_errmsg(c->h) : ssovault_open_errmsg();
+	char copy[SV_MSG_MAX], near[256];
 
-	return cli_fail(c, err, "%s", m != NULL && *m != '\0' ? m : sv_strerror(err));
+	if (m == NULL || *m == '\0')
+		return cli_fail(c, err, "%s", sv_strerror(err));
+	if (err == SV_ERR_NOT_FOUND) {
+		snprintf(copy, sizeof(copy), "%s", m);	/* the next request replaces it */
+		app_guess(c, copy, near, sizeof(near));
+		if (near[0] != '\0')
+			return cli_fail(c, err, "%s; did you mean '%s'?", copy, near);
+	}
+	return cli_fail(c, err, "%s", m);
 }
 
 static void

@@ -139,10 +139,15 @@ for t in lower colons spaces lrm nbsp bom sha256; do
 done
 expect 0 "export by a pasted thumbprint (U+200E first)" "$V" cert export "$lrm"
 
-for t in "${RSA:0:39}" "${RSA}0" "${RSA:0:39}G" "0x$RSA" "$(printf '%s\342\200\213' "$RSA")"; do
+for t in "${RSA:0:39}" "${RSA}0" "${RSA:0:39}G" "0x$RSA"; do
 	expect 1 "a malformed thumbprint (${#t} bytes)" "$V" cert show "$t"
-	like "$ERR" "^ssovault: cert show: expected 40 hexadecimal digits$" "... expected 40 hexadecimal digits, input not echoed"
+	like "$ERR" "^ssovault: cert show: expected 40 hexadecimal digits, not '$t'$" "... expected 40 hexadecimal digits, and what was read"
 done
+expect 1 "a malformed thumbprint with a zero-width space" "$V" cert show "$(printf '%s\342\200\213' "$RSA")"
+like "$ERR" "^ssovault: cert show: expected 40 hexadecimal digits$" "... not echoed: only short printable text is said back"
+fp=$(openssl x509 -in "$P/client-rsa.pem" -noout -fingerprint -sha1)
+like "$fp" "^(sha1|SHA1) Fingerprint=" "openssl prints 'sha1 Fingerprint=...'"
+expect 0 "the whole line openssl x509 -fingerprint prints, pasted" "$V" cert show "$fp"
 expect 1 "an unknown thumbprint" "$V" cert show 0000000000000000000000000000000000000000
 like "$ERR" "no certificate with thumbprint 0{40}" "... says no certificate with that thumbprint"
 
