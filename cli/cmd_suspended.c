@@ -83,22 +83,22 @@ list_human(struct cli *c, json_t *j)
 
 /*
  * The whole id of a message named by a unique prefix of at least 4 hex
- * digits, as git takes object names; out gets 33 bytes.  0 or an exit code.
+ * digits, as git takes object names: *ret is given itself, or buf (33
+ * bytes) with the id it begins.  0 or an exit code.
  */
 static int
-whole_id(struct cli *c, const char *given, char out[33])
+whole_id(struct cli *c, const char *given, char buf[33], const char **ret)
 {
 	char *json = NULL, matches[3][33];
 	size_t n = strlen(given), i, found = 0;
 	json_t *j, *m;
 	int r;
 
-	if (n == 32 || n < 4 || n > 32 || strspn(given, "0123456789abcdefABCDEF") != n) {
-		snprintf(out, 33, "%s", given);
-		if (n < 4 && strspn(given, "0123456789abcdefABCDEF") == n)
-			return cli_usage(c, "give at least 4 characters of the message id");
+	*ret = given;
+	if (n >= 32 || strspn(given, "0123456789abcdefABCDEF") != n)
 		return 0;	/* the service says what is wrong with it */
-	}
+	if (n < 4)
+		return cli_usage(c, "give at least 4 characters of the message id");
 	if ((r = ssovault_suspended_list(c->h, &json)) != 0)
 		return cli_fail_h(c, r);
 	if ((j = json_loads(json, 0, NULL)) == NULL) {
@@ -123,7 +123,8 @@ whole_id(struct cli *c, const char *given, char out[33])
 		return cli_fail(c, SV_ERR_INVALID, "the id %s is ambiguous: it begins %zu messages "
 		    "(%s, %s%s); give more of it", given, found, matches[0], matches[1],
 		    found > 2 ? ", ..." : "");
-	memcpy(out, matches[0], 33);
+	memcpy(buf, matches[0], 33);
+	*ret = buf;
 	return 0;
 }
 
@@ -193,7 +194,8 @@ show_human(struct cli *c, json_t *j)
 static int
 cmd_suspended_show(struct cli *c, int argc, char **argv)
 {
-	char *json = NULL, id[33];
+	char *json = NULL, buf[33];
+	const char *id;
 	int r;
 
 	while (cli_getopt(c, argc, argv, "", NULL) != -1)
@@ -201,7 +203,7 @@ cmd_suspended_show(struct cli *c, int argc, char **argv)
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		return r;
 	cli_what(c, "suspended show %s", argv[optind]);
-	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], id)) != 0)
+	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], buf, &id)) != 0)
 		return r;
 	if ((r = ssovault_suspended_show(c->h, id, &json)) != 0)
 		return cli_fail_h(c, r);
@@ -224,7 +226,8 @@ cmd_suspended_resume(struct cli *c, int argc, char **argv)
 	    "allow-http-auth", NULL };
 	struct send_settings over;
 	struct option *lo;
-	char id[33];
+	char buf[33];
+	const char *id;
 	int o, r = 0;
 
 	if ((lo = cli_send_longopts(only, NULL, 0)) == NULL)
@@ -236,7 +239,7 @@ cmd_suspended_resume(struct cli *c, int argc, char **argv)
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		goto out;
 	cli_what(c, "suspended resume %s", argv[optind]);
-	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], id)) != 0)
+	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], buf, &id)) != 0)
 		goto out;
 	r = cli_send_resume(c, id, &over);
 out:
@@ -248,7 +251,8 @@ out:
 static int
 cmd_suspended_terminate(struct cli *c, int argc, char **argv)
 {
-	char id[33];
+	char buf[33];
+	const char *id;
 	int r;
 
 	while (cli_getopt(c, argc, argv, "", NULL) != -1)
@@ -256,7 +260,7 @@ cmd_suspended_terminate(struct cli *c, int argc, char **argv)
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		return r;
 	cli_what(c, "suspended terminate %s", argv[optind]);
-	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], id)) != 0)
+	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], buf, &id)) != 0)
 		return r;
 	if ((r = ssovault_suspended_remove(c->h, id, 0)) != 0)
 		return cli_fail_h(c, r);

@@ -123,6 +123,7 @@ cli_fail_h(struct cli *c, int err)
 		app_guess(c, copy, near, sizeof(near));
 		if (near[0] != '\0')
 			return cli_fail(c, err, "%s; did you mean '%s'?", copy, near);
+		return cli_fail(c, err, "%s", copy);
 	}
 	return cli_fail(c, err, "%s", m);
 }

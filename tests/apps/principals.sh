@@ -3,19 +3,21 @@
 # know is stored with a warning that names the closest one, and refused
 # under --strict; uid:N and user:NAME of one account find the same mapping;
 # a mapping for someone outside the app's users draws a warning.  The
-# accounts are this test's own: a mount namespace with private copies of
-# /etc/passwd and /etc/group, so the host's are never changed.
+# accounts are this test's own: a mount namespace with an overlay on /etc,
+# so the host's /etc/passwd and /etc/group are never changed.
 if [ -z "${PRINCIPALS_NS:-}" ]; then
 	exec unshare --mount --propagation private env PRINCIPALS_NS=1 bash "$0" "$@"
 fi
 . "$SOURCE_ROOT/tests/lib.sh"
 
-cp /etc/passwd "$T_TMP/passwd" && cp /etc/group "$T_TMP/group"
-echo "ssovt-alice:x:5401:5400::/nonexistent:/usr/sbin/nologin" >> "$T_TMP/passwd"
-echo "ssovt-bob:x:5402:5402::/nonexistent:/usr/sbin/nologin" >> "$T_TMP/passwd"
-echo "ssovt-staff:x:5400:ssovt-alice" >> "$T_TMP/group"
-echo "ssovt-bob:x:5402:" >> "$T_TMP/group"
-mount --bind "$T_TMP/passwd" /etc/passwd && mount --bind "$T_TMP/group" /etc/group
+# an overlay, not a bind mount of the files: another test's useradd on the
+# host replaces /etc/passwd by rename, which a file bind mount does not survive
+mkdir -p "$T_TMP/etc-up" "$T_TMP/etc-work"
+mount -t overlay principals-etc -o "lowerdir=/etc,upperdir=$T_TMP/etc-up,workdir=$T_TMP/etc-work" /etc &&
+    echo "ssovt-alice:x:5401:5400::/nonexistent:/usr/sbin/nologin" >> /etc/passwd &&
+    echo "ssovt-bob:x:5402:5402::/nonexistent:/usr/sbin/nologin" >> /etc/passwd &&
+    echo "ssovt-staff:x:5400:ssovt-alice" >> /etc/group &&
+    echo "ssovt-bob:x:5402:" >> /etc/group
 ok $? "accounts of this test only: ssovt-alice (uid 5401, in ssovt-staff), ssovt-bob (uid 5402)"
 is "$(id -u ssovt-alice)" "5401" "... the name service sees them"
 
