@@ -921,6 +921,9 @@ run(struct batch *b)
 	progress(b);
 	for (;;) {
 		if (stopped(b)) {
+			/* transfers that finished are settled first: a delivered one stays delivered */
+			if (b->active > 0)
+				(void)drain(b);
 			interrupt(b);
 			return 0;
 		}
