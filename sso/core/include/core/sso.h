@@ -148,9 +148,9 @@ enum sso_object { SSO_OBJ_NONE, SSO_OBJ_APP, SSO_OBJ_CERT, SSO_OBJ_PORT, SSO_OBJ
 					   out of it (restore) */
 #define SSO_OPF_ROOM_ALL 0x200		/* the way out: may use the whole reserve */
 #define SSO_OPF_ROOM_RECORDS 0x400	/* may fill as far as audit records may */
-#define SSO_OPF_AUDIT_FIRST 0x800	/* its record is written before it runs: it wipes
+#define SSO_OPF_AUDIT_FIRST 0x1000	/* its record is written before it runs: it wipes
 					   the keys the record needs (lock) */
-#define SSO_OPF_AUDIT_LOW_SHARED 0x1000	/* in a shared service (the daemon), recorded at
+#define SSO_OPF_AUDIT_LOW_SHARED 0x2000	/* in a shared service (the daemon), recorded at
 					   level low: an embedded command's own unlock is not */
 
 struct sso_ctx;
