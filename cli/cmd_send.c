@@ -256,8 +256,36 @@ response_path(const struct out *o, const char *name, char *path, size_t len)
 		return;
 	}
 	snprintf(copy, sizeof(copy), "%s", name);
-	snprintf(path, len, "%s/%s.response", o->out,
+	snprintf(path, len, "%s%s%s.response", o->out,
+	    o->out[strlen(o->out) - 1] == '/' ? "" : "/",
 	    strcmp(name, "-") == 0 ? "stdin" : basename(copy));
+}
+
+/*
+ * A response file in an --out directory that was there already must be
+ * ours and nobody else's: in a directory another user made (a shared
+ * /tmp), a file of theirs (or a second link, a FIFO) would hand them the
+ * response.  (--out FILE names the file itself: the caller chose it.)
+ */
+static int
+response_file_ours(struct out *o, const struct send_result *r, int fd, const char *path)
+{
+	struct stat st;
+	char why[64];
+
+	if (fstat(fd, &st) != 0)
+		return cli_fail(o->c, SV_ERR_IO, "%s: cannot write the response to %s: %s",
+		    r->name, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		snprintf(why, sizeof(why), "is not a regular file");
+	else if (st.st_uid != geteuid())
+		snprintf(why, sizeof(why), "belongs to uid %lu", (unsigned long)st.st_uid);
+	else if (st.st_nlink != 1)
+		snprintf(why, sizeof(why), "has another name (a hard link)");
+	else
+		return 0;
+	return cli_fail(o->c, SV_ERR_IO, "%s: not writing the response to %s: the file there %s; "
+	    "give --out a directory of your own", r->name, path, why);
 }
 
 /* Write a response where it goes; an exit code. */
@@ -265,7 +293,7 @@ static int
 store_response(struct out *o, const struct send_result *r)
 {
 	char path[4200];
-	int fd;
+	int fd, r2;
 
 	if (r->response == NULL)
 		return 0;
@@ -282,8 +310,15 @@ store_response(struct out *o, const struct send_result *r)
 		return 0;
 	}
 	response_path(o, r->name, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, r->response, r->response_len) != 0 || close(fd) != 0) {
+	/* in a directory: truncated only once known to be ours (no FIFO wait before) */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    (o->out_dir ? O_NONBLOCK : O_TRUNC), 0600);
+	if (fd >= 0 && o->out_dir && (r2 = response_file_ours(o, r, fd, path)) != 0) {
+		close(fd);
+		return r2;
+	}
+	if (fd < 0 || (o->out_dir && ftruncate(fd, 0) != 0) ||
+	    write_all(fd, r->response, r->response_len) != 0 || close(fd) != 0) {
 		int e = errno;
 
 		if (fd >= 0)
