@@ -720,12 +720,24 @@ cli_warnings_flush(struct cli *c)
 	c->warnings[0] = '\0';
 }
 
+/* 1 if s holds a C0 or C1 control or DEL (put_clean's rule) */
+static int
+has_controls(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || ((unsigned char)s[0] == 0xc2 &&
+		    (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
 void
 cli_uid_name(long long uid, char *out, size_t len)
 {
 	struct passwd *pw = uid >= 0 && uid < 4294967295LL ? getpwuid((uid_t)uid) : NULL;
 
-	if (pw != NULL)
+	/* the name beside the number, unless it could steer the terminal */
+	if (pw != NULL && !has_controls(pw->pw_name))
 		snprintf(out, len, "uid %lld (%.32s)", uid, pw->pw_name);
 	else
 		snprintf(out, len, "uid %lld", uid);
