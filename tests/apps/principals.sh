@@ -2,7 +2,8 @@
 # Principals checked (issue 17): a user: or group: name this host does not
 # know is stored with a warning that names the closest one, and refused
 # under --strict; uid:N and user:NAME of one account find the same mapping;
-# a mapping for someone outside the app's users draws a warning.  The
+# a mapping for someone outside the app's users draws a warning; a name
+# with an escape sequence is never printed beside its uid.  The
 # accounts are this test's own: a mount namespace with an overlay on /etc,
 # so the host's /etc/passwd and /etc/group are never changed.
 if [ -z "${PRINCIPALS_NS:-}" ]; then
@@ -74,5 +75,17 @@ expect 0 "mapping delete payroll uid:5401" "$V" mapping delete payroll uid:5401
 unlike "$(cat maps.json)" "ssovt-alice" "... deleted user:ssovt-alice's mapping"
 expect 0 "mapping list payroll" "$V" mapping list payroll
 like "$OUT" "user:ssovt-bob" "... user:ssovt-bob's mapping is still there"
+
+# --- a name that could steer a terminal is not printed beside its uid
+printf 'ssovt-\033[2Jwipe:x:5404:5404::/nonexistent:/usr/sbin/nologin\n' >> /etc/passwd
+mkdir -m 700 "$T_TMP/v5404" && chown 5404:5404 "$T_TMP/v5404"
+P5404=$(secret_copy 5404 "$T_TMP/pass")
+as5404() { env -u SSOVAULT_DIR -u SSOVAULT_PASSPHRASE_FILE setpriv --reuid=5404 --regid=5404 --clear-groups -- "$V" --vault "$T_TMP/v5404" "$@"; }
+as5404 init --kdf-limits interactive --passphrase-file "$P5404" > /dev/null
+ok $? "uid 5404, whose name holds an escape sequence, made a vault"
+run env SSOVAULT_PASSPHRASE_FILE="$P5404" setpriv --reuid=5404 --regid=5404 --clear-groups -- \
+    "$V" --vault "$T_TMP/v5404" audit list
+like "$OUT" "uid 5404 +init " "audit list shows uid 5404 beside its record"
+unlike "$OUT" $'\033' "... and not its name: no escape byte reaches the terminal"
 
 done_testing
