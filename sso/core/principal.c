@@ -223,24 +223,24 @@ sso_caller_describe(const struct sso_caller *c, char *out, size_t len)
 int
 sso_principal_alias(const char *p, char *out)
 {
-	char buf[1024];
 	unsigned long id;
 
+	/* users and groups by name through the cache (names.c), as checks see them */
 	if (strncmp(p, "uid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
-		struct passwd pw, *res = NULL;
+		char name[SSO_PRINCIPAL_MAX - 8];
 
-		if (getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
-		    !sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8))
+		if (!sso_names_of_uid((uid_t)id, name, sizeof(name)) ||
+		    !sso_name_ok(name, SSO_PRINCIPAL_MAX - 8))
 			return SV_ERR_NOT_FOUND;
-		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", res->pw_name);
+		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", name);
 		return 0;
 	}
 	if (strncmp(p, "user:", 5) == 0) {
-		struct passwd pw, *res = NULL;
+		uid_t u;
 
-		if (getpwnam_r(p + 5, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		if (!sso_names_user(p + 5, &u))
 			return SV_ERR_NOT_FOUND;
-		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)res->pw_uid);
+		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)u);
 		return 0;
 	}
 	if (strncmp(p, "gid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
@@ -254,12 +254,11 @@ sso_principal_alias(const char *p, char *out)
 		return 0;
 	}
 	if (strncmp(p, "group:", 6) == 0) {
-		struct group gr, *res = NULL;
-		char big[1 << 14];
+		gid_t g;
 
-		if (getgrnam_r(p + 6, &gr, big, sizeof(big), &res) != 0 || res == NULL)
+		if (!sso_names_group(p + 6, &g))
 			return SV_ERR_NOT_FOUND;
-		snprintf(out, SSO_PRINCIPAL_MAX, "gid:%lu", (unsigned long)res->gr_gid);
+		snprintf(out, SSO_PRINCIPAL_MAX, "gid:%lu", (unsigned long)g);
 		return 0;
 	}
 	return SV_ERR_NOT_FOUND;

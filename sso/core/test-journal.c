@@ -307,6 +307,18 @@ test_names(void)
 	for (i = 0; i < 100; i++)
 		all &= !sso_names_group("ssovault-no-such-group", &g);
 	ok(all && sso_names_asked() - a0 < 10, "a missing group is remembered missing too");
+	/* the other spelling of a mapping's principal (sso_mapping_get) too: asked through the cache */
+	sso_names_forget();
+	a0 = sso_names_asked();
+	for (i = 0; i < 1000; i++) {
+		char alias[SSO_PRINCIPAL_MAX];
+
+		all &= sso_principal_alias("uid:0", alias) == 0 && strcmp(alias, "user:root") == 0;
+		all &= sso_principal_alias("user:root", alias) == 0 && strcmp(alias, "uid:0") == 0;
+	}
+	ok(all, "uid:0 and user:root are each other's alias, 1000 times");
+	a1 = sso_names_asked();
+	ok(a1 - a0 >= 1 && a1 - a0 < 10, "NSS was asked %llu times for 2000 aliases", a1 - a0);
 	a0 = sso_names_asked();
 	sso_names_forget();
 	(void)sso_names_user("root", &u);

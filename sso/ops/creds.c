@@ -74,10 +74,10 @@ sso_mapping_own(struct sso_ctx *x, json_t *app, const struct sso_caller *who,
 		return 0;
 	}
 	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)who->uid);
-	if ((r = mapping_read(x, app, named, &m)) == 0) {
-		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", named);
-	} else if (r == SV_ERR_NOT_FOUND && (r = mapping_read(x, app, uid, &m)) == 0) {
-		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", uid);
+	/* either spelling finds the mapping stored under the other; the stored one is the principal */
+	if ((r = mapping_read(x, app, named, &m)) == 0 ||
+	    (r == SV_ERR_NOT_FOUND && (r = mapping_read(x, app, uid, &m)) == 0)) {
+		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", m->principal);
 	} else if (r == SV_ERR_NOT_FOUND) {
 		return sv_fail(x->msg, SV_ERR_NOT_FOUND, "no mapping for %s in '%s'", named,
 		    sso_app_name(app));
