@@ -170,6 +170,7 @@ cert_import(const struct sso_caller *c, const char *file, const char *pw,
 	ru32((uint32_t)n);
 	for (i = 0; i < n; i++)
 		rs(users[i]);
+	ru8(1);		/* exportable: these tests fetch the key */
 	r = run(c);
 	free(d.p);
 	free(k.p);
@@ -379,12 +380,14 @@ test_cert_import(void)
 	rs("");
 	rb(NULL, 0);
 	ru32(0);
+	ru8(0);
 	is_int(run(&admin), SV_ERR_BAD_FORMAT, "import: garbage");
 	rq(SSO_OP_CERT_IMPORT);
 	rb(NULL, 0);
 	rs("");
 	rb(NULL, 0);
 	ru32(0);
+	ru8(0);
 	is_int(run(&admin), SV_ERR_BAD_FORMAT, "import: an empty file");
 	rq(SSO_OP_CERT_IMPORT);
 	rb("x", 1);
