@@ -265,7 +265,7 @@ C_GetInfo(CK_INFO_PTR info)
 	info->cryptokiVersion.minor = 40;
 	pad(info->manufacturerID, sizeof(info->manufacturerID), "ssovault");
 	pad(info->libraryDescription, sizeof(info->libraryDescription),
-	    "ssovault: keys that ssovaultd keeps");
+	    "ssovault keys kept by ssovaultd");
 	info->libraryVersion.major = 0;
 	info->libraryVersion.minor = 1;
 	return CKR_OK;
