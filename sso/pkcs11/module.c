@@ -61,7 +61,7 @@ static void
 slots_load(void)
 {
 	const char *env = getenv("SSOVAULT_PKCS11_SOCKETS");
-	char *def = NULL, *list, *p, *save = NULL;
+	char *def = NULL, *list, *p, *next;
 
 	nslots = 0;
 	if (env == NULL || *env == '\0') {
@@ -73,9 +73,10 @@ slots_load(void)
 		free(def);
 		return;
 	}
-	for (p = strtok_r(list, ":", &save); p != NULL && nslots < P11_SLOTS_MAX;
-	    p = strtok_r(NULL, ":", &save)) {
-		if (strlen(p) >= sizeof(slots[0].socket))
+	for (p = list; p != NULL && nslots < P11_SLOTS_MAX; p = next) {
+		if ((next = strchr(p, ':')) != NULL)
+			*next++ = '\0';
+		if (*p == '\0' || strlen(p) >= sizeof(slots[0].socket))
 			continue;
 		memset(&slots[nslots], 0, sizeof(slots[nslots]));
 		snprintf(slots[nslots].socket, sizeof(slots[nslots].socket), "%s", p);
