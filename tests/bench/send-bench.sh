@@ -3,11 +3,18 @@
 # local test server (tests/server: HTTPS that demands a client certificate,
 # Basic auth), sent by `ssovault send` with SSO credentials and a client
 # certificate from a throwaway embedded vault (sequentially, and with
-# --parallel 8), beside the same messages sent by a shell loop of curl
+# --parallel 8), embedded and through ssovaultd, first with the key
+# exportable (handed to libcurl, as before non-exportable keys) and then
+# not (each TLS handshake signed by the service), beside the same messages
+# sent by a shell loop of curl
 # processes and by one curl process that reuses its connection, all with the
 # same certificate, key and password.  Every message must arrive (counted in
 # the server's log) or the run fails.  Prints a table; the connections and
-# full TLS handshakes columns are counted at the server.
+# full TLS handshakes columns are counted at the server.  Then what one full
+# handshake costs with the key in ssovaultd: HANDSHAKES (default 30)
+# one-message calls through the daemon with each kind of key (every call a
+# new process, so a new TLS session), beside OpenSSL's own RSA-2048
+# signature time measured in the same run.
 #
 #   tests/bench/send-bench.sh [MESSAGES]        (default 200)
 #
@@ -71,7 +78,7 @@ step "$ssovault" mapping create "$app" "$me" "$SOAP_USER"
 { printf '{"password":"'; cat "$SOAP_PASSWORD_FILE"; printf '"}'; } |
     "$ssovault" creds set "$app" --from-file - >"$tmp/step.out" 2>&1 ||
     { cat "$tmp/step.out" >&2; die "set-up failed: creds set"; }
-thumb=$("$ssovault" cert import "$CLIENT_P12" --password-file "$P12_PASSWORD_FILE" 2>"$tmp/step.out") ||
+thumb=$("$ssovault" cert import "$CLIENT_P12" --password-file "$P12_PASSWORD_FILE" --exportable 2>"$tmp/step.out") ||
     { cat "$tmp/step.out" >&2; die "set-up failed: cert import"; }
 printf '%s' "$thumb" | grep -q "$CLIENT_THUMBPRINT" ||
     die "cert import printed '$thumb', not the thumbprint $CLIENT_THUMBPRINT"
@@ -163,6 +170,20 @@ run "ssovault send (one call, sequential)" "${send[@]}" "${files[@]}"
 seq_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
 run "ssovault send --parallel $parallel" "${send[@]}" --parallel "$parallel" "${files[@]}"
 par_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
+# median_ms CMD...: the median time of HANDSHAKES runs of CMD through the daemon, in ms
+handshakes=${HANDSHAKES:-30}
+median_ms() {
+	local k t0 t1 times=()
+	for k in $(seq "$handshakes"); do
+		t0=$(now)
+		SSOVAULT_SOCKET="$tmp/sock" "$@" >/dev/null 2>&1 ||
+		    { echo "send-bench: $* failed" >&2; failed=1; }
+		t1=$(now)
+		times+=("$(( (t1 - t0) / 1000 ))")
+	done
+	printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] / 1000 }'
+}
+digest=$(printf 'bench' | openssl dgst -sha256 -binary | od -An -v -tx1 | tr -d ' \n')
 # The same sends through ssovaultd, unlocked once, as a service would run:
 # each call pays no unlock, and each certificate and credential fetch is a
 # request on the socket.
@@ -177,8 +198,20 @@ if [ -x "$ssovaultd" ]; then
 	daemon_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
 	run "ssovault send --parallel $parallel, ssovaultd" env SSOVAULT_SOCKET="$tmp/sock" \
 	    "${send[@]}" --parallel "$parallel" "${files[@]}"
+	hs_exportable=$(median_ms "${send[@]}" "${files[0]}")
+	# the same key, now kept in the daemon: it signs each full TLS handshake
+	SSOVAULT_SOCKET="$tmp/sock" "$ssovault" cert update "$thumb" --non-exportable >"$tmp/step.out" 2>&1 ||
+	    { cat "$tmp/step.out" >&2; die "cert update --non-exportable failed"; }
+	run "ssovault send through ssovaultd, key kept" env SSOVAULT_SOCKET="$tmp/sock" "${send[@]}" "${files[@]}"
+	run "... --parallel $parallel, key kept" env SSOVAULT_SOCKET="$tmp/sock" \
+	    "${send[@]}" --parallel "$parallel" "${files[@]}"
+	hs_kept=$(median_ms "${send[@]}" "${files[0]}")
+	# the request a handshake adds, beside another audited read
+	sign_ms=$(median_ms "$ssovault" cert sign "$thumb" --alg rsa-pss-sha256 --digest "$digest")
+	show_ms=$(median_ms "$ssovault" creds get "$app" --field password)
 	kill -TERM "$daemon_pid" 2>/dev/null
 	wait "$daemon_pid" 2>/dev/null
+	run "ssovault send, key kept, signed in-process" "${send[@]}" "${files[@]}"
 fi
 run "curl, one process per message" loop_curl
 loop_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
@@ -208,6 +241,22 @@ if [ "$failed" -eq 0 ]; then
 	}'
 	[ -n "${daemon_rate:-}" ] && awk -v d="$daemon_rate" -v l="$loop_rate" 'BEGIN {
 		printf "through ssovaultd (no unlock per call): %.1fx sequential\n", d / l
+	}'
+fi
+# what a full handshake costs when ssovaultd signs it, beside OpenSSL's own signature
+if [ -n "${hs_kept:-}" ]; then
+	rsa_ms=$(openssl speed -seconds 1 rsa2048 2>/dev/null | awk '$1 == "rsa" && $2 == "2048" { print $4 * 1000 }')
+	echo
+	awk -v e="$hs_exportable" -v k="$hs_kept" -v r="${rsa_ms:-?}" -v n="$handshakes" \
+	    -v sg="$sign_ms" -v sh="$show_ms" 'BEGIN {
+		printf "One call, one message, one full TLS handshake through ssovaultd (median of %d):\n", n
+		printf "  key exportable (fetched, handed to libcurl): %.2f ms\n", e
+		printf "  key kept in ssovaultd (it signs):            %.2f ms (%+.2f ms)\n", k, k - e
+		printf "One ssovault process, one request to ssovaultd (median of %d):\n", n
+		printf "  cert sign (RSA-PSS, audited):                %.2f ms\n", sg
+		printf "  creds get (also audited, no signature):      %.2f ms\n", sh
+		printf "  so a signature in the daemon costs about %.2f ms per full handshake;\n", sg - sh
+		printf "  an RSA-2048 signature alone (openssl speed, here): %s ms\n", r
 	}'
 fi
 exit $failed
