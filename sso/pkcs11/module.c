@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 
@@ -24,26 +25,15 @@
 
 #define SESSIONS_MAX 1024
 
-struct session {
-	int used;
-	CK_SLOT_ID slot;
-	CK_FLAGS flags;
-	pthread_mutex_t lock;	/* one call at a time on a session */
-	struct ssovault *h;
-	CK_OBJECT_HANDLE found[3 * P11_CERTS_MAX];
-	size_t nfound, pos;
-	int finding;
-	struct p11_op sign, verify;
-	EVP_MD_CTX *digest;	/* C_Digest*, or NULL */
-};
-
 static pthread_mutex_t global = PTHREAD_MUTEX_INITIALIZER;
 static int initialized;
-static struct p11_slot slots[P11_SLOTS_MAX];
+static pid_t init_pid;		/* a child of fork() starts afresh */
+struct p11_slot p11_slots[P11_SLOTS_MAX];
 static size_t nslots;
-static struct session *sessions[SESSIONS_MAX];	/* handle = index + 1 */
+static struct p11_session *sessions[SESSIONS_MAX];	/* handle = index + 1 */
 
 extern CK_FUNCTION_LIST p11_functions;
+static void forget_all(void);
 
 /* Space-padded fixed-width text of PKCS#11 info structures. */
 static void
@@ -76,11 +66,11 @@ slots_load(void)
 	for (p = list; p != NULL && nslots < P11_SLOTS_MAX; p = next) {
 		if ((next = strchr(p, ':')) != NULL)
 			*next++ = '\0';
-		if (*p == '\0' || strlen(p) >= sizeof(slots[0].socket))
+		if (*p == '\0' || strlen(p) >= sizeof(p11_slots[0].socket))
 			continue;
-		memset(&slots[nslots], 0, sizeof(slots[nslots]));
-		snprintf(slots[nslots].socket, sizeof(slots[nslots].socket), "%s", p);
-		pthread_mutex_init(&slots[nslots].lock, NULL);
+		memset(&p11_slots[nslots], 0, sizeof(p11_slots[nslots]));
+		snprintf(p11_slots[nslots].socket, sizeof(p11_slots[nslots].socket), "%s", p);
+		pthread_mutex_init(&p11_slots[nslots].lock, NULL);
 		nslots++;
 	}
 	free(list);
@@ -93,9 +83,9 @@ slots_free(void)
 	size_t i, j;
 
 	for (i = 0; i < nslots; i++) {
-		for (j = 0; j < slots[i].ncerts; j++)
-			p11_cert_free(slots[i].certs[j]);
-		pthread_mutex_destroy(&slots[i].lock);
+		for (j = 0; j < p11_slots[i].ncerts; j++)
+			p11_cert_free(p11_slots[i].certs[j]);
+		pthread_mutex_destroy(&p11_slots[i].lock);
 	}
 	nslots = 0;
 }
@@ -106,7 +96,7 @@ handle_open(CK_SLOT_ID id, struct ssovault **ret)
 	struct ssovault_open_opts o;
 
 	memset(&o, 0, sizeof(o));
-	o.socket_path = slots[id].socket;
+	o.socket_path = p11_slots[id].socket;
 	o.mode = SSOVAULT_MODE_DAEMON;
 	return ssovault_open(&o, ret);
 }
@@ -159,9 +149,8 @@ slot_refresh(struct p11_slot *s, struct ssovault *h)
 	return CKR_OK;
 }
 
-/* The live certificate and kind of an object handle (slot lock held). */
-static struct p11_cert *
-object_of(struct p11_slot *s, CK_OBJECT_HANDLE o, enum p11_kind *ret_kind)
+struct p11_cert *
+p11_object_of(struct p11_slot *s, CK_OBJECT_HANDLE o, enum p11_kind *ret_kind)
 {
 	size_t i;
 
@@ -176,11 +165,10 @@ object_of(struct p11_slot *s, CK_OBJECT_HANDLE o, enum p11_kind *ret_kind)
 
 /* --- sessions ------------------------------------------------------------- */
 
-/* The session, locked; NULL with *rv set otherwise. */
-static struct session *
-session_get(CK_SESSION_HANDLE hs, CK_RV *rv)
+struct p11_session *
+p11_session_get(CK_SESSION_HANDLE hs, CK_RV *rv)
 {
-	struct session *s = NULL;
+	struct p11_session *s = NULL;
 
 	pthread_mutex_lock(&global);
 	if (!initialized)
@@ -193,14 +181,14 @@ session_get(CK_SESSION_HANDLE hs, CK_RV *rv)
 	return s;
 }
 
-static void
-session_put(struct session *s)
+void
+p11_session_put(struct p11_session *s)
 {
 	pthread_mutex_unlock(&s->lock);
 }
 
 static void
-session_free(struct session *s)
+session_free(struct p11_session *s)
 {
 	p11_op_end(&s->sign);
 	p11_op_end(&s->verify);
@@ -221,28 +209,26 @@ C_Initialize(CK_VOID_PTR init_args)
 	if (a != NULL && a->pReserved != NULL)
 		return CKR_ARGUMENTS_BAD;
 	pthread_mutex_lock(&global);
-	if (initialized) {
+	if (initialized && init_pid == getpid()) {
 		pthread_mutex_unlock(&global);
 		return CKR_CRYPTOKI_ALREADY_INITIALIZED;
 	}
+	/* in a child of fork(): the parent's sessions and connections are not its own */
+	if (initialized)
+		forget_all();
 	slots_load();
 	initialized = 1;
+	init_pid = getpid();
 	pthread_mutex_unlock(&global);
 	return CKR_OK;
 }
 
-CK_RV
-C_Finalize(CK_VOID_PTR reserved)
+/* Drop every session and slot (global lock held). */
+static void
+forget_all(void)
 {
 	size_t i;
 
-	if (reserved != NULL)
-		return CKR_ARGUMENTS_BAD;
-	pthread_mutex_lock(&global);
-	if (!initialized) {
-		pthread_mutex_unlock(&global);
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	}
 	for (i = 0; i < SESSIONS_MAX; i++) {
 		if (sessions[i] != NULL)
 			session_free(sessions[i]);
@@ -250,6 +236,19 @@ C_Finalize(CK_VOID_PTR reserved)
 	}
 	slots_free();
 	initialized = 0;
+}
+
+CK_RV
+C_Finalize(CK_VOID_PTR reserved)
+{
+	if (reserved != NULL)
+		return CKR_ARGUMENTS_BAD;
+	pthread_mutex_lock(&global);
+	if (!initialized) {
+		pthread_mutex_unlock(&global);
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	forget_all();
 	pthread_mutex_unlock(&global);
 	return CKR_OK;
 }
@@ -316,7 +315,7 @@ C_GetSlotInfo(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 	if (info == NULL)
 		return CKR_ARGUMENTS_BAD;
 	memset(info, 0, sizeof(*info));
-	snprintf(d, sizeof(d), "ssovaultd at %s", slots[id].socket);
+	snprintf(d, sizeof(d), "ssovaultd at %s", p11_slots[id].socket);
 	pad(info->slotDescription, sizeof(info->slotDescription), d);
 	pad(info->manufacturerID, sizeof(info->manufacturerID), "ssovault");
 	info->flags = CKF_REMOVABLE_DEVICE | (token_present(id) ? CKF_TOKEN_PRESENT : 0);
@@ -339,7 +338,7 @@ C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 	if (!token_present(id))
 		return CKR_TOKEN_NOT_PRESENT;
 	/* the serial names the socket: stable, and told apart from another vault's */
-	SHA256((const unsigned char *)slots[id].socket, strlen(slots[id].socket), md);
+	SHA256((const unsigned char *)p11_slots[id].socket, strlen(p11_slots[id].socket), md);
 	for (i = 0; i < 8; i++)
 		snprintf(serial + 2 * i, 3, "%02x", md[i]);
 	memset(info, 0, sizeof(*info));
@@ -393,7 +392,7 @@ CK_RV
 C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
     CK_SESSION_HANDLE_PTR ret)
 {
-	struct session *s;
+	struct p11_session *s;
 	size_t i;
 	CK_RV rv;
 	int r;
@@ -418,7 +417,7 @@ C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
 		return CKR_TOKEN_NOT_PRESENT;
 	}
 	/* the daemon answers, or the token is not there */
-	if ((rv = slot_refresh(&slots[id], s->h)) != CKR_OK) {
+	if ((rv = slot_refresh(&p11_slots[id], s->h)) != CKR_OK) {
 		session_free(s);
 		return rv == CKR_DEVICE_REMOVED ? CKR_TOKEN_NOT_PRESENT : rv;
 	}
@@ -439,13 +438,13 @@ C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
 CK_RV
 C_CloseSession(CK_SESSION_HANDLE hs)
 {
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 	size_t i, left = 0;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
-	session_put(s);
+	p11_session_put(s);
 	pthread_mutex_lock(&global);
 	if (sessions[hs - 1] == s) {
 		sessions[hs - 1] = NULL;
@@ -453,7 +452,7 @@ C_CloseSession(CK_SESSION_HANDLE hs)
 			left += sessions[i] != NULL && sessions[i]->slot == s->slot;
 		/* the login state belongs to the application's sessions of a slot */
 		if (left == 0)
-			slots[s->slot].logged_in = 0;
+			p11_slots[s->slot].logged_in = 0;
 		pthread_mutex_lock(&s->lock);
 		pthread_mutex_unlock(&s->lock);
 		session_free(s);
@@ -480,7 +479,7 @@ C_CloseAllSessions(CK_SLOT_ID id)
 			sessions[i] = NULL;
 		}
 	}
-	slots[id].logged_in = 0;
+	p11_slots[id].logged_in = 0;
 	pthread_mutex_unlock(&global);
 	return CKR_OK;
 }
@@ -488,20 +487,20 @@ C_CloseAllSessions(CK_SLOT_ID id)
 CK_RV
 C_GetSessionInfo(CK_SESSION_HANDLE hs, CK_SESSION_INFO_PTR info)
 {
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
 	if (info == NULL) {
-		session_put(s);
+		p11_session_put(s);
 		return CKR_ARGUMENTS_BAD;
 	}
 	memset(info, 0, sizeof(*info));
 	info->slotID = s->slot;
 	info->flags = s->flags;
-	info->state = slots[s->slot].logged_in ? CKS_RO_USER_FUNCTIONS : CKS_RO_PUBLIC_SESSION;
-	session_put(s);
+	info->state = p11_slots[s->slot].logged_in ? CKS_RO_USER_FUNCTIONS : CKS_RO_PUBLIC_SESSION;
+	p11_session_put(s);
 	return CKR_OK;
 }
 
@@ -509,35 +508,35 @@ C_GetSessionInfo(CK_SESSION_HANDLE hs, CK_SESSION_INFO_PTR info)
 CK_RV
 C_Login(CK_SESSION_HANDLE hs, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
 	if (user == CKU_SO)
 		rv = CKR_SESSION_READ_ONLY_EXISTS;
 	else if (user != CKU_USER && user != CKU_CONTEXT_SPECIFIC)
 		rv = CKR_USER_TYPE_INVALID;
-	else if (user == CKU_USER && slots[s->slot].logged_in)
+	else if (user == CKU_USER && p11_slots[s->slot].logged_in)
 		rv = CKR_USER_ALREADY_LOGGED_IN;
 	else
-		slots[s->slot].logged_in = 1;
-	session_put(s);
+		p11_slots[s->slot].logged_in = 1;
+	p11_session_put(s);
 	return rv;
 }
 
 CK_RV
 C_Logout(CK_SESSION_HANDLE hs)
 {
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
-	if (!slots[s->slot].logged_in)
+	if (!p11_slots[s->slot].logged_in)
 		rv = CKR_USER_NOT_LOGGED_IN;
-	slots[s->slot].logged_in = 0;
-	session_put(s);
+	p11_slots[s->slot].logged_in = 0;
+	p11_session_put(s);
 	return rv;
 }
 
@@ -547,13 +546,13 @@ CK_RV
 C_FindObjectsInit(CK_SESSION_HANDLE hs, CK_ATTRIBUTE_PTR templ, CK_ULONG n)
 {
 	struct p11_slot *sl;
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 	size_t i, k;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
-	sl = &slots[s->slot];
+	sl = &p11_slots[s->slot];
 	if (s->finding)
 		rv = CKR_OPERATION_ACTIVE;
 	else if (templ == NULL && n > 0)
@@ -570,7 +569,7 @@ C_FindObjectsInit(CK_SESSION_HANDLE hs, CK_ATTRIBUTE_PTR templ, CK_ULONG n)
 		pthread_mutex_unlock(&sl->lock);
 		s->finding = 1;
 	}
-	session_put(s);
+	p11_session_put(s);
 	return rv;
 }
 
@@ -578,11 +577,11 @@ CK_RV
 C_FindObjects(CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
     CK_ULONG_PTR count)
 {
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 	CK_ULONG n = 0;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
 	if (!s->finding)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
@@ -593,22 +592,22 @@ C_FindObjects(CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
 			out[n++] = s->found[s->pos++];
 		*count = n;
 	}
-	session_put(s);
+	p11_session_put(s);
 	return rv;
 }
 
 CK_RV
 C_FindObjectsFinal(CK_SESSION_HANDLE hs)
 {
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
 	if (!s->finding)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	s->finding = 0;
-	session_put(s);
+	p11_session_put(s);
 	return rv;
 }
 
@@ -618,379 +617,42 @@ C_GetAttributeValue(CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t
 {
 	struct p11_slot *sl;
 	struct p11_cert *c;
-	struct session *s;
+	struct p11_session *s;
 	enum p11_kind k;
 	CK_RV rv = CKR_OK;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
-	sl = &slots[s->slot];
+	sl = &p11_slots[s->slot];
 	pthread_mutex_lock(&sl->lock);
 	if (templ == NULL && n > 0)
 		rv = CKR_ARGUMENTS_BAD;
-	else if ((c = object_of(sl, o, &k)) == NULL)
+	else if ((c = p11_object_of(sl, o, &k)) == NULL)
 		rv = CKR_OBJECT_HANDLE_INVALID;
 	else
 		rv = p11_object_get(&c->obj[k], templ, n);
 	pthread_mutex_unlock(&sl->lock);
-	session_put(s);
+	p11_session_put(s);
 	return rv;
 }
 
 CK_RV
 C_GetObjectSize(CK_SESSION_HANDLE hs, CK_OBJECT_HANDLE o, CK_ULONG_PTR size)
 {
-	struct session *s;
+	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 	enum p11_kind k;
 
-	if ((s = session_get(hs, &rv)) == NULL)
+	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
-	pthread_mutex_lock(&slots[s->slot].lock);
-	if (object_of(&slots[s->slot], o, &k) == NULL)
+	pthread_mutex_lock(&p11_slots[s->slot].lock);
+	if (p11_object_of(&p11_slots[s->slot], o, &k) == NULL)
 		rv = CKR_OBJECT_HANDLE_INVALID;
 	else if (size == NULL)
 		rv = CKR_ARGUMENTS_BAD;
 	else
 		*size = CK_UNAVAILABLE_INFORMATION;
-	pthread_mutex_unlock(&slots[s->slot].lock);
-	session_put(s);
-	return rv;
-}
-
-/* --- signing and verifying -------------------------------------------------- */
-
-/* Start op with key o, which must be of kind want (or, to verify, any key or certificate). */
-static CK_RV
-op_start(struct session *s, struct p11_op *op, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE o,
-    int signing)
-{
-	struct p11_slot *sl = &slots[s->slot];
-	struct p11_cert *c;
-	enum p11_kind k;
-	CK_RV rv;
-
-	if (op->active)
-		return CKR_OPERATION_ACTIVE;
-	if (mech == NULL)
-		return CKR_ARGUMENTS_BAD;
-	pthread_mutex_lock(&sl->lock);
-	if ((c = object_of(sl, o, &k)) == NULL || (signing && k != P11_PRIVATE))
-		rv = CKR_KEY_HANDLE_INVALID;
-	else if ((rv = p11_op_init(op, mech, c)) == CKR_OK) {
-		op->cert = (size_t)((o - 1) / 4);
-		op->active = 1;
-	}
-	pthread_mutex_unlock(&sl->lock);
-	return rv;
-}
-
-/* The certificate of a running operation (the registry never shrinks). */
-static struct p11_cert *
-op_cert(struct session *s, const struct p11_op *op)
-{
-	struct p11_cert *c;
-
-	pthread_mutex_lock(&slots[s->slot].lock);
-	c = slots[s->slot].certs[op->cert];
-	pthread_mutex_unlock(&slots[s->slot].lock);
-	return c;
-}
-
-/*
- * Finish a signature: the length asked for (the operation goes on), a
- * buffer too small (it goes on), or the service's signature (it ends).
- */
-static CK_RV
-sign_finish(struct session *s, CK_BYTE_PTR sig, CK_ULONG_PTR siglen)
-{
-	struct p11_cert *c = op_cert(s, &s->sign);
-	unsigned char in[P11_RAW_MAX > EVP_MAX_MD_SIZE ? P11_RAW_MAX : EVP_MAX_MD_SIZE];
-	uint8_t *out = NULL;
-	size_t inlen, outlen = 0, n;
-	CK_RV rv;
-
-	if (siglen == NULL) {
-		p11_op_end(&s->sign);
-		return CKR_ARGUMENTS_BAD;
-	}
-	if (sig == NULL || *siglen < c->sig_len) {
-		rv = sig == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
-		*siglen = c->sig_len;
-		return rv;
-	}
-	if ((rv = p11_op_input(&s->sign, c, in, &inlen)) == CKR_OK &&
-	    (rv = p11_rv(ssovault_cert_sign(s->h, c->sha1, &s->sign.p, in, inlen, &out,
-	    &outlen))) == CKR_OK &&
-	    (rv = p11_sig_to_p11(c, out, outlen, sig, &n)) == CKR_OK)
-		*siglen = n;
-	free(out);
-	OPENSSL_cleanse(in, sizeof(in));
-	p11_op_end(&s->sign);
-	return rv;
-}
-
-CK_RV
-C_SignInit(CK_SESSION_HANDLE hs, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	rv = op_start(s, &s->sign, mech, key, 1);
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_Sign(CK_SESSION_HANDLE hs, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
-    CK_ULONG_PTR siglen)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	if (!s->sign.active)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (data == NULL && len > 0)
-		rv = CKR_ARGUMENTS_BAD;
-	/* a length query must not take the data: it comes again with the buffer */
-	else if (sig == NULL || siglen == NULL || *siglen < op_cert(s, &s->sign)->sig_len)
-		rv = sign_finish(s, sig, siglen);
-	else if ((rv = p11_op_update(&s->sign, data, len)) == CKR_OK)
-		rv = sign_finish(s, sig, siglen);
-	else
-		p11_op_end(&s->sign);
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_SignUpdate(CK_SESSION_HANDLE hs, CK_BYTE_PTR part, CK_ULONG len)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	if (!s->sign.active)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (part == NULL && len > 0)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = p11_op_update(&s->sign, part, len);
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		p11_op_end(&s->sign);
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_SignFinal(CK_SESSION_HANDLE hs, CK_BYTE_PTR sig, CK_ULONG_PTR siglen)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	rv = s->sign.active ? sign_finish(s, sig, siglen) : CKR_OPERATION_NOT_INITIALIZED;
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_VerifyInit(CK_SESSION_HANDLE hs, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	rv = op_start(s, &s->verify, mech, key, 0);
-	session_put(s);
-	return rv;
-}
-
-static CK_RV
-verify_finish(struct session *s, CK_BYTE_PTR sig, CK_ULONG siglen)
-{
-	CK_RV rv = sig == NULL ? CKR_ARGUMENTS_BAD :
-	    p11_op_verify(&s->verify, op_cert(s, &s->verify), sig, siglen);
-
-	p11_op_end(&s->verify);
-	return rv;
-}
-
-CK_RV
-C_Verify(CK_SESSION_HANDLE hs, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
-    CK_ULONG siglen)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	if (!s->verify.active) {
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	} else if (data == NULL && len > 0) {
-		p11_op_end(&s->verify);
-		rv = CKR_ARGUMENTS_BAD;
-	} else if ((rv = p11_op_update(&s->verify, data, len)) != CKR_OK) {
-		p11_op_end(&s->verify);
-	} else {
-		rv = verify_finish(s, sig, siglen);
-	}
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_VerifyUpdate(CK_SESSION_HANDLE hs, CK_BYTE_PTR part, CK_ULONG len)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	if (!s->verify.active)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (part == NULL && len > 0)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = p11_op_update(&s->verify, part, len);
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		p11_op_end(&s->verify);
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_VerifyFinal(CK_SESSION_HANDLE hs, CK_BYTE_PTR sig, CK_ULONG siglen)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	rv = s->verify.active ? verify_finish(s, sig, siglen) : CKR_OPERATION_NOT_INITIALIZED;
-	session_put(s);
-	return rv;
-}
-
-/* --- digests (made here; some clients hash on the token before they sign) --- */
-
-CK_RV
-C_DigestInit(CK_SESSION_HANDLE hs, CK_MECHANISM_PTR mech)
-{
-	const EVP_MD *md;
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	if (mech == NULL)
-		rv = CKR_ARGUMENTS_BAD;
-	else if (s->digest != NULL)
-		rv = CKR_OPERATION_ACTIVE;
-	else if ((md = p11_digest_md(mech->mechanism)) == NULL)
-		rv = CKR_MECHANISM_INVALID;
-	else if (mech->ulParameterLen != 0)
-		rv = CKR_MECHANISM_PARAM_INVALID;
-	else if ((s->digest = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(s->digest, md, NULL)) {
-		EVP_MD_CTX_free(s->digest);
-		s->digest = NULL;
-		rv = CKR_HOST_MEMORY;
-	}
-	session_put(s);
-	return rv;
-}
-
-static void
-digest_end(struct session *s)
-{
-	EVP_MD_CTX_free(s->digest);
-	s->digest = NULL;
-}
-
-/* The digest into out: a length query or a buffer too small leaves the operation on. */
-static CK_RV
-digest_finish(struct session *s, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
-{
-	unsigned int n = 0;
-	size_t want = (size_t)EVP_MD_CTX_get_size(s->digest);
-
-	if (outlen == NULL) {
-		digest_end(s);
-		return CKR_ARGUMENTS_BAD;
-	}
-	if (out == NULL || *outlen < want) {
-		*outlen = want;
-		return out == NULL ? CKR_OK : CKR_BUFFER_TOO_SMALL;
-	}
-	if (!EVP_DigestFinal_ex(s->digest, out, &n)) {
-		digest_end(s);
-		return CKR_FUNCTION_FAILED;
-	}
-	*outlen = n;
-	digest_end(s);
-	return CKR_OK;
-}
-
-CK_RV
-C_Digest(CK_SESSION_HANDLE hs, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out,
-    CK_ULONG_PTR outlen)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	if (s->digest == NULL)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if ((data == NULL && len > 0) || outlen == NULL) {
-		digest_end(s);
-		rv = CKR_ARGUMENTS_BAD;
-	} else if (out == NULL || *outlen < (CK_ULONG)EVP_MD_CTX_get_size(s->digest))
-		rv = digest_finish(s, out, outlen);
-	else if (!EVP_DigestUpdate(s->digest, data, len)) {
-		digest_end(s);
-		rv = CKR_FUNCTION_FAILED;
-	} else
-		rv = digest_finish(s, out, outlen);
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_DigestUpdate(CK_SESSION_HANDLE hs, CK_BYTE_PTR part, CK_ULONG len)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	if (s->digest == NULL)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if ((part == NULL && len > 0) || !EVP_DigestUpdate(s->digest, part, len)) {
-		digest_end(s);
-		rv = part == NULL ? CKR_ARGUMENTS_BAD : CKR_FUNCTION_FAILED;
-	}
-	session_put(s);
-	return rv;
-}
-
-CK_RV
-C_DigestFinal(CK_SESSION_HANDLE hs, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
-{
-	struct session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = session_get(hs, &rv)) == NULL)
-		return rv;
-	rv = s->digest != NULL ? digest_finish(s, out, outlen) : CKR_OPERATION_NOT_INITIALIZED;
-	session_put(s);
+	pthread_mutex_unlock(&p11_slots[s->slot].lock);
+	p11_session_put(s);
 	return rv;
 }

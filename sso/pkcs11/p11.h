@@ -70,6 +70,28 @@ struct p11_op {
 	int too_long;
 };
 
+/* --- module.c: slots and sessions -------------------------------------------------- */
+
+/* A session: its connection to the daemon, its search, its operations. */
+struct p11_session {
+	CK_SLOT_ID slot;
+	CK_FLAGS flags;
+	pthread_mutex_t lock;	/* one call at a time on a session */
+	struct ssovault *h;
+	CK_OBJECT_HANDLE found[3 * P11_CERTS_MAX];
+	size_t nfound, pos;
+	int finding;
+	struct p11_op sign, verify;
+	EVP_MD_CTX *digest;	/* C_Digest*, or NULL */
+};
+
+extern struct p11_slot p11_slots[P11_SLOTS_MAX];
+/* The session, locked; NULL with *rv set otherwise (not initialised, unknown handle). */
+struct p11_session *p11_session_get(CK_SESSION_HANDLE hs, CK_RV *rv);
+void p11_session_put(struct p11_session *s);
+/* The live certificate and kind of an object handle (slot lock held), or NULL. */
+struct p11_cert *p11_object_of(struct p11_slot *s, CK_OBJECT_HANDLE o, enum p11_kind *ret_kind);
+
 /* --- objects.c ----------------------------------------------------------- */
 
 /* The objects of a certificate from the service (NULL if its chain does not parse). */
