@@ -81,17 +81,47 @@ sign_finish(struct p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR siglen)
 	return rv;
 }
 
-CK_RV
-C_SignInit(CK_SESSION_HANDLE hs, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
+/* C_SignInit and C_VerifyInit: start the session's signing (or verifying) operation. */
+static CK_RV
+op_init_call(CK_SESSION_HANDLE hs, int signing, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
 {
 	struct p11_session *s;
 	CK_RV rv = CKR_OK;
 
 	if ((s = p11_session_get(hs, &rv)) == NULL)
 		return rv;
-	rv = op_start(s, &s->sign, mech, key, 1);
+	rv = op_start(s, signing ? &s->sign : &s->verify, mech, key, signing);
 	p11_session_put(s);
 	return rv;
+}
+
+/* C_SignUpdate and C_VerifyUpdate: a part of the input; an error ends the operation. */
+static CK_RV
+op_update_call(CK_SESSION_HANDLE hs, int signing, CK_BYTE_PTR part, CK_ULONG len)
+{
+	struct p11_session *s;
+	struct p11_op *op;
+	CK_RV rv = CKR_OK;
+
+	if ((s = p11_session_get(hs, &rv)) == NULL)
+		return rv;
+	op = signing ? &s->sign : &s->verify;
+	if (!op->active)
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	else if (part == NULL && len > 0)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = p11_op_update(op, part, len);
+	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
+		p11_op_end(op);
+	p11_session_put(s);
+	return rv;
+}
+
+CK_RV
+C_SignInit(CK_SESSION_HANDLE hs, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
+{
+	return op_init_call(hs, 1, mech, key);
 }
 
 CK_RV
@@ -121,21 +151,7 @@ C_Sign(CK_SESSION_HANDLE hs, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
 CK_RV
 C_SignUpdate(CK_SESSION_HANDLE hs, CK_BYTE_PTR part, CK_ULONG len)
 {
-	struct p11_session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = p11_session_get(hs, &rv)) == NULL)
-		return rv;
-	if (!s->sign.active)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (part == NULL && len > 0)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = p11_op_update(&s->sign, part, len);
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		p11_op_end(&s->sign);
-	p11_session_put(s);
-	return rv;
+	return op_update_call(hs, 1, part, len);
 }
 
 CK_RV
@@ -154,14 +170,7 @@ C_SignFinal(CK_SESSION_HANDLE hs, CK_BYTE_PTR sig, CK_ULONG_PTR siglen)
 CK_RV
 C_VerifyInit(CK_SESSION_HANDLE hs, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
 {
-	struct p11_session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = p11_session_get(hs, &rv)) == NULL)
-		return rv;
-	rv = op_start(s, &s->verify, mech, key, 0);
-	p11_session_put(s);
-	return rv;
+	return op_init_call(hs, 0, mech, key);
 }
 
 static CK_RV
@@ -200,21 +209,7 @@ C_Verify(CK_SESSION_HANDLE hs, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
 CK_RV
 C_VerifyUpdate(CK_SESSION_HANDLE hs, CK_BYTE_PTR part, CK_ULONG len)
 {
-	struct p11_session *s;
-	CK_RV rv = CKR_OK;
-
-	if ((s = p11_session_get(hs, &rv)) == NULL)
-		return rv;
-	if (!s->verify.active)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (part == NULL && len > 0)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = p11_op_update(&s->verify, part, len);
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		p11_op_end(&s->verify);
-	p11_session_put(s);
-	return rv;
+	return op_update_call(hs, 0, part, len);
 }
 
 CK_RV

@@ -303,17 +303,25 @@ C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 	return CKR_OK;
 }
 
-CK_RV
-C_GetSlotInfo(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
+/* What every slot function checks first: the library is initialised, the slot is ours, arg_ok. */
+static CK_RV
+slot_check(CK_SLOT_ID id, int arg_ok)
 {
-	char d[64 + PATH_MAX];
-
 	if (!initialized)
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	if (id >= nslots)
 		return CKR_SLOT_ID_INVALID;
-	if (info == NULL)
-		return CKR_ARGUMENTS_BAD;
+	return arg_ok ? CKR_OK : CKR_ARGUMENTS_BAD;
+}
+
+CK_RV
+C_GetSlotInfo(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
+{
+	char d[64 + PATH_MAX];
+	CK_RV rv;
+
+	if ((rv = slot_check(id, info != NULL)) != CKR_OK)
+		return rv;
 	memset(info, 0, sizeof(*info));
 	snprintf(d, sizeof(d), "ssovaultd at %s", p11_slots[id].socket);
 	pad(info->slotDescription, sizeof(info->slotDescription), d);
@@ -327,14 +335,11 @@ C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char serial[17];
+	CK_RV rv;
 	int i;
 
-	if (!initialized)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (id >= nslots)
-		return CKR_SLOT_ID_INVALID;
-	if (info == NULL)
-		return CKR_ARGUMENTS_BAD;
+	if ((rv = slot_check(id, info != NULL)) != CKR_OK)
+		return rv;
 	if (!token_present(id))
 		return CKR_TOKEN_NOT_PRESENT;
 	/* the serial names the socket: stable, and told apart from another vault's */
@@ -365,24 +370,20 @@ C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 CK_RV
 C_GetMechanismList(CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
-	if (!initialized)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (id >= nslots)
-		return CKR_SLOT_ID_INVALID;
-	if (count == NULL)
-		return CKR_ARGUMENTS_BAD;
+	CK_RV rv;
+
+	if ((rv = slot_check(id, count != NULL)) != CKR_OK)
+		return rv;
 	return p11_mech_list(list, count);
 }
 
 CK_RV
 C_GetMechanismInfo(CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 {
-	if (!initialized)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (id >= nslots)
-		return CKR_SLOT_ID_INVALID;
-	if (info == NULL)
-		return CKR_ARGUMENTS_BAD;
+	CK_RV rv;
+
+	if ((rv = slot_check(id, info != NULL)) != CKR_OK)
+		return rv;
 	return p11_mech_info(type, info);
 }
 
@@ -397,12 +398,8 @@ C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
 	CK_RV rv;
 	int r;
 
-	if (!initialized)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (id >= nslots)
-		return CKR_SLOT_ID_INVALID;
-	if (ret == NULL)
-		return CKR_ARGUMENTS_BAD;
+	if ((rv = slot_check(id, ret != NULL)) != CKR_OK)
+		return rv;
 	if (!(flags & CKF_SERIAL_SESSION))
 		return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
 	if (flags & CKF_RW_SESSION)
@@ -465,11 +462,10 @@ CK_RV
 C_CloseAllSessions(CK_SLOT_ID id)
 {
 	size_t i;
+	CK_RV rv;
 
-	if (!initialized)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (id >= nslots)
-		return CKR_SLOT_ID_INVALID;
+	if ((rv = slot_check(id, 1)) != CKR_OK)
+		return rv;
 	pthread_mutex_lock(&global);
 	for (i = 0; i < SESSIONS_MAX; i++) {
 		if (sessions[i] != NULL && sessions[i]->slot == id) {
