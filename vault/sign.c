@@ -138,7 +138,7 @@ static int
 check_key(const struct vault_sign_req *p, EVP_PKEY *key, const char *sha1, char *msg)
 {
 	int rsa = EVP_PKEY_is_a(key, "RSA"), bits = EVP_PKEY_get_bits(key);
-	size_t em, hlen = vault_hash_len(p->hash);
+	size_t em, salt, hlen = vault_hash_len(p->hash);
 
 	if (p->scheme == VAULT_SIGN_ECDSA && !EVP_PKEY_is_a(key, "EC"))
 		return sv_fail(msg, SV_ERR_INVALID,
@@ -146,12 +146,13 @@ check_key(const struct vault_sign_req *p, EVP_PKEY *key, const char *sha1, char 
 	if (p->scheme != VAULT_SIGN_ECDSA && !rsa)
 		return sv_fail(msg, SV_ERR_INVALID,
 		    "certificate %s has an EC key: sign with ecdsa", sha1);
-	if (p->scheme == VAULT_SIGN_RSA_PSS && p->salt != VAULT_SIGN_SALT_DIGEST) {
-		/* RFC 8017 9.1.1: emLen >= hLen + sLen + 2 */
+	if (p->scheme == VAULT_SIGN_RSA_PSS) {
+		/* RFC 8017 9.1.1: emLen >= hLen + sLen + 2 (a salt as long as the digest too) */
+		salt = p->salt == VAULT_SIGN_SALT_DIGEST ? hlen : p->salt;
 		em = bits > 0 ? ((size_t)bits + 6) / 8 : 0;
-		if (em < hlen + 2 || p->salt > em - hlen - 2)
-			return sv_fail(msg, SV_ERR_INVALID, "a salt of %u bytes does not fit "
-			    "a %d-bit key with %s", p->salt, bits, hash_name(p->hash));
+		if (em < hlen + 2 || salt > em - hlen - 2)
+			return sv_fail(msg, SV_ERR_INVALID, "a salt of %zu bytes does not fit "
+			    "a %d-bit key with %s", salt, bits, hash_name(p->hash));
 	}
 	return 0;
 }

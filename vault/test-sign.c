@@ -277,6 +277,42 @@ test_names(void)
 	is_int(vault_hash_len(VAULT_HASH_NONE), 0, "no hash, no length");
 }
 
+/*
+ * A 1024-bit key (fuzz-sign found it): RSA-PSS with SHA-512 and a salt as
+ * long as the digest needs 64 + 64 + 2 bytes, more than its 128, and is
+ * refused as a request that does not fit, not failed in OpenSSL.
+ */
+static void
+test_small_key(void)
+{
+	char key[sizeof(pkidir) + 16], pem[sizeof(pkidir) + 16];
+	char *mk[] = { "openssl", "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", key,
+	    "-out", pem, "-subj", "/CN=small", "-days", "1", NULL };
+	struct vault_sign_req p = req(VAULT_SIGN_RSA_PSS, VAULT_HASH_SHA512, 0);
+	struct svbuf *sig = svbuf_new(0);
+	uint8_t dg[64] = { 0 };
+	char msg[SV_MSG_MAX] = "";
+	struct vault_cert *small;
+	EVP_PKEY *small_pub;
+
+	snprintf(key, sizeof(key), "%s/small.key", pkidir);
+	snprintf(pem, sizeof(pem), "%s/small.pem", pkidir);
+	if (tap_run(mk) != 0)
+		bail("openssl cannot make a 1024-bit certificate");
+	small = load_cert("small.pem", "small.key", &small_pub);
+	is_int(vault_cert_sign(small, &p, dg, sizeof(dg), sig, msg), SV_ERR_INVALID,
+	    "rsa-pss-sha512 on a 1024-bit key, salt as long as the digest: refused");
+	if (!ok(strstr(msg, "a salt of 64 bytes does not fit a 1024-bit key with sha512") != NULL,
+	    "  says why"))
+		printf("#   %s\n", msg);
+	is_int(svbuf_len(sig), 0, "  and appends nothing");
+	p.salt = 128 - 64 - 2;
+	good("rsa-pss-sha512 on a 1024-bit key, the longest salt it takes", small, small_pub, p);
+	svbuf_free(sig);
+	vault_cert_free(small);
+	EVP_PKEY_free(small_pub);
+}
+
 int
 main(void)
 {
@@ -296,6 +332,7 @@ main(void)
 	test_digestinfo();
 	test_bad();
 	test_names();
+	test_small_key();
 
 	vault_cert_free(rsa);
 	vault_cert_free(ec);
