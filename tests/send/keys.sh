@@ -74,7 +74,12 @@ expect 0 "the same key imported again, exportable" sh -c "'$V' cert delete '$CLI
     '$V' cert import '$CLIENT_P12' --password-file '$P12_PASSWORD_FILE' --exportable --user uid:$U1"
 scan_send "exportable (control)" "cert fetch"
 like "$FOUND" "^found [1-9]" "exportable: the same scan finds the key in the sender's memory ($FOUND)"
+run "$V" status
+like "$OUT" "keys: +1 certificate\(s\), 1 with an EXPORTABLE private key .*cert update THUMBPRINT --non-exportable" \
+    "status (through the daemon): counts the exportable key and says how to keep it in the vault"
 expect 0 "back to non-exportable" "$V" cert update "$CLIENT_THUMBPRINT" --non-exportable
+run "$V" --json status
+like "$OUT" "\"certificates\": ?\{\"count\": ?1, ?\"exportable_keys\": ?0\}" "status --json: no exportable key left"
 
 # --- one signature per full handshake ---------------------------------------------------------------
 : > "$ACCESS_LOG"
