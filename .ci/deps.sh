@@ -4,13 +4,15 @@
 # install_test_deps: clang with its libFuzzer runtime for the fuzz targets,
 # and valgrind for tests/valgrind.sh (docs/fuzzing.md).
 SSOVAULT_DEPS="meson ninja-build pkg-config gcc libsodium-dev libssl-dev liblmdb-dev
-libcurl4-openssl-dev libxml2-dev libjansson-dev openssl curl apache2 python3 util-linux"
+libcurl4-openssl-dev libxml2-dev libicu-dev libjansson-dev openssl curl apache2 python3 util-linux"
 SSOVAULT_TEST_DEPS="clang valgrind man-db groff-base systemd"
 # strace holds a system call open in the race attacks (tests/attacks)
 SSOVAULT_DEPS="$SSOVAULT_DEPS strace"
 # the PKCS#11 module: p11-kit's pkcs11.h to build it; the clients others wrote
 # that tests/pkcs11 drives (OpenSC, GnuTLS, OpenSSL's engine for curl, p11-kit)
 SSOVAULT_DEPS="$SSOVAULT_DEPS libp11-kit-dev p11-kit opensc gnutls-bin libengine-pkcs11-openssl"
+# tmux is the terminal of tests/send/interrupt.sh (Ctrl-C during a retry wait)
+SSOVAULT_DEPS="$SSOVAULT_DEPS tmux"
 
 apt_install() {
 	local sudo=""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The keys that stay in ssovaultd, attacked by local users (docs/SECURITY.md
-# row 12; docs/certificates.md): a user with no grant signs (exit 5,
+# row 15; docs/certificates.md): a user with no grant signs (exit 5,
 # audited, repeats counted); a granted user asks for the key itself, or to
 # make it exportable again; garbage `cert sign`, `cert usable` and `cert
 # update` requests and 60 MiB to sign each get one clear error and the daemon
