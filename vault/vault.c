@@ -102,6 +102,11 @@ dir_open(const char *dir, int create, char *msg, int *ret_fd)
 	struct stat sb;
 	int pfd = -1, fd = -1, r;
 
+	/* a database holds the vault: no directory to check or pin */
+	if (vault_store_pg_location(dir)) {
+		*ret_fd = -1;
+		return 0;
+	}
 	if (create) {
 		if ((r = vault_path_parent_open(dir, base, sizeof(base), msg, &pfd)) != 0 ||
 		    (r = vault_path_check_above(pfd, dir, msg)) != 0)
@@ -411,6 +416,11 @@ vault_exists(const char *dir)
 
 	if (dir == NULL)
 		return 0;
+	if (vault_store_pg_location(dir)) {
+		loc.dirfd = -1;
+		loc.path = dir;
+		return vault_store_probe(vault_store_ops_for(dir), &loc, msg) == 0;
+	}
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
 	loc.dirfd = fd;

@@ -83,8 +83,13 @@ struct vault_store_conf {
 	unsigned ntables;
 };
 
-/* The backend for a location: LMDB for a directory (the only one yet). */
+/*
+ * The backend for a location: PostgreSQL for a postgresql:// or
+ * postgres:// URI (pg.c, docs/hosts.md), LMDB for a directory.
+ */
 const struct vault_store_ops *vault_store_ops_for(const char *location);
+/* 1 if location is a database URI rather than a directory. */
+int vault_store_pg_location(const char *location);
 const char *vault_store_backend_name(const struct vault_store_ops *ops);
 
 /*
@@ -255,5 +260,6 @@ struct vault_store_ops {
 
 /* The backends. */
 extern const struct vault_store_ops vault_store_lmdb;
+extern const struct vault_store_ops vault_store_pg;
 
 #endif
