@@ -1,0 +1,146 @@
+#!/bin/bash
+# Many hosts, one vault (DESIGN 10, docs/hosts.md): a PostgreSQL vault in a
+# network namespace of its own, and an ssovaultd on each of two hosts (two
+# more namespaces, TLS verify-full and SCRAM to the database, a key file of
+# its own each), serving callers as real uids over their Unix sockets.
+# Writes from both hosts at the same time: names, tickets and suspended
+# messages stay exactly-once, the audit trail stays one verifiable chain;
+# a change on one host is in force on the other within the cache bound
+# (measured and printed); the database stopped and started: exit 6 while it
+# is down, and the daemons serve again by themselves.
+. "$SOURCE_ROOT/tests/lib.sh"
+. "$SOURCE_ROOT/tests/hosts/lib-hosts.sh"
+S=$SSOVAULT
+U=5301
+
+hosts_up
+ok $? "a database namespace and two host namespaces, PostgreSQL with TLS and SCRAM"
+[ -n "${URI_A:-}" ] || { done_testing; }
+
+# --- set-up: the vault made from host A, host B joins with a slot of its own
+secret_file "$T_TMP/pass" 'correct horse battery staple'
+expect 0 "init the shared vault from host A (its key file made there)" on_host A env \
+    PGPASSFILE="$PGPASSFILE" "$S" --vault "$URI_A" init --kdf-limits interactive \
+    --passphrase-file "$T_TMP/pass" --key-file "$T_TMP/keyA"
+like "$OUT" "Created a vault in postgresql://" "  it says where"
+expect 1 "init again from host B: the database already holds one" on_host B \
+    "$S" --vault "$URI_B" init --kdf-limits interactive --passphrase-file "$T_TMP/pass"
+like "$ERR" "already holds a vault" "  says so"
+expect 0 "host B joins with a key file made on host B" on_host B env \
+    SSOVAULT_PASSPHRASE_FILE="$T_TMP/pass" "$S" --vault "$URI_B" slot add --name hostB \
+    --key-file "$T_TMP/keyB"
+hostd_start A --key-file "$T_TMP/keyA"
+ok $? "ssovaultd on host A, unlocked by its key file"
+hostd_start B --key-file "$T_TMP/keyB"
+ok $? "ssovaultd on host B, unlocked by its own"
+
+expect 0 "status through host B" via B "$S" status
+like "$OUT" "store: +postgresql" "  names the store"
+like "$OUT" "slots: .*hostB" "  and the slots"
+
+# --- two hosts create the same app at once: one wins, one "already exists"
+for h in A B; do
+	via $h "$S" app create Race --field user --field password:masked \
+	    >"$T_TMP/race.$h.out" 2>"$T_TMP/race.$h.err" &
+done
+wait
+wins=$(grep -l "Created application" "$T_TMP"/race.*.out | wc -l)
+lost=$(grep -l "already exists" "$T_TMP"/race.*.err | wc -l)
+is "$wins $lost" "1 1" "the same app created on both hosts at once: one wins, the other is told it already exists"
+
+# --- an app, a caller uid with credentials, tickets
+via A "$S" app create payroll --field user --field password:masked --enable \
+    --user "uid:$U" --allow-tickets >/dev/null
+via A "$S" mapping create payroll "uid:$U" bob >/dev/null
+echo '{"user":"bob","password":"s3cret-1"}' | via A "$S" creds set payroll --user "uid:$U" --from-file - >/dev/null
+via A "$S" ticket settings --allow yes >/dev/null
+expect 0 "uid $U reads its credentials through host B" as_user $U $U \
+    env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll --field password
+is "$OUT" "s3cret-1" "  what host A stored"
+
+pass=0
+for round in 1 2 3 4 5; do
+	tk=$(as_user $U $U env SSOVAULT_SOCKET="$T_TMP/A.sock" "$S" ticket issue)
+	for h in A B; do
+		via $h "$S" ticket redeem payroll "$tk" --field password >"$T_TMP/tk.$h" 2>&1 &
+	done
+	wait
+	n=$(grep -lx "s3cret-1" "$T_TMP"/tk.A "$T_TMP"/tk.B | wc -l)
+	r=$(grep -l "already redeemed" "$T_TMP"/tk.A "$T_TMP"/tk.B | wc -l)
+	[ "$n" = 1 ] && [ "$r" = 1 ] && pass=$((pass + 1))
+done
+is "$pass" 5 "a single-use ticket redeemed on both hosts at once: exactly once, 5 times out of 5"
+
+# --- suspended messages: terminate on both hosts at once, one wins
+echo '<a/>' >"$T_TMP/msg.xml"
+for i in 1 2 3; do
+	via A "$S" send --url http://127.0.0.1:9/ --body --retry-count 0 "$T_TMP/msg.xml" >/dev/null 2>&1
+done
+ids=$(via A "$S" --json suspended list | python3 -c 'import json,sys; print(" ".join(m["id"] for m in json.load(sys.stdin)))')
+is "$(echo $ids | wc -w)" 3 "three messages suspended (precondition)"
+pass=0
+for id in $ids; do
+	via A "$S" suspended resume "$id" >"$T_TMP/sus.A" 2>&1 &
+	via B "$S" suspended terminate "$id" >"$T_TMP/sus.B" 2>&1 &
+	wait
+	# resume re-sends to a port where nothing listens: it suspends again, or
+	# finds the message gone; terminate removes it, or finds it taken
+	left=$(via A "$S" --json suspended list | python3 -c "import json,sys; print(sum(1 for m in json.load(sys.stdin) if m['id'] == '$id'))")
+	if grep -q "Terminated" "$T_TMP/sus.B"; then
+		[ "$left" -le 1 ] && pass=$((pass + 1))
+	else
+		grep -qE "not found|no suspended" "$T_TMP/sus.B" && pass=$((pass + 1))
+	fi
+done
+is "$pass" 3 "resume on one host, terminate on the other: one of them takes each message"
+
+# --- both hosts write at once; the audit trail stays one chain
+before=$(via A "$S" --json audit list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+for h in A B; do
+	( for i in $(seq 1 40); do
+		as_user $U $U env SSOVAULT_SOCKET="$T_TMP/$h.sock" "$S" creds get payroll >/dev/null
+	done ) &
+done
+wait
+expect 0 "audit verify after 80 lookups on two hosts at once" via B "$S" audit verify
+like "$OUT" "verifies" "  the chain is whole"
+after=$(via A "$S" --json audit list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ $((after - before)) -ge 80 ]
+ok $? "  and holds every lookup ($((after - before)) new records)"
+hosts=$(via A "$S" --json audit list | python3 -c 'import json,sys; print(" ".join(sorted({r.get("host","") for r in json.load(sys.stdin)})))')
+like "$hosts" "ssovault-${NS}a.*ssovault-${NS}b|A.*B" "  records name their host ($hosts)"
+
+# --- a change on host A is in force on host B within the bound
+expect 0 "uid $U reads on host B (precondition)" as_user $U $U \
+    env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll --field password
+via A "$S" mapping disable payroll "uid:$U" >/dev/null
+t0=$(date +%s%N)
+denied=1
+for i in $(seq 1 100); do
+	if ! as_user $U $U env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll >/dev/null 2>&1; then
+		denied=0
+		break
+	fi
+	sleep 0.05
+done
+t1=$(date +%s%N)
+ok $denied "a mapping disabled on host A is refused on host B"
+echo "# cache bound: host B refused $(( (t1 - t0) / 1000000 )) ms after host A disabled the mapping (DESIGN 10: 2000 ms)"
+via A "$S" mapping enable payroll "uid:$U" >/dev/null
+
+# --- the database stops: exit 6 with a clear message; it starts: served again
+pg_stop "$PG_DIR" fast
+expect 6 "with the database stopped, a lookup through host B fails" as_user $U $U \
+    env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll
+like "$ERR" "the vault's database is unreachable" "  saying the database is unreachable"
+ip netns exec "${NS}db" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+    "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/sock/log" -w -t 30 start >/dev/null
+ok $? "the database starts again"
+expect 0 "host B serves again without a restart" as_user $U $U \
+    env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll --field password
+expect 0 "and host A" via A "$S" app show payroll
+expect 0 "the audit chain still verifies" via A "$S" audit verify
+
+hostd_stop A
+hostd_stop B
+done_testing
