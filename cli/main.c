@@ -18,6 +18,7 @@ static const struct cli_cmd top[] = {
 	{ "init", NULL, NULL, NULL, NULL, NULL },	/* filled from cli_cmd_vault */
 	{ "secret", NULL, cli_cmd_secret, NULL, "back up, restore or rotate the master secret", NULL },
 	{ "role", NULL, cli_cmd_role, NULL, "list, add or remove vault and affiliate admins", NULL },
+	{ "slot", NULL, cli_cmd_slot, NULL, "unlock slots: one per host or passphrase", NULL },
 	{ "app", NULL, cli_cmd_app, NULL, "manage affiliate applications", NULL },
 	{ "mapping", NULL, cli_cmd_mapping, NULL, "map local users to external accounts", NULL },
 	{ "creds", NULL, cli_cmd_creds, NULL, "set or fetch credentials", NULL },

@@ -60,12 +60,15 @@ struct vault {
 	struct vault_store *store;	/* NULL only after a failed restore */
 	uint8_t id[VAULT_ID_BYTES];
 	struct vault_keys *keys;	/* NULL while locked; frozen */
+	uint8_t mine[VAULT_KEYS_NONCE_BYTES];	/* the slot this handle unlocked with */
+	int has_mine;
 	char msg[SV_MSG_MAX];
 };
 
 struct vault_txn {
 	struct vault *v;
 	struct vault_store_txn *st;
+	int epoch_ok;			/* shared vault: the stored epoch is ours */
 };
 
 struct vault_cursor {

@@ -64,6 +64,7 @@ vault_txn_begin_nested(struct vault_txn *parent, struct vault_txn **ret)
 		return r;
 	}
 	t->v = parent->v;
+	t->epoch_ok = parent->epoch_ok;
 	*ret = t;
 	return 0;
 }
@@ -161,6 +162,32 @@ vault_record_get(struct vault_txn *t, unsigned tab,
 	return vault_sealed_get(t->v, t->st, t->v->keys, tab, key, klen, ret_plain);
 }
 
+/*
+ * In a shared vault another host may have rotated the master secret since
+ * this handle read it: a record sealed under the old key now would be
+ * sealed under a key nobody holds.  The write transaction, which excludes
+ * every other writer, checks the stored epoch once.
+ */
+static int
+check_epoch(struct vault_txn *t)
+{
+	const uint8_t *p;
+	size_t len;
+	uint32_t epoch;
+	int r;
+
+	if (t->epoch_ok || !vault_shared(t->v))
+		return 0;
+	if ((r = vault_meta_raw_get(t->v, t->st, META_MASTER, &p, &len)) != 0)
+		return r;
+	if (vault_keys_peek(p, len, &epoch) != 0 || epoch != t->v->keys->epoch)
+		return sv_fail(t->v->msg, SV_ERR_CONFLICT, "the master secret was rotated "
+		    "on another host: this host takes the new one at its next request; "
+		    "try again");
+	t->epoch_ok = 1;
+	return 0;
+}
+
 int
 vault_record_put(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, const void *plain, size_t plen,
@@ -168,7 +195,7 @@ vault_record_put(struct vault_txn *t, unsigned tab,
 {
 	int r;
 
-	if ((r = check_record(t, tab, key, klen)) != 0)
+	if ((r = check_record(t, tab, key, klen)) != 0 || (r = check_epoch(t)) != 0)
 		return r;
 	if (plain == NULL && plen > 0)
 		return sv_fail(t->v->msg, SV_ERR_INVALID, "no value given");

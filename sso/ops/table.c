@@ -33,6 +33,12 @@ static const struct sso_op_def ops[] = {
 	{ SSO_OP_LOCK, "lock", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
 	    SSO_OPF_OWN_TXN | SSO_OPF_KEYS | SSO_OPF_FLUSH_FIRST |
 	    SSO_OPF_ROOM_ALL, L, sso_h_lock, &log_lock },
+	{ SSO_OP_SLOT_LIST, "slot list", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
+	    SSO_OPF_OWN_TXN, H, sso_h_slot_list, NULL },
+	{ SSO_OP_SLOT_ADD, "slot add", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
+	    SSO_OPF_OWN_TXN, L, sso_h_slot_add, NULL },
+	{ SSO_OP_SLOT_REMOVE, "slot remove", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
+	    SSO_OPF_OWN_TXN | SSO_OPF_ROOM_ALL, L, sso_h_slot_remove, NULL },
 	{ SSO_OP_SECRET_BACKUP, "secret backup", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
 	    0, L, sso_h_secret_backup, NULL },
 	{ SSO_OP_SECRET_RESTORE, "secret restore", SSO_NEED_NONE, SSO_OBJ_NONE,
