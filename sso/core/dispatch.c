@@ -489,6 +489,9 @@ run_read(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 	if (a != 0) {
 		/* fail closed: nothing read is returned without its record */
 		svbuf_reset(x->out);
+		if (a == SV_ERR_UNREACHABLE)
+			return sv_fail(x->msg, a, "the vault's database is unreachable: the audit "
+			    "record could not be written, so nothing is returned");
 		return sv_fail(x->msg, SV_ERR_AUDIT,
 		    "audit record could not be written (%s): nothing is returned",
 		    sv_strerror(a));

@@ -368,10 +368,16 @@ sso_daemon_round_finish(struct sso_daemon *d, struct round *rd)
 	for (rj = rd->first; rj != NULL; rj = next) {
 		next = rj->rnext;
 		if (rj->j.status != 0) {
-			snprintf(m, sizeof(m),
+			/* a shared vault's database that is down is said so, exit 6 */
+			int unreach = rj->j.status == SV_ERR_UNREACHABLE;
+
+			snprintf(m, sizeof(m), unreach ? "the vault's database is unreachable: "
+			    "the audit record could not be written, so nothing is returned; "
+			    "try again when it is back" :
 			    "audit record could not be written (%s): nothing is returned",
 			    sv_strerror(rj->j.status));
-			if (sso_proto_reply(rd->reply[rj->slot], SV_ERR_AUDIT, m, NULL) != 0)
+			if (sso_proto_reply(rd->reply[rj->slot], unreach ? SV_ERR_UNREACHABLE :
+			    SV_ERR_AUDIT, m, NULL) != 0)
 				svbuf_reset(rd->reply[rj->slot]);
 		}
 		sodium_memzero(rj->rec, rj->j.len);
