@@ -33,7 +33,8 @@ static const struct cli_cmd top[] = {
 
 static const char global_help[] =
     "Global options:\n"
-    "  --vault DIR      vault directory (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault)\n"
+    "  --vault DIR      vault directory (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault),\n"
+    "                   or a postgresql:// URI of a vault shared by many hosts\n"
     "  --socket PATH    talk to ssovaultd at PATH (env SSOVAULT_SOCKET); only one\n"
     "                   served by root, you, or the uid in SSOVAULT_DAEMON_UID\n"
     "  --json           print data as JSON\n"
