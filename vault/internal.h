@@ -62,17 +62,26 @@ struct vault {
 	struct vault_keys *keys;	/* NULL while locked; frozen */
 	uint8_t mine[VAULT_KEYS_NONCE_BYTES];	/* the slot this handle unlocked with */
 	int has_mine;
+	int stale;			/* a transaction saw another epoch stored (atomic) */
 	char msg[SV_MSG_MAX];
 };
 
 struct vault_txn {
 	struct vault *v;
 	struct vault_store_txn *st;
-	int epoch_ok;			/* shared vault: the stored epoch is ours */
+	/*
+	 * A shared vault whose secret another host rotated: the keys of the
+	 * stored epoch, unwrapped in this transaction with the root key held
+	 * (slots.c), so that it reads and seals as the database is.
+	 */
+	int keys_checked;
+	struct vault_keys *nk;		/* NULL: the handle's keys are current */
+	int owns_nk;
 };
 
 struct vault_cursor {
 	struct vault *v;
+	const struct vault_keys *keys;	/* the transaction's, at open */
 	unsigned tab;
 	struct vault_store_cursor *sc;
 };
@@ -121,6 +130,11 @@ int vault_slots_make(struct vault *v, const struct vault_keys *k, const char *pa
 int vault_limits_check(struct vault *v, unsigned long long *ops, size_t *mem);
 int vault_records_create(struct vault *v, const struct vault_keys *k,
     const struct svbuf *slots);
+
+/* slots.c */
+/* The keys of the epoch stored in st, for a shared vault another host rotated. */
+int vault_keys_of_store(struct vault *v, struct vault_store_txn *st,
+    struct vault_keys **ret);
 
 /* records.c */
 int vault_purpose_key(struct vault *v, enum vault_key k, const uint8_t **ret_key,

@@ -326,6 +326,8 @@ vault_keys_stale(struct vault *v)
 
 	if (v->keys == NULL || v->store == NULL)
 		return 0;
+	if (__atomic_load_n(&v->stale, __ATOMIC_RELAXED))
+		return 1;
 	if (vault_store_txn_begin(v->store, NULL, 0, &st) == 0 &&
 	    vault_meta_raw_get(v, st, META_MASTER, &p, &len) == 0 &&
 	    vault_keys_peek(p, len, &epoch) == 0)
@@ -334,45 +336,69 @@ vault_keys_stale(struct vault *v)
 	return stale;
 }
 
+/* Is the slot this handle was unlocked with still in st?  0, or SV_ERR_LOCKED. */
+static int
+mine_present(struct vault *v, struct vault_store_txn *st)
+{
+	struct vault_slot *slots = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (!v->has_mine)
+		return 0;
+	if ((r = vault_slots_read(v, st, &slots, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (memcmp(slots[i].nonce, v->mine, NONCE_BYTES) == 0)
+			break;
+	if (slots != NULL)
+		sodium_memzero(slots, n * sizeof(*slots));
+	free(slots);
+	if (i == n)
+		return sv_fail(v->msg, SV_ERR_LOCKED, "the master secret was rotated after "
+		    "this host's unlock slot was removed: the vault is locked here");
+	return 0;
+}
+
+int
+vault_keys_of_store(struct vault *v, struct vault_store_txn *st, struct vault_keys **ret)
+{
+	struct vault_keys *k = NULL;
+	int r;
+
+	if ((r = mine_present(v, st)) != 0)
+		return r;
+	if ((k = vault_keys_new()) == NULL)
+		return sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+	memcpy(k->root, v->keys->root, sizeof(k->root));
+	if ((r = vault_keys_complete(v, st, k)) != 0) {
+		vault_keys_free(k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}
+
 int
 vault_keys_refresh(struct vault *v)
 {
 	struct vault_store_txn *st = NULL;
-	struct vault_slot *slots = NULL;
 	struct vault_keys *k = NULL;
-	size_t n = 0, i;
 	int r;
 
 	if ((r = need_unlocked(v)) != 0)
 		return r;
-	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
-	    (r = vault_slots_read(v, st, &slots, &n)) != 0)
-		goto out;
-	for (i = 0; i < n && v->has_mine; i++)
-		if (memcmp(slots[i].nonce, v->mine, NONCE_BYTES) == 0)
-			break;
-	if (v->has_mine && i == n) {
-		vault_keys_install(v, NULL);
-		r = sv_fail(v->msg, SV_ERR_LOCKED, "the master secret was rotated after this "
-		    "host's unlock slot was removed: the vault is locked here");
-		goto out;
-	}
-	if ((k = vault_keys_new()) == NULL) {
-		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(k->root, v->keys->root, sizeof(k->root));
-	if ((r = vault_keys_complete(v, st, k)) != 0)
-		goto out;
-	vault_keys_install(v, k);
-	k = NULL;
-out:
+	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0)
+		return r;
+	__atomic_store_n(&v->stale, 0, __ATOMIC_RELAXED);
+	r = vault_keys_of_store(v, st, &k);
 	vault_store_txn_abort(st);
-	vault_keys_free(k);
-	if (slots != NULL)
-		sodium_memzero(slots, n * sizeof(*slots));
-	free(slots);
-	return r;
+	if (r == SV_ERR_LOCKED)
+		vault_keys_install(v, NULL);
+	if (r != 0)
+		return r;
+	vault_keys_install(v, k);
+	return 0;
 }
 
 int

@@ -49,6 +49,32 @@ sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out)
 	return 0;
 }
 
+/*
+ * An audit record that could not be written fails the request closed:
+ * exit 7, except when the cause is the vault's own state that the caller
+ * must hear about as such (a shared vault's database unreachable, the
+ * vault locked here): exit 6 with that said first.
+ */
+int
+sso_audit_fail_status(int err)
+{
+	return err == SV_ERR_UNREACHABLE || err == SV_ERR_LOCKED ? err : SV_ERR_AUDIT;
+}
+
+void
+sso_audit_fail_msg(int err, const char *what, char *out, size_t len)
+{
+	if (err == SV_ERR_UNREACHABLE)
+		snprintf(out, len, "the vault's database is unreachable: the audit record "
+		    "could not be written, so %s; try again when it is back", what);
+	else if (err == SV_ERR_LOCKED)
+		snprintf(out, len, "the vault is locked here: the audit record could not "
+		    "be written, so %s; run 'ssovault unlock'", what);
+	else
+		snprintf(out, len, "audit record could not be written (%s): %s",
+		    sv_strerror(err), what);
+}
+
 /* The chain's end ("audit.head") or start ("audit.anchor"); zeros if unset. */
 int
 sso_audit_end_get(struct vault_txn *t, const char *name, uint64_t *ret_seq,

@@ -459,9 +459,8 @@ out:
 	audit_done(x, &ao, written);
 	if (a != 0) {
 		svbuf_reset(x->out);
-		return sv_fail(x->msg, SV_ERR_AUDIT,
-		    "audit record could not be written (%s): nothing was changed",
-		    sv_strerror(a));
+		sso_audit_fail_msg(a, "nothing was changed", x->msg, sizeof(x->msg));
+		return sso_audit_fail_status(a);
 	}
 	if (measured && r == 0)
 		sso_service_usage_note(x->svc, used);
@@ -489,12 +488,8 @@ run_read(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 	if (a != 0) {
 		/* fail closed: nothing read is returned without its record */
 		svbuf_reset(x->out);
-		if (a == SV_ERR_UNREACHABLE)
-			return sv_fail(x->msg, a, "the vault's database is unreachable: the audit "
-			    "record could not be written, so nothing is returned");
-		return sv_fail(x->msg, SV_ERR_AUDIT,
-		    "audit record could not be written (%s): nothing is returned",
-		    sv_strerror(a));
+		sso_audit_fail_msg(a, "nothing is returned", x->msg, sizeof(x->msg));
+		return sso_audit_fail_status(a);
 	}
 	return r;
 }

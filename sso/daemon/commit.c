@@ -369,15 +369,10 @@ sso_daemon_round_finish(struct sso_daemon *d, struct round *rd)
 		next = rj->rnext;
 		if (rj->j.status != 0) {
 			/* a shared vault's database that is down is said so, exit 6 */
-			int unreach = rj->j.status == SV_ERR_UNREACHABLE;
+			int st = sso_audit_fail_status(rj->j.status);
 
-			snprintf(m, sizeof(m), unreach ? "the vault's database is unreachable: "
-			    "the audit record could not be written, so nothing is returned; "
-			    "try again when it is back" :
-			    "audit record could not be written (%s): nothing is returned",
-			    sv_strerror(rj->j.status));
-			if (sso_proto_reply(rd->reply[rj->slot], unreach ? SV_ERR_UNREACHABLE :
-			    SV_ERR_AUDIT, m, NULL) != 0)
+			sso_audit_fail_msg(rj->j.status, "nothing is returned", m, sizeof(m));
+			if (sso_proto_reply(rd->reply[rj->slot], st, m, NULL) != 0)
 				svbuf_reset(rd->reply[rj->slot]);
 		}
 		sodium_memzero(rj->rec, rj->j.len);

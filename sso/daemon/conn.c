@@ -505,18 +505,28 @@ const struct sso_key_hooks sso_daemon_key_hooks = {
  * one before serving (docs/hosts.md), under the exclusive key lock, or
  * lock if this host's slot was removed.
  */
-static void
-keys_follow(struct sso_daemon *d)
+static int
+keys_stale(struct sso_daemon *d, int have_keylock)
 {
 	struct vault *v = sso_service_vault(d->svc);
 	int stale;
 
 	if (!vault_shared(v))
-		return;
-	pthread_rwlock_rdlock(&d->keylock);
+		return 0;
+	if (!have_keylock)
+		pthread_rwlock_rdlock(&d->keylock);
 	stale = vault_keys_stale(v);
-	pthread_rwlock_unlock(&d->keylock);
-	if (!stale)
+	if (!have_keylock)
+		pthread_rwlock_unlock(&d->keylock);
+	return stale;
+}
+
+static void
+keys_follow(struct sso_daemon *d)
+{
+	struct vault *v = sso_service_vault(d->svc);
+
+	if (!keys_stale(d, 0))
 		return;
 	pthread_rwlock_wrlock(&d->keylock);
 	if (vault_keys_stale(v)) {
@@ -651,7 +661,8 @@ sso_daemon_conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply,
 		break;
 	}
 	if (rd != NULL) {
-		if (sso_daemon_round_add(d, rd, c))
+		/* a rotation seen from here: the round ends, frame_serve follows it */
+		if (!keys_stale(d, rd->locked) && sso_daemon_round_add(d, rd, c))
 			return;
 		/* a write or a key change: answer the round first, in order */
 		sso_daemon_round_finish(d, rd);

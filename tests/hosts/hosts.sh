@@ -139,6 +139,40 @@ sleep 1.5	# the cache bound, for the precondition below
 expect 0 "host B serves the mapping enabled again (precondition)" as_user $U $U \
     env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll
 
+# --- a rotation on host A while host B serves: B follows without a restart
+pids=""
+( for i in $(seq 1 30); do
+	as_user $U $U env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll --field password \
+	    >>"$T_TMP/during-rotation" 2>&1
+done ) &
+pids=$!
+expect 0 "secret rotate on host A while host B serves" via A "$S" secret rotate
+wait $pids
+bad=$(grep -vcx "s3cret-1" "$T_TMP/during-rotation")
+is "$bad" 0 "every lookup on host B during the rotation got the credentials"
+grep -vx "s3cret-1" "$T_TMP/during-rotation" | sort | uniq -c | head -3 | sed 's/^/#   /'
+expect 0 "host B after the rotation" via B "$S" --json status
+is "$(echo "$OUT" | python3 -c "import json,sys; print(json.load(sys.stdin)['epoch'])")" 2 "  host B is at key epoch 2, without a restart"
+expect 0 "a write through host B after the rotation" via B "$S" app update payroll --description rotated
+expect 0 "host A reads what host B sealed" via A "$S" --json app show payroll
+like "$OUT" '"description": *"rotated"' "  no record is sealed under a key nobody holds"
+like "$(tail -5 "$T_TMP/B.log")" "epoch 2, rotated on another host" "host B's log says it followed"
+
+# --- host B's slot removed and the secret rotated: host B is locked out
+expect 0 "remove host B's slot (from host A)" via A "$S" slot remove hostB
+expect 0 "host B still serves until the next rotation" as_user $U $U \
+    env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll --field password
+expect 0 "rotate again on host A" via A "$S" secret rotate
+expect 6 "host B is locked" as_user $U $U env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll
+like "$ERR" "locked" "  says it is locked"
+expect 6 "host B's key file no longer unlocks" via B "$S" unlock --key-file "$T_TMP/keyB"
+expect 0 "host A serves on" via A "$S" app show payroll
+expect 0 "host B joins again with a new slot" on_host B env \
+    SSOVAULT_PASSPHRASE_FILE="$T_TMP/pass" "$S" --vault "$URI_B" slot add --name hostB \
+    --key-file "$T_TMP/keyB"
+sleep 1.5	# host B's cache sees the new slot within the bound (docs/hosts.md)
+expect 0 "and unlocks with it" via B "$S" unlock --key-file "$T_TMP/keyB"
+
 # --- the database stops: exit 6 with a clear message; it starts: served again
 pg_stop "$PG_DIR" fast
 expect 6 "with the database stopped, a lookup through host B fails" as_user $U $U \

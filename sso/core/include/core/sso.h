@@ -332,6 +332,14 @@ int sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out) SV_WUR;
  * SV_ERR_MAP_FULL and t must be aborted (fail closed).
  */
 int sso_audit_append(struct vault_txn *t, const uint8_t *rec, size_t len) SV_WUR;
+/*
+ * A failed audit write fails its request closed: the status to answer
+ * (SV_ERR_AUDIT, or SV_ERR_UNREACHABLE / SV_ERR_LOCKED as they are, exit 6)
+ * and its message, ending in what ("nothing is returned").
+ */
+int sso_audit_fail_status(int err);
+void sso_audit_fail_msg(int err, const char *what, char *out, size_t len);
+
 /* The same for n records in order, reading and sealing the chain's end once. */
 int sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
     const size_t *len, size_t n) SV_WUR;
