@@ -37,16 +37,20 @@ audit_human(struct cli *c, json_t *j)
 		const char *user = json_string_value(json_object_get(e, "user"));
 		const char *err = json_string_value(json_object_get(e, "error"));
 		const char *first = json_string_value(json_object_get(e, "first_time"));
-		char times[96] = "";
+		const char *host = json_string_value(json_object_get(e, "host"));
+		char times[96] = "", uid[96];
 
 		/* a record of repeated failures: how many, since when */
 		if (first != NULL)
 			snprintf(times, sizeof(times), " (%lld times since %s)",
 			    (long long)json_integer_value(json_object_get(e, "count")), first);
-		printf("%6lld %s uid %-6lld %-16s %-24s %s%s%s%s%s%s\n",
+		/* a shared vault's records name the host that wrote them */
+		snprintf(uid, sizeof(uid), "%s%s%lld", host != NULL ? host : "",
+		    host != NULL ? " uid " : "uid ",
+		    (long long)json_integer_value(json_object_get(e, "uid")));
+		printf("%6lld %s %-10s %-16s %-24s %s%s%s%s%s%s\n",
 		    (long long)json_integer_value(json_object_get(e, "seq")),
-		    json_string_value(json_object_get(e, "time")),
-		    (long long)json_integer_value(json_object_get(e, "uid")),
+		    json_string_value(json_object_get(e, "time")), uid,
 		    json_string_value(json_object_get(e, "op")),
 		    obj != NULL && *obj ? obj : "-",
 		    json_string_value(json_object_get(e, "outcome")), times,

@@ -63,6 +63,7 @@ struct vault {
 	uint8_t mine[VAULT_KEYS_NONCE_BYTES];	/* the slot this handle unlocked with */
 	int has_mine;
 	int stale;			/* a transaction saw another epoch stored (atomic) */
+	char mine_name[VAULT_SLOT_NAME_MAX + 1];	/* its name, when shared */
 	char msg[SV_MSG_MAX];
 };
 
@@ -132,6 +133,8 @@ int vault_records_create(struct vault *v, const struct vault_keys *k,
     const struct svbuf *slots);
 
 /* slots.c */
+/* After an unlock: remember the name of the slot that opened (shared vaults). */
+void vault_slot_mine_load(struct vault *v, struct vault_store_txn *st);
 /* The keys of the epoch stored in st, for a shared vault another host rotated. */
 int vault_keys_of_store(struct vault *v, struct vault_store_txn *st,
     struct vault_keys **ret);

@@ -476,6 +476,7 @@ vault_unlock_finish(struct vault *v, struct vault_unlock *u, char *msg)
 	u->k = NULL;
 	memcpy(v->mine, slots[i].nonce, sizeof(v->mine));
 	v->has_mine = 1;
+	vault_slot_mine_load(v, st);
 out:
 	vault_store_txn_abort(st);
 	if (slots != NULL)

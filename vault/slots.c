@@ -401,6 +401,29 @@ vault_keys_refresh(struct vault *v)
 	return 0;
 }
 
+void
+vault_slot_mine_load(struct vault *v, struct vault_store_txn *st)
+{
+	struct vault_slot *slots = NULL;
+	struct names nm;
+	size_t n = 0, i;
+
+	v->mine_name[0] = '\0';
+	if (!vault_shared(v) || !v->has_mine || vault_slots_read(v, st, &slots, &n) != 0)
+		return;
+	if (names_read(v, st, &nm) == 0)
+		for (i = 0; i < n; i++)
+			if (memcmp(slots[i].nonce, v->mine, NONCE_BYTES) == 0)
+				slot_name(slots, i, &nm, v->mine_name);
+	free(slots);
+}
+
+const char *
+vault_slot_mine(const struct vault *v)
+{
+	return v->mine_name;
+}
+
 int
 vault_shared(const struct vault *v)
 {

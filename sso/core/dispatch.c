@@ -172,6 +172,7 @@ audit_event(struct sso_ctx *x, const struct sso_op_def *d, int outcome,
 	e->target = x->target;
 	e->outcome = outcome;
 	e->error = outcome == 0 ? "" : (x->msg[0] != '\0' ? x->msg : sv_strerror(outcome));
+	e->host = vault_slot_mine(x->v);
 }
 
 /* The records one request writes: the repeats now due, then its own. */

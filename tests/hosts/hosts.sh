@@ -115,6 +115,8 @@ wait $pids
 expect 0 "audit verify after 80 lookups on two hosts at once" via B "$S" audit verify
 like "$OUT" "verifies" "  the chain is whole"
 after=$(via A "$S" --json audit list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+hosts=$(via A "$S" --json audit list | python3 -c 'import json,sys; print(" ".join(sorted({r.get("host", "-") for r in json.load(sys.stdin)[-80:]})))')
+is "$hosts" "hostB key-1" "  the last 80 records name their host: host B's slot, host A's (key-1)"
 [ $((after - before)) -ge 80 ]
 ok $? "  and holds every lookup ($((after - before)) new records)"
 
@@ -185,6 +187,43 @@ expect 0 "host B serves again without a restart" as_user $U $U \
     env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll --field password
 expect 0 "and host A" via A "$S" app show payroll
 expect 0 "the audit chain still verifies" via A "$S" audit verify
+
+# --- whoever controls the database can delete or roll back, not forge: an
+# audit record of host B altered, removed, or two swapped, is found by
+# verify on host A; a sealed record moved to another key fails to open
+psqlv() {
+	setpriv --reuid=postgres --regid=postgres --init-groups -- "$PG_BIN/psql" -X -q -t -A \
+	    -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -d vault -c "$1"
+}
+AUD="(SELECT id FROM ssovault_tables WHERE name = 'audit')"
+kb=$(psqlv "SELECT encode(k, 'hex') FROM ssovault_records WHERE tab = $AUD ORDER BY k DESC LIMIT 1 OFFSET 3")
+kc=$(psqlv "SELECT encode(k, 'hex') FROM ssovault_records WHERE tab = $AUD ORDER BY k DESC LIMIT 1 OFFSET 4")
+[ -n "$kb" ] && [ -n "$kc" ]
+ok $? "two audit records to tamper with (precondition)"
+psqlv "CREATE TABLE keep AS SELECT * FROM ssovault_records WHERE tab = $AUD" >/dev/null
+psqlv "UPDATE ssovault_records SET v = overlay(v placing '\\x5a'::bytea from 30 for 1) WHERE tab = $AUD AND k = '\\x$kb'" >/dev/null
+expect 1 "an audit record altered in the database" via A "$S" audit verify
+like "$ERR" "after $((16#$kb - 1)) is unreadable \(altered\)" "  verify names where"
+putback="UPDATE ssovault_records r SET v = k2.v FROM keep k2 WHERE r.tab = k2.tab AND r.k = k2.k
+    AND r.tab = $AUD AND r.k IN ('\\x$kb', '\\x$kc')"
+psqlv "$putback" >/dev/null
+expect 0 "put back, the chain verifies again" via A "$S" audit verify
+psqlv "DELETE FROM ssovault_records WHERE tab = $AUD AND k = '\\x$kb'" >/dev/null
+expect 1 "an audit record removed in the database" via A "$S" audit verify
+psqlv "INSERT INTO ssovault_records SELECT * FROM keep WHERE tab = $AUD AND k = '\\x$kb'" >/dev/null
+psqlv "UPDATE ssovault_records r SET v = k2.v FROM keep k2 WHERE r.tab = $AUD AND k2.tab = $AUD AND
+    ((r.k = '\\x$kb' AND k2.k = '\\x$kc') OR (r.k = '\\x$kc' AND k2.k = '\\x$kb'))" >/dev/null
+expect 1 "two audit records swapped in the database" via A "$S" audit verify
+psqlv "$putback" >/dev/null
+expect 0 "put back again" via A "$S" audit verify
+MAP="(SELECT id FROM ssovault_tables WHERE name = 'apps')"
+n=$(psqlv "WITH u AS (UPDATE ssovault_records SET v = (SELECT v FROM ssovault_records
+    WHERE tab = $MAP AND k = 'race'::bytea) WHERE tab = $MAP AND k = 'payroll'::bytea RETURNING 1)
+    SELECT count(*) FROM u")
+is "$n" 1 "the payroll app's sealed value replaced by the race app's, in the database"
+expect 1 "an app's sealed record replaced by another app's, read by a fresh process" on_host A env \
+    SSOVAULT_KEY_FILE="$T_TMP/keyA" "$S" --vault "$URI_A" app show payroll
+like "$ERR" "integrity" "  fails its integrity check"
 
 hostd_stop A
 hostd_stop B

@@ -144,6 +144,11 @@ int vault_slot_add(struct vault *v, const char *name, int key, const void *secre
     size_t len) SV_WUR;
 int vault_slot_remove(struct vault *v, const char *name) SV_WUR;
 /*
+ * The name of the slot this handle was unlocked with, for a shared vault
+ * (audit records name their host by it); "" otherwise, or if unknown.
+ */
+const char *vault_slot_mine(const struct vault *v);
+/*
  * Another process or host rotated the master secret: stale says so (1)
  * cheaply; refresh (with nothing else using the handle, as for
  * vault_lock()) takes the new one through the root key held, if the slot

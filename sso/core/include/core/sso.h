@@ -323,6 +323,7 @@ struct sso_audit_event {
 	const char *error;		/* one line, never a secret */
 	uint32_t count;			/* 0: one event; else a record of this many repeats */
 	int64_t first_us;		/* with count: when the first of them happened */
+	const char *host;		/* NULL or "": not named (a single-host vault) */
 };
 /* Encode an event as an (unchained) record body; audit_append chains it. */
 int sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out) SV_WUR;
@@ -363,6 +364,8 @@ struct sso_audit_rec {
 	const uint8_t *mac;
 	const uint8_t *s[5];	/* exe, op, object, target, error */
 	size_t n[5];
+	const uint8_t *host;	/* versions 3 and 4: the host that wrote it */
+	size_t host_len;
 };
 
 /* Parse a stored record (key's value: u64 seq | body | mac). */
