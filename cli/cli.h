@@ -51,6 +51,7 @@ extern const struct cli_cmd cli_cmd_vault[];	/* init status unlock lock backup r
 extern const struct cli_cmd cli_cmd_secret[];
 extern const struct cli_cmd cli_cmd_role[];
 extern const struct cli_cmd cli_cmd_slot[];
+extern const struct cli_cmd cli_cmd_store[];
 extern const struct cli_cmd cli_cmd_app[];
 extern const struct cli_cmd cli_cmd_mapping[];
 extern const struct cli_cmd cli_cmd_creds[];

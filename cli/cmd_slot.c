@@ -2,6 +2,8 @@
  * ssovault slot list | add [--name NAME] [--key-file F | --passphrase-file F]
  * | remove NAME: the unlock slots, one per host of a shared vault
  * (docs/hosts.md) or per passphrase; also the way to change a passphrase.
+ * ssovault store copy --to LOCATION: a vault moved between a directory and a
+ * database.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -117,6 +119,54 @@ cmd_slot_remove(struct cli *c, int argc, char **argv)
 		    "next 'ssovault secret rotate'.\n", argv[optind]);
 	return 0;
 }
+
+static int
+cmd_store_copy(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *to = NULL;
+	char *json = NULL;
+	json_t *j;
+	int o, r;
+
+	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1)
+		if (o == 't')
+			to = optarg;
+	if ((r = cli_operands(c, argc, argv, 0, 0)) != 0)
+		return r;
+	if (to == NULL)
+		return cli_usage(c, "store copy needs --to LOCATION (a directory or a "
+		    "postgresql:// URI)");
+	cli_what(c, "store copy");
+	if ((r = cli_open(c, 1)) != 0)
+		return r;
+	if ((r = ssovault_store_copy(c->h, to, &json)) != 0)
+		return cli_fail_h(c, r);
+	if (c->json)
+		printf("%s\n", json);
+	else if (!c->quiet && (j = json_loads(json, 0, NULL)) != NULL) {
+		printf("Copied %lld records to %s, as they are: the audit chain verifies "
+		    "there too ('ssovault --vault LOCATION audit verify').\n",
+		    (long long)json_integer_value(json_object_get(j, "records")), to);
+		json_decref(j);
+	}
+	free(json);
+	return 0;
+}
+
+const struct cli_cmd cli_cmd_store[] = {
+	{ "copy", cmd_store_copy, NULL, "--to LOCATION",
+	    "copy the vault to a new directory or PostgreSQL database",
+	    "Records and the audit chain are copied as they are (still sealed); the\n"
+	    "location must hold no vault.  Runs in embedded mode (unset SSOVAULT_SOCKET).\n"
+	    "\nExamples:\n  ssovault store copy --to postgresql://db1/vault?sslmode=verify-full\n"
+	    "  ssovault --vault postgresql://db1/vault store copy --to /var/lib/ssovault2\n" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
 
 const struct cli_cmd cli_cmd_slot[] = {
 	{ "list", cmd_slot_list, NULL, NULL, "list the unlock slots", NULL },

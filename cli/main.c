@@ -19,6 +19,7 @@ static const struct cli_cmd top[] = {
 	{ "secret", NULL, cli_cmd_secret, NULL, "back up, restore or rotate the master secret", NULL },
 	{ "role", NULL, cli_cmd_role, NULL, "list, add or remove vault and affiliate admins", NULL },
 	{ "slot", NULL, cli_cmd_slot, NULL, "unlock slots: one per host or passphrase", NULL },
+	{ "store", NULL, cli_cmd_store, NULL, "move a vault between a directory and a database", NULL },
 	{ "app", NULL, cli_cmd_app, NULL, "manage affiliate applications", NULL },
 	{ "mapping", NULL, cli_cmd_mapping, NULL, "map local users to external accounts", NULL },
 	{ "creds", NULL, cli_cmd_creds, NULL, "set or fetch credentials", NULL },

@@ -95,6 +95,7 @@ void vault_key_print(const void *key, size_t klen, char out[KEY_PRINT_MAX + 4]);
 int vault_key_reserved(unsigned tab, const void *key, size_t klen);
 int vault_meta_is_raw(const void *key, size_t klen);
 size_t vault_reserve_of(size_t max_size);
+int vault_dir_open(const char *dir, int create, char *msg, int *ret_fd);
 void vault_data_where(const struct vault *v, struct vault_store_loc *loc,
     struct vault_store_conf *conf);
 int vault_data_open(struct vault *v, int create);

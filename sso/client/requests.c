@@ -199,6 +199,12 @@ ssovault_slot_remove(struct ssovault *h, const char *name)
 }
 
 int
+ssovault_store_copy(struct ssovault *h, const char *to, char **ret_json)
+{
+	return json_op(h, SSO_OP_STORE_COPY, to, ret_json);
+}
+
+int
 ssovault_role_list(struct ssovault *h, char **ret_json)
 {
 	return json_op(h, SSO_OP_ROLE_LIST, NULL, ret_json);

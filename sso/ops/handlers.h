@@ -16,6 +16,7 @@ int sso_h_secret_rotate(struct sso_ctx *x, struct svbuf *req);
 int sso_h_slot_list(struct sso_ctx *x, struct svbuf *req);
 int sso_h_slot_add(struct sso_ctx *x, struct svbuf *req);
 int sso_h_slot_remove(struct sso_ctx *x, struct svbuf *req);
+int sso_h_store_copy(struct sso_ctx *x, struct svbuf *req);
 int sso_h_backup(struct sso_ctx *x, struct svbuf *req);
 int sso_h_restore(struct sso_ctx *x, struct svbuf *req);
 int sso_h_role_list(struct sso_ctx *x, struct svbuf *req);

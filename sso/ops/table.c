@@ -39,6 +39,8 @@ static const struct sso_op_def ops[] = {
 	    SSO_OPF_OWN_TXN, L, sso_h_slot_add, NULL },
 	{ SSO_OP_SLOT_REMOVE, "slot remove", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
 	    SSO_OPF_OWN_TXN | SSO_OPF_ROOM_ALL, L, sso_h_slot_remove, NULL },
+	{ SSO_OP_STORE_COPY, "store copy", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
+	    SSO_OPF_OWN_TXN, L, sso_h_store_copy, NULL },
 	{ SSO_OP_SECRET_BACKUP, "secret backup", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
 	    0, L, sso_h_secret_backup, NULL },
 	{ SSO_OP_SECRET_RESTORE, "secret restore", SSO_NEED_NONE, SSO_OBJ_NONE,

@@ -315,6 +315,32 @@ sso_h_slot_remove(struct sso_ctx *x, struct svbuf *req)
 	return 0;
 }
 
+/*
+ * string location.  Embedded mode only: a daemon would write where a caller
+ * names with its own rights (docs/hosts.md).
+ */
+int
+sso_h_store_copy(struct sso_ctx *x, struct svbuf *req)
+{
+	char to[1024];
+	size_t n = 0;
+	int r;
+
+	if ((r = sso_req_name(req, to, sizeof(to))) != 0)
+		return r;
+	if (svbuf_len(req) != 0)
+		return sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	if (sso_service_shared(x->svc))
+		return sv_fail(x->msg, SV_ERR_INVALID, "store copy runs in embedded mode, "
+		    "with your own rights: unset SSOVAULT_SOCKET and unlock with the "
+		    "vault's passphrase or key file");
+	/* named only once it worked: a refused URI may hold a password */
+	if ((r = vault_copy_to(x->v, to, &n)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	snprintf(x->object, sizeof(x->object), "%.*s", (int)sizeof(x->object) - 1, to);
+	return sso_out_json(x, json_pack("{s:s,s:I}", "to", to, "records", (json_int_t)n));
+}
+
 int
 sso_h_backup(struct sso_ctx *x, struct svbuf *req)
 {

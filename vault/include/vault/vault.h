@@ -353,5 +353,13 @@ int vault_backup(struct vault *v, int fd) SV_WUR;
  * Other processes with the vault open must reopen it.
  */
 int vault_restore(struct vault *v, int fd) SV_WUR;
+/*
+ * Copy the vault to a new location of either kind (a directory made 0700,
+ * or a database URI): every table's records as they are, sealed records and
+ * the audit chain alike, from one read snapshot in one write transaction.
+ * The location must hold no vault (SV_ERR_EXISTS); on failure nothing is
+ * left there.  *ret_n, if not NULL, gets the number of records copied.
+ */
+int vault_copy_to(struct vault *v, const char *to, size_t *ret_n) SV_WUR;
 
 #endif

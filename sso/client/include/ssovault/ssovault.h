@@ -120,6 +120,13 @@ int ssovault_slot_add(struct ssovault *h, const char *name, int key, const void 
     size_t len) SV_WUR;
 int ssovault_slot_remove(struct ssovault *h, const char *name) SV_WUR;
 
+/*
+ * Copy the vault to a new location (a directory or a postgresql:// URI),
+ * records and audit chain as they are; embedded mode only.  JSON
+ * {"to", "records"}.
+ */
+int ssovault_store_copy(struct ssovault *h, const char *to, char **ret_json) SV_WUR;
+
 /* --- Roles: "vault-admin", "affiliate-admin" -------------------------- */
 
 int ssovault_role_list(struct ssovault *h, char **ret_json) SV_WUR;
