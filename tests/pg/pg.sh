@@ -10,6 +10,7 @@
 #                               inside "ip netns exec NS" to start it there
 #   pg_stop [DIR] [MODE]        pg_ctl stop -m MODE (fast)
 #   pg_sql DB SQL               psql as postgres over the socket, no output
+#   pg_sql_out DB SQL           the same, printing the result
 #   pg_db NAME                  a new database NAME owned by root; prints
 #                               its URI over the socket (peer auth as root)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -103,4 +104,10 @@ pg_sql() {
 pg_db() {
 	pg_sql postgres "CREATE DATABASE \"$1\" OWNER root" || return 1
 	echo "postgresql:///$1?host=$PG_SOCK&port=$PG_PORT"
+}
+
+# pg_sql_out DB SQL: the result as psql prints it unaligned, as postgres
+pg_sql_out() {
+	setpriv --reuid=postgres --regid=postgres --init-groups -- \
+	    "$PG_BIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -d "$1" -c "$2"
 }
