@@ -56,6 +56,7 @@
 #define PG_FRESH_MS 1000		/* the cache is checked at least this often */
 #define PG_MAX_CONNS 16
 #define PG_BATCH 64			/* rows a cursor fetches at a time */
+#define PG_BATCH_STR "64"
 #define PG_CACHE_BUCKETS 4096
 #define PG_CACHE_MAX_ENTRIES 20000
 #define PG_CACHE_MAX_BYTES ((size_t)64 << 20)
@@ -64,12 +65,18 @@
 #define PG_CHANGES_KEEP 100000		/* generations of changes kept */
 #define PG_DUMP_MAGIC "ssovault-pg-dump\n"
 #define PG_DUMP_VERSION 1
+#define PG_OLD_MAX 256			/* changes whose old values the cache keeps */
 #define PG_PREFIX "ssovault_"
 #define PG_STAGE_PREFIX "ssovault_stage_"
+
+#define PG_PREPARED_MAX 16
 
 struct pg_conn {
 	PGconn *c;
 	struct pg_conn *next;
+	/* the statements prepared on this connection, by their template */
+	const char *prepared[PG_PREPARED_MAX];
+	unsigned nprepared;
 };
 
 struct pg_cent {
@@ -93,6 +100,7 @@ struct pg_store {
 	unsigned ntables;
 	size_t quota;			/* bytes the records may take */
 	int staged;			/* a staged restore: read only */
+	int nocache;			/* SSOVAULT_PG_CACHE=off: every read to the database */
 
 	pthread_mutex_t mu;		/* the pool and the count */
 	pthread_cond_t cv;
@@ -136,6 +144,7 @@ struct pg_txn {
 	long long bytes0;		/* write: the bytes then */
 	long long delta;		/* write: bytes this level added */
 	unsigned long wcount;		/* writes so far (cursors refetch after one) */
+	size_t nchanges;		/* root: changes noted in the whole tree */
 	struct svbuf *changed;		/* write: u32 tab | string key, each change */
 	struct svbuf *readset;		/* cached read: u32 tab | string key */
 	PGresult **res;			/* results whose values were handed out */
@@ -488,16 +497,22 @@ sql_fail(struct pg_store *s, const PGresult *res, PGconn *c, const char *what)
  * several) with a deadline.  Results are binary when binary is set.  The
  * last result is returned in *ret (if not NULL) when every one succeeded.
  */
+enum pq_send { PQ_TEXT, PQ_PREPARE, PQ_PREPARED };
+
 static int
-pq_run_ms(struct pg_store *s, PGconn *c, const char *sql, int nparams,
-    const char *const *vals, const int *lens, const int *fmts, int binary,
-    PGresult **ret, const char *what, long ms)
+pq_send_run(struct pg_store *s, PGconn *c, enum pq_send how, const char *name,
+    const char *sql, int nparams, const char *const *vals, const int *lens,
+    const int *fmts, int binary, PGresult **ret, const char *what, long ms)
 {
 	long long deadline = now_ms() + ms;
 	PGresult *res, *last = NULL, *err = NULL;
 	int sent, r = 0;
 
-	if (nparams > 0 || vals != NULL)
+	if (how == PQ_PREPARE)
+		sent = PQsendPrepare(c, name, sql, nparams, NULL);
+	else if (how == PQ_PREPARED)
+		sent = PQsendQueryPrepared(c, name, nparams, vals, lens, fmts, binary);
+	else if (nparams > 0 || vals != NULL)
 		sent = PQsendQueryParams(c, sql, nparams, NULL, vals, lens, fmts, binary);
 	else
 		sent = PQsendQuery(c, sql);
@@ -545,6 +560,15 @@ pq_run_ms(struct pg_store *s, PGconn *c, const char *sql, int nparams,
 	else
 		PQclear(last);
 	return 0;
+}
+
+static int
+pq_run_ms(struct pg_store *s, PGconn *c, const char *sql, int nparams,
+    const char *const *vals, const int *lens, const int *fmts, int binary,
+    PGresult **ret, const char *what, long ms)
+{
+	return pq_send_run(s, c, PQ_TEXT, NULL, sql, nparams, vals, lens, fmts, binary, ret,
+	    what, ms);
 }
 
 static int
@@ -711,6 +735,38 @@ cache_put(struct pg_store *s, unsigned tab, const void *k, size_t klen,
 	}
 	x->from = from;
 	x->until = PG_NOW;
+	e = &s->bucket[cache_hash(tab, k, klen)];
+	x->next = *e;
+	*e = x;
+	s->centries++;
+	s->cbytes += klen + x->vlen;
+}
+
+/* Keep (tab, k) -> v (NULL: absent) as the closed version [from, until). */
+static void
+cache_put_closed(struct pg_store *s, unsigned tab, const void *k, size_t klen,
+    const void *v, size_t vlen, uint64_t from, uint64_t until)
+{
+	struct pg_cent *x, **e;
+
+	if (s->centries >= PG_CACHE_MAX_ENTRIES || s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES)
+		return;
+	if ((x = calloc(1, sizeof(*x))) == NULL || (x->k = malloc(klen + 1)) == NULL ||
+	    (v != NULL && (x->v = malloc(vlen + 1)) == NULL)) {
+		if (x != NULL)
+			free(x->k);
+		free(x);
+		return;
+	}
+	x->tab = tab;
+	memcpy(x->k, k, klen);
+	x->klen = klen;
+	if (v != NULL) {
+		memcpy(x->v, v, vlen);
+		x->vlen = vlen;
+	}
+	x->from = from;
+	x->until = until;
 	e = &s->bucket[cache_hash(tab, k, klen)];
 	x->next = *e;
 	*e = x;
@@ -947,6 +1003,44 @@ txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals
 	return r;
 }
 
+/*
+ * txn_run() for the hot statements, whose templates are constants: each is
+ * prepared once per connection (parsed and planned once) and then run by
+ * name, so that a lookup or a write costs the server only its execution.
+ */
+static int
+txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals,
+    const int *lens, const int *fmts, PGresult **ret, const char *what)
+{
+	struct pg_txn *root = txn_root(t);
+	struct pg_conn *pc = root->conn;
+	char sql[1024], name[16];
+	unsigned i;
+	int r;
+
+	if (pc == NULL || pc->c == NULL)
+		return unreachable(t->s->msg, "the connection was lost");
+	for (i = 0; i < pc->nprepared && pc->prepared[i] != tmpl; i++)
+		;
+	if (i == PG_PREPARED_MAX)
+		return txn_run(t, tmpl, nparams, vals, lens, fmts, ret, what);
+	snprintf(name, sizeof(name), "sv%u", i);
+	if (i == pc->nprepared) {
+		sql_of(t->s, tmpl, sql, sizeof(sql));
+		if ((r = conn_lost(pc, pq_send_run(t->s, pc->c, PQ_PREPARE, name, sql, nparams,
+		    NULL, NULL, NULL, 0, NULL, what, PG_QUERY_MS))) != 0) {
+			t->bad = 1;
+			return r;
+		}
+		pc->prepared[pc->nprepared++] = tmpl;
+	}
+	r = conn_lost(pc, pq_send_run(t->s, pc->c, PQ_PREPARED, name, NULL, nparams, vals,
+	    lens, fmts, 1, ret, what, PG_QUERY_MS));
+	if (r != 0)
+		t->bad = 1;
+	return r;
+}
+
 static void
 conn_release(struct pg_store *s, struct pg_conn *pc)
 {
@@ -1027,6 +1121,9 @@ txn_upgrade(struct pg_txn *t)
 	return 0;
 }
 
+static void root_end(struct pg_txn *t);
+static void txn_free(struct pg_txn *t);
+
 static int
 pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
     struct vault_store_txn **ret)
@@ -1094,6 +1191,14 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 		s->readers = t;
 		pthread_mutex_unlock(&s->cmu);
 		t->mode = PG_CACHED;
+		if (s->nocache && (r = txn_upgrade(t)) != 0) {
+			pthread_mutex_lock(&s->mu);
+			s->live++;		/* root_end() counts it out */
+			pthread_mutex_unlock(&s->mu);
+			root_end(t);
+			txn_free(t);
+			return r;
+		}
 		goto done;
 	}
 	/* a write: the lock on the state row orders it after every other */
@@ -1197,9 +1302,11 @@ static void
 cache_after_write(struct pg_store *s, const struct pg_txn *t, uint64_t gen_new)
 {
 	struct svbuf *walk;
-	const uint8_t *k;
-	size_t klen;
+	const uint8_t *k, *old;
+	size_t klen, olen;
 	uint32_t tab;
+	uint8_t had;
+	int at0;
 
 	if ((walk = svbuf_from(svbuf_ptr(t->changed), svbuf_len(t->changed))) == NULL) {
 		pthread_mutex_lock(&s->cmu);
@@ -1209,13 +1316,23 @@ cache_after_write(struct pg_store *s, const struct pg_txn *t, uint64_t gen_new)
 		return;
 	}
 	pthread_mutex_lock(&s->cmu);
+	/*
+	 * What this write replaced held from gen0 (read under the lock that
+	 * excludes every other writer) to gen_new: a version that reads still
+	 * at gen0 may need, whatever else the cache knows.
+	 */
+	at0 = s->cvalid;
 	while (svbuf_len(walk) > 0 && svbuf_get_u32(walk, &tab) == 0 &&
-	    svbuf_get_string_direct(walk, &k, &klen) == 0) {
+	    svbuf_get_string_direct(walk, &k, &klen) == 0 &&
+	    svbuf_get_u8(walk, &had) == 0 && svbuf_get_string_direct(walk, &old, &olen) == 0) {
 		if (tab == UINT32_MAX) {
 			cache_clear(s);
 			break;
 		}
 		cache_changed(s, tab, k, klen, gen_new);
+		if (at0 && had != 0 && cache_find(s, tab, k, klen, t->gen0) == NULL)
+			cache_put_closed(s, tab, k, klen, had == 2 ? old : NULL, olen, t->gen0,
+			    gen_new);
 	}
 	/*
 	 * If no one else wrote between the cache's generation and this write,
@@ -1405,6 +1522,8 @@ kparams_set(struct kparams *kp, int tabid, const void *k, size_t klen)
 	kp->fmts[1] = 1;
 }
 
+static const char GET_SQL[] = "SELECT v FROM @records WHERE tab = $1::int4 AND k = $2::bytea";
+
 /* Read (tab, key) from the database in t's snapshot: *ret_res NULL if absent. */
 static int
 db_get(struct pg_txn *t, unsigned tab, const void *key, size_t klen, PGresult **ret_res)
@@ -1414,8 +1533,8 @@ db_get(struct pg_txn *t, unsigned tab, const void *key, size_t klen, PGresult **
 	int r;
 
 	kparams_set(&kp, t->s->tabid[tab], key, klen);
-	if ((r = txn_run(t, "SELECT v FROM @records WHERE tab = $1::int4 AND k = $2::bytea",
-	    2, kp.vals, kp.lens, kp.fmts, &res, "reading a record")) != 0)
+	if ((r = txn_prep(t, GET_SQL, 2, kp.vals, kp.lens, kp.fmts, &res,
+	    "reading a record")) != 0)
 		return r;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
@@ -1439,7 +1558,7 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 	    (r = check_key(t, key, klen)) != 0)
 		return r;
 	s = t->s;
-	if (!t->write) {
+	if (!t->write && !s->nocache) {
 		/* the version the transaction's generation sees, if the cache has it */
 		pthread_mutex_lock(&s->cmu);
 		if ((e = cache_find(s, tab, key, klen, t->snap)) != NULL) {
@@ -1466,7 +1585,7 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 	}
 	if ((r = db_get(t, tab, key, klen, &res)) != 0)
 		return r;
-	if (!t->write) {
+	if (!t->write && !s->nocache) {
 		pthread_mutex_lock(&s->cmu);
 		if (s->cvalid && s->cgen == t->dbsnap)
 			cache_put(s, tab, key, klen, res != NULL ? PQgetvalue(res, 0, 0) : NULL,
@@ -1511,24 +1630,62 @@ txn_bytes(const struct pg_txn *t)
 	return b;
 }
 
+/* Was (tab, key) changed before in t or its ancestors? */
 static int
-note_change(struct pg_txn *t, unsigned tab, const void *key, size_t klen)
+changed_before(const struct pg_txn *t, unsigned tab, const void *key, size_t klen)
 {
+	struct svbuf *walk;
+	const uint8_t *k, *old;
+	size_t kl, ol;
+	uint32_t tb;
+	uint8_t had;
+	int found = 0;
+
+	for (; t != NULL && !found; t = t->parent) {
+		if ((walk = svbuf_from(svbuf_ptr(t->changed), svbuf_len(t->changed))) == NULL)
+			return 1;
+		while (!found && svbuf_len(walk) > 0 && svbuf_get_u32(walk, &tb) == 0 &&
+		    svbuf_get_string_direct(walk, &k, &kl) == 0 &&
+		    svbuf_get_u8(walk, &had) == 0 && svbuf_get_string_direct(walk, &old, &ol) == 0)
+			found = tb == tab && kl == klen && memcmp(k, key, klen) == 0;
+		svbuf_free(walk);
+	}
+	return found;
+}
+
+/*
+ * Note a change for the cache: tab | key | u8 what the key held when the
+ * transaction began (0 unknown, 1 absent, 2 the value that follows) |
+ * string value.  old is given (had 1 or 2) on the key's first change only,
+ * and only in transactions of at most PG_OLD_MAX changes (a rotation
+ * changes everything: its readers then go to the database).
+ */
+static int
+note_change(struct pg_txn *t, unsigned tab, const void *key, size_t klen, int had,
+    const void *old, size_t olen)
+{
+	struct pg_txn *root = txn_root(t);
+
 	t->wcount++;
+	if (had != 0 && (root->nchanges >= PG_OLD_MAX || changed_before(t, tab, key, klen)))
+		had = 0;
+	root->nchanges++;
 	txn_results_free(t);	/* pointers handed out end with a write */
 	if (svbuf_put_u32(t->changed, tab) != 0 ||
-	    svbuf_put_string(t->changed, key, klen) != 0)
+	    svbuf_put_string(t->changed, key, klen) != 0 ||
+	    svbuf_put_u8(t->changed, (uint8_t)had) != 0 ||
+	    svbuf_put_string(t->changed, had == 2 ? old : "", had == 2 ? olen : 0) != 0)
 		return sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
 static const char PUT_SQL[] =
-    "WITH old AS (SELECT octet_length(v) AS l FROM @records "
+    "WITH old AS (SELECT octet_length(v) AS l, v FROM @records "
     "WHERE tab = $1::int4 AND k = $2::bytea), "
     "up AS (INSERT INTO @records (tab, k, v) VALUES ($1::int4, $2::bytea, $3::bytea) "
     "ON CONFLICT (tab, k) DO UPDATE SET v = EXCLUDED.v), "
     "ch AS (INSERT INTO @changes (gen, tab, k) VALUES ($4::int8, $1::int4, $2::bytea)) "
-    "SELECT (SELECT l FROM old)::int8";
+    "SELECT (SELECT l FROM old)::int8, (SELECT v FROM old)";
 static const char PUT_NEW_SQL[] =
     "WITH ins AS (INSERT INTO @records (tab, k, v) VALUES ($1::int4, $2::bytea, $3::bytea) "
     "ON CONFLICT (tab, k) DO NOTHING RETURNING 1), "
@@ -1562,7 +1719,7 @@ pg_put(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 	kp.vals[3] = (const char *)gen;
 	kp.lens[3] = 8;
 	kp.fmts[3] = 1;
-	if ((r = txn_run(t, (flags & VAULT_STORE_NOOVERWRITE) ? PUT_NEW_SQL : PUT_SQL, 4,
+	if ((r = txn_prep(t, (flags & VAULT_STORE_NOOVERWRITE) ? PUT_NEW_SQL : PUT_SQL, 4,
 	    kp.vals, kp.lens, kp.fmts, &res, "writing a record")) != 0)
 		return r;
 	if (flags & VAULT_STORE_NOOVERWRITE) {
@@ -1572,10 +1729,25 @@ pg_put(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 		}
 	} else if (!PQgetisnull(res, 0, 0))
 		old = res_int(res, 0, 0) + (long long)klen;
-	PQclear(res);
 	t->delta += (long long)(klen + vlen) - old;
-	return note_change(t, tab, key, klen);
+	/* new keys taken with NOOVERWRITE (audit records, names) keep no old
+	 * version: nobody reads them by key before they exist */
+	if (flags & VAULT_STORE_NOOVERWRITE)
+		r = note_change(t, tab, key, klen, 0, NULL, 0);
+	else if (PQgetisnull(res, 0, 1))
+		r = note_change(t, tab, key, klen, 1, NULL, 0);
+	else
+		r = note_change(t, tab, key, klen, 2, PQgetvalue(res, 0, 1),
+		    (size_t)PQgetlength(res, 0, 1));
+	PQclear(res);
+	return r;
 }
+
+static const char DEL_SQL[] =
+    "WITH d AS (DELETE FROM @records WHERE tab = $1::int4 AND "
+    "k = $2::bytea RETURNING octet_length(k) + octet_length(v) AS l, v), "
+    "ch AS (INSERT INTO @changes (gen, tab, k) SELECT $3::int8, $1::int4, "
+    "$2::bytea FROM d) SELECT (SELECT l FROM d)::int8, (SELECT v FROM d)";
 
 static int
 pg_del(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen)
@@ -1594,20 +1766,19 @@ pg_del(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen)
 	kp.vals[2] = (const char *)gen;
 	kp.lens[2] = 8;
 	kp.fmts[2] = 1;
-	if ((r = txn_run(t, "WITH d AS (DELETE FROM @records WHERE tab = $1::int4 AND "
-	    "k = $2::bytea RETURNING octet_length(k) + octet_length(v) AS l), "
-	    "ch AS (INSERT INTO @changes (gen, tab, k) SELECT $3::int8, $1::int4, "
-	    "$2::bytea FROM d) SELECT (SELECT l FROM d)::int8", 3, kp.vals, kp.lens,
-	    kp.fmts, &res, "deleting a record")) != 0)
+	if ((r = txn_prep(t, DEL_SQL, 3, kp.vals, kp.lens, kp.fmts, &res,
+	    "deleting a record")) != 0)
 		return r;
 	if (PQgetisnull(res, 0, 0)) {
 		PQclear(res);
 		return SV_ERR_NOT_FOUND;
 	}
 	n = res_int(res, 0, 0);
-	PQclear(res);
 	t->delta -= n;
-	return note_change(t, tab, key, klen);
+	r = note_change(t, tab, key, klen, 2, PQgetvalue(res, 0, 1),
+	    (size_t)PQgetlength(res, 0, 1));
+	PQclear(res);
+	return r;
 }
 
 /* Cursors and counts read the real snapshot. */
@@ -1673,20 +1844,19 @@ static int
 cursor_fetch(struct pg_cursor *c, const void *key, size_t klen, int incl, int last)
 {
 	struct pg_txn *t = c->t;
+	static const char last_sql[] = "SELECT k, v FROM @records WHERE tab = $1::int4 "
+	    "ORDER BY k DESC LIMIT 1";
+	static const char ge_sql[] = "SELECT k, v FROM @records WHERE tab = $1::int4 "
+	    "AND k >= $2::bytea ORDER BY k LIMIT " PG_BATCH_STR;
+	static const char gt_sql[] = "SELECT k, v FROM @records WHERE tab = $1::int4 "
+	    "AND k > $2::bytea ORDER BY k LIMIT " PG_BATCH_STR;
 	struct kparams kp;
 	PGresult *res = NULL;
-	char tmpl[256];
 	int r;
 
 	kparams_set(&kp, t->s->tabid[c->tab], key, klen);
-	if (last)
-		snprintf(tmpl, sizeof(tmpl), "SELECT k, v FROM @records WHERE tab = $1::int4 "
-		    "ORDER BY k DESC LIMIT 1");
-	else
-		snprintf(tmpl, sizeof(tmpl), "SELECT k, v FROM @records WHERE tab = $1::int4 "
-		    "AND k %s $2::bytea ORDER BY k LIMIT %d", incl ? ">=" : ">", PG_BATCH);
-	if ((r = txn_run(t, tmpl, last ? 1 : 2, kp.vals, kp.lens, kp.fmts, &res,
-	    "walking a table")) != 0)
+	if ((r = txn_prep(t, last ? last_sql : incl ? ge_sql : gt_sql, last ? 1 : 2, kp.vals,
+	    kp.lens, kp.fmts, &res, "walking a table")) != 0)
 		return r;
 	PQclear(c->batch);
 	c->batch = res;
@@ -1888,6 +2058,8 @@ store_new(const char *uri, const struct vault_store_conf *conf, const char *pref
 	snprintf(s->prefix, sizeof(s->prefix), "%s", prefix);
 	s->ntables = conf->ntables;
 	s->quota = conf->max_size != 0 ? conf->max_size : conf->map_size;
+	s->nocache = getenv("SSOVAULT_PG_CACHE") != NULL &&
+	    strcmp(getenv("SSOVAULT_PG_CACHE"), "off") == 0;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->cmu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -2336,7 +2508,7 @@ dump_load(struct pg_store *s, const struct vault_store_conf *conf, struct svbuf 
 		r = sv_fail(s->msg, SV_ERR_BAD_FORMAT, "the copy's end is damaged");
 		goto out;
 	}
-	if ((r = note_change(t, UINT32_MAX, "*", 1)) != 0)
+	if ((r = note_change(t, UINT32_MAX, "*", 1, 0, NULL, 0)) != 0)
 		goto out;
 	r = pg_txn_commit(vt, 0);
 	vt = NULL;
