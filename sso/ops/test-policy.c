@@ -1010,7 +1010,13 @@ main(void)
 	o.passphrase_len = strlen(PASS);
 	o.opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 	o.memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-	snprintf(cmd, sizeof(cmd), "%s/vault", dir);
+	/* SSOVAULT_TEST_PG (tests/pg/with-pg.sh): the same matrix on a
+	 * PostgreSQL vault */
+	if (getenv("SSOVAULT_TEST_PG") != NULL)
+		snprintf(cmd, sizeof(cmd), "%s", getenv("SSOVAULT_TEST_PG"));
+	else
+		snprintf(cmd, sizeof(cmd), "%s/vault", dir);
+	printf("# the vault: %s\n", strncmp(cmd, "postgres", 8) == 0 ? "PostgreSQL" : "a directory");
 	if (vault_create(cmd, &o, &v) != 0 || sso_service_new(v, &svc) != 0 ||
 	    sso_service_bootstrap(svc, &callers[R_VAULT], NULL, 0, msg) != 0) {
 		printf("Bail out! cannot make a vault: %s %s\n", vault_open_errmsg(), msg);

@@ -21,6 +21,7 @@ if [ -n "$own" ]; then
 	pg_stop "$own" immediate
 	rm -rf "$own"
 else
-	pg_sql postgres "DROP DATABASE \"$name\" WITH (FORCE)" || true
+	pg_sql postgres "DROP DATABASE \"$name\" WITH (FORCE)" ||
+	    echo "# could not drop database $name"
 fi
 exit $rc

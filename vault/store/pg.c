@@ -133,7 +133,7 @@ struct pg_txn {
 	int write;
 	int depth;
 	int dead;			/* ended with its parent: every call fails */
-	int bad;			/* a statement failed: the transaction is doomed */
+	int bad;			/* a statement failed (its error): the transaction is doomed */
 	enum pg_mode mode;
 	uint64_t snap;			/* the generation it reads */
 	uint64_t dbsnap;		/* the database snapshot's, once it has one */
@@ -873,6 +873,8 @@ changes_since(struct pg_store *s, PGconn *c, uint64_t gen, PGresult **ret,
 }
 
 /* Bring the cache up to the database now (outside any transaction). */
+static void conn_release(struct pg_store *s, struct pg_conn *pc);
+
 static int
 cache_refresh(struct pg_store *s)
 {
@@ -889,13 +891,7 @@ cache_refresh(struct pg_store *s)
 	if ((r = pool_get(s, &pc)) != 0)
 		return r;
 	r = conn_lost(pc, changes_since(s, pc->c, valid ? from : 0, &res, &to, &complete));
-	pool_put(s, r == SV_ERR_UNREACHABLE && pc->c == NULL ? NULL : pc);
-	if (r == SV_ERR_UNREACHABLE && pc->c == NULL) {
-		pthread_mutex_lock(&s->mu);
-		s->nconns--;
-		pthread_mutex_unlock(&s->mu);
-		free(pc);
-	}
+	conn_release(s, pc);	/* pc is gone from here */
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&s->cmu);
@@ -964,6 +960,37 @@ txn_keep_copy(struct pg_txn *t, const void *p, size_t len, const uint8_t **ret)
 	return 0;
 }
 
+/*
+ * A change noted for the cache (note_change): tab | string key | u8 had |
+ * string old | u8 hasnew | string new, where had and hasnew say what the
+ * key held when the transaction began and after this change: 0 not kept,
+ * 1 absent, 2 the value given.
+ */
+struct chg {
+	uint32_t tab;
+	const uint8_t *k, *old, *nv;
+	size_t klen, olen, nlen;
+	uint8_t had, hasnew;
+};
+
+/* The next change of walk into c: 1, or 0 at the end. */
+static int
+chg_next(struct svbuf *walk, struct chg *c)
+{
+	return svbuf_len(walk) > 0 && svbuf_get_u32(walk, &c->tab) == 0 &&
+	    svbuf_get_string_direct(walk, &c->k, &c->klen) == 0 &&
+	    svbuf_get_u8(walk, &c->had) == 0 &&
+	    svbuf_get_string_direct(walk, &c->old, &c->olen) == 0 &&
+	    svbuf_get_u8(walk, &c->hasnew) == 0 &&
+	    svbuf_get_string_direct(walk, &c->nv, &c->nlen) == 0;
+}
+
+static int
+chg_is(const struct chg *c, unsigned tab, const void *k, size_t klen)
+{
+	return c->tab == tab && c->klen == klen && memcmp(c->k, k, klen) == 0;
+}
+
 static struct pg_txn *
 txn_root(struct pg_txn *t)
 {
@@ -999,7 +1026,7 @@ txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals
 	r = conn_lost(root->conn, pq_run(t->s, root->conn->c, sql, nparams, vals, lens,
 	    fmts, ret, what));
 	if (r != 0)
-		t->bad = 1;
+		t->bad = r;
 	return r;
 }
 
@@ -1029,7 +1056,7 @@ txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *val
 		sql_of(t->s, tmpl, sql, sizeof(sql));
 		if ((r = conn_lost(pc, pq_send_run(t->s, pc->c, PQ_PREPARE, name, sql, nparams,
 		    NULL, NULL, NULL, 0, NULL, what, PG_QUERY_MS))) != 0) {
-			t->bad = 1;
+			t->bad = r;
 			return r;
 		}
 		pc->prepared[pc->nprepared++] = tmpl;
@@ -1037,7 +1064,7 @@ txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *val
 	r = conn_lost(pc, pq_send_run(t->s, pc->c, PQ_PREPARED, name, NULL, nparams, vals,
 	    lens, fmts, 1, ret, what, PG_QUERY_MS));
 	if (r != 0)
-		t->bad = 1;
+		t->bad = r;
 	return r;
 }
 
@@ -1298,15 +1325,44 @@ root_end(struct pg_txn *t)
 }
 
 /* After a commit: this host's cache forgets what it changed, at once. */
+/* Is there a change of (tab, k) in walk (from where it is)? */
+static int
+changed_later(const struct svbuf *rest, unsigned tab, const void *k, size_t klen)
+{
+	struct svbuf *walk = svbuf_from(svbuf_ptr(rest), svbuf_len(rest));
+	struct chg c;
+	int found = 0;
+
+	if (walk == NULL)
+		return 1;
+	while (!found && chg_next(walk, &c))
+		found = chg_is(&c, tab, k, klen);
+	svbuf_free(walk);
+	return found;
+}
+
+/* Was (tab, key) changed before in t or its ancestors? */
+static int
+changed_before(const struct pg_txn *t, unsigned tab, const void *key, size_t klen)
+{
+	for (; t != NULL; t = t->parent)
+		if (changed_later(t->changed, tab, key, klen))
+			return 1;
+	return 0;
+}
+
+/*
+ * After a commit: this host's cache closes what it changed at once, keeps
+ * what the write replaced as the version [gen0, gen_new) (read under the
+ * lock that excludes every other writer, it held exactly then: reads still
+ * at gen0 may need it), and keeps what it wrote as the current version from
+ * gen_new (the next write transaction reads it from here).
+ */
 static void
 cache_after_write(struct pg_store *s, const struct pg_txn *t, uint64_t gen_new)
 {
 	struct svbuf *walk;
-	const uint8_t *k, *old;
-	size_t klen, olen;
-	uint32_t tab;
-	uint8_t had;
-	int at0;
+	struct chg c;
 
 	if ((walk = svbuf_from(svbuf_ptr(t->changed), svbuf_len(t->changed))) == NULL) {
 		pthread_mutex_lock(&s->cmu);
@@ -1316,22 +1372,19 @@ cache_after_write(struct pg_store *s, const struct pg_txn *t, uint64_t gen_new)
 		return;
 	}
 	pthread_mutex_lock(&s->cmu);
-	/*
-	 * What this write replaced held from gen0 (read under the lock that
-	 * excludes every other writer) to gen_new: a version that reads still
-	 * at gen0 may need, whatever else the cache knows.
-	 */
-	at0 = s->cvalid;
-	while (svbuf_len(walk) > 0 && svbuf_get_u32(walk, &tab) == 0 &&
-	    svbuf_get_string_direct(walk, &k, &klen) == 0 &&
-	    svbuf_get_u8(walk, &had) == 0 && svbuf_get_string_direct(walk, &old, &olen) == 0) {
-		if (tab == UINT32_MAX) {
+	while (chg_next(walk, &c)) {
+		if (c.tab == UINT32_MAX) {
 			cache_clear(s);
 			break;
 		}
-		cache_changed(s, tab, k, klen, gen_new);
-		if (at0 && had != 0 && cache_find(s, tab, k, klen, t->gen0) == NULL)
-			cache_put_closed(s, tab, k, klen, had == 2 ? old : NULL, olen, t->gen0,
+		cache_changed(s, c.tab, c.k, c.klen, gen_new);
+		if (!s->cvalid)
+			continue;
+		if (c.had != 0 && cache_find(s, c.tab, c.k, c.klen, t->gen0) == NULL)
+			cache_put_closed(s, c.tab, c.k, c.klen, c.had == 2 ? c.old : NULL,
+			    c.olen, t->gen0, gen_new);
+		if (c.hasnew != 0 && !changed_later(walk, c.tab, c.k, c.klen))
+			cache_put(s, c.tab, c.k, c.klen, c.hasnew == 2 ? c.nv : NULL, c.nlen,
 			    gen_new);
 	}
 	/*
@@ -1348,6 +1401,17 @@ cache_after_write(struct pg_store *s, const struct pg_txn *t, uint64_t gen_new)
 }
 
 static void pg_txn_abort(struct vault_store_txn *vt);
+
+/* The commit of a transaction one of whose statements failed with err. */
+static int
+doomed(struct pg_store *s, int err, const char *what)
+{
+	if (err == SV_ERR_UNREACHABLE)
+		return sv_fail(s->msg, err, "the vault's database is unreachable: the "
+		    "connection was lost during %s: nothing of it was kept", what);
+	return sv_fail(s->msg, err < 0 ? err : SV_ERR_STORAGE, "a statement of %s "
+	    "failed: nothing of it was kept", what);
+}
 
 static int
 pg_txn_commit(struct vault_store_txn *vt, int nosync)
@@ -1377,8 +1441,7 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 			snprintf(sp, sizeof(sp), "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
 			    t->depth, t->depth);
 			(void)txn_run(p, sp, 0, NULL, NULL, NULL, NULL, "a child transaction");
-			r = sv_fail(s->msg, SV_ERR_STORAGE, "a statement of the child "
-			    "transaction failed: nothing of it was kept");
+			r = doomed(s, t->bad, "the child transaction");
 			txn_free(t);
 			return r;
 		}
@@ -1389,7 +1452,7 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 			p->wcount += t->wcount + 1;
 			if (svbuf_len(t->changed) > 0 &&
 			    svbuf_put(p->changed, svbuf_ptr(t->changed), svbuf_len(t->changed)) != 0) {
-				p->bad = 1;
+				p->bad = SV_ERR_NOMEM;
 				r = sv_fail(s->msg, SV_ERR_NOMEM, "out of memory");
 			}
 		}
@@ -1397,8 +1460,7 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 		return r;
 	}
 	if (!t->write || t->conn == NULL || t->bad) {
-		r = t->bad ? sv_fail(s->msg, SV_ERR_STORAGE, "a statement of the "
-		    "transaction failed: nothing of it was kept") : 0;
+		r = t->bad ? doomed(s, t->bad, "the transaction") : 0;
 		root_end(t);
 		txn_free(t);
 		return r;
@@ -1578,6 +1640,24 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 		pthread_mutex_unlock(&s->cmu);
 		if (t->mode == PG_CACHED && (r = txn_upgrade(t)) != 0)
 			return r;
+	} else if (!s->nocache && txn_root(t)->nchanges < PG_OLD_MAX &&
+	    !changed_before(t, tab, key, klen)) {
+		/*
+		 * A write transaction sees the database as at gen0 (the lock) and
+		 * its own changes: a key it did not change is the cache's version
+		 * at gen0, if the cache knows every change up to there.
+		 */
+		uint64_t g0 = txn_root(t)->gen0;
+
+		pthread_mutex_lock(&s->cmu);
+		if (s->cvalid && s->cgen == g0 && (e = cache_find(s, tab, key, klen, g0)) != NULL) {
+			r = e->v == NULL ? SV_ERR_NOT_FOUND : txn_keep_copy(t, e->v, e->vlen, ret_p);
+			if (r == 0)
+				*ret_len = e->vlen;
+			pthread_mutex_unlock(&s->cmu);
+			return r;
+		}
+		pthread_mutex_unlock(&s->cmu);
 		/* behind the snapshot: only a key that did not change since */
 		if (t->snap != t->dbsnap && changes_touch(t->chg, t->chg_complete, tab, key, klen))
 			return sv_fail(s->msg, SV_ERR_CONFLICT, "the vault changed on another "
@@ -1630,29 +1710,6 @@ txn_bytes(const struct pg_txn *t)
 	return b;
 }
 
-/* Was (tab, key) changed before in t or its ancestors? */
-static int
-changed_before(const struct pg_txn *t, unsigned tab, const void *key, size_t klen)
-{
-	struct svbuf *walk;
-	const uint8_t *k, *old;
-	size_t kl, ol;
-	uint32_t tb;
-	uint8_t had;
-	int found = 0;
-
-	for (; t != NULL && !found; t = t->parent) {
-		if ((walk = svbuf_from(svbuf_ptr(t->changed), svbuf_len(t->changed))) == NULL)
-			return 1;
-		while (!found && svbuf_len(walk) > 0 && svbuf_get_u32(walk, &tb) == 0 &&
-		    svbuf_get_string_direct(walk, &k, &kl) == 0 &&
-		    svbuf_get_u8(walk, &had) == 0 && svbuf_get_string_direct(walk, &old, &ol) == 0)
-			found = tb == tab && kl == klen && memcmp(k, key, klen) == 0;
-		svbuf_free(walk);
-	}
-	return found;
-}
-
 /*
  * Note a change for the cache: tab | key | u8 what the key held when the
  * transaction began (0 unknown, 1 absent, 2 the value that follows) |
@@ -1662,19 +1719,23 @@ changed_before(const struct pg_txn *t, unsigned tab, const void *key, size_t kle
  */
 static int
 note_change(struct pg_txn *t, unsigned tab, const void *key, size_t klen, int had,
-    const void *old, size_t olen)
+    const void *old, size_t olen, int hasnew, const void *nv, size_t nlen)
 {
 	struct pg_txn *root = txn_root(t);
 
 	t->wcount++;
-	if (had != 0 && (root->nchanges >= PG_OLD_MAX || changed_before(t, tab, key, klen)))
+	if (root->nchanges >= PG_OLD_MAX)
+		had = hasnew = 0;
+	else if (had != 0 && changed_before(t, tab, key, klen))
 		had = 0;
 	root->nchanges++;
 	txn_results_free(t);	/* pointers handed out end with a write */
 	if (svbuf_put_u32(t->changed, tab) != 0 ||
 	    svbuf_put_string(t->changed, key, klen) != 0 ||
 	    svbuf_put_u8(t->changed, (uint8_t)had) != 0 ||
-	    svbuf_put_string(t->changed, had == 2 ? old : "", had == 2 ? olen : 0) != 0)
+	    svbuf_put_string(t->changed, had == 2 ? old : "", had == 2 ? olen : 0) != 0 ||
+	    svbuf_put_u8(t->changed, (uint8_t)hasnew) != 0 ||
+	    svbuf_put_string(t->changed, hasnew == 2 ? nv : "", hasnew == 2 ? nlen : 0) != 0)
 		return sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -1733,12 +1794,12 @@ pg_put(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 	/* new keys taken with NOOVERWRITE (audit records, names) keep no old
 	 * version: nobody reads them by key before they exist */
 	if (flags & VAULT_STORE_NOOVERWRITE)
-		r = note_change(t, tab, key, klen, 0, NULL, 0);
+		r = note_change(t, tab, key, klen, 0, NULL, 0, 2, val, vlen);
 	else if (PQgetisnull(res, 0, 1))
-		r = note_change(t, tab, key, klen, 1, NULL, 0);
+		r = note_change(t, tab, key, klen, 1, NULL, 0, 2, val, vlen);
 	else
 		r = note_change(t, tab, key, klen, 2, PQgetvalue(res, 0, 1),
-		    (size_t)PQgetlength(res, 0, 1));
+		    (size_t)PQgetlength(res, 0, 1), 2, val, vlen);
 	PQclear(res);
 	return r;
 }
@@ -1776,7 +1837,7 @@ pg_del(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen)
 	n = res_int(res, 0, 0);
 	t->delta -= n;
 	r = note_change(t, tab, key, klen, 2, PQgetvalue(res, 0, 1),
-	    (size_t)PQgetlength(res, 0, 1));
+	    (size_t)PQgetlength(res, 0, 1), 1, NULL, 0);
 	PQclear(res);
 	return r;
 }
@@ -2508,7 +2569,7 @@ dump_load(struct pg_store *s, const struct vault_store_conf *conf, struct svbuf 
 		r = sv_fail(s->msg, SV_ERR_BAD_FORMAT, "the copy's end is damaged");
 		goto out;
 	}
-	if ((r = note_change(t, UINT32_MAX, "*", 1, 0, NULL, 0)) != 0)
+	if ((r = note_change(t, UINT32_MAX, "*", 1, 0, NULL, 0, 0, NULL, 0)) != 0)
 		goto out;
 	r = pg_txn_commit(vt, 0);
 	vt = NULL;
