@@ -150,12 +150,32 @@ name_check(struct vault *v, const char *name)
 	return 0;
 }
 
+/* Write slots and their names in st and commit it (st ends either way). */
+static int
+slots_commit(struct vault *v, struct vault_store_txn *st, const struct vault_slot *slots,
+    size_t n, const struct names *nm)
+{
+	struct svbuf *b;
+	int r;
+
+	if ((b = svbuf_new(0)) == NULL)
+		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
+	else if ((r = vault_keys_slots_encode(slots, n, b)) == 0 &&
+	    (r = vault_meta_put(st, META_SLOTS, b)) == 0 &&
+	    (r = names_write(v, st, nm)) == 0) {
+		r = vault_store_txn_commit(st);
+		st = NULL;
+	}
+	vault_store_txn_abort(st);
+	svbuf_free(b);
+	return r;
+}
+
 int
 vault_slot_add(struct vault *v, const char *name, int key, const void *secret, size_t len)
 {
 	struct vault_store_txn *st = NULL;
 	struct vault_slot *slots = NULL, *more, add;
-	struct svbuf *b = NULL;
 	struct names nm;
 	char have[VAULT_SLOT_NAME_MAX + 1];
 	size_t n = 0, i;
@@ -224,15 +244,7 @@ vault_slot_add(struct vault *v, const char *name, int key, const void *secret, s
 	memcpy(nm.nonce[nm.n], add.nonce, NONCE_BYTES);
 	snprintf(nm.name[nm.n], sizeof(nm.name[0]), "%s", name);
 	nm.n++;
-	if ((b = svbuf_new(0)) == NULL) {
-		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = vault_keys_slots_encode(slots, n, b)) != 0 ||
-	    (r = vault_meta_put(st, META_SLOTS, b)) != 0 ||
-	    (r = names_write(v, st, &nm)) != 0)
-		goto out;
-	r = vault_store_txn_commit(st);
+	r = slots_commit(v, st, slots, n, &nm);
 	st = NULL;
 out:
 	vault_store_txn_abort(st);
@@ -240,7 +252,6 @@ out:
 	if (slots != NULL)
 		sodium_memzero(slots, n * sizeof(*slots));
 	free(slots);
-	svbuf_free(b);
 	return r;
 }
 
@@ -249,7 +260,6 @@ vault_slot_remove(struct vault *v, const char *name)
 {
 	struct vault_store_txn *st = NULL;
 	struct vault_slot *slots = NULL;
-	struct svbuf *b = NULL;
 	struct names nm;
 	char have[VAULT_SLOT_NAME_MAX + 1];
 	size_t n = 0, i, j, gone = (size_t)-1;
@@ -296,22 +306,13 @@ vault_slot_remove(struct vault *v, const char *name)
 		}
 	memmove(&slots[gone], &slots[gone + 1], (n - gone - 1) * sizeof(*slots));
 	n--;
-	if ((b = svbuf_new(0)) == NULL) {
-		r = sv_fail(v->msg, SV_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = vault_keys_slots_encode(slots, n, b)) != 0 ||
-	    (r = vault_meta_put(st, META_SLOTS, b)) != 0 ||
-	    (r = names_write(v, st, &nm)) != 0)
-		goto out;
-	r = vault_store_txn_commit(st);
+	r = slots_commit(v, st, slots, n, &nm);
 	st = NULL;
 out:
 	vault_store_txn_abort(st);
 	if (slots != NULL)
 		sodium_memzero(slots, n * sizeof(*slots));
 	free(slots);
-	svbuf_free(b);
 	return r;
 }
 

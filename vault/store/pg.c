@@ -697,60 +697,13 @@ cache_purge(struct pg_store *s)
 		}
 }
 
-/*
- * Keep (tab, k) -> v (v NULL: absent) as the current version, known since
- * from; called with cmu held, only when v is current at cgen.
- */
+/* A new entry (tab, k) -> v for [from, until), if memory allows. */
 static void
-cache_put(struct pg_store *s, unsigned tab, const void *k, size_t klen,
-    const void *v, size_t vlen, uint64_t from)
-{
-	struct pg_cent **e, *x;
-
-	for (x = s->bucket[cache_hash(tab, k, klen)]; x != NULL; x = x->next)
-		if (cent_is(x, tab, k, klen) && x->until == PG_NOW) {
-			if (from < x->from)
-				x->from = from;
-			return;
-		}
-	if (s->centries >= PG_CACHE_MAX_ENTRIES || s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES) {
-		cache_purge(s);
-		if (s->centries >= PG_CACHE_MAX_ENTRIES ||
-		    s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES)
-			return;		/* full of what live reads still see */
-	}
-	if ((x = calloc(1, sizeof(*x))) == NULL || (x->k = malloc(klen + 1)) == NULL ||
-	    (v != NULL && (x->v = malloc(vlen + 1)) == NULL)) {
-		if (x != NULL)
-			free(x->k);
-		free(x);
-		return;
-	}
-	x->tab = tab;
-	memcpy(x->k, k, klen);
-	x->klen = klen;
-	if (v != NULL) {
-		memcpy(x->v, v, vlen);
-		x->vlen = vlen;
-	}
-	x->from = from;
-	x->until = PG_NOW;
-	e = &s->bucket[cache_hash(tab, k, klen)];
-	x->next = *e;
-	*e = x;
-	s->centries++;
-	s->cbytes += klen + x->vlen;
-}
-
-/* Keep (tab, k) -> v (NULL: absent) as the closed version [from, until). */
-static void
-cache_put_closed(struct pg_store *s, unsigned tab, const void *k, size_t klen,
+cache_insert(struct pg_store *s, unsigned tab, const void *k, size_t klen,
     const void *v, size_t vlen, uint64_t from, uint64_t until)
 {
 	struct pg_cent *x, **e;
 
-	if (s->centries >= PG_CACHE_MAX_ENTRIES || s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES)
-		return;
 	if ((x = calloc(1, sizeof(*x))) == NULL || (x->k = malloc(klen + 1)) == NULL ||
 	    (v != NULL && (x->v = malloc(vlen + 1)) == NULL)) {
 		if (x != NULL)
@@ -772,6 +725,41 @@ cache_put_closed(struct pg_store *s, unsigned tab, const void *k, size_t klen,
 	*e = x;
 	s->centries++;
 	s->cbytes += klen + x->vlen;
+}
+
+/*
+ * Keep (tab, k) -> v (v NULL: absent) as the current version, known since
+ * from; called with cmu held, only when v is current at cgen.
+ */
+static void
+cache_put(struct pg_store *s, unsigned tab, const void *k, size_t klen,
+    const void *v, size_t vlen, uint64_t from)
+{
+	struct pg_cent *x;
+
+	for (x = s->bucket[cache_hash(tab, k, klen)]; x != NULL; x = x->next)
+		if (cent_is(x, tab, k, klen) && x->until == PG_NOW) {
+			if (from < x->from)
+				x->from = from;
+			return;
+		}
+	if (s->centries >= PG_CACHE_MAX_ENTRIES || s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES) {
+		cache_purge(s);
+		if (s->centries >= PG_CACHE_MAX_ENTRIES ||
+		    s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES)
+			return;		/* full of what live reads still see */
+	}
+	cache_insert(s, tab, k, klen, v, vlen, from, PG_NOW);
+}
+
+/* Keep (tab, k) -> v (NULL: absent) as the closed version [from, until). */
+static void
+cache_put_closed(struct pg_store *s, unsigned tab, const void *k, size_t klen,
+    const void *v, size_t vlen, uint64_t from, uint64_t until)
+{
+	if (s->centries >= PG_CACHE_MAX_ENTRIES || s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES)
+		return;
+	cache_insert(s, tab, k, klen, v, vlen, from, until);
 }
 
 /*
