@@ -102,3 +102,16 @@ via() {
 	shift
 	SSOVAULT_SOCKET=$T_TMP/$h.sock "$@"
 }
+
+# within_bound HOST PATTERN CMD...: run CMD through HOST's daemon until its
+# output matches PATTERN, for at most the cache bound (DESIGN 10: 2 s) and a
+# little; the caller then asserts on a fresh run.
+within_bound() {
+	local h=$1 pat=$2 i
+	shift 2
+	for i in $(seq 1 25); do
+		via "$h" "$@" 2>&1 | grep -Eq "$pat" && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -50,7 +50,7 @@
 #include "base/svbuf.h"
 #include "store/store.h"
 
-#define PG_QUERY_MS 8000		/* a statement's answer, at most */
+#define PG_QUERY_MS 4000		/* a statement's answer, at most */
 #define PG_LOCK_MS 30000		/* the write lock, while another host writes */
 #define PG_CONNECT_S "4"		/* libpq's connect_timeout */
 #define PG_FRESH_MS 1000		/* the cache is checked at least this often */
@@ -368,8 +368,9 @@ conn_open(struct pg_store *s, const char *uri, char *msg, PGconn **ret)
 			if (wait_fd(PQsocket(c), st == PGRES_POLLING_READING ? POLLIN :
 			    POLLOUT, deadline) != 0) {
 				PQfinish(c);
-				return unreachable(msg, "no answer to the connection "
-				    "within 8 seconds");
+				return sv_fail(msg, SV_ERR_UNREACHABLE, "the vault's database is "
+				    "unreachable: no answer to the connection within %d seconds",
+				    PG_QUERY_MS / 1000);
 			}
 		}
 		st = PQconnectPoll(c);
@@ -388,6 +389,23 @@ bad:
 	return unreachable(msg, why);
 }
 
+/*
+ * Is an idle connection still sound?  The server has nothing to say to an
+ * idle connection (no LISTEN here): if it said something, it is ending it (a
+ * restart or pg_terminate_backend sends FATAL, then closes) or the
+ * connection is gone, so the pool drops it and opens a new one rather than
+ * fail a request on it.
+ */
+static int
+conn_sound(PGconn *c)
+{
+	struct pollfd p = { .fd = PQsocket(c), .events = POLLIN };
+
+	if (p.fd < 0 || poll(&p, 1, 0) != 0)
+		return 0;
+	return PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE;
+}
+
 static int
 pool_get(struct pg_store *s, struct pg_conn **ret)
 {
@@ -398,16 +416,24 @@ pool_get(struct pg_store *s, struct pg_conn **ret)
 	pthread_mutex_lock(&s->mu);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += PG_QUERY_MS / 1000;
-	while (s->idle == NULL && s->nconns >= PG_MAX_CONNS)
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) != 0)
+	for (;;) {
+		while (s->idle == NULL && s->nconns >= PG_MAX_CONNS)
+			if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) != 0)
+				break;
+		if ((pc = s->idle) == NULL)
 			break;
-	if (s->idle != NULL) {
-		pc = s->idle;
 		s->idle = pc->next;
-		pthread_mutex_unlock(&s->mu);
 		pc->next = NULL;
-		*ret = pc;
-		return 0;
+		if (conn_sound(pc->c)) {
+			pthread_mutex_unlock(&s->mu);
+			*ret = pc;
+			return 0;
+		}
+		/* gone while idle: dropped; the next idle one, or a new one */
+		PQfinish(pc->c);
+		free(pc);
+		s->nconns--;
+		pc = NULL;
 	}
 	if (s->nconns >= PG_MAX_CONNS) {
 		pthread_mutex_unlock(&s->mu);
@@ -543,8 +569,8 @@ pq_send_run(struct pg_store *s, PGconn *c, enum pq_send how, const char *name,
 			PQclear(err);
 			/* a server that does not answer: this connection is done */
 			PQfinish(c);
-			return unreachable(s->msg, ms == PG_LOCK_MS ?
-			    "no answer within 30 seconds" : "no answer within 8 seconds");
+			return sv_fail(s->msg, SV_ERR_UNREACHABLE, "the vault's database is "
+			    "unreachable: no answer within %d seconds", (int)(ms / 1000));
 		}
 	}
 	if (err != NULL) {
