@@ -199,6 +199,18 @@ status_human(struct cli *c, json_t *j)
 			    json_is_true(json_object_get(v, "this")) ? " (this host)" : "");
 		printf("\n");
 	}
+	if (json_is_true(json_object_get(json_object_get(j, "database"), "reachable"))) {
+		json_t *d = json_object_get(j, "database");
+
+		printf("database:    generation %" JSON_INTEGER_FORMAT ", this host's cache "
+		    "at %" JSON_INTEGER_FORMAT " (checked %" JSON_INTEGER_FORMAT " ms ago), "
+		    "%" JSON_INTEGER_FORMAT " connections, %" JSON_INTEGER_FORMAT " writes\n",
+		    json_integer_value(json_object_get(d, "generation")),
+		    json_integer_value(json_object_get(d, "cache_generation")),
+		    json_integer_value(json_object_get(d, "checked_ms_ago")),
+		    json_integer_value(json_object_get(d, "connections")),
+		    json_integer_value(json_object_get(d, "writes")));
+	}
 	status_size(j);
 	printf("records:     %lld apps, %lld mappings, %lld certificates, %lld ports, "
 	    "%lld suspended, %lld audit\n",

@@ -430,3 +430,23 @@ vault_shared(const struct vault *v)
 {
 	return vault_store_pg_location(v->dir);
 }
+
+int
+vault_shared_view(struct vault *v, struct vault_db_view *ret)
+{
+	struct vault_store_pg_view pv;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!vault_shared(v) || v->store == NULL)
+		return SV_ERR_INVALID;
+	if ((r = vault_store_pg_view(v->store, &pv)) != 0)
+		return r;
+	ret->reachable = pv.reachable;
+	ret->db_gen = pv.db_gen;
+	ret->cache_gen = pv.cache_gen;
+	ret->checked_ms_ago = pv.checked_ms_ago;
+	ret->connections = pv.connections;
+	ret->writes = pv.writes;
+	return 0;
+}

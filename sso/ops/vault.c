@@ -39,10 +39,17 @@ static void
 status_hosts(struct sso_ctx *x, json_t *j)
 {
 	struct vault_slot_info *s = NULL;
+	struct vault_db_view dv;
 	json_t *arr;
 	size_t n, i;
 
 	json_object_set_new(j, "store", json_string(vault_shared(x->v) ? "postgresql" : "lmdb"));
+	if (vault_shared_view(x->v, &dv) == 0)
+		json_object_set_new(j, "database", json_pack("{s:b,s:I,s:I,s:I,s:i,s:I}",
+		    "reachable", dv.reachable, "generation", (json_int_t)dv.db_gen,
+		    "cache_generation", (json_int_t)dv.cache_gen,
+		    "checked_ms_ago", (json_int_t)dv.checked_ms_ago,
+		    "connections", (int)dv.connections, "writes", (json_int_t)dv.writes));
 	if (!vault_is_unlocked(x->v) || vault_slot_list(x->v, &s, &n) != 0 ||
 	    (arr = json_array()) == NULL) {
 		free(s);

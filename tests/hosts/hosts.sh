@@ -38,6 +38,8 @@ ok $? "ssovaultd on host B, unlocked by its own"
 expect 0 "status through host B" via B "$S" status
 like "$OUT" "store: +postgresql" "  names the store"
 like "$OUT" "slots: .*hostB" "  and the slots"
+like "$OUT" "database: +generation [0-9]+, this host's cache at [0-9]+ \(checked [0-9]+ ms ago\)" \
+    "  and this host's view of the database"
 
 # --- two hosts create the same app at once: one wins, one "already exists"
 pids=""
@@ -211,6 +213,8 @@ pg_stop "$PG_DIR" fast
 expect 6 "with the database stopped, a lookup through host B fails" as_user $U $U \
     env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" creds get payroll
 like "$ERR" "the vault's database is unreachable" "  saying the database is unreachable"
+expect 6 "status through host A while the database is stopped" via A "$S" status
+like "$ERR" "the vault's database is unreachable" "  says so too"
 ip netns exec "${NS}db" setpriv --reuid=postgres --regid=postgres --init-groups -- \
     "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/sock/log" -w -t 30 start >/dev/null
 ok $? "the database starts again"

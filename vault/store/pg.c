@@ -2181,6 +2181,32 @@ store_exec(struct pg_store *s, const char *tmpl, int nparams, const char *const 
 	return r;
 }
 
+int
+vault_store_pg_view(struct vault_store *vs, struct vault_store_pg_view *ret)
+{
+	struct pg_store *s = (struct pg_store *)vs;
+	PGresult *res = NULL;
+
+	memset(ret, 0, sizeof(*ret));
+	if (vs == NULL || vs->ops != &vault_store_pg)
+		return SV_ERR_INVALID;
+	if (store_exec(s, "SELECT gen FROM @state", 0, NULL, &res, "reading the generation") == 0 &&
+	    PQntuples(res) == 1) {
+		ret->reachable = 1;
+		ret->db_gen = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	PQclear(res);
+	pthread_mutex_lock(&s->cmu);
+	ret->cache_gen = s->cvalid ? s->cgen : 0;
+	ret->checked_ms_ago = s->checked_ms > 0 ? now_ms() - s->checked_ms : -1;
+	ret->writes = s->writes;
+	pthread_mutex_unlock(&s->cmu);
+	pthread_mutex_lock(&s->mu);
+	ret->connections = s->nconns;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
 /* Map the conf's tables to the database's ids: a missing one is no vault. */
 static int
 tables_map(struct pg_store *s, const struct vault_store_conf *conf, const char *uri)

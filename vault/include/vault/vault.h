@@ -159,6 +159,21 @@ int vault_keys_stale(struct vault *v);
 int vault_keys_refresh(struct vault *v) SV_WUR;
 /* 1 if the vault is a shared one (a database), 0 for a directory. */
 int vault_shared(const struct vault *v);
+/*
+ * This process's view of a shared vault's database (status): reachable, the
+ * database's generation (its count of write transactions), the one this
+ * process's cache has caught up to, ms since it last checked (-1: never),
+ * open connections, and the writes this process made.  SV_ERR_INVALID for
+ * a directory.
+ */
+struct vault_db_view {
+	int reachable;
+	uint64_t db_gen, cache_gen;
+	long long checked_ms_ago;
+	unsigned connections;
+	unsigned long writes;
+};
+int vault_shared_view(struct vault *v, struct vault_db_view *ret);
 
 /* Wipe every key from memory; records can no longer be read or written. */
 void vault_lock(struct vault *v);
