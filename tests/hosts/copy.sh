@@ -28,6 +28,32 @@ like "$OUT" "verifies: $((n_lmdb + 1)) records|verifies: $n_lmdb records|verifie
 expect 0 "status of the copy" "$S" --vault "$URI" status
 like "$OUT" "store: +postgresql" "  is a PostgreSQL store"
 
+# the same vault over loopback TCP: SCRAM (a password file), with TLS
+# (verify-full against the test CA) and without
+. "$SOURCE_ROOT/tests/pg/pg.sh"
+db=${URI#postgresql:///}
+db=${db%%\?*}
+role=ssotcp_$$
+pw=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf "CREATE ROLE %s LOGIN PASSWORD '%s';\nGRANT ALL ON ALL TABLES IN SCHEMA public TO %s;\n" \
+    "$role" "$pw" "$role" | setpriv --reuid=postgres --regid=postgres --init-groups -- \
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -d "$db" >/dev/null
+ok $? "a role $role with a SCRAM password (precondition)"
+secret_file "$T_TMP/pgpass" "127.0.0.1:$PG_PORT:$db:$role:$pw"
+TCP="postgresql://$role@127.0.0.1:$PG_PORT/$db"
+expect 0 "the copy over loopback TCP, SCRAM and TLS (sslmode=verify-full)" env \
+    PGPASSFILE="$T_TMP/pgpass" "$S" --vault "$TCP?sslmode=verify-full&sslrootcert=${PG_CA:?}" \
+    creds get payroll --field password
+is "$OUT" "pw-one" "  the same credentials"
+expect 0 "the copy over loopback TCP, SCRAM without TLS" env PGPASSFILE="$T_TMP/pgpass" \
+    "$S" --vault "$TCP?sslmode=disable" creds get payroll --field password
+is "$OUT" "pw-one" "  the same credentials"
+secret_file "$T_TMP/pgpass" "127.0.0.1:$PG_PORT:$db:$role:wrong-$pw"
+expect 6 "a wrong password in the password file" env PGPASSFILE="$T_TMP/pgpass" \
+    "$S" --vault "$TCP?sslmode=verify-full&sslrootcert=$PG_CA" creds get payroll
+like "$ERR" "password authentication failed" "  says so"
+unlike "$ERR" "$pw" "  without showing the password"
+
 # backup and restore of the database vault
 expect 0 "backup of the PostgreSQL vault" "$S" --vault "$URI" backup "$T_TMP/pg.bak"
 expect 0 "then the app is deleted" bash -c "'$S' --vault '$URI' mapping disable payroll uid:0 &&
