@@ -55,6 +55,7 @@ extern const struct cli_cmd cli_cmd_store[];
 extern const struct cli_cmd cli_cmd_app[];
 extern const struct cli_cmd cli_cmd_mapping[];
 extern const struct cli_cmd cli_cmd_creds[];
+extern const struct cli_cmd cli_cmd_config[];
 extern const struct cli_cmd cli_cmd_ticket[];
 extern const struct cli_cmd cli_cmd_cert[];
 extern const struct cli_cmd cli_cmd_port[];

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "cmd_entsso.h"
 
 
 /* --- mappings ------------------------------------------------------------ */
@@ -99,12 +100,17 @@ cmd_mapping_create(struct cli *c, int argc, char **argv)
 static int
 cmd_mapping_list(struct cli *c, int argc, char **argv)
 {
-	const char *app = NULL;
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *app = NULL, *user = NULL;
 	char *json = NULL;
-	int r;
+	int o, r;
 
-	while (cli_getopt(c, argc, argv, "", NULL) != -1)
-		;
+	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1)
+		if (o == 'u')
+			user = optarg;
 	if ((r = cli_operands(c, argc, argv, 0, 1)) != 0)
 		return r;
 	if (optind < argc) {
@@ -113,7 +119,8 @@ cmd_mapping_list(struct cli *c, int argc, char **argv)
 	}
 	if ((r = cli_open(c, 1)) != 0)
 		return r;
-	if ((r = ssovault_mapping_list(c->h, app, &json)) != 0)
+	if ((r = user != NULL ? ssovault_mapping_list_user(c->h, app, user, &json) :
+	    ssovault_mapping_list(c->h, app, &json)) != 0)
 		return cli_fail_h(c, r);
 	r = cli_print_json(c, json, mapping_list_human);
 	free(json);
@@ -173,14 +180,21 @@ const struct cli_cmd cli_cmd_mapping[] = {
 	    "Individual apps map user:NAME or uid:N; a group app maps one of its user\n"
 	    "groups (group:NAME or gid:N), once.\n"
 	    "\nExample:\n  ssovault mapping create payroll user:alice alice@payroll\n" },
-	{ "list", cmd_mapping_list, NULL, "[APP]",
-	    "list mappings: admins see all of an app's, users their own (no values)", NULL },
+	{ "list", cmd_mapping_list, NULL, "[APP] [--user PRINCIPAL]",
+	    "list mappings: admins see all of an app's, users their own (no values)",
+	    "--user P lists only P's mappings (ssomanage -listmappings USER).\n" },
 	{ "enable", cmd_mapping_enable, NULL, "APP PRINCIPAL",
 	    "enable a mapping (app admin, or the mapped user)", NULL },
 	{ "disable", cmd_mapping_disable, NULL, "APP PRINCIPAL",
 	    "disable a mapping (app admin, or the mapped user)", NULL },
 	{ "delete", cmd_mapping_delete, NULL, "APP PRINCIPAL",
 	    "delete a disabled mapping (app admin)", "Disable the mapping first.\n" },
+	{ "delete-many", cli_mapping_delete_many, NULL,
+	    "FILE.xml [--accounts FORM] [--account-map FILE] [--strict] [--dry-run]",
+	    "delete the mappings an ENTSSO XML file names (ssomanage -deletemappings)",
+	    "Options:\n" CLI_ENTSSO_FILE_HELP
+	    "\nThe file is an <sso><mapping>... file; each mapping must be disabled\n"
+	    "first (an enabled one is kept, with a warning).  Affiliate admins.\n" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

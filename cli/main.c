@@ -23,6 +23,7 @@ static const struct cli_cmd top[] = {
 	{ "app", NULL, cli_cmd_app, NULL, "manage affiliate applications", NULL },
 	{ "mapping", NULL, cli_cmd_mapping, NULL, "map local users to external accounts", NULL },
 	{ "creds", NULL, cli_cmd_creds, NULL, "set or fetch credentials", NULL },
+	{ "config", NULL, cli_cmd_config, NULL, "set or read a config store app's settings", NULL },
 	{ "ticket", NULL, cli_cmd_ticket, NULL, "issue and redeem single sign-on tickets", NULL },
 	{ "cert", NULL, cli_cmd_cert, NULL, "client certificates, keyed by thumbprint", NULL },
 	{ "port", NULL, cli_cmd_port, NULL, "named send settings", NULL },

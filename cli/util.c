@@ -48,10 +48,15 @@ put_clean(const char *s, size_t max)
 			fputs("...", stderr);
 			return;
 		}
-		if (ch < 0x20 || ch == 0x7f)
+		if (ch < 0x20 || ch == 0x7f) {
 			fprintf(stderr, "\\x%02x", ch);
-		else
+		} else if (ch == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			/* a C1 control in UTF-8: terminals obey NEL, CSI, OSC too */
+			fprintf(stderr, "\\x%02x\\x%02x", ch, (unsigned char)s[++i]);
+		} else {
 			fputc(ch, stderr);
+		}
 	}
 }
 

@@ -59,7 +59,7 @@ read_object(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 	switch (d->obj) {
 	case SSO_OBJ_APP:
 		snprintf(x->object, sizeof(x->object), "%s", raw);
-		return sso_app_key(raw, (char[SSO_NAME_MAX + 1]){ 0 }, x->msg);
+		return sso_app_name_key(raw, (char[SSO_APP_KEY_MAX + 1]){ 0 }, x->msg);
 	case SSO_OBJ_CERT:
 		if ((r = vault_thumbprint_normalise(raw, hex, &n, x->msg)) != 0)
 			return r;
@@ -77,10 +77,10 @@ read_object(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 static int
 load_app(struct sso_ctx *x, const struct sso_op_def *d)
 {
-	char key[SSO_NAME_MAX + 1];
+	char key[SSO_APP_KEY_MAX + 1];
 	int r;
 
-	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
+	if ((r = sso_app_name_key(x->object, key, x->msg)) != 0)
 		return r;
 	/* handlers of reads only look at the app: they may share the cached one */
 	r = (d->flags & SSO_OPF_WRITE) ? sso_json_get(x->txn, SSO_TABLE_APPS, key, &x->app, x->msg) :

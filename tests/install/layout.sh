@@ -219,12 +219,12 @@ is "$(PATH="$D$BINDIR:$PATH" bash --norc --noprofile -c \
 is "$(complete_words ap)" "app" "ssovault ap<TAB> completes to app"
 is "$(complete_words app cr)" "create" "ssovault app cr<TAB> completes to create"
 is "$(complete_words "" | tr '\n' ' ')" \
-    "init status unlock lock backup restore secret role slot store app mapping creds ticket cert port send suspended audit " \
+    "init status unlock lock backup restore secret role slot store app mapping creds config ticket cert port send suspended audit " \
     "ssovault <TAB> offers every command"
-is "$(complete_words mapping "" | tr '\n' ' ')" "create list enable disable delete " \
+is "$(complete_words mapping "" | tr '\n' ' ')" "create list enable disable delete delete-many " \
     "ssovault mapping <TAB> offers its subcommands"
 is "$(complete_words app create x --ena)" "--enable" "options of a leaf: app create --ena<TAB>"
-is "$(complete_words app create x --type "" | tr '\n' ' ')" "individual group " \
+is "$(complete_words app create x --type "" | tr '\n' ' ')" "individual group config " \
     "option values: --type <TAB>"
 is "$(complete_words --vau)" "--vault" "global options: --vau<TAB>"
 is "$(complete_words creds get pa)" "payroll" "app names from the vault: creds get pa<TAB>"
@@ -234,6 +234,9 @@ is "$(complete_words send --port "")" "orders" "port names for send --port <TAB>
 is "$(complete_words send --soap "" | tr '\n' ' ')" "1.1 1.2 " "send --soap <TAB> offers the versions"
 is "$(complete_words role add "" | tr '\n' ' ')" "vault-admin affiliate-admin " \
     "role names: role add <TAB>"
+expect 0 "an app whose name has a space" "$SSOVAULT" app create 'Application name1'
+is "$(complete_words creds get Appl)" 'Application\ name1' \
+    "app names with a space complete as one word, quoted"
 # a locked vault (no unlock file, no terminal) completes no names, at once
 start=$(date +%s%N)
 is "$(SSOVAULT_PASSPHRASE_FILE= complete_words creds get pa)" "" \
@@ -298,6 +301,18 @@ like "$OUT" "^user: alice@payroll$" "the daemon gives the caller its mapping"
 SSOVAULT_SOCKET="$SOCK" expect 5 "another uid is denied by the daemon" \
     as_user 65534 65534 env LD_LIBRARY_PATH="$D$LIBDIR" "$T_TMP/fetch-creds" payroll
 like "$ERR" "access denied" "with an error that says so"
+
+# a service reads its settings from a config store app (docs/examples/read-config.c)
+# shellcheck disable=SC2046
+expect 0 "read-config.c builds" cc -Wall -Wextra -Werror "$SOURCE_ROOT/docs/examples/read-config.c" \
+    $(pc --cflags --libs ssovault) -o "$T_TMP/read-config"
+SSOVAULT_SOCKET="$SOCK" "$SSOVAULT" app create orders-adapter --type config --field endpoint \
+    --field password:masked --enable >/dev/null
+echo '{"endpoint": "https://orders.example/", "password": "p"}' |
+    SSOVAULT_SOCKET="$SOCK" "$SSOVAULT" config set orders-adapter --from-file - >/dev/null
+SSOVAULT_SOCKET="$SOCK" expect 0 "read-config reads a setting through ssovaultd" \
+    env LD_LIBRARY_PATH="$D$LIBDIR" "$T_TMP/read-config" orders-adapter endpoint
+is "$OUT" "https://orders.example/" "the setting's value"
 kill -TERM "$DPID"
 wait "$DPID"
 ok $? "ssovaultd stops cleanly on SIGTERM"
