@@ -134,6 +134,7 @@ struct pg_txn {
 	int depth;
 	int dead;			/* ended with its parent: every call fails */
 	int bad;			/* a statement failed (its error): the transaction is doomed */
+	int release;			/* root: RELEASE SAVEPOINT s<release> not sent yet (0: none) */
 	enum pg_mode mode;
 	uint64_t snap;			/* the generation it reads */
 	uint64_t dbsnap;		/* the database snapshot's, once it has one */
@@ -1025,6 +1026,31 @@ txn_check(struct pg_txn *t)
 	return 0;
 }
 
+/*
+ * A child's commit only notes that its savepoint is to be released: the
+ * RELEASE goes with the next statement without parameters (a savepoint,
+ * a rollback to one), or alone before another, and not at all before the
+ * root's COMMIT, which releases every savepoint.  Releasing the outermost
+ * one pending releases those inside it too.
+ */
+static int
+txn_release(struct pg_txn *t)
+{
+	struct pg_txn *root = txn_root(t);
+	char sql[64];
+	int r;
+
+	if (root->release == 0)
+		return 0;
+	snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT s%d", root->release);
+	root->release = 0;
+	r = conn_lost(root->conn, pq_run(t->s, root->conn->c, sql, 0, NULL, NULL, NULL, NULL,
+	    "committing a child transaction"));
+	if (r != 0)
+		t->bad = r;
+	return r;
+}
+
 /* The transaction's connection: run a statement on it, keeping track of a loss. */
 static int
 txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals,
@@ -1036,7 +1062,18 @@ txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals
 
 	if (root->conn == NULL || root->conn->c == NULL)
 		return unreachable(t->s->msg, "the connection was lost");
-	sql_of(t->s, tmpl, sql, sizeof(sql));
+	if (root->release > 0 && nparams == 0) {
+		/* a committed child's RELEASE rides along with this statement */
+		char tail[960];
+
+		sql_of(t->s, tmpl, tail, sizeof(tail));
+		snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT s%d; %s", root->release, tail);
+		root->release = 0;
+	} else {
+		if ((r = txn_release(t)) != 0)
+			return r;
+		sql_of(t->s, tmpl, sql, sizeof(sql));
+	}
 	r = conn_lost(root->conn, pq_run(t->s, root->conn->c, sql, nparams, vals, lens,
 	    fmts, ret, what));
 	if (r != 0)
@@ -1061,6 +1098,8 @@ txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *val
 
 	if (pc == NULL || pc->c == NULL)
 		return unreachable(t->s->msg, "the connection was lost");
+	if ((r = txn_release(t)) != 0)
+		return r;
 	for (i = 0; i < pc->nprepared && pc->prepared[i] != tmpl; i++)
 		;
 	if (i == PG_PREPARED_MAX)
@@ -1430,7 +1469,7 @@ doomed(struct pg_store *s, int err, const char *what)
 static int
 pg_txn_commit(struct vault_store_txn *vt, int nosync)
 {
-	struct pg_txn *t = (struct pg_txn *)vt, *p;
+	struct pg_txn *t = (struct pg_txn *)vt, *p, *root;
 	struct pg_store *s;
 	char sql[512], sp[48];
 	int r, changed;
@@ -1459,16 +1498,17 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 			txn_free(t);
 			return r;
 		}
-		snprintf(sp, sizeof(sp), "RELEASE SAVEPOINT s%d", t->depth);
-		r = txn_run(p, sp, 0, NULL, NULL, NULL, NULL, "committing a child transaction");
-		if (r == 0) {
-			p->delta += t->delta;
-			p->wcount += t->wcount + 1;
-			if (svbuf_len(t->changed) > 0 &&
-			    svbuf_put(p->changed, svbuf_ptr(t->changed), svbuf_len(t->changed)) != 0) {
-				p->bad = SV_ERR_NOMEM;
-				r = sv_fail(s->msg, SV_ERR_NOMEM, "out of memory");
-			}
+		/* its RELEASE goes with the parent's next statement (txn_release) */
+		root = txn_root(p);
+		if (root->release == 0 || t->depth < root->release)
+			root->release = t->depth;
+		p->delta += t->delta;
+		p->wcount += t->wcount + 1;
+		r = 0;
+		if (svbuf_len(t->changed) > 0 &&
+		    svbuf_put(p->changed, svbuf_ptr(t->changed), svbuf_len(t->changed)) != 0) {
+			p->bad = SV_ERR_NOMEM;
+			r = sv_fail(s->msg, SV_ERR_NOMEM, "out of memory");
 		}
 		txn_free(t);
 		return r;
