@@ -8,6 +8,8 @@ libcurl4-openssl-dev libpq-dev postgresql libxml2-dev libicu-dev libjansson-dev 
 SSOVAULT_TEST_DEPS="clang valgrind man-db groff-base systemd"
 # strace holds a system call open in the race attacks (tests/attacks)
 SSOVAULT_DEPS="$SSOVAULT_DEPS strace"
+# tmux is the terminal of tests/send/interrupt.sh (Ctrl-C during a retry wait)
+SSOVAULT_DEPS="$SSOVAULT_DEPS tmux"
 
 apt_install() {
 	local sudo=""

@@ -223,10 +223,10 @@ app_options(struct cli *c, int argc, char **argv, int update, json_t *spec)
 			json_object_set_new(spec, "contact", json_string(optarg));
 			break;
 		case O_ADMIN:
-			spec_push(spec, "admins", json_string(optarg));
-			break;
 		case O_USER:
-			spec_push(spec, "users", json_string(optarg));
+			if ((t = cli_principal_known(c, optarg)) != 0)
+				return (int)t;
+			spec_push(spec, o == O_ADMIN ? "admins" : "users", json_string(optarg));
 			break;
 		case O_ADD_ADMIN:
 		case O_REMOVE_ADMIN:
@@ -234,6 +234,9 @@ app_options(struct cli *c, int argc, char **argv, int update, json_t *spec)
 		case O_REMOVE_USER:
 			if (!update)
 				return cli_usage(c, "use --admin and --user when creating an app");
+			if ((o == O_ADD_ADMIN || o == O_ADD_USER) &&
+			    (t = cli_principal_known(c, optarg)) != 0)
+				return (int)t;
 			spec_push(spec, o == O_ADD_ADMIN ? "add_admins" : o == O_REMOVE_ADMIN ?
 			    "remove_admins" : o == O_ADD_USER ? "add_users" : "remove_users",
 			    json_string(optarg));

@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,100 @@ mapping_list_human(struct cli *c, json_t *j)
 	}
 }
 
+/* The uid and the gids of a user principal on this host; 0 if it has them. */
+static int
+account_ids(const char *p, uid_t *ret_uid, gid_t *gids, int *ngids)
+{
+	struct passwd *pw = NULL;
+	long long id;
+
+	if (strncmp(p, "user:", 5) == 0)
+		pw = getpwnam(p + 5);
+	else if (strncmp(p, "uid:", 4) == 0 && (id = cli_parse_uint(p + 4, 4294967294LL)) >= 0)
+		pw = getpwuid((uid_t)id);
+	if (pw == NULL) {
+		if (strncmp(p, "uid:", 4) != 0)
+			return -1;
+		*ret_uid = (uid_t)cli_parse_uint(p + 4, 4294967294LL);
+		*ngids = 0;
+		return 0;
+	}
+	*ret_uid = pw->pw_uid;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, gids, ngids) < 0)
+		*ngids = 0;
+	return 0;
+}
+
+/* 1 if the user or group principal p is, or is in, the app user principal u. */
+static int
+principal_covers(const char *u, const char *p, uid_t uid, const gid_t *gids, int ngids,
+    int have_ids)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t g;
+	int i;
+
+	if (strcmp(u, p) == 0)
+		return 1;
+	if (!have_ids)
+		return 0;
+	if (strncmp(u, "uid:", 4) == 0)
+		return cli_parse_uint(u + 4, 4294967294LL) == (long long)uid;
+	if (strncmp(u, "user:", 5) == 0)
+		return (pw = getpwnam(u + 5)) != NULL && pw->pw_uid == uid;
+	if (strncmp(u, "gid:", 4) == 0)
+		g = (gid_t)cli_parse_uint(u + 4, 4294967294LL);
+	else if ((gr = getgrnam(u + 6)) != NULL)
+		g = gr->gr_gid;
+	else
+		return 0;
+	for (i = 0; i < ngids; i++)
+		if (gids[i] == g)
+			return 1;
+	return 0;
+}
+
+/*
+ * A mapping for someone outside the app's user list is one nobody can use
+ * (DESIGN 4: app users read their own): a warning, an error under --strict.
+ * Says nothing when the app cannot be read.
+ */
+static int
+check_app_user(struct cli *c, const char *app, const char *p)
+{
+	gid_t gids[256];
+	int ngids = 256, have_ids, covered = 0;
+	char *json = NULL;
+	json_t *j, *v;
+	uid_t uid = 0;
+	size_t i;
+
+	if (strncmp(p, "group:", 6) == 0 || strncmp(p, "gid:", 4) == 0 ||
+	    ssovault_app_show(c->h, app, &json) != 0)
+		return 0;	/* a group app's mapping is checked by the service */
+	if ((j = json_loads(json, 0, NULL)) == NULL) {
+		free(json);
+		return 0;
+	}
+	have_ids = account_ids(p, &uid, gids, &ngids) == 0;
+	json_array_foreach(json_object_get(j, "users"), i, v)
+		if (json_is_string(v) &&
+		    principal_covers(json_string_value(v), p, uid, gids, ngids, have_ids))
+			covered = 1;
+	json_decref(j);
+	free(json);
+	if (covered)
+		return 0;
+	if (c->strict)
+		return cli_fail(c, SV_ERR_INVALID, "%s is not among the users of '%s' "
+		    "(--strict: nothing was changed): 'ssovault app update %s --add-user %s' first",
+		    p, app, app, p);
+	cli_warn(c, "%s is not among the users of '%s', so it cannot fetch these credentials itself: "
+	    "'ssovault app update %s --add-user %s' lets it", p, app, app, p);
+	return 0;
+}
+
 static int
 cmd_mapping_create(struct cli *c, int argc, char **argv)
 {
@@ -87,7 +183,8 @@ cmd_mapping_create(struct cli *c, int argc, char **argv)
 	p = argv[optind + 1];
 	ext = argv[optind + 2];
 	cli_what(c, "mapping create %s %s", app, p);
-	if ((r = cli_open(c, 1)) != 0)
+	if ((r = cli_principal_known(c, p)) != 0 || (r = cli_open(c, 1)) != 0 ||
+	    (r = check_app_user(c, app, p)) != 0)
 		return r;
 	if ((r = ssovault_mapping_create(c->h, app, p, ext)) != 0)
 		return cli_fail_h(c, r);

@@ -222,5 +222,58 @@ sso_principal_of(const struct sso_caller *c, char *out)
 void
 sso_caller_describe(const struct sso_caller *c, char *out, size_t len)
 {
-	snprintf(out, len, "uid %lu", (unsigned long)c->uid);
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	/* the name too, where this host has one that fits: "uid 1007 (bob)" */
+	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	    sso_name_ok(res->pw_name, 40))
+		snprintf(out, len, "uid %lu (%s)", (unsigned long)c->uid, res->pw_name);
+	else
+		snprintf(out, len, "uid %lu", (unsigned long)c->uid);
+}
+
+int
+sso_principal_alias(const char *p, char *out)
+{
+	char buf[1024];
+	unsigned long id;
+
+	if (strncmp(p, "uid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
+		struct passwd pw, *res = NULL;
+
+		if (getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
+		    !sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8))
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", res->pw_name);
+		return 0;
+	}
+	if (strncmp(p, "user:", 5) == 0) {
+		struct passwd pw, *res = NULL;
+
+		if (getpwnam_r(p + 5, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)res->pw_uid);
+		return 0;
+	}
+	if (strncmp(p, "gid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
+		struct group gr, *res = NULL;
+		char big[1 << 14];
+
+		if (getgrgid_r((gid_t)id, &gr, big, sizeof(big), &res) != 0 || res == NULL ||
+		    !sso_name_ok(res->gr_name, SSO_PRINCIPAL_MAX - 8))
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "group:%s", res->gr_name);
+		return 0;
+	}
+	if (strncmp(p, "group:", 6) == 0) {
+		struct group gr, *res = NULL;
+		char big[1 << 14];
+
+		if (getgrnam_r(p + 6, &gr, big, sizeof(big), &res) != 0 || res == NULL)
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "gid:%lu", (unsigned long)res->gr_gid);
+		return 0;
+	}
+	return SV_ERR_NOT_FOUND;
 }

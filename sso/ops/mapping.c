@@ -208,9 +208,28 @@ sso_app_key_of(struct sso_ctx *x, json_t *app, char key[SSO_APP_KEY_MAX + 1])
 	return sso_app_name_key(sso_app_name(app), key, x->msg);
 }
 
-/* The mapping of principal in app; SV_ERR_NOT_FOUND (no message) if none. */
+static int mapping_get_key(struct sso_ctx *x, json_t *app, const char *principal,
+    struct sso_mapping **ret);
+
+/*
+ * The mapping of principal in app, stored under it or under the other
+ * spelling of the same account (uid:N for user:NAME and back); its
+ * m->principal is the one stored.  SV_ERR_NOT_FOUND (no message) if none.
+ */
 int
 sso_mapping_get(struct sso_ctx *x, json_t *app, const char *principal, struct sso_mapping **ret)
+{
+	char alias[SSO_PRINCIPAL_MAX];
+	int r;
+
+	r = mapping_get_key(x, app, principal, ret);
+	if (r == SV_ERR_NOT_FOUND && sso_principal_alias(principal, alias) == 0)
+		r = mapping_get_key(x, app, alias, ret);
+	return r;
+}
+
+static int
+mapping_get_key(struct sso_ctx *x, json_t *app, const char *principal, struct sso_mapping **ret)
 {
 	char appkey[SSO_APP_KEY_MAX + 1];
 	uint8_t k[MAPPING_KEY_MAX];
@@ -403,6 +422,17 @@ sso_mapping_create(struct sso_ctx *x, json_t *app, const char *principal, const 
 		    "'%s' is an individual app: map a user (user:NAME or uid:N), not %s",
 		    sso_app_name(app), principal);
 	}
+	/* one account, one mapping: not a second one under its other spelling */
+	if ((r = sso_mapping_get(x, app, principal, &m)) == 0) {
+		r = sv_fail(x->msg, SV_ERR_EXISTS, "%s is already mapped in '%s'%s%s%s",
+		    principal, sso_app_name(app), strcmp(m->principal, principal) != 0 ? " (as " : "",
+		    strcmp(m->principal, principal) != 0 ? m->principal : "",
+		    strcmp(m->principal, principal) != 0 ? ")" : "");
+		sso_mapping_free(m);
+		return r;
+	}
+	if (r != SV_ERR_NOT_FOUND)
+		return r;
 	if ((m = sso_mapping_new(principal, external,
 	    (uint32_t)(json_array_size(fields) > 0 ? json_array_size(fields) - 1 : 0))) == NULL)
 		return SV_ERR_NOMEM;
@@ -522,6 +552,7 @@ sso_h_mapping_delete(struct sso_ctx *x, struct svbuf *req)
 		return r;
 	}
 	r = m->enabled;
+	snprintf(p, sizeof(p), "%s", m->principal);	/* as stored: uid:N or user:NAME */
 	sso_mapping_free(m);
 	if (r)
 		return sv_fail(x->msg, SV_ERR_CONFLICT,

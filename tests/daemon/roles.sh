@@ -71,7 +71,7 @@ allow 0 0 backup "$T_TMP/vault.bak"
 allow 0 0 app create scratch --field user --field password:masked
 allow 0 0 app delete scratch
 run "$CLIENTS" fetch "$SOCK" "$RSA"
-like "$OUT" "^error -12 access denied: uid 0 is not a user of certificate $RSA" \
+like "$OUT" "^error -12 access denied: uid 0 \(root\) is not a user of certificate $RSA" \
     "uid 0: cert fetch without a grant is refused: no implicit grant, even for admins"
 echo "0|cert fetch" >> "$T_TMP/denials"
 # a vault admin through a supplementary group (SO_PEERGROUPS)

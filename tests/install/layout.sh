@@ -62,6 +62,11 @@ layout_file -f "$UNITDIR/ssovaultd.socket" "the systemd socket unit"
 layout_file -f "$INCLUDEDIR/ssovault/ssovault.h" "the public header"
 layout_file -f "$INCLUDEDIR/ssovault/sverr.h" "the error codes header beside it"
 layout_file -f "$LIBDIR/pkgconfig/ssovault.pc" "the pkg-config file"
+layout_file -f "$DATADIR/doc/ssovault/daemon.md" "the documents --help points at"
+layout_file -f "$DATADIR/doc/ssovault/guide.md" "the user guide"
+layout_file -f "$DATADIR/doc/ssovault/examples/fetch-creds.c" "the example service"
+like "$("$D$SBINDIR/ssovaultd" --help)" "^in $DATADIR/doc/ssovault" \
+    "ssovaultd --help points at the installed documents"
 layout_file -L "$LIBDIR/libssovault.so" "the library's link name"
 layout_file -L "$LIBDIR/libssovault.so.0" "the library's soname"
 layout_file -f "$LIBDIR/libssovault.so.$VERSION" "the shared library"
@@ -265,7 +270,7 @@ like "$(pc --static --libs ssovault)" "-pthread|-lpthread" "--static --libs adds
 # the build line of the example's comment, with warnings as errors
 # shellcheck disable=SC2046
 expect 0 "fetch-creds.c builds with \$(pkg-config --cflags --libs ssovault)" \
-    cc -Wall -Wextra -Werror "$SOURCE_ROOT/docs/examples/fetch-creds.c" \
+    cc -std=c11 -Wall -Wextra -Werror "$SOURCE_ROOT/docs/examples/fetch-creds.c" \
     $(pc --cflags --libs ssovault) -o "$T_TMP/fetch-creds"
 [ -z "$ERR" ]
 ok $? "and without a warning"

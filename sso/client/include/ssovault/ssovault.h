@@ -36,7 +36,7 @@ extern "C" {
 struct ssovault;
 
 enum ssovault_mode {
-	SSOVAULT_MODE_AUTO = 0,		/* daemon if a socket is set or exists, else embedded */
+	SSOVAULT_MODE_AUTO = 0,		/* see ssovault_open() */
 	SSOVAULT_MODE_DAEMON = 1,
 	SSOVAULT_MODE_EMBEDDED = 2,
 };
@@ -44,11 +44,17 @@ enum ssovault_mode {
 struct ssovault_open_opts {
 	const char *vault_dir;		/* NULL: $SSOVAULT_DIR, else $XDG_DATA_HOME/ssovault */
 	const char *socket_path;	/* NULL: $SSOVAULT_SOCKET, else the default path */
+	/* AUTO with both vault_dir and socket_path set is SV_ERR_USAGE */
 	enum ssovault_mode mode;
 };
 
 /*
- * Open a handle.  In daemon mode nothing is checked until the first request
+ * Open a handle.  SSOVAULT_MODE_AUTO picks, explicit before implicit: the
+ * vault_dir given (embedded, whatever socket exists), the socket_path
+ * given, $SSOVAULT_SOCKET, the first of $XDG_RUNTIME_DIR/ssovault.sock
+ * and /run/ssovault/ssovault.sock that exists, else $SSOVAULT_DIR or the
+ * default vault directory (SV_ERR_NO_VAULT naming every
+ * place looked at if there is none).  In daemon mode nothing is checked until the first request
  * (SV_ERR_UNREACHABLE then, also when the socket is served by another uid
  * than root, the caller's or the one in $SSOVAULT_DAEMON_UID: nothing is
  * sent to it).  In embedded mode the vault is opened locked

@@ -78,6 +78,12 @@ int sso_principal_check(const char *in, char *out, char *msg) SV_WUR;
 int sso_name_ok(const char *s, size_t max);
 int sso_principal_match(const char *principal, const struct sso_caller *c);
 void sso_principal_of(const struct sso_caller *c, char *out);
+/*
+ * The other spelling of the same account on this host: uid:N <-> user:NAME,
+ * gid:N <-> group:NAME (SSO_PRINCIPAL_MAX bytes into out); SV_ERR_NOT_FOUND
+ * if the name service does not know it.
+ */
+int sso_principal_alias(const char *principal, char *out);
 /* 1 if any principal of the JSON array arr matches the caller. */
 int sso_principal_match_any(json_t *arr, const struct sso_caller *c);
 /* Describe the caller for messages: "uid 1001" or "uid 1001 (alice)". */
@@ -149,6 +155,10 @@ enum sso_object { SSO_OBJ_NONE, SSO_OBJ_APP, SSO_OBJ_CERT, SSO_OBJ_PORT, SSO_OBJ
 					   out of it (restore) */
 #define SSO_OPF_ROOM_ALL 0x200		/* the way out: may use the whole reserve */
 #define SSO_OPF_ROOM_RECORDS 0x400	/* may fill as far as audit records may */
+#define SSO_OPF_AUDIT_FIRST 0x1000	/* its record is written before it runs: it wipes
+					   the keys the record needs (lock) */
+#define SSO_OPF_AUDIT_LOW_SHARED 0x2000	/* in a shared service (the daemon), recorded at
+					   level low: an embedded command's own unlock is not */
 
 struct sso_ctx;
 struct svbuf;
