@@ -343,10 +343,15 @@ reader_main(void *arg)
 	int i;
 
 	for (i = 0; i < ROUNDS / 4; i++) {
-		if (vault_store_txn_begin(rc->s, NULL, 0, &t) != 0 ||
-		    vault_store_get(t, T_DATA, "n", 1, &p, &n) != 0 ||
-		    vault_store_get(t, T_DATA, "m", 1, &q, &m) != 0 ||
+		int r;
+
+		if ((r = vault_store_txn_begin(rc->s, NULL, 0, &t)) != 0 ||
+		    (r = vault_store_get(t, T_DATA, "n", 1, &p, &n)) != 0 ||
+		    (r = vault_store_get(t, T_DATA, "m", 1, &q, &m)) != 0 ||
 		    n != m || memcmp(p, q, n) != 0) {
+			/* say why, for a failure seen once in a loaded run */
+			fprintf(stderr, "conformance: a reader failed: %s\n",
+			    r != 0 ? sv_strerror(r) : "n and m differ");
 			rc->failed = 1;
 			vault_store_txn_abort(t);
 			return NULL;

@@ -51,7 +51,7 @@
 #include "store/store.h"
 
 #define PG_QUERY_MS 4000		/* a statement's answer, at most */
-#define PG_LOCK_MS 30000		/* the write lock, while another host writes */
+#define PG_LOCK_MS 8000		/* the write lock, while another host writes */
 #define PG_CONNECT_S "4"		/* libpq's connect_timeout */
 #define PG_FRESH_MS 1000		/* the cache is checked at least this often */
 #define PG_MAX_CONNS 16
@@ -178,6 +178,13 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Did a failure since t0 come at once (a dead connection), not by a deadline? */
+static int
+quick(long long t0)
+{
+	return now_ms() - t0 < 1000;
 }
 
 static void
@@ -571,7 +578,9 @@ pq_send_run(struct pg_store *s, PGconn *c, enum pq_send how, const char *name,
 			/* a server that does not answer: this connection is done */
 			PQfinish(c);
 			return sv_fail(s->msg, SV_ERR_UNREACHABLE, "the vault's database is "
-			    "unreachable: no answer within %d seconds", (int)(ms / 1000));
+			    "unreachable: no answer within %d seconds%s", (int)(ms / 1000),
+			    ms == PG_LOCK_MS ? " (or another host held the write lock that "
+			    "long; try again)" : "");
 		}
 	}
 	if (err != NULL) {
@@ -1158,6 +1167,8 @@ txn_upgrade(struct pg_txn *t)
 	struct svbuf *walk = NULL;
 
 	for (;;) {
+		long long t0 = now_ms();
+
 		if ((r = pool_get(s, &t->conn)) != 0)
 			return r;
 		r = conn_lost(t->conn, pq_run(s, t->conn->c,
@@ -1167,8 +1178,9 @@ txn_upgrade(struct pg_txn *t)
 			break;
 		conn_release(s, t->conn);
 		t->conn = NULL;
-		/* a connection the server dropped while idle: once more, anew */
-		if (r != SV_ERR_UNREACHABLE || !first)
+		/* a connection the server dropped while idle (found at once): once
+		 * more, anew; not after a deadline passed (DESIGN 10: 10 s) */
+		if (r != SV_ERR_UNREACHABLE || !first || !quick(t0))
 			return r;
 		first = 0;
 	}
@@ -1284,6 +1296,7 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 	/* a write: the lock on the state row orders it after every other */
 	for (;;) {
 		char sql[256];
+		long long t0 = now_ms();
 
 		if ((r = pool_get(s, &t->conn)) != 0)
 			goto fail;
@@ -1294,7 +1307,7 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 			break;
 		conn_release(s, t->conn);
 		t->conn = NULL;
-		if (r != SV_ERR_UNREACHABLE || !first)
+		if (r != SV_ERR_UNREACHABLE || !first || !quick(t0))
 			goto fail;
 		first = 0;
 	}
@@ -1678,7 +1691,7 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 		/* the version the transaction's generation sees, if the cache has it */
 		pthread_mutex_lock(&s->cmu);
 		if ((e = cache_find(s, tab, key, klen, t->snap)) != NULL) {
-					if (e->v == NULL)
+			if (e->v == NULL)
 				r = SV_ERR_NOT_FOUND;
 			else
 				r = txn_keep_copy(t, e->v, e->vlen, ret_p);
