@@ -37,6 +37,7 @@ struct sso_journal {
 	size_t end;			/* where the next entry goes */
 	size_t from;			/* the first entry not folded; UNKNOWN until read */
 	size_t own;			/* entries before this came from an earlier holder */
+	int apart;			/* in a journal directory of its own, not the vault's */
 	pthread_mutex_t mu;
 };
 
@@ -189,8 +190,8 @@ journal_free(struct sso_journal *j)
  * (SV_ERR_NOT_FOUND).  A journal of another vault is SV_ERR_NOT_FOUND too.
  */
 static int
-journal_attach(struct vault *v, int fd, unsigned n, int create, struct sso_journal **ret,
-    char *msg)
+journal_attach(struct vault *v, int fd, unsigned n, int create, int apart,
+    struct sso_journal **ret, char *msg)
 {
 	const uint8_t *id = vault_id(v);
 	struct sso_journal *j = NULL;
@@ -229,6 +230,7 @@ journal_attach(struct vault *v, int fd, unsigned n, int create, struct sso_journ
 	}
 	j->fd = fd;
 	j->n = n;
+	j->apart = apart;
 	if ((j->key = sodium_malloc(SSO_JOURNAL_KEY_BYTES)) == NULL) {
 		r = sv_fail(msg, SV_ERR_NOMEM, "out of memory");
 		goto fail_j;
@@ -240,8 +242,11 @@ journal_attach(struct vault *v, int fd, unsigned n, int create, struct sso_journ
 		goto fail_j;
 	}
 	if (memcmp(j->map, MAGIC, 8) != 0 || memcmp(j->map + OFF_ID, id, VAULT_ID_BYTES) != 0) {
-		/* new, torn before its header was whole, or another vault's */
-		if (!create && memcmp(j->map, MAGIC, 8) == 0) {
+		/*
+		 * new, torn before its header was whole, or another vault's; a
+		 * journal directory may serve several vaults: theirs are theirs
+		 */
+		if ((!create || apart) && memcmp(j->map, MAGIC, 8) == 0) {
 			r = SV_ERR_NOT_FOUND;
 			goto fail_j;
 		}
@@ -269,38 +274,62 @@ fail:
 	return r;
 }
 
+/*
+ * The directory of the journals: the vault's, or for a vault at a URI the
+ * journal directory the caller names (dir).  That one must be the
+ * process's alone: owned by it, nothing for group or others, and every
+ * directory above it safe (paths.h); a symbolic link is refused.
+ */
 static int
-dir_open(struct vault *v, char *msg)
+dir_open(struct vault *v, const char *dir, char *msg, int *ret_fd)
 {
-	const char *dir = vault_dir(v);
-	int dfd;
+	struct stat st;
+	int dfd, r;
 
-	/* a vault in a database (DESIGN 10) has no directory of its own */
-	if (dir == NULL || dir[0] == '\0' || strstr(dir, "://") != NULL) {
-		sv_fail(msg, SV_ERR_NOT_FOUND, "the vault has no directory for a journal");
-		return -1;
+	if (dir != NULL) {
+		if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			return errno == ENOTDIR || errno == ELOOP ? sv_fail(msg, SV_ERR_INVALID,
+			    "journal directory %s is not a directory (a symbolic link?)", dir) :
+			    vault_path_fail(msg, errno, dir);
+		if ((r = vault_path_check_dir(dfd, "journal directory", dir, msg)) != 0) {
+			close(dfd);
+			return r;
+		}
+		if (fstat(dfd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+			close(dfd);
+			return sv_fail(msg, SV_ERR_INVALID, "journal directory %s must be this "
+			    "user's alone (owned by uid %u, mode 0700)", dir, (unsigned)geteuid());
+		}
+		*ret_fd = dfd;
+		return 0;
 	}
+	dir = vault_dir(v);
+	/* a vault in a database (DESIGN 10) has no directory of its own */
+	if (dir == NULL || dir[0] == '\0' || strstr(dir, "://") != NULL)
+		return sv_fail(msg, SV_ERR_NOT_FOUND, "the vault has no directory for a journal");
 	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		(void)vault_path_fail(msg, errno, dir);
-	return dfd;
+		return vault_path_fail(msg, errno, dir);
+	*ret_fd = dfd;
+	return 0;
 }
 
 int
-sso_journal_open(struct vault *v, struct sso_journal **ret, char *msg)
+sso_journal_open(struct vault *v, const char *dir, struct sso_journal **ret, char *msg)
 {
 	char name[32];
 	unsigned n;
-	int dfd, fd, r = SV_ERR_EXISTS;
+	int dfd, fd, r;
 
-	if ((dfd = dir_open(v, msg)) < 0)
-		return vault_dir(v) == NULL || vault_dir(v)[0] == '\0' ||
-		    strstr(vault_dir(v), "://") != NULL ? SV_ERR_NOT_FOUND : SV_ERR_IO;
+	if ((r = dir_open(v, dir, msg, &dfd)) != 0)
+		return r;
+	r = SV_ERR_EXISTS;
 	for (n = 0; n < SSO_JOURNAL_FILES; n++) {
 		snprintf(name, sizeof(name), "audit.%u.journal", n);
 		fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			r = errno == ELOOP ? sv_fail(msg, SV_ERR_INVALID,
-			    "%s in the vault directory is a symbolic link: remove it", name) :
+			    "%s in the %s directory is a symbolic link: remove it", name,
+			    dir != NULL ? "journal" : "vault") :
 			    vault_path_fail(msg, errno, name);
 			break;
 		}
@@ -308,7 +337,10 @@ sso_journal_open(struct vault *v, struct sso_journal **ret, char *msg)
 			close(fd);
 			continue;
 		}
-		r = journal_attach(v, fd, n, 1, ret, msg);
+		r = journal_attach(v, fd, n, 1, dir != NULL, ret, msg);
+		/* another vault's journal in a shared journal directory: the next */
+		if (r == SV_ERR_NOT_FOUND && dir != NULL)
+			continue;
 		break;
 	}
 	if (n == SSO_JOURNAL_FILES)
@@ -364,10 +396,25 @@ sso_journal_pending(struct sso_journal *j)
 
 /* --- folding ------------------------------------------------------------ */
 
+/*
+ * The progress record's key.  A vault directory's journals are its own:
+ * by number.  Journals in a journal directory (a vault at a URI) are named
+ * by their salt: many hosts fold into one vault, each from its own
+ * directory, and a journal re-made from scratch starts a new record.
+ */
+#define PROGRESS_KEY_MAX 64
+
 static void
-progress_key(unsigned n, char out[32])
+progress_key(const struct sso_journal *j, char out[PROGRESS_KEY_MAX])
 {
-	snprintf(out, 32, "audit.journal.%u", n);
+	char hex[SSO_JOURNAL_SALT_BYTES * 2 + 1];
+
+	if (!j->apart) {
+		snprintf(out, PROGRESS_KEY_MAX, "audit.journal.%u", j->n);
+		return;
+	}
+	sodium_bin2hex(hex, sizeof(hex), j->map + OFF_SALT, SSO_JOURNAL_SALT_BYTES);
+	snprintf(out, PROGRESS_KEY_MAX, "audit.journal.%s", hex);
 }
 
 /* Where the fold starts: after what the progress record says was folded. */
@@ -376,10 +423,10 @@ fold_start(struct sso_journal *j, struct vault_txn *t, size_t end, size_t *ret)
 {
 	struct svbuf *b = NULL;
 	uint64_t gen = 0, off = 0;
-	char k[32];
+	char k[PROGRESS_KEY_MAX];
 	int r;
 
-	progress_key(j->n, k);
+	progress_key(j, k);
 	r = vault_record_get(t, SSO_TABLE_META, k, strlen(k), &b);
 	if (r == SV_ERR_NOT_FOUND) {
 		*ret = SSO_JOURNAL_HEADER;
@@ -445,7 +492,7 @@ sso_journal_fold(struct sso_journal *j, struct vault_txn *t, size_t *ret_to, siz
 	struct collect c;
 	struct svbuf *prog = NULL;
 	size_t from, to, scanned;
-	char k[32];
+	char k[PROGRESS_KEY_MAX];
 	int r;
 
 	*ret_n = 0;
@@ -492,7 +539,7 @@ sso_journal_fold(struct sso_journal *j, struct vault_txn *t, size_t *ret_to, siz
 	}
 	if ((r = svbuf_put_u64(prog, j->gen)) != 0 || (r = svbuf_put_u64(prog, to)) != 0)
 		goto out;
-	progress_key(j->n, k);
+	progress_key(j, k);
 	if ((r = vault_record_put(t, SSO_TABLE_META, k, strlen(k), svbuf_ptr(prog),
 	    svbuf_len(prog), 0)) != 0)
 		goto out;
@@ -511,6 +558,13 @@ sso_journal_folded(struct sso_journal *j, size_t to, int committed)
 	pthread_mutex_lock(&j->mu);
 	if (committed && j->from != UNKNOWN && to >= j->from)
 		j->from = to;
+	/*
+	 * Not committed, or not known to be (a database's answer lost with
+	 * its connection): the progress record in the vault says, at the
+	 * next fold, whether these were folded.
+	 */
+	if (!committed)
+		j->from = UNKNOWN;
 	if (committed && j->from != UNKNOWN && j->from >= j->end) {
 		/*
 		 * All folded: a new generation from the start.  The old entries no
@@ -534,7 +588,8 @@ struct sso_journal_orphans {
 };
 
 int
-sso_journal_adopt(struct vault_txn *t, struct sso_journal_orphans **ret, size_t *ret_n)
+sso_journal_adopt(struct vault_txn *t, const char *dir, struct sso_journal_orphans **ret,
+    size_t *ret_n)
 {
 	struct vault *v = vault_txn_vault(t);
 	struct sso_journal_orphans *o;
@@ -546,7 +601,7 @@ sso_journal_adopt(struct vault_txn *t, struct sso_journal_orphans **ret, size_t 
 
 	*ret = NULL;
 	*ret_n = 0;
-	if ((dfd = dir_open(v, msg)) < 0)
+	if (dir_open(v, dir, msg, &dfd) != 0)
 		return 0;	/* no directory: no journals */
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		close(dfd);
@@ -564,7 +619,7 @@ sso_journal_adopt(struct vault_txn *t, struct sso_journal_orphans **ret, size_t 
 			close(fd);
 			continue;
 		}
-		if (journal_attach(v, fd, n, 0, &j, msg) != 0)
+		if (journal_attach(v, fd, n, 0, dir != NULL, &j, msg) != 0)
 			continue;
 		if (j->end == SSO_JOURNAL_HEADER) {
 			journal_free(j);

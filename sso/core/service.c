@@ -183,6 +183,7 @@ sso_service_free(struct sso_service *s)
 		(void)!vault_sync(s->v);
 	vault_free(s->v);
 	sso_repeat_free(s->repeat);
+	free(s->jn_dir);
 	sso_records_forget();
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->fmu);
@@ -329,7 +330,7 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 		return 0;
 	if ((r = vault_txn_begin_nested(t, &child)) != 0)
 		return r;
-	if (s->adopt_due && (r = sso_journal_adopt(child, &ret->orphans, &adopted)) != 0)
+	if (s->adopt_due && (r = sso_journal_adopt(child, s->jn_dir, &ret->orphans, &adopted)) != 0)
 		goto fail;
 	if (jn != NULL) {
 		if ((r = sso_journal_fold(jn, child, &ret->to, &ret->n)) != 0)
@@ -533,7 +534,7 @@ journal_open(struct sso_service *s)
 		r = SV_ERR_LOCKED;
 		goto out;
 	}
-	if ((r = sso_journal_open(s->v, &jn, m)) != 0 ||
+	if ((r = sso_journal_open(s->v, s->jn_dir, &jn, m)) != 0 ||
 	    (s->jn_folder && (r = folder_start(s)) != 0)) {
 		sso_journal_close(jn);
 		s->jn_state = -1;
@@ -562,6 +563,20 @@ sso_service_journal_start(struct sso_service *s, int folder)
 	s->jn_state = 1;
 	/* a locked vault: at the first record, which only an unlocked one writes */
 	return journal_open(s) == SV_ERR_LOCKED ? 0 : s->jn_state > 0 ? 0 : SV_ERR_NOT_FOUND;
+}
+
+int
+sso_service_set_journal_dir(struct sso_service *s, const char *dir)
+{
+	char *d = NULL;
+
+	if (s->jn_state != 0)
+		return SV_ERR_INVALID;
+	if (dir != NULL && (d = strdup(dir)) == NULL)
+		return SV_ERR_NOMEM;
+	free(s->jn_dir);
+	s->jn_dir = d;
+	return 0;
 }
 
 void

@@ -33,6 +33,7 @@ struct sso_service {
 	_Atomic(struct sso_journal *) jn;	/* NULL: every read's record commits at once */
 	int jn_state;			/* 0: not wanted, 1: wanted (opened unlocked), -1: none */
 	int jn_folder;			/* start a folder thread with it */
+	char *jn_dir;			/* a URI vault's journal directory; NULL: the vault's */
 	pthread_mutex_t jmu;		/* opening it */
 	unsigned long reads;		/* read records so far: the journal opens at the second */
 	atomic_int tight;		/* the vault is past its data room: no journal */

@@ -264,7 +264,7 @@ test_refused(void)
 		bail("symlink");
 	s = service_open();
 	msg[0] = '\0';
-	ok(sso_journal_open(sso_service_vault(s), &j, msg) == SV_ERR_INVALID &&
+	ok(sso_journal_open(sso_service_vault(s), NULL, &j, msg) == SV_ERR_INVALID &&
 	    strstr(msg, "symbolic link") != NULL, "a symbolic link in a journal's place is refused (%s)",
 	    msg);
 	ok(access(other, F_OK) != 0, "and nothing was made where it pointed");
@@ -274,10 +274,10 @@ test_refused(void)
 		bail(path);
 	close(fd);
 	msg[0] = '\0';
-	ok(sso_journal_open(sso_service_vault(s), &j, msg) == SV_ERR_INVALID &&
+	ok(sso_journal_open(sso_service_vault(s), NULL, &j, msg) == SV_ERR_INVALID &&
 	    strstr(msg, "mode 0600") != NULL, "a journal others may read is refused (%s)", msg);
 	unlink(path);
-	ok(sso_journal_open(sso_service_vault(s), &j, msg) == 0, "the place free again: a journal");
+	ok(sso_journal_open(sso_service_vault(s), NULL, &j, msg) == 0, "the place free again: a journal");
 	sso_journal_close(j);
 	sso_service_free(s);
 	/* not a journal: garbage, a short file */

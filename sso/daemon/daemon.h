@@ -44,11 +44,18 @@
 #define SSO_DAEMON_REQUEST_TIMEOUT_MS (30u * 1000)	/* a request must be in by then */
 #define SSO_DAEMON_FREE_BYTES 16384	/* of a request, counted in no budget */
 
+/*
+ * Where a daemon on a vault at a URI keeps its journal of reads
+ * (docs/hosts.md): this host's own, made mode 0700 if missing.
+ */
+#define SSO_DAEMON_JOURNAL_DIR "/var/lib/ssovault/journal"
+
 struct sso_daemon_opts {
 	const char *vault_dir;		/* NULL: $SSOVAULT_DIR, else $XDG_DATA_HOME/ssovault */
 	const char *socket_path;	/* NULL: the default (DESIGN section 8) */
 	const char *key_file;		/* unlock at start: 32 raw bytes or 64 hex digits */
 	const char *passphrase_file;	/* unlock at start: one trailing newline dropped */
+	const char *journal_dir;	/* a URI vault's journal of reads; NULL: SSO_DAEMON_JOURNAL_DIR */
 	size_t frame_max;		/* 0: SSO_FRAME_MAX_DEFAULT */
 	unsigned threads;		/* 0: 2 x online CPUs, at least 4 */
 	unsigned conn_max;		/* 0: SSO_DAEMON_CONN_MAX */

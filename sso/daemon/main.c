@@ -195,6 +195,8 @@ static const char usage[] =
     "  --key-file F           unlock at start with the 32-byte key in F (raw or 64 hex digits)\n"
     "  --passphrase-file F    unlock at start with the passphrase in F\n"
     "                         (without either, start locked: 'ssovault unlock')\n"
+    "  --journal-dir DIR      a vault at a URI: this host's journal of reads (default\n"
+    "                         " SSO_DAEMON_JOURNAL_DIR ", mode 0700, the daemon's own)\n"
     "  --frame-max SIZE       largest request accepted, K/M/G suffixes (default 64M)\n"
     "  --threads N            worker threads (default 2 x CPUs, at least 4; at most 128)\n"
     "  --log-file F           log there instead of stderr; reopened on SIGHUP\n"
@@ -226,6 +228,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "journal-dir", required_argument, NULL, 'J' },
 		{ "frame-max", required_argument, NULL, 'F' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "log-file", required_argument, NULL, 'l' },
@@ -256,6 +259,7 @@ main(int argc, char **argv)
 		case 'S': o.socket_path = optarg; break;
 		case 'k': o.key_file = optarg; break;
 		case 'p': o.passphrase_file = optarg; break;
+		case 'J': o.journal_dir = optarg; break;
 		case 'l': lg.path = optarg; break;
 		case 'f': break;
 		case 'F':

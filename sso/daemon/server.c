@@ -504,6 +504,34 @@ epoll_setup(struct sso_daemon *d, char *msg)
 	return 0;
 }
 
+/*
+ * A vault at a URI keeps its journal of reads on this host (docs/hosts.md):
+ * in --journal-dir, or the default, made here if missing (mode 0700; the
+ * default's parent 0755).  The journal checks the directory when it opens.
+ */
+static int
+journal_dir_set(struct sso_daemon *d, struct vault *v, const struct sso_daemon_opts *o,
+    char *msg)
+{
+	const char *dir = o->journal_dir != NULL ? o->journal_dir : SSO_DAEMON_JOURNAL_DIR;
+	int r;
+
+	if (!vault_shared(v)) {
+		if (o->journal_dir != NULL)
+			return sv_fail(msg, SV_ERR_USAGE, "--journal-dir is for a vault at a URI: a "
+			    "vault directory keeps its journals of reads beside data.mdb");
+		return 0;
+	}
+	if (o->journal_dir == NULL && mkdir("/var/lib/ssovault", 0755) != 0 && errno != EEXIST)
+		sso_daemon_log(d, "cannot make /var/lib/ssovault: %s", strerror(errno));
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		sso_daemon_log(d, "cannot make the journal directory %s: %s", dir, strerror(errno));
+	if ((r = sso_service_set_journal_dir(d->svc, dir)) != 0)
+		return sv_fail(msg, r, "out of memory");
+	sso_daemon_log(d, "journal of reads in %s", dir);
+	return 0;
+}
+
 int
 sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *msg)
 {
@@ -573,6 +601,8 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 	sso_service_set_audit_sink(d->svc, sso_daemon_audit_sink, d);
 	/* reads' records go to the journal, folded by the committer (docs/audit.md) */
 	sso_service_set_fold_hooks(d->svc, &sso_daemon_fold_hooks, d);
+	if ((r = journal_dir_set(d, v, o, msg)) != 0)
+		goto fail;
 	if (sso_service_journal_start(d->svc, 0) != 0)
 		sso_daemon_log(d, "no journal of reads: every read commits its audit record");
 	sso_service_set_log(d->svc, service_log, d);

@@ -38,7 +38,12 @@ daemon_start() {
 	# the CLI must reach the daemon, never fall back to embedded mode
 	export SSOVAULT_SOCKET="$SOCK"
 	unset SSOVAULT_PASSPHRASE_FILE SSOVAULT_KEY_FILE
-	"$SSOVAULTD" --vault "$SSOVAULT_DIR" --socket "$SOCK" --log-file "$DLOG" "$@" \
+	# a vault at a URI: the journal of reads in the test's own directory
+	local jd=()
+	case $SSOVAULT_DIR in
+	postgres*://*) jd=(--journal-dir "$T_TMP/journal") ;;
+	esac
+	"$SSOVAULTD" --vault "$SSOVAULT_DIR" --socket "$SOCK" --log-file "$DLOG" "${jd[@]}" "$@" \
 	    >/dev/null 2>>"$DLOG" &
 	DPID=$!
 	daemon_wait

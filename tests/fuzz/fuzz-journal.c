@@ -64,7 +64,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (getenv("FUZZ_SEED_DIR") == NULL)
 		return 0;
 	/* a real journal of the fuzz vault, three records in it */
-	if (sso_journal_open(fuzz_vault(), &j, msg) != 0 || (b = svbuf_new(0)) == NULL)
+	if (sso_journal_open(fuzz_vault(), NULL, &j, msg) != 0 || (b = svbuf_new(0)) == NULL)
 		fuzz_die("journal: %s", msg);
 	memset(&c, 0, sizeof(c));
 	c.uid = 1000;

@@ -50,12 +50,19 @@
 struct sso_journal;
 
 /*
- * Take the first journal file of v's directory that no process holds
- * (creating it if there is none); v must be unlocked (the entries' key).  What a journal left behind holds stays
+ * Take the first journal file that no process holds (creating it if there
+ * is none) in dir, or with dir NULL in v's directory; v must be unlocked
+ * (the entries' key).  dir is a journal directory for a vault at a URI
+ * (docs/hosts.md "The journal of reads on a shared vault"): it must be
+ * the process's alone (owner, mode 0700, no symbolic link), may hold
+ * other vaults' journals (left alone), and the progress records of its
+ * journals are named by each journal's salt, not its number, since many
+ * hosts fold into one vault.  What a journal left behind holds stays
  * pending, to be folded by this handle.  msg (SV_MSG_MAX) says why not;
- * SV_ERR_NOT_FOUND: a vault without a directory has no journal.
+ * SV_ERR_NOT_FOUND: a vault without a directory, and no dir, has no journal.
  */
-int sso_journal_open(struct vault *v, struct sso_journal **ret, char *msg) SV_WUR;
+int sso_journal_open(struct vault *v, const char *dir, struct sso_journal **ret,
+    char *msg) SV_WUR;
 /* Let the file go (what is not folded stays in it for the next holder).  Takes NULL. */
 void sso_journal_close(struct sso_journal *j);
 
@@ -78,16 +85,17 @@ size_t sso_journal_pending(struct sso_journal *j);
  */
 int sso_journal_fold(struct sso_journal *j, struct vault_txn *t, size_t *ret_to,
     size_t *ret_n) SV_WUR;
+/* committed 0 (or not known): the next fold asks the progress record where to start. */
 void sso_journal_folded(struct sso_journal *j, size_t to, int committed);
 
 /*
- * Fold the journals of t's vault directory that no process holds (left by
- * processes that died) within t; each is emptied once t commits: call
+ * Fold the journals of dir (NULL: t's vault directory) that no process
+ * holds (left by processes that died) within t; each is emptied once t commits: call
  * sso_journal_adopt_done() with committed.  Journals of another vault are
  * left alone.  *ret_n gets the records folded.
  */
 struct sso_journal_orphans;
-int sso_journal_adopt(struct vault_txn *t, struct sso_journal_orphans **ret,
+int sso_journal_adopt(struct vault_txn *t, const char *dir, struct sso_journal_orphans **ret,
     size_t *ret_n) SV_WUR;
 void sso_journal_adopt_done(struct sso_journal_orphans *o, int committed);
 

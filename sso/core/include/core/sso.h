@@ -273,6 +273,13 @@ struct sso_fold_hooks {
 	int (*fold_now)(void *ctx);
 };
 int sso_service_journal_start(struct sso_service *s, int folder) SV_WUR;
+/*
+ * Before sso_service_journal_start(): the journals of a vault at a URI go
+ * in dir (copied), the host's own (journal.h says what it must be); NULL,
+ * the default, keeps them in the vault's directory, and a vault at a URI
+ * then has none (each read commits its record).
+ */
+int sso_service_set_journal_dir(struct sso_service *s, const char *dir) SV_WUR;
 void sso_service_set_fold_hooks(struct sso_service *s, const struct sso_fold_hooks *h,
     void *ctx);
 /* What a fold took: hand it to sso_service_folded() once t committed or not. */
