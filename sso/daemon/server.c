@@ -611,6 +611,9 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 	    (r = unlock_at_start(d, o, msg)) != 0)
 		goto fail;
 	sso_service_set_key_hooks(d->svc, &sso_daemon_key_hooks, d);
+	/* what a previous run left in its journal goes into the chain now, not at the first read */
+	if (vault_is_unlocked(v))
+		sso_daemon_fold_hooks.kick(d, 1);
 	sso_daemon_log(d, "started: vault %s, socket %s, %u workers, frame limit %zu bytes, %s",
 	    dir, d->sock_path, d->threads, d->frame_max,
 	    vault_is_unlocked(v) ? "unlocked" : "locked (run 'ssovault unlock')");

@@ -11,7 +11,8 @@
 #                             URI_ADMIN (Unix socket, peer, as root)
 #   on_host A|B CMD...        run CMD in host A's or B's namespace
 #   hostd_start A|B OPTS...   ssovaultd in that namespace on $T_TMP/A.sock,
-#                             log $T_TMP/A.log, pid in DPID_A / DPID_B
+#                             log $T_TMP/A.log, journal of reads in
+#                             $T_TMP/journal.A, pid in DPID_A / DPID_B
 #   hostd_stop A|B            SIGTERM and wait
 #   via A|B CMD...            the CLI through that host's daemon
 . "$SOURCE_ROOT/tests/pg/pg.sh"
@@ -80,7 +81,8 @@ hostd_start() {
 	shift
 	eval "uri=\$URI_$h"
 	on_host "$h" "$SSOVAULTD" --vault "$uri" --socket "$T_TMP/$h.sock" \
-	    --log-file "$T_TMP/$h.log" "$@" >/dev/null 2>>"$T_TMP/$h.log" &
+	    --log-file "$T_TMP/$h.log" --journal-dir "$T_TMP/journal.$h" "$@" \
+	    >/dev/null 2>>"$T_TMP/$h.log" &
 	eval "DPID_$h=$!"
 	for i in $(seq 1 100); do
 		SSOVAULT_SOCKET=$T_TMP/$h.sock "$SSOVAULT" status >/dev/null 2>&1 && return 0
