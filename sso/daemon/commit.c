@@ -252,10 +252,22 @@ sso_daemon_writer_main(void *arg)
 		if (d->wstop)
 			break;
 		if (d->fold_armed && (d->fold_urgent || deadline_passed(&d->fold_at))) {
+			int failed;
+
 			d->fold_armed = d->fold_urgent = 0;
 			pthread_mutex_unlock(&d->wmu);
-			(void)fold_run(d);
+			failed = fold_run(d) != 0;
 			pthread_mutex_lock(&d->wmu);
+			/*
+			 * Records came during the fold (no kick: the journal was not
+			 * empty), or it failed (a database down): fold again, in
+			 * SSO_FOLD_MS, or in a second while no fold gets through.
+			 */
+			if (!d->fold_armed && sso_service_journal_pending(d->svc) > 0 &&
+			    vault_is_unlocked(sso_service_vault(d->svc))) {
+				d->fold_armed = 1;
+				deadline_after(&d->fold_at, failed ? SSO_FOLD_RETRY_MS : SSO_FOLD_MS);
+			}
 		} else if (d->unsynced && deadline_passed(&d->sync_at)) {
 			writer_sync_locked(d);
 		} else {

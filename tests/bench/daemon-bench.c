@@ -626,23 +626,37 @@ open_daemon(struct ssovault **ret)
 	return open_daemon_at(sock_path, ret);
 }
 
-/* A daemon on vault_dir at sock; cold: its cache off (a PostgreSQL vault). */
+/*
+ * A daemon on vault_dir at sock; on a PostgreSQL vault, cold: its cache off,
+ * and its journal of reads in a directory of its own beside sock, or with
+ * no journal (each read commits its record, as before issue 13 item 8).
+ */
+#define PG_CACHE_OFF 1
+#define PG_NO_JOURNAL 2
 static void
 start_daemon_at(const char *ssovaultd, const char *sock, pid_t *ret_pid, int cold)
 {
 	struct ssovault *h = NULL;
-	char logf[4300], *json = NULL;
+	char logf[4300], jdir[4300], *json = NULL;
 	pid_t pid;
 	int i, r = -1, st;
 
 	snprintf(logf, sizeof(logf), "%s.log", sock);
+	/* a path the daemon cannot make a directory at: it has no journal */
+	snprintf(jdir, sizeof(jdir), "%s", (cold & PG_NO_JOURNAL) ? "/dev/null/none" : sock);
+	if (!(cold & PG_NO_JOURNAL))
+		memcpy(jdir + strlen(jdir) - 5, ".jnl\0", 5);	/* x.sock -> x.jnl */
 	if ((pid = fork()) < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
-		if (cold)
+		if (cold & PG_CACHE_OFF)
 			setenv("SSOVAULT_PG_CACHE", "off", 1);
-		execl(ssovaultd, ssovaultd, "--vault", vault_dir, "--socket", sock,
-		    "--log-file", logf, (char *)NULL);
+		if (strstr(vault_dir, "://") != NULL)
+			execl(ssovaultd, ssovaultd, "--vault", vault_dir, "--socket", sock,
+			    "--log-file", logf, "--journal-dir", jdir, (char *)NULL);
+		else
+			execl(ssovaultd, ssovaultd, "--vault", vault_dir, "--socket", sock,
+			    "--log-file", logf, (char *)NULL);
 		fprintf(stderr, "daemon-bench: exec %s: %s\n", ssovaultd, strerror(errno));
 		_exit(127);
 	}
@@ -962,7 +976,17 @@ bench_pg(const char *ssovaultd, const char *uri)
 	row_prefix = "PostgreSQL: ";
 	ops += bench_embedded(0);
 	bench_pg_floor(uri);
-	start_daemon_at(ssovaultd, sock_path, &daemon_pid, 1);
+	start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_CACHE_OFF | PG_NO_JOURNAL);
+	row_prefix = "PostgreSQL, cache off, no journal: ";
+	ops += bench_clients(1, CLIENT_READ, 0, NULL);
+	ops += bench_clients(4, CLIENT_READ, 0, NULL);
+	stop_daemon();
+	start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_NO_JOURNAL);
+	row_prefix = "PostgreSQL, cache on, no journal: ";
+	ops += bench_clients(1, CLIENT_READ, 0, NULL);
+	ops += bench_clients(4, CLIENT_READ, 0, NULL);
+	stop_daemon();
+	start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_CACHE_OFF);
 	row_prefix = "PostgreSQL, cache off: ";
 	ops += bench_clients(1, CLIENT_READ, 0, NULL);
 	ops += bench_clients(4, CLIENT_READ, 0, NULL);

@@ -267,6 +267,7 @@ int sso_service_flush(struct sso_service *s) SV_WUR;
  * fold_now() to fold and wait for it.
  */
 #define SSO_FOLD_MS 20
+#define SSO_FOLD_RETRY_MS 1000	/* the daemon, while its folds fail */
 #define SSO_FOLD_BYTES (SSO_JOURNAL_BYTES / 4)
 struct sso_fold_hooks {
 	void (*kick)(void *ctx, int urgent);
