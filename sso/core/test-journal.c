@@ -329,6 +329,92 @@ test_names(void)
 	is_int(sso_names_asked() - a0, 1, "after SSO_NAMES_TTL_MS the answer is asked again");
 }
 
+
+/* One made-up read's record, encoded into b. */
+static void
+one_read(struct svbuf *b, int i)
+{
+	struct sso_audit_event e;
+	char obj[32];
+
+	memset(&e, 0, sizeof(e));
+	snprintf(obj, sizeof(obj), "apart%d", i);
+	e.caller = &admin;
+	e.time_us = 1700000000000000LL + i;
+	e.op = "creds get";
+	e.object = obj;
+	e.target = "uid:6000";
+	e.error = "";
+	svbuf_reset(b);
+	if (sso_audit_encode(&e, b) != 0)
+		bail("sso_audit_encode");
+}
+
+/* fold j in a write transaction of its own, committed; the records folded */
+static size_t
+fold_once(struct sso_service *s, struct sso_journal *j, size_t *ret_to)
+{
+	struct vault_txn *t = NULL;
+	size_t n = 0;
+
+	if (vault_txn_begin(sso_service_vault(s), 1, &t) != 0 ||
+	    sso_journal_fold(j, t, ret_to, &n) != 0 || vault_txn_commit(t) != 0)
+		bail("fold");
+	return n;
+}
+
+/*
+ * A journal directory apart from the vault (a vault at a URI, docs/hosts.md):
+ * checked as the process's own; a fold whose commit's outcome is not known
+ * is not folded again (the progress record says it was).
+ */
+static void
+test_apart(void)
+{
+	struct sso_service *s = service_open();
+	struct sso_journal *j = NULL;
+	struct svbuf *b = svbuf_new(0);
+	char jdir[700], link[700], path[760], msg[SV_MSG_MAX];
+	size_t before, to;
+	int i, bad = 0;
+
+	snprintf(jdir, sizeof(jdir), "%s/jnl", tmpdir);
+	if (mkdir(jdir, 0755) != 0 || b == NULL)
+		bail("mkdir");
+	msg[0] = '\0';
+	ok(sso_journal_open(sso_service_vault(s), jdir, &j, msg) == SV_ERR_INVALID &&
+	    strstr(msg, "mode 0700") != NULL, "a journal directory others may read is refused (%s)",
+	    msg);
+	if (chmod(jdir, 0700) != 0)
+		bail("chmod");
+	snprintf(link, sizeof(link), "%s/jnl-link", tmpdir);
+	if (symlink(jdir, link) != 0)
+		bail("symlink");
+	ok(sso_journal_open(sso_service_vault(s), link, &j, msg) == SV_ERR_INVALID,
+	    "a journal directory that is a symbolic link is refused (%s)", msg);
+	ok(sso_journal_open(sso_service_vault(s), jdir, &j, msg) == 0,
+	    "a journal directory of its own, mode 0700: a journal");
+	snprintf(path, sizeof(path), "%s/audit.0.journal", jdir);
+	ok(access(path, F_OK) == 0, "  in that directory");
+	before = audit_records(s);
+	for (i = 0; i < 5; i++) {
+		one_read(b, i);
+		bad += sso_journal_append(j, svbuf_ptr(b), svbuf_len(b), NULL) != 0;
+	}
+	ok(bad == 0, "5 records into it");
+	ok(fold_once(s, j, &to) == 5, "a fold takes the 5, committed");
+	/* the commit's answer lost (a database's connection): not known */
+	sso_journal_folded(j, to, 0);
+	ok(fold_once(s, j, &to) == 0, "after an outcome not known, the next fold asks the "
+	    "progress record and folds none again");
+	sso_journal_folded(j, to, 1);
+	ok(audit_records(s) == before + 5, "the 5 are in the chain once");
+	ok(verify(s) == 0, "the chain verifies");
+	sso_journal_close(j);
+	svbuf_free(b);
+	sso_service_free(s);
+}
+
 int
 main(void)
 {
@@ -357,6 +443,7 @@ main(void)
 	test_left_behind();
 	test_torn();
 	test_refused();
+	test_apart();
 	test_names();
 	{
 		char *rm[] = { "rm", "-rf", tmpdir, NULL };
