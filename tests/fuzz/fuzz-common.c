@@ -534,10 +534,8 @@ static void
 fill(void)
 {
 	struct svbuf *q;
-	const uint8_t *k, *v, *p;
-	struct vault_cursor *c = NULL;
-	struct vault_txn *t = NULL;
-	size_t kl, vl, n, i;
+	const uint8_t *p;
+	size_t n;
 	char spec[1024], *s;
 
 	q = fuzz_req(SSO_OP_TICKET_SETTINGS);
@@ -634,16 +632,48 @@ fill(void)
 		if (sso_service_flush(fuzz.svc) != 0)
 			setup_fail("cannot write the record of repeats");
 	}
+}
 
-	/* the last audit sequence: fuzz-audit appends after it */
+/* The first and last audit sequences: fuzz-audit appends after the last. */
+static void
+audit_ends(void)
+{
+	struct vault_cursor *c = NULL;
+	struct vault_txn *t = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl, i;
+
+	fuzz.audit_first = fuzz.audit_last = 0;
 	if (vault_txn_begin(fuzz_vault(), 0, &t) != 0 ||
 	    vault_cursor_open(t, SSO_TABLE_AUDIT, &c) != 0 ||
-	    vault_cursor_last(c, &k, &kl, &v, &vl) != 1 || kl != 8)
+	    vault_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl) != 1 || kl != 8)
+		setup_fail("cannot find the first audit record");
+	for (i = 0; i < 8; i++)
+		fuzz.audit_first = fuzz.audit_first << 8 | k[i];
+	if (vault_cursor_last(c, &k, &kl, &v, &vl) != 1 || kl != 8)
 		setup_fail("cannot find the last audit record");
 	for (i = 0; i < 8; i++)
 		fuzz.audit_last = fuzz.audit_last << 8 | k[i];
 	vault_cursor_close(c);
 	vault_txn_abort(t);
+}
+
+/* Keep the data file as it is now: every reset starts from it. */
+void
+fuzz_template_save(void)
+{
+	char path[PATH_MAX];
+
+	vault_txn_abort(fuzz.parent);
+	fuzz.parent = NULL;
+	sso_service_free(fuzz.svc);
+	fuzz.svc = NULL;
+	free(template_data);
+	snprintf(path, sizeof(path), "%s/data.mdb", vault_path);
+	if ((template_data = read_file(path, &template_len)) == NULL)
+		setup_fail("cannot read %s: %s", path, strerror(errno));
+	service_open();
+	audit_ends();
 }
 
 void
@@ -653,7 +683,7 @@ fuzz_init(void)
 	struct vault_create_opts o;
 	struct vault *v = NULL;
 	struct stat st;
-	char path[PATH_MAX], why[SV_MSG_MAX] = "";
+	char why[SV_MSG_MAX] = "";
 	int r;
 
 	if (randombytes_set_implementation(&rng_impl) != 0 || sodium_init() < 0)
@@ -695,12 +725,5 @@ fuzz_init(void)
 	snprintf(fuzz.stranger.exe, sizeof(fuzz.stranger.exe), "/usr/bin/stranger");
 
 	fill();
-
-	/* keep the filled data file: every reset starts from it */
-	sso_service_free(fuzz.svc);
-	fuzz.svc = NULL;
-	snprintf(path, sizeof(path), "%s/data.mdb", vault_path);
-	if ((template_data = read_file(path, &template_len)) == NULL)
-		setup_fail("cannot read %s: %s", path, strerror(errno));
-	service_open();
+	fuzz_template_save();
 }
