@@ -154,16 +154,16 @@ kill_plan() {
 }
 
 kill_next() {
-	local plan=$1 k miss="" n to
+	local plan=$1 k noafter=0 nobefore=0 n to
 	if [ -z "${_KPLAN[$plan]:-}" ]; then
 		[ "${_KEXTRA[$plan]:-1}" = 0 ] && [ -z "${KILL_WINDOW_MS:-}" ] || return 1
 		_KEXTRA[$plan]=1
 		for k in ${_KKEYS[$plan]:-$plan}; do
-			[ "${_KAFTER[$k]:-0}" -eq 0 ] && miss=after
-			[ "${_KBEFORE[$k]:-0}" -eq 0 ] && miss="${miss:+$miss+}before"
+			[ "${_KAFTER[$k]:-0}" -eq 0 ] && noafter=1
+			[ "${_KBEFORE[$k]:-0}" -eq 0 ] && nobefore=1
 		done
-		case $miss in
-		after)
+		case $noafter$nobefore in
+		10)
 			# every kill came too early: the command is slower than measured
 			to=$((_KMAXMOM[$plan] * 2))
 			n=$((_KROUNDS[$plan] / 4)); ((n < 4)) && n=4
@@ -171,7 +171,7 @@ kill_next() {
 			_kill_moments "$plan" "$n" $((_KMAXMOM[$plan] / 2)) "$to"
 			_KMAXMOM[$plan]=$to
 			;;
-		before)
+		01)
 			# every kill came too late: the command is faster than measured
 			n=$((_KROUNDS[$plan] / 4)); ((n < 4)) && n=4
 			echo "# $plan: no kill landed before an acknowledgement in ${_KROUNDS[$plan]} rounds; $n more over 0-$((_KMAXMOM[$plan] / 4000)) ms"

@@ -69,6 +69,26 @@ out=$(planner late)
 like "$out" "not ok [0-9]+ - fast command: no kill landed before an acknowledgement: every command had finished, so no crash was tested \(8 rounds" \
     "kills that always land after the acknowledgement fail, saying so"
 
+# two commands killed at once, both always finished: the extra rounds
+# come for them too, nearer the start
+pair() {
+	kill_span two 100
+	kill_plan two 4
+	while kill_next two; do
+		if [ "${_KMOM[two]}" -ge 40000 ]; then
+			kill_outcome two:a 1 0; kill_outcome two:b 1 0
+		else
+			kill_outcome two:a 0 1; kill_outcome two:b 1 0
+		fi
+	done
+	kill_check two:a "first of two"
+}
+out=$(planner pair)
+like "$out" "# two: no kill landed before an acknowledgement in 4 rounds; 4 more over 0-50 ms" \
+    "two commands that always finished: 4 more rounds over 0-50 ms"
+like "$out" "ok [0-9]+ - first of two: 8 rounds \(0-200 ms, span 100 ms\): [1-9][0-9]* kills before" \
+    "and the first of them was cut off before its acknowledgement"
+
 # the figures for the soak
 stats() {
 	KILL_STATS=$T_TMP/stats
