@@ -10,9 +10,12 @@
 # at the end checks that some kills landed before an acknowledgement and
 # some after one, so that neither check above is made against nothing.
 #
-# Environment: FAULT_ROUNDS (40) sets the rounds of each loop;
-# CRASH_PARTS picks loops (default all: cli rotate daemon drotate send
-# dsend); KILL_WINDOW_MS, KILL_SPREAD and KILL_STATS as in tests/lib-kill.sh.
+# Environment: FAULT_ROUNDS (40) sets the rounds: all of them for the CLI
+# writers, a half for rotate, a third for the daemon loops, a quarter for
+# the sends (at least 4); FAULT_ROUNDS_EACH gives every loop that many
+# (tests/soak); CRASH_PARTS picks loops (default all: cli rotate daemon
+# drotate send dsend); KILL_WINDOW_MS, KILL_SPREAD and KILL_STATS as in
+# tests/lib-kill.sh.
 # Key-file vaults: no Argon2id cost per command.
 . "$SOURCE_ROOT/tests/lib.sh"
 . "$SOURCE_ROOT/tests/lib-kill.sh"
@@ -20,6 +23,12 @@
 . "$SOURCE_ROOT/tests/daemon/lib-daemon.sh"
 S=$SSOVAULT
 ROUNDS=${FAULT_ROUNDS:-40}
+# rounds_for DIVISOR: a loop's share of the rounds
+rounds_for() {
+	local n=${FAULT_ROUNDS_EACH:-$((ROUNDS / $1))}
+	[ "$n" -ge 4 ] || n=4
+	echo "$n"
+}
 PARTS=" ${CRASH_PARTS:-cli rotate daemon drotate send dsend} "
 part() { case $PARTS in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -86,7 +95,7 @@ if part cli; then
 	: > "$T_TMP/acked-apps"
 	last_creds=0 bad=0
 	kill_calibrate cli 3 cli_pair_clean
-	kill_plan cli "$ROUNDS"
+	kill_plan cli "$(rounds_for 1)"
 	while kill_next cli; do
 		i=$KILL_ROUND
 		cli_pair "$i" "crash$i"
@@ -131,9 +140,9 @@ fi
 if part rotate; then
 	bulk bulk
 	ok $? "300 apps, so that a rotation has records to re-seal"
-	bad=0 rounds=$((ROUNDS / 2))
+	bad=0
 	kill_calibrate rotate 3 $S secret rotate
-	kill_plan rotate "$rounds"
+	kill_plan rotate "$(rounds_for 2)"
 	while kill_next rotate; do
 		i=$KILL_ROUND
 		e0=$($S --json status | json_get epoch)
@@ -166,8 +175,6 @@ mkdir "$T_TMP/d"
 key_vault "$T_TMP/d"
 KEY=$SSOVAULT_KEY_FILE
 seed_vault
-DROUNDS=$((ROUNDS / 3))
-[ "$DROUNDS" -ge 4 ] || DROUNDS=4
 
 # back to embedded mode on the vault after a daemon was killed
 embedded() {
@@ -218,7 +225,7 @@ if part daemon; then
 	daemon_stop
 	cat "$T_TMP"/d-acked.? >> "$T_TMP/d-acked"
 	rm -f "$T_TMP"/d-acked.?
-	kill_plan daemon "$DROUNDS"
+	kill_plan daemon "$(rounds_for 3)"
 	while kill_next daemon; do
 		round=$KILL_ROUND
 		daemon_start --key-file "$KEY" || { bad=$((bad + 1)); echo "#   round $round: the daemon did not start"; continue; }
@@ -265,7 +272,7 @@ if part drotate; then
 	ok $? "the daemon starts for calibration"
 	kill_calibrate drotate 3 "$SSOVAULT" secret rotate
 	daemon_stop
-	kill_plan drotate "$DROUNDS"
+	kill_plan drotate "$(rounds_for 3)"
 	while kill_next drotate; do
 		round=$KILL_ROUND
 		daemon_start --key-file "$KEY" || { bad=$((bad + 1)); echo "#   round $round: the daemon did not start: $(tail -1 "$DLOG")"; continue; }
@@ -337,14 +344,19 @@ print(n["delivered"], n["suspended"], n["failed"], lost)
 EOF
 }
 
-queue_whole() {	# every queued message shows, and no order is queued twice
-	local id n=0 dup
+# queue_whole WHAT: every queued message shows, and no order is queued twice
+queue_whole() {
+	local id n=0 dup all=0
+	: > "$T_TMP/queued-orders"
 	for id in $(python3 -c 'import json,sys; [print(m["id"]) for m in json.load(open(sys.argv[1]))]' "$T_TMP/susp.json"); do
+		all=$((all + 1))
 		$S suspended show "$id" > "$T_TMP/show" 2>&1 || { n=$((n + 1)); continue; }
-		grep -o 'batch[0-9a-z]* m[0-9]*' "$T_TMP/show" | head -1 >> "$T_TMP/queued-orders"
+		grep -oE '[a-z]*batch[0-9a-z]* m[0-9]+' "$T_TMP/show" | head -1 >> "$T_TMP/queued-orders"
 	done
 	dup=$(sort "$T_TMP/queued-orders" | uniq -d | wc -l)
-	echo $((n + dup))
+	[ "$all" -gt 0 ]
+	ok $? "$1: the queue holds messages to check ($all)"
+	is "$((n + dup))" "0" "$1: every queued message reads back whole, none twice"
 }
 
 send_round() {	# send_round TAG: a batch of 30 (every third suspends) in the background, $SPID
@@ -369,11 +381,10 @@ reported() {	# reported RESULTFILE: result lines in it
 
 # the CLI killed mid-batch (embedded mode)
 embedded
-: > "$T_TMP/queued-orders"
 if part send; then
 	bad=0
 	kill_calibrate send 3 send_clean
-	kill_plan send $((ROUNDS / 4 < 4 ? 4 : ROUNDS / 4))
+	kill_plan send "$(rounds_for 4)"
 	while kill_next send; do
 		round=$KILL_ROUND
 		send_round "batch$round"
@@ -393,7 +404,7 @@ if part send; then
 	done
 	is "$bad" "0" "send killed x $KILL_ROUND: delivered ones reached the server, suspended ones are queued, the chain verifies"
 	kill_check send "send killed mid-batch"
-	is "$(queue_whole)" "0" "every queued message reads back whole, none twice"
+	queue_whole "after CLI kills"
 	dl=$(grep -c '^200 ' "$T_TMP/sink.log")
 	sq=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T_TMP/susp.json")
 	echo "# CLI kills: $dl delivered, $sq suspended in all"
@@ -403,12 +414,11 @@ fi
 # its acknowledgements are the suspends (deliveries do not need it)
 if part dsend; then
 	bad=0 dfail=0
-	: > "$T_TMP/queued-orders"
 	daemon_start --key-file "$KEY"
 	ok $? "the daemon starts for calibration"
 	kill_calibrate dsend 3 send_clean
 	daemon_stop
-	kill_plan dsend "$((ROUNDS / 4 < 4 ? 4 : ROUNDS / 4))"
+	kill_plan dsend "$(rounds_for 4)"
 	while kill_next dsend; do
 		round=$KILL_ROUND
 		daemon_start --key-file "$KEY" || { bad=$((bad + 1)); echo "#   round $round: the daemon did not start: $(tail -1 "$DLOG")"; continue; }
@@ -440,7 +450,7 @@ if part dsend; then
 	done
 	is "$bad" "0" "ssovaultd killed x $KILL_ROUND during batch sends: delivered ones reached the server, suspended ones are queued, the rest reported failed ($dfail could not be suspended), the chain verifies"
 	kill_check dsend "ssovaultd killed during batch sends"
-	is "$(queue_whole)" "0" "after daemon kills every queued message reads back whole, none twice"
+	queue_whole "after daemon kills"
 fi
 
 done_testing
