@@ -127,10 +127,11 @@ expect 0 "... and the first one still answers" "$V" status
 # --- SIGHUP reopens the log --------------------------------------------------
 mv "$DLOG" "$DLOG.1"
 kill -HUP "$DPID"
-sleep 0.3
+# the daemon reopens the log when it gets to the signal, and says so there
+wait_for 30 grep -q "log file reopened (SIGHUP)" "$DLOG"
+ok $? "SIGHUP: the log file is made again, its first line says why"
 expect 0 "lock after SIGHUP" "$V" lock
-sleep 0.2
-[ -f "$DLOG" ] && grep -q "vault locked by uid 0" "$DLOG"
+wait_for 30 grep -q "vault locked by uid 0" "$DLOG"
 ok $? "SIGHUP: the log file is reopened (new file has the next event)"
 expect 0 "unlock again" "$V" unlock --key-file "$T_TMP/key"
 
