@@ -72,6 +72,9 @@ expect 6 "locked: backup" "$V" backup "$T_TMP/b.mdb"
 expect 6 "locked: secret backup" "$V" secret backup "$T_TMP/s.bak" --password-file "$T_TMP/pass"
 # every operation at the wire level, not only those the CLI has
 "$CLIENTS" locked "$SOCK" > "$T_TMP/locked.out"
+is "$?" "0" "wire: the program checked every operation"
+[ "$(grep -c '^PASS' "$T_TMP/locked.out")" -ge 49 ]
+ok $? "wire: at least 49 operations refused while locked ($(grep -c '^PASS' "$T_TMP/locked.out"))"
 while read -r verdict rest; do
 	[ "$verdict" = PASS ]; ok $? "wire: $rest"
 done < "$T_TMP/locked.out"

@@ -119,6 +119,8 @@ for i in 1 2 3 4 5 6; do
 done
 
 # --- nothing lost: heal everything, resume every kept message ----------------------------------
+[ "${#SUSPENDED[@]}" -ge 5 ]
+ok $? "the fault cases above kept messages to resume (${#SUSPENDED[@]}, at least 5)"
 is "$(queued)" "${#SUSPENDED[@]}" "the queue holds exactly the ${#SUSPENDED[@]} messages kept above"
 curl -s "$E/heal" > /dev/null
 ok $? "the servers are healed"
