@@ -136,6 +136,23 @@ if part cli; then
 	is "$broken" "0" "every stored app reads back whole"
 fi
 
+# rotated KEY ROUND STATUS E0: after a killed rotation, whose exit status
+# was STATUS and epoch before it E0: an acknowledged rotation left a new
+# epoch, and either way the credentials open under the epoch in force;
+# the status is the number of failures (each said in a "#" line)
+rotated() {
+	local key=$1 round=$2 r=$3 e0=$4 e1 n=0
+	e1=$($S --json status | json_get epoch)
+	if [ "$r" -eq 0 ] && [ "$e1" -le "$e0" ]; then
+		n=$((n + 1))
+		kill_lost "$key" 1
+		echo "#   round $round: rotate acknowledged, epoch $e0 -> $e1"
+	fi
+	run $S creds get erp --user uid:0 --field user
+	[ "$OUT" = alice ] || { n=$((n + 1)); echo "#   round $round: creds after rotate: $ERR"; }
+	return $n
+}
+
 # --- 'secret rotate' killed ----------------------------------------------------------
 if part rotate; then
 	bulk bulk
@@ -154,14 +171,8 @@ if part rotate; then
 		wait $p 2>/dev/null; r=$?
 		exited "round $i: secret rotate" $r || bad=$((bad + 1))
 		kill_outcome rotate $((r == 0)) $((r == 137))
-		e1=$($S --json status | json_get epoch)
-		# acknowledged: a new epoch; killed: old or new, nothing between
-		if [ $r -eq 0 ] && [ "$e1" -le "$e0" ]; then
-			bad=$((bad + 1)) && kill_lost rotate 1
-			echo "#   round $i: rotate acknowledged, epoch $e0 -> $e1"
-		fi
-		run $S creds get erp --user uid:0 --field user
-		[ "$OUT" = alice ] || { bad=$((bad + 1)); echo "#   round $i: creds after rotate: $ERR"; }
+		rotated rotate "$i" "$r" "$e0"
+		bad=$((bad + $?))
 		run $S app show bulk300
 		[ "$RC" -eq 0 ] || { bad=$((bad + 1)); echo "#   round $i: bulk300: $ERR"; }
 		after_kill "rotate round $i" || bad=$((bad + 1))
@@ -285,13 +296,8 @@ if part drotate; then
 		wait $p 2>/dev/null; r=$?
 		kill_outcome drotate $((r == 0)) $((r != 0))
 		embedded
-		e1=$($S --json status | json_get epoch)
-		if [ $r -eq 0 ] && [ "$e1" -le "$e0" ]; then
-			bad=$((bad + 1)) && kill_lost drotate 1
-			echo "#   round $round: rotate acknowledged but epoch $e0 -> $e1"
-		fi
-		run $S creds get erp --user uid:0 --field user
-		[ "$OUT" = alice ] || { bad=$((bad + 1)); echo "#   round $round: creds: $ERR"; }
+		rotated drotate "$round" "$r" "$e0"
+		bad=$((bad + $?))
 		after_kill "daemon rotate round $round" || bad=$((bad + 1))
 	done
 	is "$bad" "0" "ssovaultd killed during secret rotate x $KILL_ROUND: records open, acknowledged rotations kept, the chain verifies"
@@ -375,6 +381,20 @@ send_clean() {
 	wait $SPID
 	[ $? -eq 4 ] && grep -qE '^30 messages: 20 delivered, 0 faults, 10 suspended' "$T_TMP/batchcal$ncal.results"
 }
+# batch_checked KEY TAG: after a killed batch TAG, the vault opens, the
+# chain verifies, and each message reported delivered or suspended is where
+# it should be; adds the messages to KEY's figures and sets
+# BATCH_SUSPENDED; the status is the number of failures
+batch_checked() {
+	local key=$1 tag=$2 n=0 dl sq fl lost
+	after_kill "$tag" || n=1
+	$S --json suspended list > "$T_TMP/susp.json"
+	read -r dl sq fl lost < <(check_batch "$tag" "$T_TMP/$tag.results" | tee "$T_TMP/cb" | tail -1)
+	grep '^#' "$T_TMP/cb"
+	kill_messages "$key" "$dl" "$sq" "$fl" "$lost"
+	BATCH_SUSPENDED=$sq
+	return $((n + lost))
+}
 reported() {	# reported RESULTFILE: result lines in it
 	grep -cE '^[^ ]*m[0-9]+\.xml: (delivered|suspended|failed|fault|not sent)' "$1"
 }
@@ -395,12 +415,8 @@ if part send; then
 		case $r in 0 | 4 | 137) ;; *) bad=$((bad + 1)); echo "#   round $round: send exited $r" ;; esac
 		n=$(reported "$T_TMP/batch$round.results")
 		kill_outcome send "$n" $((30 - n))
-		after_kill "send round $round" || bad=$((bad + 1))
-		$S --json suspended list > "$T_TMP/susp.json"
-		read -r dl sq fl lost < <(check_batch "batch$round" "$T_TMP/batch$round.results" | tee "$T_TMP/cb" | tail -1)
-		grep '^#' "$T_TMP/cb"
-		kill_messages send "$dl" "$sq" "$fl" "$lost"
-		bad=$((bad + lost))
+		batch_checked send "batch$round"
+		bad=$((bad + $?))
 	done
 	is "$bad" "0" "send killed x $KILL_ROUND: delivered ones reached the server, suspended ones are queued, the chain verifies"
 	kill_check send "send killed mid-batch"
@@ -429,12 +445,8 @@ if part dsend; then
 		wait $SPID
 		r=$?
 		embedded
-		after_kill "daemon send round $round" || bad=$((bad + 1))
-		$S --json suspended list > "$T_TMP/susp.json"
-		read -r dl sq fl lost < <(check_batch "dbatch$round" "$T_TMP/dbatch$round.results" | tee "$T_TMP/cb" | tail -1)
-		grep '^#' "$T_TMP/cb"
-		kill_messages dsend "$dl" "$sq" "$fl" "$lost"
-		bad=$((bad + lost))
+		batch_checked dsend "dbatch$round"
+		bad=$((bad + $?))
 		# the sender lives on: one result line for each of the 30 (delivered,
 		# suspended, or failed with the file left where it was), and a summary
 		n=$(reported "$T_TMP/dbatch$round.results")
@@ -446,7 +458,7 @@ if part dsend; then
 		fi
 		cut=$(grep -c ': failed: .*could not be suspended' "$T_TMP/dbatch$round.results")
 		dfail=$((dfail + cut))
-		kill_outcome dsend "$sq" "$cut"
+		kill_outcome dsend "$BATCH_SUSPENDED" "$cut"
 	done
 	is "$bad" "0" "ssovaultd killed x $KILL_ROUND during batch sends: delivered ones reached the server, suspended ones are queued, the rest reported failed ($dfail could not be suspended), the chain verifies"
 	kill_check dsend "ssovaultd killed during batch sends"

@@ -403,16 +403,23 @@ service_open(void)
 	sso_service_set_audit_sink(fuzz.svc, drop_sink, NULL);
 }
 
+/* Close the service and its vault; path receives the vault's data file. */
+static void
+service_close(char path[PATH_MAX])
+{
+	vault_txn_abort(fuzz.parent);
+	fuzz.parent = NULL;
+	sso_service_free(fuzz.svc);
+	fuzz.svc = NULL;
+	snprintf(path, PATH_MAX, "%s/data.mdb", vault_path);
+}
+
 void
 fuzz_reset(void)
 {
 	char path[PATH_MAX];
 
-	vault_txn_abort(fuzz.parent);
-	fuzz.parent = NULL;
-	sso_service_free(fuzz.svc);
-	fuzz.svc = NULL;
-	snprintf(path, sizeof(path), "%s/data.mdb", vault_path);
+	service_close(path);
 	if (write_file(path, template_data, template_len) != 0)
 		fuzz_die("cannot restore %s: %s", path, strerror(errno));
 	service_open();
@@ -664,12 +671,8 @@ fuzz_template_save(void)
 {
 	char path[PATH_MAX];
 
-	vault_txn_abort(fuzz.parent);
-	fuzz.parent = NULL;
-	sso_service_free(fuzz.svc);
-	fuzz.svc = NULL;
+	service_close(path);
 	free(template_data);
-	snprintf(path, sizeof(path), "%s/data.mdb", vault_path);
 	if ((template_data = read_file(path, &template_len)) == NULL)
 		setup_fail("cannot read %s: %s", path, strerror(errno));
 	service_open();
