@@ -8,6 +8,8 @@
  *                                   use-after-poison
  *   fuzz-alloc-check double-free    a kept block freed again: aborts with
  *                                   "double free"
+ *   fuzz-alloc-check leak           a 2 MiB block never freed: LeakSanitizer
+ *                                   reports it
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,8 +32,16 @@ main(int argc, char **argv)
 	uintptr_t was;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: fuzz-alloc-check reuse|use-after-free|double-free\n");
+		fprintf(stderr, "usage: fuzz-alloc-check reuse|use-after-free|double-free|leak\n");
 		return 2;
+	}
+	if (strcmp(argv[1], "leak") == 0) {
+		if ((p = malloc(SIZE)) == NULL)
+			return 1;
+		memset(p, 1, SIZE);
+		escape(p);
+		p = NULL;
+		return 0;
 	}
 	if ((p = malloc(SIZE)) == NULL)
 		return 1;

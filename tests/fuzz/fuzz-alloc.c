@@ -16,8 +16,10 @@
  * too) as thin wrappers that keep freed blocks of 1 MiB or more, by exact
  * size, and hand them out again to the next malloc of that size.  A kept
  * block is poisoned, so a use after free is still reported (as
- * use-after-poison); a second free or a realloc of it aborts.  Everything
- * else goes to ASan as before.  Without ASan this file defines nothing.
+ * use-after-poison); a second free or a realloc of it aborts.  The blocks
+ * in use are noted with their addresses hidden, so that LeakSanitizer still
+ * reports one that is never freed.  Everything else goes to ASan as
+ * before.  Without ASan this file defines nothing.
  */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -28,6 +30,7 @@
 #ifdef FUZZ_ALLOC_KEEP
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,13 +45,19 @@ void *__interceptor_realloc(void *p, size_t n);
 #define KEEP 4			/* blocks kept per size */
 #define OUT 32			/* big blocks followed while in use */
 
+/*
+ * A block's address, hidden in out[] (a leak checker takes what looks like
+ * an address for a reference) and plain in kept[] (those are ours).
+ */
+#define HIDE ((uintptr_t)0x5a5a5a5a5a5a5a5aULL)
+
 struct block {
-	void *p;
+	uintptr_t a;		/* 0: a free slot */
 	size_t size;
 };
 
 static struct block kept[SIZES * KEEP];	/* freed, poisoned, for reuse */
-static struct block out[OUT];		/* handed out by malloc() below */
+static struct block out[OUT];		/* handed out by malloc() below, hidden */
 static int followed;			/* blocks in both: 0 takes no lock */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -58,14 +67,14 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
  */
 #define RAW __attribute__((no_sanitize("address")))
 
-/* The slot of p in t (or, with p NULL, a free slot); -1 if none. */
+/* The slot of address a in t (or, with a 0, a free slot); -1 if none. */
 RAW static int
-slot(const struct block *t, int n, const void *p)
+slot(const struct block *t, int n, uintptr_t a)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (t[i].p == p)
+		if (t[i].a == a)
 			return i;
 	return -1;
 }
@@ -87,16 +96,16 @@ malloc(size_t n)
 		return __interceptor_malloc(n);
 	pthread_mutex_lock(&mu);
 	for (i = 0; i < SIZES * KEEP; i++)
-		if (kept[i].p != NULL && kept[i].size == n) {
-			p = kept[i].p;
-			kept[i].p = NULL;
+		if (kept[i].a != 0 && kept[i].size == n) {
+			p = (void *)kept[i].a;
+			kept[i].a = 0;
 			followed--;
 			break;
 		}
 	if (p == NULL)
 		p = __interceptor_malloc(n);
-	if (p != NULL && (i = slot(out, OUT, NULL)) >= 0) {
-		out[i].p = p;
+	if (p != NULL && (i = slot(out, OUT, 0)) >= 0) {
+		out[i].a = (uintptr_t)p ^ HIDE;
 		out[i].size = n;
 		followed++;
 	}
@@ -116,21 +125,22 @@ free(void *p)
 		return;
 	}
 	pthread_mutex_lock(&mu);
-	if (slot(kept, SIZES * KEEP, p) >= 0) {
+	if (slot(kept, SIZES * KEEP, (uintptr_t)p) >= 0) {
 		pthread_mutex_unlock(&mu);
 		misuse("double free", p);
 	}
-	if ((i = slot(out, OUT, p)) >= 0) {
+	if ((i = slot(out, OUT, (uintptr_t)p ^ HIDE)) >= 0) {
 		for (j = 0; j < SIZES * KEEP; j++)
-			same += kept[j].p != NULL && kept[j].size == out[i].size;
-		if (same < KEEP && (j = slot(kept, SIZES * KEEP, NULL)) >= 0) {
+			same += kept[j].a != 0 && kept[j].size == out[i].size;
+		if (same < KEEP && (j = slot(kept, SIZES * KEEP, 0)) >= 0) {
 			ASAN_POISON_MEMORY_REGION(p, out[i].size);
-			kept[j] = out[i];
+			kept[j].a = (uintptr_t)p;
+			kept[j].size = out[i].size;
 			p = NULL;
 		} else {
 			followed--;
 		}
-		out[i].p = NULL;
+		out[i].a = 0;
 	}
 	pthread_mutex_unlock(&mu);
 	if (p != NULL)
@@ -144,13 +154,13 @@ realloc(void *p, size_t n)
 
 	if (p != NULL && __atomic_load_n(&followed, __ATOMIC_RELAXED) != 0) {
 		pthread_mutex_lock(&mu);
-		if (slot(kept, SIZES * KEEP, p) >= 0) {
+		if (slot(kept, SIZES * KEEP, (uintptr_t)p) >= 0) {
 			pthread_mutex_unlock(&mu);
 			misuse("realloc", p);
 		}
 		/* ASan moves or frees it: no longer ours to follow */
-		if ((i = slot(out, OUT, p)) >= 0) {
-			out[i].p = NULL;
+		if ((i = slot(out, OUT, (uintptr_t)p ^ HIDE)) >= 0) {
+			out[i].a = 0;
 			followed--;
 		}
 		pthread_mutex_unlock(&mu);
