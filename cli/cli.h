@@ -35,9 +35,11 @@ struct cli {
 	const char *socket_path;	/* --socket */
 	int json;			/* --json */
 	int quiet;			/* --quiet */
+	int strict;			/* --strict: unknown names are errors */
 	int tty;			/* stderr is a terminal: progress allowed */
 	const struct cli_cmd *cmd;	/* the leaf running */
 	char what[512];			/* "creds get payroll": prefix of errors */
+	char warnings[2048];		/* cli_warn(): printed after success */
 	struct ssovault *h;
 };
 
@@ -53,6 +55,7 @@ extern const struct cli_cmd cli_cmd_role[];
 extern const struct cli_cmd cli_cmd_app[];
 extern const struct cli_cmd cli_cmd_mapping[];
 extern const struct cli_cmd cli_cmd_creds[];
+extern const struct cli_cmd cli_cmd_config[];
 extern const struct cli_cmd cli_cmd_ticket[];
 extern const struct cli_cmd cli_cmd_cert[];
 extern const struct cli_cmd cli_cmd_port[];
@@ -81,6 +84,23 @@ void cli_what(struct cli *c, const char *fmt, ...) __attribute__((format(printf,
 int cli_fail(struct cli *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same with the client handle's message (or the error's name). */
 int cli_fail_h(struct cli *c, int err);
+/*
+ * A warning, printed as "ssovault: <what>: warning: <msg>" on stderr
+ * (--quiet or not) by cli_warnings_flush(), which main.c calls once the
+ * command succeeded: a command that fails prints its one error line only.
+ */
+void cli_warn(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warnings_flush(struct cli *c);
+/*
+ * A user:NAME or group:NAME that this host does not know draws a warning
+ * with the closest name, or under --strict an error (its exit code);
+ * 0 otherwise (uid:N and gid:N are never checked).
+ */
+int cli_principal_known(struct cli *c, const char *principal);
+/* "uid 1007 (bob)", or "uid 1007" if this host has no name for it. */
+void cli_uid_name(long long uid, char *out, size_t len);
+/* Edit distance of two short strings, at most 9: for "did you mean". */
+size_t cli_distance(const char *a, const char *b);
 
 /*
  * Open the handle (daemon or embedded as DESIGN section 1 says).  With
@@ -103,6 +123,9 @@ int cli_secret_file(struct cli *c, const char *path, const char *what, char **re
     size_t *ret_len);
 int cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
     size_t *ret_len);
+/* The same, refusing fewer than min bytes before asking for the confirmation. */
+int cli_secret_prompt_min(struct cli *c, const char *prompt, int confirm, size_t min,
+    char **ret, size_t *ret_len);
 /*
  * A key file: 32 raw bytes, or 64 hex digits and an optional newline; under
  * the same rule as a passphrase file.

@@ -18,8 +18,7 @@
 
 #include "cli.h"
 #include "cmd_creds.h"
-
-#define APP_IMPORT_MAX (4u * 1024u * 1024u)
+#include "cmd_entsso.h"
 
 /* --- printing helpers ------------------------------------------------- */
 
@@ -117,14 +116,20 @@ app_show_human(struct cli *c, json_t *a)
 	else
 		printf("%-22s %s\n", "ticket timeout:", "the global setting");
 	printf("%-22s %s\n", "ticket reuse:", yesno(a, "ticket_reuse"));
+	printf("%-22s %s\n", "tickets expire:",
+	    json_is_false(json_object_get(a, "tickets_expire")) ? "no" : "yes");
 	printf("%-22s %s\n", "allow local accounts:", yesno(a, "allow_local_accounts"));
-	print_list("admins:", json_object_get(a, "admins"));
+	if (json_is_true(json_object_get(a, "admin_account_same")))
+		printf("%-22s %s\n", "admins:", "the affiliate admins (adminAccountSame)");
+	else
+		print_list("admins:", json_object_get(a, "admins"));
 	print_list("users:", json_object_get(a, "users"));
-	printf("fields:\n");
+	printf("%s:\n", strcmp(cli_jstr(a, "type"), "config") == 0 ? "settings" : "fields");
 	json_array_foreach(json_object_get(a, "fields"), i, f)
 		printf("  %zu  %s%s%s\n", i, cli_jstr(f, "label"),
 		    json_is_true(json_object_get(f, "masked")) ? "  (masked)" : "",
-		    i == 0 ? "  (external user id)" : "");
+		    i == 0 && strcmp(cli_jstr(a, "type"), "config") != 0 ?
+		    "  (external user id)" : "");
 	print_time("created:", a, "created");
 	print_time("updated:", a, "updated");
 }
@@ -135,6 +140,7 @@ enum {
 	O_TYPE = 0x100, O_DESC, O_CONTACT, O_ADMIN, O_USER, O_FIELD, O_ENABLE,
 	O_ALLOW, O_NO_ALLOW, O_VALIDATE, O_NO_VALIDATE, O_TIMEOUT, O_REUSE, O_NO_REUSE,
 	O_LOCAL, O_NO_LOCAL, O_ADD_ADMIN, O_REMOVE_ADMIN, O_ADD_USER, O_REMOVE_USER,
+	O_EXPIRE, O_NO_EXPIRE, O_ADMIN_SAME,
 };
 
 static const struct option app_opts[] = {
@@ -158,6 +164,9 @@ static const struct option app_opts[] = {
 	{ "remove-admin", required_argument, NULL, O_REMOVE_ADMIN },
 	{ "add-user", required_argument, NULL, O_ADD_USER },
 	{ "remove-user", required_argument, NULL, O_REMOVE_USER },
+	{ "tickets-expire", no_argument, NULL, O_EXPIRE },
+	{ "no-tickets-expire", no_argument, NULL, O_NO_EXPIRE },
+	{ "admin-account-same", no_argument, NULL, O_ADMIN_SAME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -193,8 +202,9 @@ app_options(struct cli *c, int argc, char **argv, int update, json_t *spec)
 				return cli_usage(c, "%s is fixed after the app is created",
 				    o == O_TYPE ? "the type" : "the field list");
 			if (o == O_TYPE) {
-				if (strcmp(optarg, "individual") != 0 && strcmp(optarg, "group") != 0)
-					return cli_usage(c, "--type is individual or group");
+				if (strcmp(optarg, "individual") != 0 && strcmp(optarg, "group") != 0 &&
+				    strcmp(optarg, "config") != 0)
+					return cli_usage(c, "--type is individual, group or config");
 				json_object_set_new(spec, "type", json_string(optarg));
 				break;
 			}
@@ -213,10 +223,10 @@ app_options(struct cli *c, int argc, char **argv, int update, json_t *spec)
 			json_object_set_new(spec, "contact", json_string(optarg));
 			break;
 		case O_ADMIN:
-			spec_push(spec, "admins", json_string(optarg));
-			break;
 		case O_USER:
-			spec_push(spec, "users", json_string(optarg));
+			if ((t = cli_principal_known(c, optarg)) != 0)
+				return (int)t;
+			spec_push(spec, o == O_ADMIN ? "admins" : "users", json_string(optarg));
 			break;
 		case O_ADD_ADMIN:
 		case O_REMOVE_ADMIN:
@@ -224,6 +234,9 @@ app_options(struct cli *c, int argc, char **argv, int update, json_t *spec)
 		case O_REMOVE_USER:
 			if (!update)
 				return cli_usage(c, "use --admin and --user when creating an app");
+			if ((o == O_ADD_ADMIN || o == O_ADD_USER) &&
+			    (t = cli_principal_known(c, optarg)) != 0)
+				return (int)t;
 			spec_push(spec, o == O_ADD_ADMIN ? "add_admins" : o == O_REMOVE_ADMIN ?
 			    "remove_admins" : o == O_ADD_USER ? "add_users" : "remove_users",
 			    json_string(optarg));
@@ -244,6 +257,15 @@ app_options(struct cli *c, int argc, char **argv, int update, json_t *spec)
 		case O_REUSE:
 		case O_NO_REUSE:
 			json_object_set_new(spec, "ticket_reuse", json_boolean(o == O_REUSE));
+			break;
+		case O_EXPIRE:
+		case O_NO_EXPIRE:
+			json_object_set_new(spec, "tickets_expire", json_boolean(o == O_EXPIRE));
+			break;
+		case O_ADMIN_SAME:
+			if (update)
+				return cli_usage(c, "--admin-account-same is fixed after the app is created");
+			json_object_set_new(spec, "admin_account_same", json_true());
 			break;
 		case O_LOCAL:
 		case O_NO_LOCAL:
@@ -446,64 +468,37 @@ cmd_app_delete(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-static void
-import_human(struct cli *c, json_t *j)
-{
-	printf("Imported %lld application(s) and %lld mapping(s).\n",
-	    (long long)json_integer_value(json_object_get(j, "applications")),
-	    (long long)json_integer_value(json_object_get(j, "mappings")));
-}
-
-static int
-cmd_app_import(struct cli *c, int argc, char **argv)
-{
-	uint8_t *xml = NULL;
-	char *json = NULL;
-	size_t len = 0;
-	int r;
-
-	while (cli_getopt(c, argc, argv, "", NULL) != -1)
-		;
-	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
-		return r;
-	cli_what(c, "app import %s", argv[optind]);
-	if ((r = cli_read_file(c, argv[optind], APP_IMPORT_MAX, &xml, &len)) != 0)
-		return r;
-	if ((r = cli_open(c, 1)) == 0) {
-		cli_status(c, "importing %zu bytes of ENTSSO XML (all or nothing)...", len);
-		r = ssovault_app_import(c->h, (const char *)xml, len, &json);
-		cli_status(c, NULL);
-		if (r != 0)
-			r = cli_fail_h(c, r);
-		else
-			r = cli_print_json(c, json, import_human);
-	}
-	free(json);
-	free(xml);
-	return r;
-}
-
 const struct cli_cmd cli_cmd_app[] = {
 	{ "create", cmd_app_create, NULL,
-	    "NAME [--type individual|group] [--description D] [--contact C] [--admin P]... "
+	    "NAME [--type individual|group|config] [--description D] [--contact C] [--admin P]... "
 	    "[--user P]... [--field LABEL[:masked]]... [--enable] [--allow-tickets] "
-	    "[--validate-tickets] [--ticket-timeout MIN] [--ticket-reuse] [--allow-local-accounts]",
+	    "[--no-validate-tickets] [--ticket-timeout MIN] [--ticket-reuse] [--no-tickets-expire] "
+	    "[--allow-local-accounts] [--admin-account-same]",
 	    "create an affiliate application (affiliate admin)",
 	    "Options:\n"
-	    "  --type T              individual (one user, one external account; default) or\n"
-	    "                        group (one local group shares one external account)\n"
+	    "  --type T              individual (one user, one external account; default),\n"
+	    "                        group (one local group shares one external account) or\n"
+	    "                        config (ENTSSO's config store app: settings a service\n"
+	    "                        reads with 'config get'; every field is a setting)\n"
 	    "  --description D, --contact C\n"
 	    "  --admin P             an app admin (repeat); principals are user:NAME,\n"
-	    "                        group:NAME, uid:N or gid:N\n"
+	    "                        group:NAME, uid:N or gid:N; NAME as the name service\n"
+	    "                        gives it ('group:domain users@contoso.com')\n"
+	    "  --admin-account-same  the affiliate admins are its admins (ENTSSO's\n"
+	    "                        adminAccountSame); no --admin then\n"
 	    "  --user P              an app user (repeat); a group app maps one of its groups\n"
 	    "  --field LABEL[:masked]  a credential field, in order (repeat).  Field 0 is\n"
 	    "                        the external user id and is never masked.  Without\n"
 	    "                        --field: username and password:masked.  Fixed once created.\n"
 	    "  --enable              create it enabled (apps start disabled)\n"
-	    "  --allow-tickets, --validate-tickets, --ticket-timeout MIN (0 = global),\n"
-	    "  --ticket-reuse        ticket flags: vault admins only\n"
+	    "  --allow-tickets, --no-validate-tickets, --ticket-timeout MIN (0 = global),\n"
+	    "  --ticket-reuse, --no-tickets-expire\n"
+	    "                        ticket flags other than ENTSSO's defaults (no tickets;\n"
+	    "                        validated, expiring ones if allowed): vault admins only\n"
 	    "  --allow-local-accounts\n"
-	    "\nNames are letters, digits, '.', '_' and '-'; they ignore case and keep it.\n"
+	    "\nNames are 1 to 128 bytes of UTF-8: letters of any script, digits, spaces and\n"
+	    "punctuation, no control characters, no space at either end; they ignore case\n"
+	    "and keep it ('Application name1' and 'APPLICATION NAME1' are one app).\n"
 	    "\nExample:\n"
 	    "  ssovault app create payroll --admin group:payroll-admins --user group:staff \\\n"
 	    "      --field username --field password:masked --enable\n" },
@@ -513,7 +508,7 @@ const struct cli_cmd cli_cmd_app[] = {
 	    "NAME [--description D] [--contact C] [--admin P]... [--user P]... "
 	    "[--add-admin P] [--remove-admin P] [--add-user P] [--remove-user P] "
 	    "[--[no-]allow-tickets] [--[no-]validate-tickets] [--ticket-timeout MIN] "
-	    "[--[no-]ticket-reuse] [--[no-]allow-local-accounts]",
+	    "[--[no-]ticket-reuse] [--[no-]tickets-expire] [--[no-]allow-local-accounts]",
 	    "change an application",
 	    "--admin and --user replace the whole list; --add-* and --remove-* change one\n"
 	    "entry.  An app admin may change only the user list; the rest needs an\n"
@@ -523,11 +518,30 @@ const struct cli_cmd cli_cmd_app[] = {
 	{ "disable", cmd_app_disable, NULL, "NAME", "refuse every credential read of the application",
 	    NULL },
 	{ "delete", cmd_app_delete, NULL, "NAME", "delete an application and all its mappings", NULL },
-	{ "import", cmd_app_import, NULL, "FILE.xml",
-	    "import ENTSSO <sso><application>... and <sso><mapping>... files",
-	    "All or nothing: a file with any error changes nothing.  DTDs and entities are\n"
-	    "refused.  DOMAIN\\name accounts become group:name (app accounts) or user:name\n"
-	    "(mapping users).  See docs/apps.md for the full table.\n" },
+	{ "import", cli_app_import, NULL,
+	    "FILE.xml [--update] [--accounts FORM] [--account-map FILE] [--strict] [--dry-run]",
+	    "import ENTSSO XML: ssomanage -createapps and -createmappings files (affiliate admin)",
+	    "Options:\n"
+	    "  --update              an ssomanage -updateapps file: the apps exist and change\n"
+	    "                        (fields too, while no mapping holds credentials)\n"
+	    CLI_ENTSSO_FILE_HELP
+	    "\nAll or nothing: a file with an error changes nothing.  What ssovault cannot\n"
+	    "do (host-initiated SSO, password synchronization, unknown flags) is skipped\n"
+	    "with a warning naming the application and line; the rest imports.  An\n"
+	    "account becomes user:NAME if the name service knows a user of that name,\n"
+	    "else group:NAME; one it does not know is imported with a warning.  DTDs and\n"
+	    "entities are refused.  docs/apps.md has the table of every ENTSSO element.\n"
+	    "\nExample:\n"
+	    "  ssovault app import --accounts name@domain --account-map accounts.txt \\\n"
+	    "      --dry-run AffiliateApplications.xml\n" },
+	{ "export", cli_app_export, NULL, "[APP]... [--windows-domain DOMAIN] [--out FILE]",
+	    "write apps and their mappings as ENTSSO XML, never a secret (app admin)",
+	    "Without APP: every app you administer.  Accounts are written as principals\n"
+	    "(group:staff), which 'app import' reads back exactly.  --windows-domain\n"
+	    "CONTOSO writes them as Windows accounts for ENTSSO's ssomanage -createapps /\n"
+	    "-createmappings: CONTOSO\\staff ('jdoe@contoso.com' as CONTOSO\\jdoe, a name\n"
+	    "with its own DOMAIN\\ keeps it, uid:N as the user's name).\n"
+	    "--out FILE creates FILE (mode 0600) instead of writing to standard output.\n" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

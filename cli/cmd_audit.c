@@ -26,6 +26,13 @@ parse_time(const char *s)
 	return (long long)timegm(&tm);
 }
 
+static int
+is_principal(const char *s)
+{
+	return strncmp(s, "user:", 5) == 0 || strncmp(s, "group:", 6) == 0 ||
+	    strncmp(s, "uid:", 4) == 0 || strncmp(s, "gid:", 4) == 0;
+}
+
 static void
 audit_human(struct cli *c, json_t *j)
 {
@@ -39,18 +46,28 @@ audit_human(struct cli *c, json_t *j)
 		const char *first = json_string_value(json_object_get(e, "first_time"));
 		char times[96] = "";
 
+		const char *outcome = json_string_value(json_object_get(e, "outcome"));
+		char who[64], target[300] = "";
+		size_t olen = outcome != NULL ? strlen(outcome) : 0;
+
 		/* a record of repeated failures: how many, since when */
 		if (first != NULL)
 			snprintf(times, sizeof(times), " (%lld times since %s)",
 			    (long long)json_integer_value(json_object_get(e, "count")), first);
-		printf("%6lld %s uid %-6lld %-16s %-24s %s%s%s%s%s%s\n",
+		/* the error repeats the outcome's words: "access denied: access denied: ..." */
+		if (err != NULL && outcome != NULL && olen > 0 && strncmp(err, outcome, olen) == 0 &&
+		    strncmp(err + olen, ": ", 2) == 0)
+			err += olen + 2;
+		/* a principal is whom it concerned; anything else says how (terminated) */
+		if (user != NULL && *user != '\0')
+			snprintf(target, sizeof(target), is_principal(user) ? " user=%s" : " (%s)", user);
+		cli_uid_name((long long)json_integer_value(json_object_get(e, "uid")), who, sizeof(who));
+		printf("%6lld %s %-18s %-16s %-24s %s%s%s%s%s\n",
 		    (long long)json_integer_value(json_object_get(e, "seq")),
-		    json_string_value(json_object_get(e, "time")),
-		    (long long)json_integer_value(json_object_get(e, "uid")),
+		    json_string_value(json_object_get(e, "time")), who,
 		    json_string_value(json_object_get(e, "op")),
 		    obj != NULL && *obj ? obj : "-",
-		    json_string_value(json_object_get(e, "outcome")), times,
-		    user != NULL && *user ? " user=" : "", user != NULL ? user : "",
+		    outcome != NULL ? outcome : "", times, target,
 		    err != NULL && *err ? ": " : "", err != NULL ? err : "");
 	}
 }

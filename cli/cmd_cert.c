@@ -64,6 +64,26 @@ read_secure(struct cli *c, const char *path, uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
+/*
+ * 1 if a PKCS#12 file names one of PKCS#12's own password-based ciphers
+ * (OID 1.2.840.113549.1.12.1.*: RC4, 3DES, 2DES, RC2), all of them weak;
+ * modern exports use PBES2 with AES.
+ */
+static int
+p12_legacy_pbe(const uint8_t *data, size_t len)
+{
+	static const uint8_t oid[] = { 0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+		0x01, 0x0c, 0x01 };
+	size_t i;
+
+	if (len < sizeof(oid) || data[0] != 0x30)
+		return 0;
+	for (i = 0; i + sizeof(oid) <= len; i++)
+		if (memcmp(data + i, oid, sizeof(oid)) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 cmd_cert_import(struct cli *c, int argc, char **argv)
 {
@@ -87,6 +107,8 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 		case 'u':
 			if (nusers == CERT_USERS_MAX)
 				return cli_usage(c, "at most %d --user options", CERT_USERS_MAX);
+			if ((r = cli_principal_known(c, optarg)) != 0)
+				return r;
 			users[nusers++] = optarg;
 			break;
 		}
@@ -117,6 +139,11 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 		r = cli_fail_h(c, r);
 		goto out;
 	}
+	if (p12_legacy_pbe(data, dlen))
+		cli_warn(c, "%s used weak encryption (PKCS#12 RC2/3DES, as older Windows "
+		    "exports it); it was read with OpenSSL's legacy provider for this import "
+		    "only.  The vault keeps the key under its own encryption: delete the file",
+		    file);
 	/* only the thumbprint, so that scripts can capture it */
 	if (c->json)
 		printf("{\"thumbprint\": \"%s\"}\n", sha1);
@@ -311,7 +338,7 @@ grant(struct cli *c, int argc, char **argv, int add)
 		return r;
 	p = argv[optind + 1];
 	cli_what(c, "cert %s %s", add ? "grant" : "revoke", p);
-	if ((r = cli_open(c, 1)) != 0)
+	if ((add && (r = cli_principal_known(c, p)) != 0) || (r = cli_open(c, 1)) != 0)
 		return r;
 	if ((r = ssovault_cert_grant(c->h, argv[optind], p, add)) != 0)
 		return cli_fail_h(c, r);

@@ -119,8 +119,9 @@ sout_flush(struct sout *o)
 	return r;
 }
 
-int
-cli_creds_print(struct cli *c, const struct ssovault_creds *cr, const char *field)
+/* config: a config store app's settings (the identifier where the user goes) */
+static int
+values_print(struct cli *c, const struct ssovault_creds *cr, const char *field, int config)
 {
 	struct sout o = { NULL, 0, 0, 0 };
 	const char *v;
@@ -135,10 +136,12 @@ cli_creds_print(struct cli *c, const struct ssovault_creds *cr, const char *fiel
 	} else if (c->json) {
 		sout_str(&o, "{\"app\":");
 		sout_json(&o, cr->app);
-		sout_str(&o, ",\"user\":");
+		sout_str(&o, config ? ",\"identifier\":" : ",\"user\":");
 		sout_json(&o, cr->principal);
-		sout_str(&o, ",\"external_user\":");
-		sout_json(&o, cr->external_user);
+		if (!config) {
+			sout_str(&o, ",\"external_user\":");
+			sout_json(&o, cr->external_user);
+		}
 		sout_str(&o, ",\"fields\":{");
 		for (i = 0; i < cr->nfields; i++) {
 			if (i > 0)
@@ -157,17 +160,26 @@ cli_creds_print(struct cli *c, const struct ssovault_creds *cr, const char *fiel
 		}
 	}
 	if ((r = sout_flush(&o)) != 0)
-		return cli_fail(c, r, "cannot write the credentials: %s", sv_strerror(r));
+		return cli_fail(c, r, "cannot write the %s: %s", config ? "settings" : "credentials",
+		    sv_strerror(r));
 	return 0;
+}
+
+int
+cli_creds_print(struct cli *c, const struct ssovault_creds *cr, const char *field)
+{
+	return values_print(c, cr, field, 0);
 }
 
 /* --- creds get ------------------------------------------------------------ */
 
+/* creds get and config get: who is --user or --identifier */
 static int
-cmd_creds_get(struct cli *c, int argc, char **argv)
+values_get(struct cli *c, int argc, char **argv, int config)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
+		{ "identifier", required_argument, NULL, 'i' },
 		{ "field", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -176,22 +188,38 @@ cmd_creds_get(struct cli *c, int argc, char **argv)
 	int o, r;
 
 	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1) {
-		if (o == 'u')
+		if ((o == 'u' && !config) || (o == 'i' && config))
 			user = optarg;
 		else if (o == 'f')
 			field = optarg;
+		else
+			return cli_usage(c, config ? "config get takes --identifier, not --user" :
+			    "creds get takes --user, not --identifier");
 	}
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		return r;
 	app = argv[optind];
-	cli_what(c, "creds get %s", app);
+	cli_what(c, "%s get %s", config ? "config" : "creds", app);
 	if ((r = cli_open(c, 1)) != 0)
 		return r;
-	if ((r = ssovault_creds_get(c->h, app, user, &cr)) != 0)
+	if ((r = config ? ssovault_config_get(c->h, app, user, &cr) :
+	    ssovault_creds_get(c->h, app, user, &cr)) != 0)
 		return cli_fail_h(c, r);
-	r = cli_creds_print(c, cr, field);
+	r = values_print(c, cr, field, config);
 	ssovault_creds_free(cr);
 	return r;
+}
+
+static int
+cmd_creds_get(struct cli *c, int argc, char **argv)
+{
+	return values_get(c, argc, argv, 0);
+}
+
+static int
+cmd_config_get(struct cli *c, int argc, char **argv)
+{
+	return values_get(c, argc, argv, 1);
 }
 
 /* --- creds set ------------------------------------------------------------ */
@@ -370,7 +398,7 @@ prompt_masked(int fd, const char *prompt, char **ret, size_t *ret_len)
 
 /* Ask for each field of the app; an empty answer keeps the stored value. */
 static int
-creds_from_prompts(struct cli *c, const char *app, struct creds_in *in)
+creds_from_prompts(struct cli *c, const char *app, int config, struct creds_in *in)
 {
 	char *json = NULL, *val = NULL, prompt[160];
 	json_t *j = NULL, *f;
@@ -389,7 +417,8 @@ creds_from_prompts(struct cli *c, const char *app, struct creds_in *in)
 		r = cli_fail(c, SV_ERR_PROTOCOL, "the service sent malformed JSON");
 		goto out;
 	}
-	dprintf(fd, "Credentials for '%s' (an empty answer keeps the stored value):\n", app);
+	dprintf(fd, "%s for '%s' (an empty answer keeps the stored value):\n",
+	    config ? "Settings" : "Credentials", app);
 	json_array_foreach(json_object_get(j, "fields"), i, f) {
 		const char *label = cli_jstr(f, "label");
 
@@ -398,7 +427,7 @@ creds_from_prompts(struct cli *c, const char *app, struct creds_in *in)
 			r = prompt_masked(fd, prompt, &val, &vl);
 		} else {
 			snprintf(prompt, sizeof(prompt), "%.64s%s: ", label,
-			    i == 0 ? " (external user id)" : "");
+			    i == 0 && !config ? " (external user id)" : "");
 			r = prompt_line(fd, prompt, 1, &val, &vl);
 		}
 		if (r != 0) {
@@ -423,11 +452,13 @@ out:
 	return r;
 }
 
+/* creds set and config set: who is --user or --identifier */
 static int
-cmd_creds_set(struct cli *c, int argc, char **argv)
+values_set(struct cli *c, int argc, char **argv, int config)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
+		{ "identifier", required_argument, NULL, 'i' },
 		{ "from-file", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -437,33 +468,52 @@ cmd_creds_set(struct cli *c, int argc, char **argv)
 
 	memset(&in, 0, sizeof(in));
 	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1) {
-		if (o == 'u')
+		if ((o == 'u' && !config) || (o == 'i' && config))
 			user = optarg;
 		else if (o == 'f')
 			file = optarg;
+		else
+			return cli_usage(c, config ? "config set takes --identifier, not --user" :
+			    "creds set takes --user, not --identifier");
 	}
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		return r;
 	app = argv[optind];
-	cli_what(c, "creds set %s", app);
+	cli_what(c, "%s set %s", config ? "config" : "creds", app);
 	/* the file first: a bad file should not cost an unlock */
 	if (file != NULL && (r = creds_from_file(c, file, &in)) != 0)
 		goto out;
 	if ((r = cli_open(c, 1)) != 0)
 		goto out;
-	if (file == NULL && (r = creds_from_prompts(c, app, &in)) != 0)
+	if (file == NULL && (r = creds_from_prompts(c, app, config, &in)) != 0)
 		goto out;
-	if ((r = ssovault_creds_set(c->h, app, user, in.n, (const char *const *)in.labels,
-	    (const char *const *)in.values)) != 0) {
+	r = config ? ssovault_config_set(c->h, app, user, in.n, (const char *const *)in.labels,
+	    (const char *const *)in.values) : ssovault_creds_set(c->h, app, user, in.n,
+	    (const char *const *)in.labels, (const char *const *)in.values);
+	if (r != 0) {
 		r = cli_fail_h(c, r);
 		goto out;
 	}
-	if (!c->quiet)
+	if (!c->quiet && config)
+		printf("Settings '%s' of '%s' set.\n", user != NULL ? user : "ConfigProperties", app);
+	else if (!c->quiet)
 		printf("Credentials of %s in '%s' set; the mapping is enabled.\n",
 		    user != NULL ? user : "your mapping", app);
 out:
 	creds_in_clear(&in);
 	return r;
+}
+
+static int
+cmd_creds_set(struct cli *c, int argc, char **argv)
+{
+	return values_set(c, argc, argv, 0);
+}
+
+static int
+cmd_config_set(struct cli *c, int argc, char **argv)
+{
+	return values_set(c, argc, argv, 1);
 }
 
 const struct cli_cmd cli_cmd_creds[] = {
@@ -481,5 +531,26 @@ const struct cli_cmd cli_cmd_creds[] = {
 	    "Output: 'label: value' lines, masked fields included; --field LABEL prints\n"
 	    "only that value; --json prints {\"app\",\"user\",\"external_user\",\"fields\"}.\n"
 	    "\nExample:\n  ssovault creds get payroll --field password\n" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct cli_cmd cli_cmd_config[] = {
+	{ "set", cmd_config_set, NULL, "APP [--identifier ID] [--from-file F]",
+	    "set settings of a config store app (app admin)",
+	    "A config store app (app create --type config, or ENTSSO's configStoreApp)\n"
+	    "holds, per identifier, one value for each of its fields: settings that\n"
+	    "services read (ENTSSO's ISSOConfigStore SetConfigInfo).\n"
+	    "Options:\n"
+	    "  --identifier ID  which set of settings (default: ConfigProperties, what\n"
+	    "                   BizTalk's SSO configuration tools use)\n"
+	    "  --from-file F    a JSON object of field label to value ('-' reads stdin)\n"
+	    "Without --from-file each field is asked for on the terminal, masked ones\n"
+	    "without echo; an empty answer keeps the stored value.\n" },
+	{ "get", cmd_config_get, NULL, "APP [--identifier ID] [--field LABEL] [--json]",
+	    "print settings of a config store app (app users and admins)",
+	    "Output: 'label: value' lines; --field LABEL prints only that value; --json\n"
+	    "prints {\"app\",\"identifier\",\"fields\"}.  From C: ssovault_config_get()\n"
+	    "(docs/examples/read-config.c).\n"
+	    "\nExample:\n  ssovault config get orders-adapter --field endpoint\n" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

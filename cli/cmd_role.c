@@ -40,7 +40,7 @@ role_change(struct cli *c, int argc, char **argv, int add)
 	role = argv[optind];
 	p = argv[optind + 1];
 	cli_what(c, "role %s %s %s", add ? "add" : "remove", role, p);
-	if ((r = cli_open(c, 1)) != 0)
+	if ((add && (r = cli_principal_known(c, p)) != 0) || (r = cli_open(c, 1)) != 0)
 		return r;
 	r = add ? ssovault_role_add(c->h, role, p) : ssovault_role_remove(c->h, role, p);
 	if (r != 0)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,55 @@ on_notice(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
+/*
+ * The retry wait on a terminal, as a countdown that says what Ctrl-C does:
+ * "order.xml: attempt 2 in 4m 59s; Ctrl-C suspends it now".
+ */
+static void
+on_wait(void *ctx, const char *name, unsigned next_attempt, long long secs)
+{
+	struct out *o = ctx;
+
+	if (!o->c->tty || o->c->quiet || o->c->json)
+		return;
+	if (secs >= 60)
+		fprintf(stderr, "\r\033[K%s: attempt %u in %lldm %02llds; Ctrl-C suspends it now",
+		    name, next_attempt, secs / 60, secs % 60);
+	else
+		fprintf(stderr, "\r\033[K%s: attempt %u in %llds; Ctrl-C suspends it now",
+		    name, next_attempt, secs);
+	fflush(stderr);
+	o->progress_shown = 1;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * SIGINT and SIGTERM stop a send without losing a message (send.h: stop).
+ * Once: a second signal, while the messages are being kept, has its
+ * default effect.  No SA_RESTART, so a wait ends at once.
+ */
+static void
+catch_stop_signals(struct send_callbacks *cb)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = (int)SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	cb->stop = &stop_signal;
+	cb->wait = on_wait;
+}
+
 static int
 write_all(int fd, const uint8_t *p, size_t len)
 {
@@ -206,8 +256,36 @@ response_path(const struct out *o, const char *name, char *path, size_t len)
 		return;
 	}
 	snprintf(copy, sizeof(copy), "%s", name);
-	snprintf(path, len, "%s/%s.response", o->out,
+	snprintf(path, len, "%s%s%s.response", o->out,
+	    o->out[strlen(o->out) - 1] == '/' ? "" : "/",
 	    strcmp(name, "-") == 0 ? "stdin" : basename(copy));
+}
+
+/*
+ * A response file in an --out directory that was there already must be
+ * ours and nobody else's: in a directory another user made (a shared
+ * /tmp), a file of theirs (or a second link, a FIFO) would hand them the
+ * response.  (--out FILE names the file itself: the caller chose it.)
+ */
+static int
+response_file_ours(struct out *o, const struct send_result *r, int fd, const char *path)
+{
+	struct stat st;
+	char why[64];
+
+	if (fstat(fd, &st) != 0)
+		return cli_fail(o->c, SV_ERR_IO, "%s: cannot write the response to %s: %s",
+		    r->name, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		snprintf(why, sizeof(why), "is not a regular file");
+	else if (st.st_uid != geteuid())
+		snprintf(why, sizeof(why), "belongs to uid %lu", (unsigned long)st.st_uid);
+	else if (st.st_nlink != 1)
+		snprintf(why, sizeof(why), "has another name (a hard link)");
+	else
+		return 0;
+	return cli_fail(o->c, SV_ERR_IO, "%s: not writing the response to %s: the file there %s; "
+	    "give --out a directory of your own", r->name, path, why);
 }
 
 /* Write a response where it goes; an exit code. */
@@ -215,7 +293,7 @@ static int
 store_response(struct out *o, const struct send_result *r)
 {
 	char path[4200];
-	int fd;
+	int fd, r2;
 
 	if (r->response == NULL)
 		return 0;
@@ -223,17 +301,24 @@ store_response(struct out *o, const struct send_result *r)
 		if (o->c->json)
 			return 0;	/* in the JSON result instead */
 		fflush(stdout);
+		/* a response ends its line, as a shell prompt after it expects */
 		if (write_all(STDOUT_FILENO, r->response, r->response_len) != 0 ||
-		    (o->total > 1 && r->response_len > 0 &&
-		    r->response[r->response_len - 1] != '\n' &&
+		    (r->response_len > 0 && r->response[r->response_len - 1] != '\n' &&
 		    write_all(STDOUT_FILENO, (const uint8_t *)"\n", 1) != 0))
 			return cli_fail(o->c, SV_ERR_IO, "%s: cannot write the response: %s",
 			    r->name, strerror(errno));
 		return 0;
 	}
 	response_path(o, r->name, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, r->response, r->response_len) != 0 || close(fd) != 0) {
+	/* in a directory: truncated only once known to be ours (no FIFO wait before) */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    (o->out_dir ? O_NONBLOCK : O_TRUNC), 0600);
+	if (fd >= 0 && o->out_dir && (r2 = response_file_ours(o, r, fd, path)) != 0) {
+		close(fd);
+		return r2;
+	}
+	if (fd < 0 || (o->out_dir && ftruncate(fd, 0) != 0) ||
+	    write_all(fd, r->response, r->response_len) != 0 || close(fd) != 0) {
 		int e = errno;
 
 		if (fd >= 0)
@@ -384,6 +469,13 @@ out_setup(struct cli *c, struct out *o, const char *out, char **files, size_t n)
 	o->out = out;
 	if (out == NULL)
 		return 0;
+	/* "DIR/" that is not there: a directory to make (0700, one level, as curl's --create-dirs) */
+	if (*out != '\0' && out[strlen(out) - 1] == '/' && stat(out, &st) != 0 && errno == ENOENT) {
+		if (mkdir(out, 0700) != 0)
+			return cli_fail(c, errno == ENOENT ? SV_ERR_NOT_FOUND : SV_ERR_IO,
+			    "cannot make the directory %s for the responses: %s", out,
+			    strerror(errno));
+	}
 	o->out_dir = stat(out, &st) == 0 && S_ISDIR(st.st_mode);
 	if (!o->out_dir && n > 1)
 		return cli_usage(c, "--out %s is not a directory: with several messages, "
@@ -461,6 +553,7 @@ cmd_send(struct cli *c, int argc, char **argv)
 	cb.result = on_result;
 	cb.progress = on_progress;
 	cb.notice = on_notice;
+	catch_stop_signals(&cb);
 	msg[0] = '\0';
 	r = send_batch(c->h, &s, (const char *const *)(argv + optind), o.total, &cb, &sum, msg);
 	progress_clear(&o);
@@ -469,6 +562,10 @@ cmd_send(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	summary(&o, &sum);
+	if (stop_signal != 0 && !c->quiet && !c->json)
+		fprintf(stderr, "send: interrupted (%s): nothing was lost; "
+		    "'ssovault suspended list' shows what was kept\n",
+		    stop_signal == SIGINT ? "Ctrl-C" : "SIGTERM");
 	r = o.worst;
 out:
 	json_decref(o.results);
@@ -501,6 +598,7 @@ cli_send_resume(struct cli *c, const char *id, const struct send_settings *over)
 	cb.ctx = &o;
 	cb.result = on_result;
 	cb.notice = on_notice;
+	catch_stop_signals(&cb);
 	msg[0] = '\0';
 	r = send_resume(c->h, id, over, &cb, &sum, msg);
 	if (r != 0) {

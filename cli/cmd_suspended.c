@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "base/units.h"
@@ -49,6 +50,7 @@ list_human(struct cli *c, json_t *j)
 		printf("No suspended messages.\n");
 		return;
 	}
+	printf("%-32s  %-20s  %s\n", "ID", "UPDATED", "ATTEMPTS  SENDER  URL  REASON");
 	json_array_foreach(j, i, m) {
 		const char *err = json_string_value(json_object_get(m, "error"));
 		const char *port = json_string_value(json_object_get(m, "port"));
@@ -77,6 +79,53 @@ list_human(struct cli *c, json_t *j)
 		put_line(json_string_value(json_object_get(m, "reason")));
 		putchar('\n');
 	}
+}
+
+/*
+ * The whole id of a message named by a unique prefix of at least 4 hex
+ * digits, as git takes object names: *ret is given itself, or buf (33
+ * bytes) with the id it begins.  0 or an exit code.
+ */
+static int
+whole_id(struct cli *c, const char *given, char buf[33], const char **ret)
+{
+	char *json = NULL, matches[3][33];
+	size_t n = strlen(given), i, found = 0;
+	json_t *j, *m;
+	int r;
+
+	*ret = given;
+	if (n >= 32 || strspn(given, "0123456789abcdefABCDEF") != n)
+		return 0;	/* the service says what is wrong with it */
+	if (n < 4)
+		return cli_usage(c, "give at least 4 characters of the message id");
+	if ((r = ssovault_suspended_list(c->h, &json)) != 0)
+		return cli_fail_h(c, r);
+	if ((j = json_loads(json, 0, NULL)) == NULL) {
+		free(json);
+		return cli_fail(c, SV_ERR_PROTOCOL, "the service sent malformed JSON");
+	}
+	json_array_foreach(j, i, m) {
+		const char *id = json_string_value(json_object_get(m, "id"));
+
+		if (id != NULL && strncasecmp(id, given, n) == 0) {
+			if (found < 3)
+				snprintf(matches[found], 33, "%s", id);
+			found++;
+		}
+	}
+	json_decref(j);
+	free(json);
+	if (found == 0)
+		return cli_fail(c, SV_ERR_NOT_FOUND,
+		    "no suspended message whose id begins with %s ('ssovault suspended list')", given);
+	if (found > 1)
+		return cli_fail(c, SV_ERR_INVALID, "the id %s is ambiguous: it begins %zu messages "
+		    "(%s, %s%s); give more of it", given, found, matches[0], matches[1],
+		    found > 2 ? ", ..." : "");
+	memcpy(buf, matches[0], 33);
+	*ret = buf;
+	return 0;
 }
 
 static int
@@ -145,7 +194,8 @@ show_human(struct cli *c, json_t *j)
 static int
 cmd_suspended_show(struct cli *c, int argc, char **argv)
 {
-	char *json = NULL;
+	char *json = NULL, buf[33];
+	const char *id;
 	int r;
 
 	while (cli_getopt(c, argc, argv, "", NULL) != -1)
@@ -153,9 +203,9 @@ cmd_suspended_show(struct cli *c, int argc, char **argv)
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		return r;
 	cli_what(c, "suspended show %s", argv[optind]);
-	if ((r = cli_open(c, 1)) != 0)
+	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], buf, &id)) != 0)
 		return r;
-	if ((r = ssovault_suspended_show(c->h, argv[optind], &json)) != 0)
+	if ((r = ssovault_suspended_show(c->h, id, &json)) != 0)
 		return cli_fail_h(c, r);
 	r = cli_print_json(c, json, show_human);
 	free(json);
@@ -176,6 +226,8 @@ cmd_suspended_resume(struct cli *c, int argc, char **argv)
 	    "allow-http-auth", NULL };
 	struct send_settings over;
 	struct option *lo;
+	char buf[33];
+	const char *id;
 	int o, r = 0;
 
 	if ((lo = cli_send_longopts(only, NULL, 0)) == NULL)
@@ -187,9 +239,9 @@ cmd_suspended_resume(struct cli *c, int argc, char **argv)
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		goto out;
 	cli_what(c, "suspended resume %s", argv[optind]);
-	if ((r = cli_open(c, 1)) != 0)
+	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], buf, &id)) != 0)
 		goto out;
-	r = cli_send_resume(c, argv[optind], &over);
+	r = cli_send_resume(c, id, &over);
 out:
 	send_settings_clear(&over);
 	free(lo);
@@ -199,6 +251,8 @@ out:
 static int
 cmd_suspended_terminate(struct cli *c, int argc, char **argv)
 {
+	char buf[33];
+	const char *id;
 	int r;
 
 	while (cli_getopt(c, argc, argv, "", NULL) != -1)
@@ -206,12 +260,12 @@ cmd_suspended_terminate(struct cli *c, int argc, char **argv)
 	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		return r;
 	cli_what(c, "suspended terminate %s", argv[optind]);
-	if ((r = cli_open(c, 1)) != 0)
+	if ((r = cli_open(c, 1)) != 0 || (r = whole_id(c, argv[optind], buf, &id)) != 0)
 		return r;
-	if ((r = ssovault_suspended_remove(c->h, argv[optind], 0)) != 0)
+	if ((r = ssovault_suspended_remove(c->h, id, 0)) != 0)
 		return cli_fail_h(c, r);
 	if (!c->quiet)
-		printf("Suspended message %s terminated: it will not be sent.\n", argv[optind]);
+		printf("Suspended message %s terminated: it will not be sent.\n", id);
 	return 0;
 }
 

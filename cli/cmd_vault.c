@@ -74,6 +74,8 @@ cmd_init(struct cli *c, int argc, char **argv)
 		case 'a':
 			if (nadmins == 32)
 				return cli_usage(c, "at most 32 --admin options");
+			if ((r = cli_principal_known(c, optarg)) != 0)
+				return r;
 			admins[nadmins++] = optarg;
 			break;
 		case 'p': pfile = optarg; break;
@@ -101,8 +103,11 @@ cmd_init(struct cli *c, int argc, char **argv)
 		have_key = 1;
 	}
 	if (pfile != NULL || kfile == NULL) {
-		if ((r = get_passphrase(c, pfile, "passphrase file", "New vault passphrase: ", 1,
-		    &pass, &plen)) != 0)
+		if (pfile != NULL)
+			r = cli_secret_file(c, pfile, "passphrase file", &pass, &plen);
+		else
+			r = cli_secret_prompt_min(c, "New vault passphrase: ", 1, 8, &pass, &plen);
+		if (r != 0)
 			goto out;
 		if (plen < 8) {
 			r = cli_fail(c, SV_ERR_INVALID, "the passphrase must be at least 8 characters");

@@ -21,6 +21,7 @@ static const struct cli_cmd top[] = {
 	{ "app", NULL, cli_cmd_app, NULL, "manage affiliate applications", NULL },
 	{ "mapping", NULL, cli_cmd_mapping, NULL, "map local users to external accounts", NULL },
 	{ "creds", NULL, cli_cmd_creds, NULL, "set or fetch credentials", NULL },
+	{ "config", NULL, cli_cmd_config, NULL, "set or read a config store app's settings", NULL },
 	{ "ticket", NULL, cli_cmd_ticket, NULL, "issue and redeem single sign-on tickets", NULL },
 	{ "cert", NULL, cli_cmd_cert, NULL, "client certificates, keyed by thumbprint", NULL },
 	{ "port", NULL, cli_cmd_port, NULL, "named send settings", NULL },
@@ -32,11 +33,17 @@ static const struct cli_cmd top[] = {
 
 static const char global_help[] =
     "Global options:\n"
-    "  --vault DIR      vault directory (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault)\n"
+    "  --vault DIR      open the vault in DIR here, never through a daemon\n"
+    "                   (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault)\n"
     "  --socket PATH    talk to ssovaultd at PATH (env SSOVAULT_SOCKET); only one\n"
     "                   served by root, you, or the uid in SSOVAULT_DAEMON_UID\n"
+    "                   Without either: SSOVAULT_SOCKET, then the first of\n"
+    "                   $XDG_RUNTIME_DIR/ssovault.sock and /run/ssovault/ssovault.sock\n"
+    "                   that exists, else the vault directory.\n"
     "  --json           print data as JSON\n"
     "  --quiet          print nothing but errors and requested data\n"
+    "  --strict         a user: or group: name this host does not know is an\n"
+    "                   error, not a warning\n"
     "  --help           help for any command: ssovault app create --help\n"
     "  --version        print the version\n"
     "\n"
@@ -93,6 +100,31 @@ find(const struct cli_cmd *t, const char *name, int top_level)
 	return NULL;
 }
 
+/* The command of t nearest to name (at most 2 edits away), or NULL. */
+static const char *
+closest(const struct cli_cmd *t, const char *name, int top_level)
+{
+	const struct cli_cmd *e;
+	const char *best = NULL, *v;
+	size_t d, bestd = 3;
+
+	for (e = t; e->name != NULL; e++) {
+		if (top_level && e->sub == NULL && e->fn == NULL) {
+			if ((v = closest(cli_cmd_vault, name, 0)) != NULL &&
+			    (d = cli_distance(name, v)) < bestd) {
+				bestd = d;
+				best = v;
+			}
+			continue;
+		}
+		if (*e->name != '\0' && (d = cli_distance(name, e->name)) < bestd) {
+			bestd = d;
+			best = e->name;
+		}
+	}
+	return best;
+}
+
 static void
 harden(void)
 {
@@ -111,6 +143,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -138,6 +171,7 @@ main(int argc, char **argv)
 		case 'S': c.socket_path = optarg; break;
 		case 'j': c.json = 1; break;
 		case 'q': c.quiet = 1; break;
+		case 's': c.strict = 1; break;
 		case 'h': return help_level(stdout, "", top, 1);
 		case 'v': printf("ssovault %s\n", SSOVAULT_VERSION); return 0;
 		default:
@@ -151,15 +185,31 @@ main(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	/* --strict anywhere before "--": checks made while options are read see it */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--strict") == 0)
+			c.strict = 1;
+	if (c.vault_dir != NULL && c.socket_path != NULL) {
+		fprintf(stderr, "ssovault: --vault and --socket name two vaults: give one "
+		    "(--vault DIR opens it here, --socket PATH asks the daemon there)\n");
+		return CLI_EXIT_USAGE;
+	}
 	for (i = optind; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			help_level(stdout, path, t, top_level);
 			return 0;
 		}
 		if ((e = find(t, argv[i], top_level)) == NULL) {
+			const char *near = closest(t, argv[i], top_level);
+
+			/* one line, a guess, and where the list is: not the whole help */
 			fprintf(stderr, "ssovault: %s%s'%s' is not a command\n",
 			    path, *path ? ": " : "", argv[i]);
-			help_level(stderr, path, t, top_level);
+			if (near != NULL)
+				fprintf(stderr, "Did you mean 'ssovault %s%s%s'?\n", path,
+				    *path ? " " : "", near);
+			fprintf(stderr, "Try 'ssovault %s%s--help' for the commands.\n", path,
+			    *path ? " " : "");
 			return CLI_EXIT_USAGE;
 		}
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%s",
@@ -184,6 +234,8 @@ main(int argc, char **argv)
 	optind = 0;
 	r = e->fn(&c, argc - i, argv + i);
 	fflush(stdout);
+	if (r == 0)
+		cli_warnings_flush(&c);
 	ssovault_free(c.h);
 	return r;
 }

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,10 +50,15 @@ put_clean(const char *s, size_t max)
 			fputs("...", stderr);
 			return;
 		}
-		if (ch < 0x20 || ch == 0x7f)
+		if (ch < 0x20 || ch == 0x7f) {
 			fprintf(stderr, "\\x%02x", ch);
-		else
+		} else if (ch == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			/* a C1 control in UTF-8: terminals obey NEL, CSI, OSC too */
+			fprintf(stderr, "\\x%02x\\x%02x", ch, (unsigned char)s[++i]);
+		} else {
 			fputc(ch, stderr);
+		}
 	}
 }
 
@@ -72,12 +79,58 @@ cli_fail(struct cli *c, int err, const char *fmt, ...)
 	return sv_exit_code(err);
 }
 
+/*
+ * "no affiliate application 'payrol'": the caller's nearest app name (at
+ * most 2 edits away) into out, or "".
+ */
+static void
+app_guess(struct cli *c, const char *m, char *out, size_t len)
+{
+	static const char pre[] = "no affiliate application '";
+	char name[256], *json = NULL;
+	size_t n, i, d, best = 3;
+	json_t *j, *a;
+
+	out[0] = '\0';
+	if (strncmp(m, pre, sizeof(pre) - 1) != 0 || c->h == NULL)
+		return;
+	m += sizeof(pre) - 1;
+	if ((n = strcspn(m, "'")) >= sizeof(name) || m[n] != '\'')
+		return;
+	memcpy(name, m, n);
+	name[n] = '\0';
+	if (ssovault_app_list(c->h, &json) != 0 || (j = json_loads(json, 0, NULL)) == NULL) {
+		free(json);
+		return;
+	}
+	json_array_foreach(j, i, a) {
+		const char *v = json_string_value(json_object_get(a, "name"));
+
+		if (v != NULL && (d = cli_distance(name, v)) < best) {
+			best = d;
+			snprintf(out, len, "%s", v);
+		}
+	}
+	json_decref(j);
+	free(json);
+}
+
 int
 cli_fail_h(struct cli *c, int err)
 {
 	const char *m = c->h != NULL ? ssovault_errmsg(c->h) : ssovault_open_errmsg();
+	char copy[SV_MSG_MAX], near[256];
 
-	return cli_fail(c, err, "%s", m != NULL && *m != '\0' ? m : sv_strerror(err));
+	if (m == NULL || *m == '\0')
+		return cli_fail(c, err, "%s", sv_strerror(err));
+	if (err == SV_ERR_NOT_FOUND) {
+		snprintf(copy, sizeof(copy), "%s", m);	/* the next request replaces it */
+		app_guess(c, copy, near, sizeof(near));
+		if (near[0] != '\0')
+			return cli_fail(c, err, "%s; did you mean '%s'?", copy, near);
+		return cli_fail(c, err, "%s", copy);
+	}
+	return cli_fail(c, err, "%s", m);
 }
 
 static void
@@ -107,6 +160,7 @@ cli_usage(struct cli *c, const char *fmt, ...)
 /* Options every command takes after its name as well as before it. */
 #define OPT_JSON 0x1001
 #define OPT_QUIET 0x1002
+#define OPT_STRICT 0x1003	/* read by main.c before the command runs */
 
 /*
  * The "--name[=value]" argument getopt_long just consumed: the one before
@@ -152,6 +206,7 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 	all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	all[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
 	all[n++] = (struct option){ "quiet", no_argument, NULL, OPT_QUIET };
+	all[n++] = (struct option){ "strict", no_argument, NULL, OPT_STRICT };
 	all[n] = (struct option){ NULL, 0, NULL, 0 };
 	snprintf(sopts, sizeof(sopts), ":%sh", shortopts != NULL ? shortopts : "");
 	for (;;) {
@@ -174,7 +229,7 @@ cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
 			c->json = 1;
 		else if (o == OPT_QUIET)
 			c->quiet = 1;
-		else
+		else if (o != OPT_STRICT)
 			break;
 	}
 	if (o == 'h') {
@@ -352,6 +407,13 @@ int
 cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
     size_t *ret_len)
 {
+	return cli_secret_prompt_min(c, prompt, confirm, 1, ret, ret_len);
+}
+
+int
+cli_secret_prompt_min(struct cli *c, const char *prompt, int confirm, size_t min,
+    char **ret, size_t *ret_len)
+{
 	char *a = NULL, *b = NULL;
 	size_t al, bl;
 	int r;
@@ -363,6 +425,12 @@ cli_secret_prompt(struct cli *c, const char *prompt, int confirm, char **ret,
 	if (al == 0) {
 		sodium_free(a);
 		return cli_fail(c, SV_ERR_INVALID, "an empty secret is not accepted");
+	}
+	/* too short is said at once, not after the confirmation was typed too */
+	if (al < min) {
+		sodium_free(a);
+		return cli_fail(c, SV_ERR_INVALID, "the passphrase must be at least %zu characters",
+		    min);
 	}
 	if (confirm) {
 		if ((r = prompt_once("Again, to confirm: ", &b, &bl)) != 0) {
@@ -539,4 +607,138 @@ cli_jstr(json_t *o, const char *k)
 	const char *s = json_string_value(json_object_get(o, k));
 
 	return s != NULL ? s : "";
+}
+
+/* Levenshtein distance of a and b, capped at 9 (names are short). */
+size_t
+cli_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 9;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(prev[0]));
+	}
+	return prev[lb] > 9 ? 9 : prev[lb];
+}
+
+/* The closest user (group) name to name on this host, within 2 edits. */
+static void
+closest_account(const char *name, int group, char *out, size_t len)
+{
+	size_t best = 3, d;
+	const char *n;
+
+	out[0] = '\0';
+	for (;;) {
+		if (group) {
+			struct group *g = getgrent();
+
+			n = g != NULL ? g->gr_name : NULL;
+		} else {
+			struct passwd *pw = getpwent();
+
+			n = pw != NULL ? pw->pw_name : NULL;
+		}
+		if (n == NULL)
+			break;
+		if ((d = cli_distance(name, n)) < best) {
+			best = d;
+			snprintf(out, len, "%s", n);
+		}
+	}
+	if (group)
+		endgrent();
+	else
+		endpwent();
+}
+
+int
+cli_principal_known(struct cli *c, const char *p)
+{
+	int group = strncmp(p, "group:", 6) == 0;
+	const char *name = p + (group ? 6 : 5);
+	char near[256], hint[300] = "";
+	int known;
+
+	if ((!group && strncmp(p, "user:", 5) != 0) || *name == '\0')
+		return 0;	/* uid:N and gid:N need no name service; bad syntax is the service's */
+	known = group ? getgrnam(name) != NULL : getpwnam(name) != NULL;
+	if (known)
+		return 0;
+	closest_account(name, group, near, sizeof(near));
+	if (near[0] != '\0')
+		snprintf(hint, sizeof(hint), "; did you mean %s:%s?", group ? "group" : "user", near);
+	if (c->strict)
+		return cli_fail(c, SV_ERR_NOT_FOUND, "%s '%s' does not exist on this host%s "
+		    "(--strict: nothing was changed)", group ? "group" : "user", name, hint);
+	cli_warn(c, "%s '%s' does not exist on this host%s (stored all the same; "
+	    "--strict refuses it)", group ? "group" : "user", name, hint);
+	return 0;
+}
+
+void
+cli_warn(struct cli *c, const char *fmt, ...)
+{
+	size_t n = strlen(c->warnings);
+	va_list ap;
+
+	if (n + 2 >= sizeof(c->warnings))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->warnings + n, sizeof(c->warnings) - n - 1, fmt, ap);
+	va_end(ap);
+	n += strlen(c->warnings + n);
+	c->warnings[n] = '\n';
+	c->warnings[n + 1] = '\0';
+}
+
+void
+cli_warnings_flush(struct cli *c)
+{
+	char *line = c->warnings, *nl;
+
+	while ((nl = strchr(line, '\n')) != NULL) {
+		*nl = '\0';
+		fputs("ssovault: ", stderr);
+		put_clean(c->what, 200);
+		fputs(": warning: ", stderr);
+		put_clean(line, 1024);
+		fputc('\n', stderr);
+		line = nl + 1;
+	}
+	c->warnings[0] = '\0';
+}
+
+/* 1 if s holds a C0 or C1 control or DEL (put_clean's rule) */
+static int
+has_controls(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || ((unsigned char)s[0] == 0xc2 &&
+		    (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
+void
+cli_uid_name(long long uid, char *out, size_t len)
+{
+	struct passwd *pw = uid >= 0 && uid < 4294967295LL ? getpwuid((uid_t)uid) : NULL;
+
+	/* the name beside the number, unless it could steer the terminal */
+	if (pw != NULL && !has_controls(pw->pw_name))
+		snprintf(out, len, "uid %lld (%.32s)", uid, pw->pw_name);
+	else
+		snprintf(out, len, "uid %lld", uid);
 }

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,6 +390,22 @@ slot_wipe(struct slot *sl)
 	sl->proxy_password = NULL;
 }
 
+/* "user:NAME" of the caller, or "uid:N" if it has no name. */
+static const char *
+self_principal(void)
+{
+	static __thread char p[300];
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	    strlen(pw.pw_name) < sizeof(p) - 5)
+		snprintf(p, sizeof(p), "user:%s", pw.pw_name);
+	else
+		snprintf(p, sizeof(p), "uid:%lu", (unsigned long)geteuid());
+	return p;
+}
+
 /*
  * Fetch what this attempt needs from the vault and the password files.
  * On failure, reason says why and the message is to be kept at once.
@@ -403,8 +420,15 @@ attempt_secrets(struct batch *b, struct slot *sl, struct job *j, char *reason, s
 
 	if (s->cert != NULL) {
 		if ((r = ssovault_cert_fetch(b->h, s->cert, &sl->blob)) != 0) {
-			snprintf(reason, rlen, "client certificate %s cannot be loaded: %s", s->cert,
-			    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r));
+			char grant[400] = "";
+
+			/* the grant that is missing, as the admin would type it */
+			if (r == SV_ERR_DENIED)
+				snprintf(grant, sizeof(grant), "; a vault admin grants it with "
+				    "'ssovault cert grant %s %s'", s->cert, self_principal());
+			snprintf(reason, rlen, "client certificate %s cannot be loaded: %s%s", s->cert,
+			    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r),
+			    grant);
 			return r;
 		}
 		cert.data = sl->blob->cert_pem;
@@ -551,6 +575,53 @@ redirect_target(const char *loc, char *out, size_t len)
 }
 
 /*
+ * A TLS failure explained with the option that fixes it; libcurl's words
+ * stay in brackets.  0 if cc is no TLS failure this knows.
+ */
+static int
+tls_explain(const struct send_settings *s, CURLcode cc, const char *err, char *out,
+    size_t len)
+{
+	int cert_asked = strstr(err, "certificate required") != NULL ||
+	    strstr(err, "alert handshake failure") != NULL;
+
+	if (cc == CURLE_PEER_FAILED_VERIFICATION) {
+		if (strstr(err, "subject name") != NULL || strstr(err, "does not match") != NULL)
+			snprintf(out, len, "TLS: the server's certificate is not for this "
+			    "host name (%.100s): use the name it was issued to in the URL", err);
+		else if (strstr(err, "expired") != NULL)
+			snprintf(out, len, "TLS: the server's certificate has expired "
+			    "(%.100s): its administrator must renew it", err);
+		else if (s->cacert != NULL || s->capath != NULL)
+			snprintf(out, len, "TLS: the server's certificate is not signed by the "
+			    "CA given (%.100s): give the server's CA with --cacert FILE", err);
+		else
+			snprintf(out, len, "TLS: the server's certificate is not trusted (%.100s): "
+			    "give the CA that signed it with --cacert FILE (or --capath DIR)", err);
+		return 1;
+	}
+	if (cc == CURLE_SSL_CACERT_BADFILE) {
+		snprintf(out, len, "TLS: --cacert/--capath could not be read as PEM CA "
+		    "certificates (%.100s)", err);
+		return 1;
+	}
+	if ((cc == CURLE_RECV_ERROR || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SEND_ERROR) &&
+	    s->cert == NULL && cert_asked) {
+		snprintf(out, len, "TLS: the server demands a client certificate (%.100s): "
+		    "give one with --cert THUMBPRINT ('ssovault cert list')", err);
+		return 1;
+	}
+	if ((cc == CURLE_RECV_ERROR || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SEND_ERROR) &&
+	    s->cert != NULL && (cert_asked || strstr(err, "unknown ca") != NULL ||
+	    strstr(err, "bad certificate") != NULL)) {
+		snprintf(out, len, "TLS: the server refused client certificate %.40s (%.80s): "
+		    "it must trust the CA that issued it", s->cert, err);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * One line on why an attempt failed, naming the proxy when it was the proxy
  * that could not be reached, and where a redirect pointed (redirects are
  * not followed: a POST must not turn into a GET elsewhere).
@@ -567,6 +638,8 @@ describe_failure(const struct batch *b, struct slot *sl, CURLcode cc, long statu
 	else if (cc != CURLE_OK && b->s->proxy != NULL &&
 	    (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_PROXY))
 		snprintf(out, len, "proxy %.80s: %.160s", b->s->proxy, err);
+	else if (cc != CURLE_OK && tls_explain(b->s, cc, err, out, len))
+		;
 	else if (cc != CURLE_OK)
 		snprintf(out, len, "%s", err);
 	else if (status >= 300 && status <= 399 &&
@@ -761,18 +834,109 @@ wait_ms(struct batch *b)
 }
 
 static int
+stopped(const struct batch *b)
+{
+	return b->cb->stop != NULL && *b->cb->stop != 0;
+}
+
+/*
+ * Stopped by a signal: nothing is lost.  What was in flight or waiting to
+ * retry is kept with its attempts, a message from standard input is read
+ * and kept (it exists nowhere else), and the files not yet read are
+ * reported one by one, untouched.
+ */
+static void
+interrupt(struct batch *b)
+{
+	char reason[SV_MSG_MAX * 2];
+	struct slot *sl;
+	struct job *j;
+	size_t i;
+
+	for (i = 0; i < b->nslots; i++) {
+		sl = &b->slots[i];
+		if ((j = sl->j) == NULL)
+			continue;
+		curl_multi_remove_handle(b->m, sl->e);
+		b->active--;
+		slot_wipe(sl);
+		sl->j = NULL;
+		snprintf(reason, sizeof(reason), "interrupted during attempt %u", j->attempts);
+		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
+	}
+	for (i = 0; b->waiting > 0 && i < b->njobs; i++) {
+		j = &b->jobs[i];
+		if (j->state != J_WAITING)
+			continue;
+		snprintf(reason, sizeof(reason), "interrupted while waiting to retry; "
+		    "attempt %u failed: %s", j->attempts, j->last);
+		keep(b, j, reason, NULL, NULL, SEND_SUSPENDED);
+	}
+	while (b->next_new < b->njobs) {
+		j = &b->jobs[b->next_new++];
+		if (j->state == J_DONE)
+			continue;
+		if (j->body != NULL || (j->path != NULL && strcmp(j->path, "-") == 0)) {
+			/* a resume's message, or one only standard input held */
+			if (j->body != NULL || job_load(b, j) == 0)
+				keep(b, j, "interrupted before it was sent", NULL, NULL,
+				    SEND_SUSPENDED);
+		} else {
+			not_taken(b, j, SV_ERR_CONFLICT,
+			    "interrupted before it was sent; the file is untouched");
+		}
+	}
+}
+
+/* Tell how long until the soonest retry, when that is all there is to do. */
+static void
+countdown(struct batch *b, long long *shown)
+{
+	struct job *next = NULL;
+	long long secs;
+	size_t i;
+
+	if (b->cb->wait == NULL || b->active > 0 || b->waiting == 0)
+		return;
+	for (i = 0; i < b->njobs; i++)
+		if (b->jobs[i].state == J_WAITING &&
+		    (next == NULL || b->jobs[i].due_ms < next->due_ms))
+			next = &b->jobs[i];
+	if (next == NULL)
+		return;
+	secs = (next->due_ms - now_ms() + 999) / 1000;
+	if (secs < 0)
+		secs = 0;
+	if (secs != *shown)
+		b->cb->wait(b->cb->ctx, next->name, next->attempts + 1, secs);
+	*shown = secs;
+}
+
+static int
 run(struct batch *b)
 {
+	long long shown = -1;
 	int r;
 
 	progress(b);
 	for (;;) {
+		if (stopped(b)) {
+			/* transfers that finished are settled first: a delivered one stays delivered */
+			if (b->active > 0)
+				(void)drain(b);
+			interrupt(b);
+			return 0;
+		}
 		fill(b);
 		if (b->active > 0 && (r = drain(b)) != 0)
 			return r;
 		if (b->done == b->njobs)
 			return 0;
+		if (stopped(b))
+			continue;
 		fill(b);
+		countdown(b, &shown);
+		/* a signal ends the wait early (EINTR), or the next second does */
 		if (curl_multi_poll(b->m, NULL, 0, wait_ms(b), NULL) != CURLM_OK)
 			return SV_ERR_TRANSPORT;
 	}

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include "vault/cert.h"
@@ -337,6 +338,35 @@ queue_has_unsupported(void)
 	return found;
 }
 
+/*
+ * PKCS12_parse() once more with OpenSSL's legacy provider loaded, for the
+ * RC2 and 3DES that older Windows exports use (and that a key marked
+ * non-exportable cannot be exported again without).  The provider is
+ * loaded for this parse only and unloaded after it.  1 if it parsed.
+ */
+static int
+parse_legacy(PKCS12 *p12, const char *pw, EVP_PKEY **pkey, X509 **cert,
+    STACK_OF(X509) **ca)
+{
+	OSSL_PROVIDER *legacy, *deflt;
+	int ok = 0;
+
+	if (!queue_has_unsupported())
+		return 0;
+	/* loading one provider by hand would stop the default one loading by itself */
+	if ((deflt = OSSL_PROVIDER_load(NULL, "default")) == NULL)
+		return 0;
+	if ((legacy = OSSL_PROVIDER_load(NULL, "legacy")) != NULL) {
+		ERR_clear_error();
+		ok = PKCS12_parse(p12, pw, pkey, cert, ca);
+		OSSL_PROVIDER_unload(legacy);
+	}
+	OSSL_PROVIDER_unload(deflt);
+	if (!ok)
+		ERR_raise(ERR_LIB_EVP, EVP_R_UNSUPPORTED_ALGORITHM);
+	return ok;
+}
+
 static int
 read_p12(PKCS12 *p12, const char *pw, struct import *im, char *msg)
 {
@@ -366,11 +396,11 @@ read_p12(PKCS12 *p12, const char *pw, struct import *im, char *msg)
 			goto out;
 		}
 	}
-	if (!PKCS12_parse(p12, use, &pkey, &cert, &ca)) {
+	if (!PKCS12_parse(p12, use, &pkey, &cert, &ca) && !parse_legacy(p12, use, &pkey, &cert, &ca)) {
 		if (queue_has_unsupported())
 			r = sv_fail(msg, SV_ERR_BAD_FORMAT, "the PKCS#12 file uses a "
-			    "legacy cipher (such as RC2-40) that OpenSSL 3 does not "
-			    "enable: export it again with AES-256");
+			    "legacy cipher (such as RC2-40) that this OpenSSL cannot "
+			    "read, even with its legacy provider: export it again with AES-256");
 		else if (!PKCS12_mac_present(p12))
 			r = sv_fail(msg, SV_ERR_BAD_FORMAT, "cannot read a PKCS#12 "
 			    "file without a MAC: export it again with one");

@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include "vault/cert.h"
@@ -162,6 +163,10 @@ test_thumbprint_table(void)
 		{ "everything mixed",
 		    LRM "01:23 45\t67" NBSP "89:ab" BOM "CD ef" RLM "0123456789ABcdef:01:23:45:67 " LRM, H40 },
 		{ "SHA-256, 64 digits", H64, H64 },
+		{ "the line openssl x509 -fingerprint prints",
+		    "sha1 Fingerprint=01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67", H40 },
+		{ "its SHA-256 form, upper case", "SHA256 Fingerprint=" H64, H64 },
+		{ "a Thumbprint: label", "Thumbprint: " H40_LOWER, H40 },
 		{ "SHA-256 lower case with colons",
 		    "01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:"
 		    "01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef", H64 },
@@ -183,6 +188,7 @@ test_thumbprint_table(void)
 		{ "U+200B zero-width space is not ignored", "\xe2\x80\x8b" H40, NULL },
 		{ "fullwidth digit", "\xef\xbc\x90" "123456789ABCDEF0123456789ABCDEF01234567", NULL },
 		{ "Latin-1 NBSP byte alone", "\xa0" H40, NULL },
+		{ "a label alone", "sha1 Fingerprint=", NULL },
 	};
 	size_t i;
 
@@ -200,35 +206,16 @@ test_thumbprint_table(void)
 			is_int(len, strlen(rows[i].want), "thumbprint: %s: length", rows[i].what);
 		} else {
 			is_int(r, SV_ERR_INVALID, "thumbprint: %s: refused", rows[i].what);
-			is_str(msg, THUMB_ERROR, "thumbprint: %s: message", rows[i].what);
+			/* short printable input is said back; anything else is not */
+			ok(strcmp(msg, THUMB_ERROR) == 0 || (strncmp(msg, THUMB_ERROR ", not '",
+			    strlen(THUMB_ERROR) + 7) == 0 && strstr(msg, rows[i].in) != NULL &&
+			    strlen(rows[i].in) <= 80 && strchr(rows[i].in, '\n') == NULL &&
+			    strchr(rows[i].in, '\t') == NULL), "thumbprint: %s: message (%s)",
+			    rows[i].what, msg);
 			ok(len == 999 && out[0] == 'Z' && out[VAULT_SHA256_HEX] == 'Z',
 			    "thumbprint: %s: outputs untouched", rows[i].what);
 		}
 	}
-}
-
-/*
- * Refused cheaply: the normaliser reads no further than its cap.  A page
- * of hex digits with no NUL, followed by a page that may not be read: a
- * scanner that looked for the end (strlen) would fault there.
- */
-static void
-test_thumbprint_capped(void)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	char out[VAULT_SHA256_HEX + 1], msg[SV_MSG_MAX] = "";
-	size_t len = 999;
-	char *p;
-
-	p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED || mprotect(p + page, (size_t)page, PROT_NONE) != 0)
-		bail("cannot map a page and a guard page");
-	memset(p, 'a', (size_t)page);
-	is_int(vault_thumbprint_normalise(p, out, &len, msg), SV_ERR_INVALID,
-	    "thumbprint: %ld hex digits up to a page that may not be read: refused without "
-	    "reading to the end", page);
-	is_str(msg, THUMB_ERROR, "thumbprint: ... with the usual message");
-	munmap(p, 2 * (size_t)page);
 }
 
 static void
@@ -245,6 +232,26 @@ test_thumbprint_huge(void)
 	in[big] = '\0';
 	is_int(vault_thumbprint_normalise(in, out, &len, msg), SV_ERR_INVALID,
 	    "thumbprint: 16 MiB of hex digits refused");
+	/*
+	 * Refused cheaply: no byte past the cap is read.  Not a timing (a
+	 * loaded machine makes any bound flaky): the input ends at an
+	 * unreadable page, with no NUL before it, so a read past the cap
+	 * would crash the test.
+	 */
+	{
+		long pg = sysconf(_SC_PAGESIZE);
+		char *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *edge;
+
+		if (map == MAP_FAILED || mprotect(map + pg, (size_t)pg, PROT_NONE) != 0)
+			bail("mmap");
+		memset(map, 'a', (size_t)pg);
+		edge = map + pg - 1025;		/* 1025 bytes before the guard: the cap + 1 */
+		is_int(vault_thumbprint_normalise(edge, out, &len, msg), SV_ERR_INVALID,
+		    "thumbprint: huge input refused without reading past the cap");
+		munmap(map, (size_t)pg * 2);
+	}
 	is_str(msg, THUMB_ERROR, "thumbprint: huge input: message does not echo it");
 	ok(strlen(msg) < 64, "thumbprint: huge input: message is short");
 
@@ -632,7 +639,10 @@ test_p12_variants(void)
 	}
 }
 
-/* RC2-40, as old Windows exports it: OpenSSL 3 needs its legacy provider. */
+/*
+ * RC2-40 and 3DES, as old Windows exports it: read with OpenSSL's legacy
+ * provider, loaded for the parse only.
+ */
 static void
 test_p12_legacy(void)
 {
@@ -647,11 +657,11 @@ test_p12_legacy(void)
 		return;
 	}
 	c = parse_files("client-rsa-legacy.p12", NULL, p12pass, &r, msg);
-	/* a system openssl.cnf may load the legacy provider: then it simply works */
-	ok(r == 0 || (r == SV_ERR_BAD_FORMAT && strcmp(msg, "the PKCS#12 file uses a legacy "
-	    "cipher (such as RC2-40) that OpenSSL 3 does not enable: export it again with "
-	    "AES-256") == 0), "legacy PKCS#12: parsed or refused with the re-export hint (%s)",
-	    r ? msg : "ok");
+	ok(r == 0 && c != NULL && c->key_pkcs8 != NULL,
+	    "legacy PKCS#12 (RC2-40, 3DES): parsed, with its key (%s)", r ? msg : "ok");
+	ok(c != NULL && strcmp(c->key_type, "RSA 2048") == 0, "legacy PKCS#12: the RSA key");
+	ok(OSSL_PROVIDER_available(NULL, "legacy") == 0,
+	    "legacy PKCS#12: the legacy provider is unloaded again");
 	ok(queue_empty(), "legacy PKCS#12: OpenSSL error queue empty");
 	vault_cert_free(c);
 }
@@ -1173,7 +1183,6 @@ main(void)
 	blob_free(&pass);
 
 	test_thumbprint_table();
-	test_thumbprint_capped();
 	test_thumbprint_huge();
 	test_p12();
 	test_pem();

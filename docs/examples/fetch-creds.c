@@ -20,6 +20,8 @@
  * the ssovault command (sv_exit_code): 1 not found or disabled, 5 access
  * denied, 6 locked or unreachable, ...
  */
+/* explicit_bzero() is a BSD and glibc function: declared under -std=c11 too */
+#define _DEFAULT_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -21,7 +21,7 @@
 #include "ops/ops.h"
 #include "proto/wire.h"
 
-
+#define SSOVAULT_SYSTEM_SOCKET "/run/ssovault/ssovault.sock"
 
 char *
 ssovault_default_vault_dir(void)
@@ -51,10 +51,10 @@ ssovault_default_socket(void)
 	if (e != NULL && *e != '\0')
 		return strdup(e);
 	if (geteuid() == 0)
-		return strdup("/run/ssovault/ssovault.sock");
+		return strdup(SSOVAULT_SYSTEM_SOCKET);
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e != '\0')
 		return vault_path_join(e, "ssovault.sock");
-	return strdup("/run/ssovault/ssovault.sock");
+	return strdup(SSOVAULT_SYSTEM_SOCKET);
 }
 
 static int
@@ -112,11 +112,58 @@ ssovault_open_errmsg(void)
 	return open_msg;
 }
 
+/*
+ * The sockets a client looks for when none is configured, in order: the
+ * caller's own daemon, then the system's.  Fills up to two malloc'd paths.
+ */
+static size_t
+default_sockets(char *ret[2])
+{
+	const char *e = getenv("XDG_RUNTIME_DIR");
+	size_t n = 0;
+
+	if (e != NULL && *e != '\0' && (ret[n] = vault_path_join(e, "ssovault.sock")) != NULL)
+		n++;
+	if ((ret[n] = strdup(SSOVAULT_SYSTEM_SOCKET)) != NULL)
+		n++;
+	return n;
+}
+
+static int
+env_set(const char *name)
+{
+	const char *e = getenv(name);
+
+	return e != NULL && *e != '\0';
+}
+
+/*
+ * No vault where embedded mode looked, and no daemon where AUTO looked:
+ * name every place and the next step for each.
+ */
+static int
+no_vault_anywhere(struct ssovault *h, const char *dir, char *const socks[], size_t nsocks)
+{
+	char tried[SV_MSG_MAX];
+	size_t i, n = 0;
+
+	tried[0] = '\0';
+	for (i = 0; i < nsocks; i++)
+		n += (size_t)snprintf(tried + n, n < sizeof(tried) ? sizeof(tried) - n : 0,
+		    "%s%s", i > 0 ? " or " : "", socks[i]);
+	return sv_fail(h->msg, SV_ERR_NO_VAULT,
+	    "no vault in %s, no ssovaultd at %s: start ssovaultd, "
+	    "set SSOVAULT_SOCKET to its socket, or run 'ssovault init'",
+	    dir, tried);
+}
+
 int
 ssovault_open(const struct ssovault_open_opts *o, struct ssovault **ret)
 {
+	static const struct ssovault_open_opts none;
 	struct ssovault *h;
-	char *sock = NULL, *dir = NULL;
+	char *sock = NULL, *dir = NULL, *found[2] = { NULL, NULL };
+	size_t nfound = 0, i;
 	int r = 0, daemon;
 
 	/* a service linking libssovault need not know it uses libsodium */
@@ -124,42 +171,64 @@ ssovault_open(const struct ssovault_open_opts *o, struct ssovault **ret)
 		snprintf(open_msg, sizeof(open_msg), "cannot initialise libsodium");
 		return SV_ERR_CRYPTO;
 	}
+	if (o == NULL)
+		o = &none;
+	if (o->mode == SSOVAULT_MODE_AUTO && o->vault_dir != NULL && o->socket_path != NULL) {
+		snprintf(open_msg, sizeof(open_msg),
+		    "both a vault (%s) and a socket (%s) were given: name one", o->vault_dir,
+		    o->socket_path);
+		return SV_ERR_USAGE;
+	}
 	if ((h = handle_alloc()) == NULL)
 		return SV_ERR_NOMEM;
-	if (o != NULL && o->socket_path != NULL)
-		sock = strdup(o->socket_path);
-	else
-		sock = ssovault_default_socket();
-	if (sock == NULL) {
-		r = SV_ERR_NOMEM;
-		goto out;
-	}
-	daemon = o != NULL && o->mode == SSOVAULT_MODE_DAEMON;
 	/*
-	 * DESIGN section 1: the daemon when a socket is configured (the option
-	 * or a non-empty SSOVAULT_SOCKET, as ssovault_default_socket() reads
-	 * it) or the default socket exists, else embedded.  A configured socket
-	 * nobody answers on is an error (exit 6), never a silent fallback.
+	 * DESIGN section 1, explicit before implicit (docs/decisions.md): a
+	 * vault or socket the caller names, then SSOVAULT_SOCKET, then the
+	 * first default socket that exists, then SSOVAULT_DIR or the default
+	 * vault directory.  A configured socket nobody answers on is
+	 * an error (exit 6), never a silent fallback; a named vault is never
+	 * reached through a daemon, whatever socket exists.
 	 */
-	if (o == NULL || o->mode == SSOVAULT_MODE_AUTO)
-		daemon = (o != NULL && o->socket_path != NULL) ||
-		    (getenv("SSOVAULT_SOCKET") != NULL && *getenv("SSOVAULT_SOCKET") != '\0') ||
-		    is_socket(sock);
+	daemon = o->mode == SSOVAULT_MODE_DAEMON;
+	if (o->mode == SSOVAULT_MODE_AUTO) {
+		if (o->vault_dir != NULL)
+			daemon = 0;
+		else if (o->socket_path != NULL || env_set("SSOVAULT_SOCKET"))
+			daemon = 1;
+		else {
+			nfound = default_sockets(found);
+			for (i = 0; i < nfound && !daemon; i++)
+				if (is_socket(found[i])) {
+					daemon = 1;
+					sock = strdup(found[i]);
+				}
+		}
+	}
 	if (daemon) {
+		if (sock == NULL)
+			sock = o->socket_path != NULL ? strdup(o->socket_path) :
+			    ssovault_default_socket();
+		if (sock == NULL) {
+			r = SV_ERR_NOMEM;
+			goto out;
+		}
 		h->daemon = 1;
 		snprintf(h->where, sizeof(h->where), "%s", sock);
 	} else {
-		dir = o != NULL && o->vault_dir != NULL ? strdup(o->vault_dir) :
-		    ssovault_default_vault_dir();
+		dir = o->vault_dir != NULL ? strdup(o->vault_dir) : ssovault_default_vault_dir();
 		if (dir == NULL) {
 			r = SV_ERR_NOMEM;
 			goto out;
 		}
 		r = open_embedded(h, dir);
+		if (r == SV_ERR_NO_VAULT && nfound > 0)
+			r = no_vault_anywhere(h, dir, found, nfound);
 	}
 out:
 	free(sock);
 	free(dir);
+	for (i = 0; i < nfound; i++)
+		free(found[i]);
 	if (r != 0) {
 		snprintf(open_msg, sizeof(open_msg), "%s", h->msg[0] != '\0' ? h->msg : sv_strerror(r));
 		ssovault_free(h);

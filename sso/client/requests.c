@@ -231,13 +231,69 @@ ssovault_app_delete(struct ssovault *h, const char *name)
 int
 ssovault_app_import(struct ssovault *h, const char *xml, size_t len, char **ret_json)
 {
+	return ssovault_app_import_opts(h, xml, len, NULL, ret_json);
+}
+
+/* s xml | u8 mode | u8 options | u8 accounts | s account map */
+static int
+xml_op(struct ssovault *h, enum sso_op op, const char *xml, size_t len,
+    const struct ssovault_import_opts *o, char **ret_json)
+{
+	static const struct ssovault_import_opts none;
 	int r;
 
-	if ((r = sso_client_begin(h, SSO_OP_APP_IMPORT)) != 0 ||
+	if (o == NULL)
+		o = &none;
+	if ((r = sso_client_begin(h, op)) != 0 ||
 	    (r = svbuf_put_string(h->req, xml, len)) != 0 ||
+	    (r = svbuf_put_u8(h->req, o->update ? 1 : 0)) != 0 ||
+	    (r = svbuf_put_u8(h->req, (o->strict ? 1 : 0) | (o->dry_run ? 2 : 0))) != 0 ||
+	    (r = svbuf_put_u8(h->req, (uint8_t)o->accounts)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, o->account_map_json != NULL ?
+	    o->account_map_json : "")) != 0 ||
 	    (r = sso_client_call(h, -1)) != 0)
 		return r;
 	return sso_client_reply_string(h, ret_json);
+}
+
+int
+ssovault_app_import_opts(struct ssovault *h, const char *xml, size_t len,
+    const struct ssovault_import_opts *o, char **ret_json)
+{
+	return xml_op(h, SSO_OP_APP_IMPORT, xml, len, o, ret_json);
+}
+
+int
+ssovault_mapping_delete_many(struct ssovault *h, const char *xml, size_t len,
+    const struct ssovault_import_opts *o, char **ret_json)
+{
+	struct ssovault_import_opts d;
+
+	if (o != NULL) {
+		d = *o;
+		d.update = 0;
+		o = &d;
+	}
+	return xml_op(h, SSO_OP_MAPPING_DELETE_MANY, xml, len, o, ret_json);
+}
+
+int
+ssovault_app_export(struct ssovault *h, const char *const *apps, size_t n,
+    const char *windows_domain, char **ret_xml)
+{
+	size_t i;
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_APP_EXPORT)) != 0 ||
+	    (r = svbuf_put_u32(h->req, (uint32_t)n)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = svbuf_put_cstring(h->req, apps[i])) != 0)
+			return r;
+	if ((r = svbuf_put_cstring(h->req, windows_domain != NULL ? windows_domain : "")) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_xml);
 }
 
 /* --- mappings and credentials ---------------------------------------- */
@@ -253,6 +309,20 @@ int
 ssovault_mapping_list(struct ssovault *h, const char *app, char **ret_json)
 {
 	return json_op(h, SSO_OP_MAPPING_LIST, app == NULL ? "" : app, ret_json);
+}
+
+int
+ssovault_mapping_list_user(struct ssovault *h, const char *app, const char *user,
+    char **ret_json)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_MAPPING_LIST)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, app == NULL ? "" : app)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, user)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0)
+		return r;
+	return sso_client_reply_string(h, ret_json);
 }
 
 int
@@ -384,16 +454,17 @@ out:
 	return r;
 }
 
-int
-ssovault_creds_set(struct ssovault *h, const char *app, const char *user,
+/* s app | s who | u32 n | n x (s label, s value): creds set and config set */
+static int
+values_op(struct ssovault *h, enum sso_op op, const char *app, const char *who,
     size_t n, const char *const *labels, const char *const *values)
 {
 	size_t i;
 	int r;
 
-	if ((r = sso_client_begin(h, SSO_OP_CREDS_SET)) != 0 ||
+	if ((r = sso_client_begin(h, op)) != 0 ||
 	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
-	    (r = sso_client_nullstr(h->req, user)) != 0 ||
+	    (r = sso_client_nullstr(h->req, who)) != 0 ||
 	    (r = svbuf_put_u32(h->req, (uint32_t)n)) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
@@ -405,17 +476,46 @@ ssovault_creds_set(struct ssovault *h, const char *app, const char *user,
 }
 
 int
-ssovault_creds_get(struct ssovault *h, const char *app, const char *user,
+ssovault_creds_set(struct ssovault *h, const char *app, const char *user,
+    size_t n, const char *const *labels, const char *const *values)
+{
+	return values_op(h, SSO_OP_CREDS_SET, app, user, n, labels, values);
+}
+
+int
+ssovault_config_set(struct ssovault *h, const char *app, const char *identifier,
+    size_t n, const char *const *labels, const char *const *values)
+{
+	return values_op(h, SSO_OP_CONFIG_SET, app, identifier, n, labels, values);
+}
+
+/* s app | s who -> the creds reply: creds get and config get */
+static int
+values_get(struct ssovault *h, enum sso_op op, const char *app, const char *who,
     struct ssovault_creds **ret)
 {
 	int r;
 
-	if ((r = sso_client_begin(h, SSO_OP_CREDS_GET)) != 0 ||
+	if ((r = sso_client_begin(h, op)) != 0 ||
 	    (r = svbuf_put_cstring(h->req, app)) != 0 ||
-	    (r = sso_client_nullstr(h->req, user)) != 0 ||
+	    (r = sso_client_nullstr(h->req, who)) != 0 ||
 	    (r = sso_client_call(h, -1)) != 0)
 		return r;
 	return reply_creds(h, ret);
+}
+
+int
+ssovault_creds_get(struct ssovault *h, const char *app, const char *user,
+    struct ssovault_creds **ret)
+{
+	return values_get(h, SSO_OP_CREDS_GET, app, user, ret);
+}
+
+int
+ssovault_config_get(struct ssovault *h, const char *app, const char *identifier,
+    struct ssovault_creds **ret)
+{
+	return values_get(h, SSO_OP_CONFIG_GET, app, identifier, ret);
 }
 
 /* --- tickets ----------------------------------------------------------- */

@@ -59,7 +59,7 @@ read_object(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 	switch (d->obj) {
 	case SSO_OBJ_APP:
 		snprintf(x->object, sizeof(x->object), "%s", raw);
-		return sso_app_key(raw, (char[SSO_NAME_MAX + 1]){ 0 }, x->msg);
+		return sso_app_name_key(raw, (char[SSO_APP_KEY_MAX + 1]){ 0 }, x->msg);
 	case SSO_OBJ_CERT:
 		if ((r = vault_thumbprint_normalise(raw, hex, &n, x->msg)) != 0)
 			return r;
@@ -77,10 +77,10 @@ read_object(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 static int
 load_app(struct sso_ctx *x, const struct sso_op_def *d)
 {
-	char key[SSO_NAME_MAX + 1];
+	char key[SSO_APP_KEY_MAX + 1];
 	int r;
 
-	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
+	if ((r = sso_app_name_key(x->object, key, x->msg)) != 0)
 		return r;
 	/* handlers of reads only look at the app: they may share the cached one */
 	r = (d->flags & SSO_OPF_WRITE) ? sso_json_get(x->txn, SSO_TABLE_APPS, key, &x->app, x->msg) :
@@ -151,13 +151,15 @@ static int
 audit_wanted(struct sso_ctx *x, const struct sso_op_def *d, int outcome,
     struct vault_txn *t)
 {
-	int pos, neg;
+	int pos, neg, level;
 
 	if (t == NULL || !vault_is_unlocked(x->v))
 		return 0;
 	if (sso_audit_levels(t, &pos, &neg) != 0)
 		return 1;	/* unreadable settings: record rather than not */
-	return outcome == 0 ? d->level <= pos : d->level <= neg;
+	level = (d->flags & SSO_OPF_AUDIT_LOW_SHARED) && sso_service_shared(x->svc) ?
+	    SSO_AUDIT_LOW : d->level;
+	return outcome == 0 ? level <= pos : level <= neg;
 }
 
 static void
@@ -348,43 +350,15 @@ sso_service_is_vault_admin(struct sso_service *s, const struct sso_caller *c)
 	return r;
 }
 
-/*
- * Run a handler that manages its own transactions (unlock, rotate, ...),
- * then record the event in a write transaction of its own.
- */
+/* The record of an own-transaction operation, in a write transaction of its own. */
 static int
-run_own_txn(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
+own_audit(struct sso_ctx *x, const struct sso_op_def *d, int r)
 {
 	struct vault_txn *t = NULL;
 	struct audit_out ao;
-	int r, a, written = 0, wipe = 0;
+	int a, written = 0;
 
 	memset(&ao, 0, sizeof(ao));
-	if (d->need != SSO_NEED_NONE) {
-		if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
-			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
-		roles_load(x);
-		r = authorise(x, d);
-		vault_txn_abort(x->txn);
-		x->txn = NULL;
-	} else {
-		r = 0;
-	}
-	/* the keys go with a lock: counts of repeated failures are written first */
-	if (r == 0 && (d->flags & SSO_OPF_FLUSH_FIRST))
-		(void)!sso_service_flush(x->svc);
-	if (r == 0) {
-		r = d->fn(x, req);
-		if (r == 0 && svbuf_len(req) != 0)
-			r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
-	}
-	/* keys or data replaced: no decoded record from before may be served */
-	if (d->flags & SSO_OPF_KEYS)
-		sso_records_forget();
-	if (r == 0 && (d->flags & SSO_OPF_ADMIN_AFTER_KEYS) && sso_service_shared(x->svc))
-		wipe = (r = unlock_authorise(x)) != 0;
-	if (!vault_is_unlocked(x->v))
-		return r;
 	a = vault_txn_begin(x->v, 1, &t);
 	if (a == 0 && ((a = audit_collect(x, d, r, audit_wanted(x, d, r, t), &ao)) != 0 ||
 	    (a = audit_write_txn(t, &ao, audit_room(x, d, r))) != 0)) {
@@ -399,6 +373,47 @@ run_own_txn(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 		written = a == 0;
 	}
 	audit_done(x, &ao, written);
+	return a;
+}
+
+/*
+ * Run a handler that manages its own transactions (unlock, rotate, ...),
+ * then record the event in a write transaction of its own.
+ */
+static int
+run_own_txn(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
+{
+	int r, a, wipe = 0;
+
+	if (d->need != SSO_NEED_NONE) {
+		if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
+			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+		roles_load(x);
+		r = authorise(x, d);
+		vault_txn_abort(x->txn);
+		x->txn = NULL;
+	} else {
+		r = 0;
+	}
+	/* the keys go with a lock: counts of repeated failures are written first */
+	if (r == 0 && (d->flags & SSO_OPF_FLUSH_FIRST))
+		(void)!sso_service_flush(x->svc);
+	/* a lock cannot fail, and must not be refused for want of a record */
+	if (r == 0 && (d->flags & SSO_OPF_AUDIT_FIRST) && vault_is_unlocked(x->v))
+		(void)!own_audit(x, d, 0);
+	if (r == 0) {
+		r = d->fn(x, req);
+		if (r == 0 && svbuf_len(req) != 0)
+			r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	}
+	/* keys or data replaced: no decoded record from before may be served */
+	if (d->flags & SSO_OPF_KEYS)
+		sso_records_forget();
+	if (r == 0 && (d->flags & SSO_OPF_ADMIN_AFTER_KEYS) && sso_service_shared(x->svc))
+		wipe = (r = unlock_authorise(x)) != 0;
+	if (!vault_is_unlocked(x->v) || (r == 0 && (d->flags & SSO_OPF_AUDIT_FIRST)))
+		return r;
+	a = own_audit(x, d, r);
 	/* a refused unlock is on record: now the keys go */
 	if (wipe) {
 		vault_lock(x->v);

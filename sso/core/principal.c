@@ -5,11 +5,11 @@
  * at check time, as DESIGN section 4 asks, so a group change takes effect
  * without touching the vault.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,20 +38,53 @@ sso_caller_self(struct sso_caller *ret)
 	return 0;
 }
 
-static int
-name_ok(const char *s)
+/*
+ * A NAME as the name service gives it (DESIGN 4): on hosts joined to Active
+ * Directory that includes spaces, '@', '\\' and non-ASCII letters.  Only
+ * what cannot be printed on one line or stored as text is refused: invalid
+ * UTF-8 (overlong forms, surrogates, beyond U+10FFFF), C0 and C1 control
+ * characters and DEL.
+ */
+int
+sso_name_ok(const char *s, size_t max)
 {
-	size_t i, n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, len, k;
+	uint32_t cp;
 
-	if (n == 0 || n > SSO_PRINCIPAL_MAX - 8)
+	if (n == 0 || n > max)
 		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		/* POSIX portable names plus what directories use: @ $ \ and space-free */
-		if (!(isalnum(ch) || ch == '.' || ch == '_' || ch == '-' ||
-		    ch == '@' || ch == '$' || ch == '\\'))
+	while (i < n) {
+		if (p[i] < 0x80) {
+			if (p[i] < 0x20 || p[i] == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xe0) == 0xc0) {
+			len = 2;
+			cp = p[i] & 0x1f;
+		} else if ((p[i] & 0xf0) == 0xe0) {
+			len = 3;
+			cp = p[i] & 0x0f;
+		} else if ((p[i] & 0xf8) == 0xf0) {
+			len = 4;
+			cp = p[i] & 0x07;
+		} else {
 			return 0;
+		}
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+			return 0;
+		i += len;
 	}
 	return 1;
 }
@@ -98,8 +131,10 @@ sso_principal_check(const char *in, char *out, char *msg)
 		snprintf(out, SSO_PRINCIPAL_MAX, "%s:%lu", kinds[i], id);
 		return 0;
 	}
-	if (!name_ok(colon + 1))
-		goto bad;
+	if (!sso_name_ok(colon + 1, SSO_PRINCIPAL_MAX - 8))
+		return sv_fail(msg, SV_ERR_INVALID,
+		    "invalid principal: the name after '%s:' must be 1 to %d bytes of UTF-8 "
+		    "without control characters", kinds[i], SSO_PRINCIPAL_MAX - 8);
 	snprintf(out, SSO_PRINCIPAL_MAX, "%s:%s", kinds[i], colon + 1);
 	return 0;
 bad:
@@ -178,7 +213,7 @@ sso_principal_of(const struct sso_caller *c, char *out)
 	struct passwd pw, *res = NULL;
 
 	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
-	    name_ok(res->pw_name))
+	    sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8))
 		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", res->pw_name);
 	else
 		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)c->uid);
@@ -187,5 +222,58 @@ sso_principal_of(const struct sso_caller *c, char *out)
 void
 sso_caller_describe(const struct sso_caller *c, char *out, size_t len)
 {
-	snprintf(out, len, "uid %lu", (unsigned long)c->uid);
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	/* the name too, where this host has one that fits: "uid 1007 (bob)" */
+	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	    sso_name_ok(res->pw_name, 40))
+		snprintf(out, len, "uid %lu (%s)", (unsigned long)c->uid, res->pw_name);
+	else
+		snprintf(out, len, "uid %lu", (unsigned long)c->uid);
+}
+
+int
+sso_principal_alias(const char *p, char *out)
+{
+	char buf[1024];
+	unsigned long id;
+
+	if (strncmp(p, "uid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
+		struct passwd pw, *res = NULL;
+
+		if (getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
+		    !sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8))
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", res->pw_name);
+		return 0;
+	}
+	if (strncmp(p, "user:", 5) == 0) {
+		struct passwd pw, *res = NULL;
+
+		if (getpwnam_r(p + 5, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)res->pw_uid);
+		return 0;
+	}
+	if (strncmp(p, "gid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
+		struct group gr, *res = NULL;
+		char big[1 << 14];
+
+		if (getgrgid_r((gid_t)id, &gr, big, sizeof(big), &res) != 0 || res == NULL ||
+		    !sso_name_ok(res->gr_name, SSO_PRINCIPAL_MAX - 8))
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "group:%s", res->gr_name);
+		return 0;
+	}
+	if (strncmp(p, "group:", 6) == 0) {
+		struct group gr, *res = NULL;
+		char big[1 << 14];
+
+		if (getgrnam_r(p + 6, &gr, big, sizeof(big), &res) != 0 || res == NULL)
+			return SV_ERR_NOT_FOUND;
+		snprintf(out, SSO_PRINCIPAL_MAX, "gid:%lu", (unsigned long)res->gr_gid);
+		return 0;
+	}
+	return SV_ERR_NOT_FOUND;
 }

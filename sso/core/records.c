@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
 
 #include "service.h"
 
@@ -282,6 +284,81 @@ sso_app_key(const char *name, char out[SSO_NAME_MAX + 1], char *msg)
 	}
 	out[n] = '\0';
 	return 0;
+}
+
+/* NFC of in (n UTF-16 units) into out (cap units); -1 on failure. */
+static int32_t
+nfc(const UChar *in, int32_t n, UChar *out, int32_t cap)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	const UNormalizer2 *nf = unorm2_getNFCInstance(&e);
+	int32_t len;
+
+	if (U_FAILURE(e))
+		return -1;
+	len = unorm2_normalize(nf, in, n, out, cap, &e);
+	return U_FAILURE(e) ? -1 : len;
+}
+
+int
+sso_app_name_key(const char *name, char out[SSO_APP_KEY_MAX + 1], char *msg)
+{
+	UChar a[SSO_APP_NAME_MAX * 4], b[SSO_APP_NAME_MAX * 4];
+	UErrorCode e = U_ZERO_ERROR;
+	size_t n = strlen(name);
+	int32_t len, klen;
+
+	if (!sso_name_ok(name, SSO_APP_NAME_MAX) || name[0] == ' ' || name[n - 1] == ' ')
+		return sv_fail(msg, SV_ERR_INVALID,
+		    "invalid application name: 1 to %d bytes of UTF-8, without control "
+		    "characters or a space at either end", SSO_APP_NAME_MAX);
+	/* canonical caseless form: NFC, case folded, NFC again */
+	u_strFromUTF8(a, (int32_t)(sizeof(a) / sizeof(a[0])), &len, name, (int32_t)n, &e);
+	if (U_FAILURE(e) || (len = nfc(a, len, b, (int32_t)(sizeof(b) / sizeof(b[0])))) < 0)
+		goto bad;
+	len = u_strFoldCase(a, (int32_t)(sizeof(a) / sizeof(a[0])), b, len, U_FOLD_CASE_DEFAULT,
+	    &e);
+	if (U_FAILURE(e) || (len = nfc(a, len, b, (int32_t)(sizeof(b) / sizeof(b[0])))) < 0)
+		goto bad;
+	u_strToUTF8(out, SSO_APP_KEY_MAX, &klen, b, len, &e);
+	if (U_FAILURE(e) || e == U_STRING_NOT_TERMINATED_WARNING || klen > SSO_APP_KEY_MAX)
+		goto bad;
+	out[klen] = '\0';
+	return 0;
+bad:
+	return sv_fail(msg, SV_ERR_INVALID,
+	    "invalid application name: too long once its case is folded (at most %d bytes)",
+	    SSO_APP_KEY_MAX);
+}
+
+void
+sso_shell_quote(const char *s, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+	int plain = *s != '\0';
+
+	for (i = 0; s[i] != '\0' && plain; i++)
+		plain = strchr("@%+=:,./-_", s[i]) != NULL || isalnum((unsigned char)s[i]);
+	if (plain) {
+		snprintf(out, outlen, "%s", s);
+		return;
+	}
+	if (outlen < 3) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return;
+	}
+	out[n++] = '\'';
+	for (i = 0; s[i] != '\0' && n + 5 < outlen; i++) {
+		if (s[i] == '\'') {
+			memcpy(out + n, "'\\''", 4);
+			n += 4;
+		} else {
+			out[n++] = s[i];
+		}
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
 }
 
 int

@@ -215,7 +215,8 @@ static const char usage[] =
     "  Sizes take K/M/G suffixes, durations s/m/h.\n"
     "\n"
     "Signals: SIGTERM/SIGINT finish requests in flight, lock the vault and exit 0;\n"
-    "SIGHUP reopens the log file.  See docs/daemon.md and docs/protocol.md.\n";
+    "SIGHUP reopens the log file.  See man ssovaultd, and daemon.md and protocol.md\n"
+    "in " SSOVAULT_DOCDIR ".\n";
 
 int
 main(int argc, char **argv)

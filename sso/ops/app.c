@@ -22,7 +22,8 @@
 static const char *const create_members[] = {
 	"name", "description", "contact", "type", "enabled", "allow_tickets",
 	"validate_tickets", "ticket_timeout", "ticket_reuse",
-	"allow_local_accounts", "admins", "users", "fields", NULL,
+	"allow_local_accounts", "admins", "users", "fields", "tickets_expire",
+	"admin_account_same", NULL,
 };
 
 static int
@@ -167,13 +168,16 @@ label_ok(const char *s)
 }
 
 static int
-get_fields(struct sso_ctx *x, json_t *obj, json_t **ret)
+get_fields(struct sso_ctx *x, json_t *obj, int config, json_t **ret)
 {
 	json_t *in = json_object_get(obj, "fields"), *out = NULL, *f, *m, *l, *v;
 	const char *k;
 	size_t i, j;
 	int masked;
 
+	if (in == NULL && config)
+		return sv_fail(x->msg, SV_ERR_INVALID,
+		    "a config store app needs its settings: give them with --field LABEL[:masked]");
 	if (in == NULL) {
 		/* no fields given: a user name and a masked password */
 		if ((out = json_pack("[{s:s,s:b},{s:s,s:b}]", "label", "username", "masked", 0,
@@ -215,7 +219,7 @@ get_fields(struct sso_ctx *x, json_t *obj, json_t **ret)
 			    "field %zu: 'masked' must be true or false", i);
 		}
 		masked = m != NULL && json_is_true(m);
-		if (i == 0 && masked) {
+		if (i == 0 && masked && !config) {
 			json_decref(out);
 			return sv_fail(x->msg, SV_ERR_INVALID,
 			    "field 0 ('%s') is the external user id and cannot be masked",
@@ -247,6 +251,33 @@ sso_app_flag(json_t *app, const char *name)
 }
 
 int
+sso_app_is_config(json_t *app)
+{
+	const char *t = json_string_value(json_object_get(app, "type"));
+
+	return t != NULL && strcmp(t, "config") == 0;
+}
+
+int
+sso_app_not_config(struct sso_ctx *x, json_t *app)
+{
+	char q[SSO_QUOTED_MAX];
+
+	if (!sso_app_is_config(app))
+		return 0;
+	sso_shell_quote(sso_app_name(app), q, sizeof(q));
+	return sv_fail(x->msg, SV_ERR_INVALID,
+	    "'%s' is a config store app: it has settings, not mappings "
+	    "('ssovault config get %s' reads them)", sso_app_name(app), q);
+}
+
+int
+sso_app_flag_on(json_t *app, const char *name)
+{
+	return !json_is_false(json_object_get(app, name));
+}
+
+int
 sso_app_is_group(json_t *app)
 {
 	const char *t = json_string_value(json_object_get(app, "type"));
@@ -274,8 +305,8 @@ app_build(struct sso_ctx *x, json_t *spec, json_t **ret)
 {
 	json_t *admins = NULL, *users = NULL, *fields = NULL, *app;
 	const char *k, *name, *desc, *contact, *type;
-	char key[SSO_NAME_MAX + 1];
-	int enabled = 0, allow = 0, validate = 0, reuse = 0, local = 0, r;
+	char key[SSO_APP_KEY_MAX + 1];
+	int enabled = 0, allow = 0, validate = 1, reuse = 0, local = 0, expire = 1, same = 0, r;
 	json_int_t timeout;
 	json_t *v;
 
@@ -289,7 +320,7 @@ app_build(struct sso_ctx *x, json_t *spec, json_t **ret)
 	if (!json_is_string(json_object_get(spec, "name")))
 		return sv_fail(x->msg, SV_ERR_INVALID, "the app definition needs a 'name'");
 	name = json_string_value(json_object_get(spec, "name"));
-	if ((r = sso_app_key(name, key, x->msg)) != 0)
+	if ((r = sso_app_name_key(name, key, x->msg)) != 0)
 		return r;
 	snprintf(x->object, sizeof(x->object), "%s", name);
 	if ((r = get_text(x, spec, "description", "", &desc)) != 0 ||
@@ -297,24 +328,35 @@ app_build(struct sso_ctx *x, json_t *spec, json_t **ret)
 	    (r = get_text(x, spec, "type", "individual", &type)) != 0 ||
 	    (r = get_bool(x, spec, "enabled", 0, &enabled)) != 0 ||
 	    (r = get_bool(x, spec, "allow_tickets", 0, &allow)) != 0 ||
-	    (r = get_bool(x, spec, "validate_tickets", 0, &validate)) != 0 ||
+	    (r = get_bool(x, spec, "validate_tickets", 1, &validate)) != 0 ||
+	    (r = get_bool(x, spec, "tickets_expire", 1, &expire)) != 0 ||
+	    (r = get_bool(x, spec, "admin_account_same", 0, &same)) != 0 ||
 	    (r = get_timeout(x, spec, 0, &timeout)) != 0 ||
 	    (r = get_bool(x, spec, "ticket_reuse", 0, &reuse)) != 0 ||
 	    (r = get_bool(x, spec, "allow_local_accounts", 0, &local)) != 0)
 		return r;
-	if (strcmp(type, "individual") != 0 && strcmp(type, "group") != 0)
+	if (strcmp(type, "individual") != 0 && strcmp(type, "group") != 0 &&
+	    strcmp(type, "config") != 0)
 		return sv_fail(x->msg, SV_ERR_INVALID,
-		    "'type' must be \"individual\" or \"group\"");
-	if ((allow || validate || reuse || timeout != 0) && !x->is_vault_admin)
-		return sso_deny(x, "a vault admin: only vault admins set ticket flags");
+		    "'type' must be \"individual\", \"group\" or \"config\"");
+	/* ENTSSO's defaults: tickets off, validated if on, expiring */
+	if ((allow || !validate || reuse || timeout != 0 || !expire) && !x->is_vault_admin)
+		return sso_deny(x, "a vault admin: only vault admins set ticket flags "
+		    "other than the defaults (no tickets, validated, expiring)");
 	if ((r = get_principals(x, spec, "admins", &admins)) != 0 ||
 	    (r = get_principals(x, spec, "users", &users)) != 0 ||
-	    (r = get_fields(x, spec, &fields)) != 0)
+	    (r = get_fields(x, spec, strcmp(type, "config") == 0, &fields)) != 0)
 		goto out;
-	app = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:b,s:b,s:O,s:O,s:O,s:I,s:I}",
+	if (same && json_array_size(admins) > 0) {
+		r = sv_fail(x->msg, SV_ERR_INVALID,
+		    "'admin_account_same': the app's admins are the affiliate admins; give no admins");
+		goto out;
+	}
+	app = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:b,s:b,s:b,s:b,s:O,s:O,s:O,s:I,s:I}",
 	    "name", name, "description", desc, "contact", contact, "type", type,
 	    "enabled", enabled, "allow_tickets", allow, "validate_tickets", validate,
-	    "ticket_timeout", timeout, "ticket_reuse", reuse,
+	    "ticket_timeout", timeout, "ticket_reuse", reuse, "tickets_expire", expire,
+	    "admin_account_same", same,
 	    "allow_local_accounts", local, "admins", admins, "users", users,
 	    "fields", fields, "created", (json_int_t)x->now, "updated", (json_int_t)x->now);
 	if (app == NULL) {
@@ -329,13 +371,13 @@ out:
 	return r;
 }
 
-static int
-app_store(struct sso_ctx *x, json_t *app, unsigned flags)
+int
+sso_app_store(struct sso_ctx *x, json_t *app, unsigned flags)
 {
-	char key[SSO_NAME_MAX + 1];
+	char key[SSO_APP_KEY_MAX + 1];
 	int r;
 
-	if ((r = sso_app_key(sso_app_name(app), key, x->msg)) != 0)
+	if ((r = sso_app_name_key(sso_app_name(app), key, x->msg)) != 0)
 		return r;
 	r = sso_json_put(x->txn, SSO_TABLE_APPS, key, app, flags);
 	if (r == SV_ERR_EXISTS)
@@ -355,7 +397,7 @@ sso_app_create(struct sso_ctx *x, json_t *spec)
 
 	if ((r = app_build(x, spec, &app)) != 0)
 		return r;
-	r = app_store(x, app, VAULT_PUT_NOOVERWRITE);
+	r = sso_app_store(x, app, VAULT_PUT_NOOVERWRITE);
 	json_decref(app);
 	return r;
 }
@@ -504,25 +546,36 @@ static const char *const update_members[] = {
 	"description", "contact", "enabled", "allow_local_accounts",
 	"admins", "add_admins", "remove_admins",
 	"users", "add_users", "remove_users",
-	"allow_tickets", "validate_tickets", "ticket_timeout", "ticket_reuse", NULL,
+	"allow_tickets", "validate_tickets", "ticket_timeout", "ticket_reuse",
+	"tickets_expire", NULL,
 };
 static const char *const user_list_members[] = {
 	"users", "add_users", "remove_users", NULL,
 };
 static const char *const ticket_members[] = {
-	"allow_tickets", "validate_tickets", "ticket_timeout", "ticket_reuse", NULL,
+	"allow_tickets", "validate_tickets", "ticket_timeout", "ticket_reuse",
+	"tickets_expire", NULL,
 };
 static const char *const fixed_members[] = {
-	"name", "type", "fields", "created", "updated", NULL,
+	"name", "type", "fields", "created", "updated", "admin_account_same", NULL,
 };
 static const char *const bool_members[] = {
 	"enabled", "allow_local_accounts", "allow_tickets", "validate_tickets",
-	"ticket_reuse", NULL,
+	"ticket_reuse", "tickets_expire", NULL,
 };
 
-/* Apply changes (a JSON object) to app, checking each member's role. */
-static int
-app_apply(struct sso_ctx *x, json_t *app, json_t *changes)
+/* A member's value, with the default of members older records lack. */
+static json_t *
+member_value(json_t *app, const char *k)
+{
+	json_t *v = json_object_get(app, k);
+
+	/* jansson's true is a singleton: nothing to release */
+	return v == NULL && strcmp(k, "tickets_expire") == 0 ? json_true() : v;
+}
+
+int
+sso_app_apply(struct sso_ctx *x, json_t *app, json_t *changes)
 {
 	const char *const *bk;
 	const char *k, *s;
@@ -544,8 +597,13 @@ app_apply(struct sso_ctx *x, json_t *app, json_t *changes)
 			    "an affiliate admin: an app admin may change only the user list of '%s'",
 			    sso_app_name(app));
 		if (member_known(k, ticket_members) && !x->is_vault_admin &&
-		    !json_equal(v, json_object_get(app, k)))
+		    !json_equal(v, member_value(app, k)))
 			return sso_deny(x, "a vault admin: only vault admins set ticket flags");
+		if (sso_app_flag(app, "admin_account_same") && (strcmp(k, "admins") == 0 ||
+		    strcmp(k, "add_admins") == 0 || strcmp(k, "remove_admins") == 0))
+			return sv_fail(x->msg, SV_ERR_INVALID,
+			    "the admins of '%s' are the affiliate admins (adminAccountSame): "
+			    "its admin list cannot be set", sso_app_name(app));
 	}
 	if ((r = get_text(x, changes, "description",
 	    json_string_value(json_object_get(app, "description")), &s)) != 0)
@@ -556,7 +614,7 @@ app_apply(struct sso_ctx *x, json_t *app, json_t *changes)
 		return r;
 	json_object_set_new(app, "contact", json_string(s));
 	for (bk = bool_members; *bk != NULL; bk++) {
-		if ((r = get_bool(x, changes, *bk, sso_app_flag(app, *bk), &b)) != 0)
+		if ((r = get_bool(x, changes, *bk, json_is_true(member_value(app, *bk)), &b)) != 0)
 			return r;
 		json_object_set_new(app, *bk, json_boolean(b));
 	}
@@ -595,8 +653,8 @@ sso_h_app_update(struct sso_ctx *x, struct svbuf *req)
 		json_decref(changes);
 		return SV_ERR_NOMEM;
 	}
-	if ((r = app_apply(x, app, changes)) == 0)
-		r = app_store(x, app, 0);
+	if ((r = sso_app_apply(x, app, changes)) == 0)
+		r = sso_app_store(x, app, 0);
 	json_decref(changes);
 	json_decref(app);
 	return r;
@@ -609,12 +667,12 @@ sso_h_app_update(struct sso_ctx *x, struct svbuf *req)
 static int
 app_load(struct sso_ctx *x)
 {
-	char key[SSO_NAME_MAX + 1];
+	char key[SSO_APP_KEY_MAX + 1];
 	int r;
 
 	if (x->app != NULL)
 		return 0;
-	if ((r = sso_app_key(x->object, key, x->msg)) != 0)
+	if ((r = sso_app_name_key(x->object, key, x->msg)) != 0)
 		return r;
 	if ((r = sso_json_get(x->txn, SSO_TABLE_APPS, key, &x->app, x->msg)) != 0) {
 		if (r == SV_ERR_NOT_FOUND)
@@ -634,7 +692,7 @@ app_set_enabled(struct sso_ctx *x, int enabled)
 		return r;
 	json_object_set_new(x->app, "enabled", json_boolean(enabled));
 	json_object_set_new(x->app, "updated", json_integer((json_int_t)x->now));
-	return app_store(x, x->app, 0);
+	return sso_app_store(x, x->app, 0);
 }
 
 int
@@ -667,7 +725,7 @@ delete_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const char 
 int
 sso_h_app_delete(struct sso_ctx *x, struct svbuf *req)
 {
-	char key[SSO_NAME_MAX + 1];
+	char key[SSO_APP_KEY_MAX + 1];
 	size_t count = 0;
 	int r;
 

@@ -27,8 +27,13 @@
 #define EXTERNAL_USER_MAX 256
 #define VALUE_MAX 8192
 #define MAPPING_VERSION 2		/* 1: without who disabled it; still read */
-#define MAPPING_KEY_MAX (SSO_NAME_MAX + 1 + SSO_PRINCIPAL_MAX)
+#define MAPPING_KEY_MAX (SSO_APP_KEY_MAX + 1 + SSO_PRINCIPAL_MAX)
 #define IMPORT_MAX (4u * 1024u * 1024u)
+/*
+ * A config store app's settings: a record of the mappings table whose
+ * principal part is this prefix and the identifier's key (config.c).
+ */
+#define SSO_CONFIG_PREFIX "config:"
 
 /*
  * Who disabled a mapping: an admin's disable is undone only by an admin, a
@@ -76,14 +81,35 @@ int sso_mapping_own(struct sso_ctx *x, json_t *app, const struct sso_caller *who
  * were never set (SV_ERR_NOT_FOUND), with a message naming both.
  */
 int sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal) SV_WUR;
+/*
+ * The reply layout above for m's values.  config: m is a config store app's
+ * record (config.c): the identifier is where the principal goes, no
+ * external user, and every field is a setting.
+ */
+int sso_values_reply(struct sso_ctx *x, json_t *app, const struct sso_mapping *m,
+    int config) SV_WUR;
+/*
+ * Read `u32 n | n x (s label, s value)` from req into m's values (labels of
+ * app x->app, any case; each at most once); config as above.
+ */
+int sso_values_take(struct sso_ctx *x, struct svbuf *req, struct sso_mapping *m,
+    int config) SV_WUR;
 
 /* 1 if the JSON boolean member name of app is true. */
 int sso_app_flag(json_t *app, const char *name);
 
 /* Shared by app.c, mapping.c, creds.c and import.c. */
 int sso_app_create(struct sso_ctx *x, json_t *spec);
+/* Apply changes (app update's JSON) to app, checking each member's role. */
+int sso_app_apply(struct sso_ctx *x, json_t *app, json_t *changes);
+int sso_app_store(struct sso_ctx *x, json_t *app, unsigned flags);
 int sso_app_is_group(json_t *app);
-int sso_app_key_of(struct sso_ctx *x, json_t *app, char key[SSO_NAME_MAX + 1]);
+int sso_app_is_config(json_t *app);
+/* 0, or SV_ERR_INVALID saying app is a config store app (which has no mappings). */
+int sso_app_not_config(struct sso_ctx *x, json_t *app);
+/* 1 unless the JSON boolean member name of app is false (default-on flags). */
+int sso_app_flag_on(json_t *app, const char *name);
+int sso_app_key_of(struct sso_ctx *x, json_t *app, char key[SSO_APP_KEY_MAX + 1]);
 const char *sso_app_name(json_t *app);
 int sso_app_visible(struct sso_ctx *x, json_t *app);
 int sso_apps_walk(struct sso_ctx *x, int (*fn)(struct sso_ctx *, json_t *, void *),
@@ -95,7 +121,12 @@ int sso_mapping_admin_off_deny(struct sso_ctx *x, const struct sso_mapping *m,
 int sso_mapping_create(struct sso_ctx *x, json_t *app, const char *principal,
     const char *external);
 int sso_mapping_external_ok(struct sso_ctx *x, const char *s);
+/* A new enabled-less mapping with nvalues empty values; NULL if out of memory. */
+struct sso_mapping *sso_mapping_new(const char *principal, const char *external,
+    uint32_t nvalues);
 void sso_mapping_free(struct sso_mapping *m);
+/* Give m n values: the ones it has, then empty ones (secure memory). */
+int sso_mapping_resize(struct sso_mapping *m, uint32_t n);
 int sso_mapping_get(struct sso_ctx *x, json_t *app, const char *principal,
     struct sso_mapping **ret);
 int sso_mapping_key(const char *appkey, const char *principal,

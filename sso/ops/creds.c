@@ -35,7 +35,7 @@ own_group_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const ch
 static int
 mapping_exists(struct sso_ctx *x, json_t *app, const char *principal)
 {
-	char appkey[SSO_NAME_MAX + 1];
+	char appkey[SSO_APP_KEY_MAX + 1];
 	uint8_t k[MAPPING_KEY_MAX];
 	const uint8_t *v;
 	size_t kl, vl;
@@ -80,16 +80,20 @@ sso_mapping_own(struct sso_ctx *x, json_t *app, const struct sso_caller *who,
 int
 sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal)
 {
-	json_t *fields = json_object_get(app, "fields"), *f;
+	json_t *fields = json_object_get(app, "fields");
+	char qa[SSO_QUOTED_MAX], qp[SSO_QUOTED_MAX];
 	struct sso_mapping *m = NULL;
-	size_t i;
 	int r;
 
 	snprintf(x->target, sizeof(x->target), "%s", principal);
+	sso_shell_quote(sso_app_name(app), qa, sizeof(qa));
+	sso_shell_quote(principal, qp, sizeof(qp));
+	if ((r = sso_app_not_config(x, app)) != 0)
+		return r;
 	if (!sso_app_flag(app, "enabled"))
 		return sv_fail(x->msg, SV_ERR_DISABLED,
 		    "application '%s' is disabled: an affiliate admin can enable it with 'ssovault app enable %s'",
-		    sso_app_name(app), sso_app_name(app));
+		    sso_app_name(app), qa);
 	if ((r = sso_mapping_get(x, app, principal, &m)) != 0) {
 		if (r == SV_ERR_NOT_FOUND)
 			return sv_fail(x->msg, r, "no mapping for %s in '%s'", principal, sso_app_name(app));
@@ -98,7 +102,7 @@ sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal)
 	if (!m->creds_set) {
 		r = sv_fail(x->msg, SV_ERR_NOT_FOUND,
 		    "no credentials are set for %s in '%s': set them with 'ssovault creds set %s --user %s'",
-		    principal, sso_app_name(app), sso_app_name(app), principal);
+		    principal, sso_app_name(app), qa, qp);
 		goto out;
 	}
 	if (!m->enabled) {
@@ -112,22 +116,36 @@ sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal)
 		    sso_app_name(app));
 		goto out;
 	}
+	r = sso_values_reply(x, app, m, 0);
+out:
+	sso_mapping_free(m);
+	return r;
+}
+
+int
+sso_values_reply(struct sso_ctx *x, json_t *app, const struct sso_mapping *m, int config)
+{
+	json_t *fields = json_object_get(app, "fields"), *f;
+	size_t i;
+	int r;
+
+	/* a config store app's record keeps its identifier where a mapping has the user id */
 	if ((r = svbuf_put_cstring(x->out, sso_app_name(app))) != 0 ||
-	    (r = svbuf_put_cstring(x->out, m->principal)) != 0 ||
-	    (r = svbuf_put_cstring(x->out, m->external)) != 0 ||
+	    (r = svbuf_put_cstring(x->out, config ? m->external : m->principal)) != 0 ||
+	    (r = svbuf_put_cstring(x->out, config ? "" : m->external)) != 0 ||
 	    (r = svbuf_put_u32(x->out, (uint32_t)json_array_size(fields))) != 0)
 		goto out;
 	json_array_foreach(fields, i, f) {
 		if ((r = svbuf_put_cstring(x->out,
 		    json_string_value(json_object_get(f, "label")))) != 0 ||
 		    (r = svbuf_put_u8(x->out, sso_app_flag(f, "masked") ? 1 : 0)) != 0 ||
-		    (r = svbuf_put_cstring(x->out, i == 0 ? m->external : m->values[i - 1])) != 0)
+		    (r = svbuf_put_cstring(x->out, config ? m->values[i] :
+		    i == 0 ? m->external : m->values[i - 1])) != 0)
 			goto out;
 	}
 out:
 	if (r != 0)
 		svbuf_reset(x->out);
-	sso_mapping_free(m);
 	return r;
 }
 
@@ -143,6 +161,8 @@ creds_principal(struct sso_ctx *x, struct svbuf *req, char ret_principal[SSO_PRI
 	char in[SSO_PRINCIPAL_MAX], p[SSO_PRINCIPAL_MAX];
 	int own, r;
 
+	if ((r = sso_app_not_config(x, x->app)) != 0)
+		return r;
 	if ((r = sso_req_name(req, in, sizeof(in))) != 0)
 		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
 		    r == SV_ERR_TRUNCATED ? "request lacks a valid user" :
@@ -195,14 +215,9 @@ field_index(json_t *app, const char *label)
 int
 sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 {
-	char p[SSO_PRINCIPAL_MAX], label[APP_LABEL_MAX + 2];
-	uint8_t seen[APP_FIELDS_MAX];
+	char p[SSO_PRINCIPAL_MAX];
 	struct sso_mapping *m = NULL;
-	const uint8_t *v;
-	size_t vl;
-	uint32_t n, i;
-	char *val;
-	int own = 0, idx, r;
+	int own = 0, r;
 
 	if ((r = creds_principal(x, req, p, &own)) != 0)
 		return r;
@@ -210,15 +225,15 @@ sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 	if (!(x->is_affiliate_admin || sso_app_is_admin(x, x->app)) && !(own && sso_principal_is_user(p)))
 		return sso_deny(x, "an app admin of '%s': app users may set only their own credentials",
 		    x->object);
-	if ((r = svbuf_get_u32(req, &n)) != 0)
-		return r;
-	if (n == 0 || n > APP_FIELDS_MAX)
-		return sv_fail(x->msg, SV_ERR_INVALID, "give 1 to %d field values", APP_FIELDS_MAX);
 	if ((r = sso_mapping_get(x, x->app, p, &m)) != 0) {
+		char qa[SSO_QUOTED_MAX], qp[SSO_QUOTED_MAX];
+
+		sso_shell_quote(x->object, qa, sizeof(qa));
+		sso_shell_quote(p, qp, sizeof(qp));
 		if (r == SV_ERR_NOT_FOUND)
 			return sv_fail(x->msg, r,
 			    "no mapping for %s in '%s': an app admin can create one with 'ssovault mapping create %s %s EXTERNAL_USER'",
-			    p, x->object, x->object, p);
+			    p, x->object, qa, qp);
 		return r;
 	}
 	/* setting credentials enables the mapping: not one an admin turned off */
@@ -226,52 +241,8 @@ sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 		r = sso_mapping_admin_off_deny(x, m, "set its credentials");
 		goto out;
 	}
-	memset(seen, 0, sizeof(seen));
-	for (i = 0; i < n; i++) {
-		if ((r = sso_req_name(req, label, sizeof(label))) != 0) {
-			r = sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
-			    "request has an invalid field label");
-			goto out;
-		}
-		if ((r = svbuf_get_string_direct(req, &v, &vl)) != 0)
-			goto out;
-		if ((idx = field_index(x->app, label)) < 0) {
-			r = sv_fail(x->msg, SV_ERR_INVALID, "no field '%s' in '%s'", label, x->object);
-			goto out;
-		}
-		if (seen[idx]++) {
-			r = sv_fail(x->msg, SV_ERR_INVALID, "field '%s' is given twice", label);
-			goto out;
-		}
-		if (vl > VALUE_MAX || memchr(v, '\0', vl) != NULL) {
-			r = sv_fail(x->msg, SV_ERR_INVALID,
-			    "the value of field '%s' must be at most %d bytes, without NUL bytes",
-			    label, VALUE_MAX);
-			goto out;
-		}
-		if ((val = sodium_malloc(vl + 1)) == NULL) {
-			r = SV_ERR_NOMEM;
-			goto out;
-		}
-		memcpy(val, v, vl);
-		val[vl] = '\0';
-		if (idx == 0) {
-			if ((r = sso_mapping_external_ok(x, val)) != 0) {
-				sodium_free(val);
-				goto out;
-			}
-			sso_mapping_str_free(m, m->external);
-			m->external = val;
-		} else if ((uint32_t)idx <= m->n) {
-			sso_mapping_str_free(m, m->values[idx - 1]);
-			m->values[idx - 1] = val;
-		} else {
-			sodium_free(val);
-			r = sv_fail(x->msg, SV_ERR_INTEGRITY,
-			    "the mapping of %s to '%s' does not match the app's fields", p, x->object);
-			goto out;
-		}
-	}
+	if ((r = sso_values_take(x, req, m, 0)) != 0)
+		goto out;
 	m->creds_set = 1;
 	m->enabled = 1;
 	m->off = OFF_NONE;
@@ -280,5 +251,66 @@ sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 out:
 	sso_mapping_free(m);
 	return r;
+}
+
+int
+sso_values_take(struct sso_ctx *x, struct svbuf *req, struct sso_mapping *m, int config)
+{
+	char label[APP_LABEL_MAX + 2];
+	uint8_t seen[APP_FIELDS_MAX];
+	const uint8_t *v;
+	size_t vl;
+	uint32_t n, i;
+	char *val;
+	int idx, r;
+
+	if ((r = svbuf_get_u32(req, &n)) != 0)
+		return r;
+	if (n == 0 || n > APP_FIELDS_MAX)
+		return sv_fail(x->msg, SV_ERR_INVALID, "give 1 to %d field values", APP_FIELDS_MAX);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < n; i++) {
+		if ((r = sso_req_name(req, label, sizeof(label))) != 0)
+			return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
+			    "request has an invalid field label");
+		if ((r = svbuf_get_string_direct(req, &v, &vl)) != 0)
+			return r;
+		if ((idx = field_index(x->app, label)) < 0)
+			return sv_fail(x->msg, SV_ERR_INVALID, "no field '%s' in '%s'", label, x->object);
+		if (seen[idx]++)
+			return sv_fail(x->msg, SV_ERR_INVALID, "field '%s' is given twice", label);
+		if (vl > VALUE_MAX || memchr(v, '\0', vl) != NULL)
+			return sv_fail(x->msg, SV_ERR_INVALID,
+			    "the value of field '%s' must be at most %d bytes, without NUL bytes",
+			    label, VALUE_MAX);
+		if ((val = sodium_malloc(vl + 1)) == NULL)
+			return SV_ERR_NOMEM;
+		memcpy(val, v, vl);
+		val[vl] = '\0';
+		if (config && (uint32_t)idx < m->n) {
+			sso_mapping_str_free(m, m->values[idx]);
+			m->values[idx] = val;
+		} else if (config) {
+			sodium_free(val);
+			return sv_fail(x->msg, SV_ERR_INTEGRITY,
+			    "the settings of '%s' do not match the app's fields", x->object);
+		} else if (idx == 0) {
+			if ((r = sso_mapping_external_ok(x, val)) != 0) {
+				sodium_free(val);
+				return r;
+			}
+			sso_mapping_str_free(m, m->external);
+			m->external = val;
+		} else if ((uint32_t)idx <= m->n) {
+			sso_mapping_str_free(m, m->values[idx - 1]);
+			m->values[idx - 1] = val;
+		} else {
+			sodium_free(val);
+			return sv_fail(x->msg, SV_ERR_INTEGRITY,
+			    "the mapping of %s to '%s' does not match the app's fields",
+			    m->principal, x->object);
+		}
+	}
+	return 0;
 }
 

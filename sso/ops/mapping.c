@@ -57,9 +57,27 @@ secure_strdup(const char *s)
 	return d;
 }
 
-/* A new mapping with nvalues empty values; NULL if out of memory. */
-static struct sso_mapping *
-mapping_new(const char *principal, const char *external, uint32_t nvalues)
+int
+sso_mapping_resize(struct sso_mapping *m, uint32_t n)
+{
+	char **v;
+	uint32_t i;
+
+	for (; m->n > n; m->n--)
+		sso_mapping_str_free(m, m->values[m->n - 1]);
+	if ((v = realloc(m->values, (n == 0 ? 1 : n) * sizeof(*v))) == NULL)
+		return SV_ERR_NOMEM;
+	m->values = v;
+	for (i = m->n; i < n; i++) {
+		if ((m->values[i] = secure_strdup("")) == NULL)
+			return SV_ERR_NOMEM;
+		m->n = i + 1;
+	}
+	return 0;
+}
+
+struct sso_mapping *
+sso_mapping_new(const char *principal, const char *external, uint32_t nvalues)
 {
 	struct sso_mapping *m = calloc(1, sizeof(*m)), *ret = NULL;
 	uint32_t i;
@@ -185,16 +203,35 @@ sso_mapping_key(const char *appkey, const char *principal, uint8_t out[MAPPING_K
 }
 
 int
-sso_app_key_of(struct sso_ctx *x, json_t *app, char key[SSO_NAME_MAX + 1])
+sso_app_key_of(struct sso_ctx *x, json_t *app, char key[SSO_APP_KEY_MAX + 1])
 {
-	return sso_app_key(sso_app_name(app), key, x->msg);
+	return sso_app_name_key(sso_app_name(app), key, x->msg);
 }
 
-/* The mapping of principal in app; SV_ERR_NOT_FOUND (no message) if none. */
+static int mapping_get_key(struct sso_ctx *x, json_t *app, const char *principal,
+    struct sso_mapping **ret);
+
+/*
+ * The mapping of principal in app, stored under it or under the other
+ * spelling of the same account (uid:N for user:NAME and back); its
+ * m->principal is the one stored.  SV_ERR_NOT_FOUND (no message) if none.
+ */
 int
 sso_mapping_get(struct sso_ctx *x, json_t *app, const char *principal, struct sso_mapping **ret)
 {
-	char appkey[SSO_NAME_MAX + 1];
+	char alias[SSO_PRINCIPAL_MAX];
+	int r;
+
+	r = mapping_get_key(x, app, principal, ret);
+	if (r == SV_ERR_NOT_FOUND && sso_principal_alias(principal, alias) == 0)
+		r = mapping_get_key(x, app, alias, ret);
+	return r;
+}
+
+static int
+mapping_get_key(struct sso_ctx *x, json_t *app, const char *principal, struct sso_mapping **ret)
+{
+	char appkey[SSO_APP_KEY_MAX + 1];
 	uint8_t k[MAPPING_KEY_MAX];
 	struct svbuf *b = NULL;
 	size_t kl;
@@ -219,7 +256,7 @@ sso_mapping_get(struct sso_ctx *x, json_t *app, const char *principal, struct ss
 int
 sso_mapping_put(struct sso_ctx *x, json_t *app, const struct sso_mapping *m, unsigned flags)
 {
-	char appkey[SSO_NAME_MAX + 1];
+	char appkey[SSO_APP_KEY_MAX + 1];
 	uint8_t k[MAPPING_KEY_MAX];
 	struct svbuf *b = NULL;
 	size_t kl;
@@ -263,8 +300,8 @@ out:
 int
 sso_mappings_walk(struct sso_ctx *x, json_t *app, sso_mapping_fn fn, void *ctx)
 {
-	char appkey[SSO_NAME_MAX + 1], principal[SSO_PRINCIPAL_MAX];
-	uint8_t prefix[SSO_NAME_MAX + 1];
+	char appkey[SSO_APP_KEY_MAX + 1], principal[SSO_PRINCIPAL_MAX];
+	uint8_t prefix[SSO_APP_KEY_MAX + 1];
 	struct vault_cursor *c = NULL;
 	const uint8_t *k, *v;
 	size_t kl, vl, pl;
@@ -311,6 +348,8 @@ req_principal(struct sso_ctx *x, struct svbuf *req, char out[SSO_PRINCIPAL_MAX])
 	char in[SSO_PRINCIPAL_MAX];
 	int r;
 
+	if (x->app != NULL && (r = sso_app_not_config(x, x->app)) != 0)
+		return r;
 	if ((r = sso_req_name(req, in, sizeof(in))) != 0)
 		return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
 		    r == SV_ERR_TRUNCATED ? "request lacks a valid principal" :
@@ -356,8 +395,13 @@ sso_mapping_create(struct sso_ctx *x, json_t *app, const char *principal, const 
 	json_t *fields = json_object_get(app, "fields");
 	int r;
 
-	if ((r = sso_mapping_external_ok(x, external)) != 0)
+	char qa[SSO_QUOTED_MAX], qp[SSO_QUOTED_MAX];
+
+	if ((r = sso_app_not_config(x, app)) != 0 ||
+	    (r = sso_mapping_external_ok(x, external)) != 0)
 		return r;
+	sso_shell_quote(sso_app_name(app), qa, sizeof(qa));
+	sso_shell_quote(principal, qp, sizeof(qp));
 	if (sso_app_is_group(app)) {
 		if (sso_principal_is_user(principal))
 			return sv_fail(x->msg, SV_ERR_INVALID,
@@ -366,7 +410,7 @@ sso_mapping_create(struct sso_ctx *x, json_t *app, const char *principal, const 
 		if (!sso_json_array_has(json_object_get(app, "users"), principal))
 			return sv_fail(x->msg, SV_ERR_INVALID,
 			    "%s is not a user of group app '%s': add it with 'ssovault app update %s --add-user %s'",
-			    principal, sso_app_name(app), sso_app_name(app), principal);
+			    principal, sso_app_name(app), qa, qp);
 		if ((r = sso_mappings_walk(x, app, first_mapping, &f)) != 0)
 			return r;
 		if (f.found)
@@ -378,7 +422,18 @@ sso_mapping_create(struct sso_ctx *x, json_t *app, const char *principal, const 
 		    "'%s' is an individual app: map a user (user:NAME or uid:N), not %s",
 		    sso_app_name(app), principal);
 	}
-	if ((m = mapping_new(principal, external,
+	/* one account, one mapping: not a second one under its other spelling */
+	if ((r = sso_mapping_get(x, app, principal, &m)) == 0) {
+		r = sv_fail(x->msg, SV_ERR_EXISTS, "%s is already mapped in '%s'%s%s%s",
+		    principal, sso_app_name(app), strcmp(m->principal, principal) != 0 ? " (as " : "",
+		    strcmp(m->principal, principal) != 0 ? m->principal : "",
+		    strcmp(m->principal, principal) != 0 ? ")" : "");
+		sso_mapping_free(m);
+		return r;
+	}
+	if (r != SV_ERR_NOT_FOUND)
+		return r;
+	if ((m = sso_mapping_new(principal, external,
 	    (uint32_t)(json_array_size(fields) > 0 ? json_array_size(fields) - 1 : 0))) == NULL)
 		return SV_ERR_NOMEM;
 	r = sso_mapping_put(x, app, m, VAULT_PUT_NOOVERWRITE);
@@ -445,10 +500,14 @@ mapping_set_enabled(struct sso_ctx *x, struct svbuf *req, int enabled)
 		return r;
 	}
 	if (enabled && !m->creds_set) {
+		char qa[SSO_QUOTED_MAX], qp[SSO_QUOTED_MAX];
+
 		sso_mapping_free(m);
+		sso_shell_quote(x->object, qa, sizeof(qa));
+		sso_shell_quote(p, qp, sizeof(qp));
 		return sv_fail(x->msg, SV_ERR_CONFLICT,
 		    "the credentials of %s in '%s' were never set: 'ssovault creds set %s --user %s' sets and enables them",
-		    p, x->object, x->object, p);
+		    p, x->object, qa, qp);
 	}
 	if (enabled) {
 		m->off = OFF_NONE;
@@ -479,7 +538,7 @@ sso_h_mapping_disable(struct sso_ctx *x, struct svbuf *req)
 int
 sso_h_mapping_delete(struct sso_ctx *x, struct svbuf *req)
 {
-	char appkey[SSO_NAME_MAX + 1], p[SSO_PRINCIPAL_MAX];
+	char appkey[SSO_APP_KEY_MAX + 1], p[SSO_PRINCIPAL_MAX];
 	uint8_t k[MAPPING_KEY_MAX];
 	struct sso_mapping *m = NULL;
 	size_t kl;
@@ -493,6 +552,7 @@ sso_h_mapping_delete(struct sso_ctx *x, struct svbuf *req)
 		return r;
 	}
 	r = m->enabled;
+	snprintf(p, sizeof(p), "%s", m->principal);	/* as stored: uid:N or user:NAME */
 	sso_mapping_free(m);
 	if (r)
 		return sv_fail(x->msg, SV_ERR_CONFLICT,
@@ -509,6 +569,7 @@ struct list_ctx {
 	json_t *arr;
 	json_t *app;
 	int all;		/* the caller may see every mapping of the app */
+	char user[SSO_PRINCIPAL_MAX];	/* only this principal's, or "" */
 };
 
 static int
@@ -521,6 +582,8 @@ list_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const char *p
 	int r;
 
 	if (!l->all && !sso_principal_match(principal, x->caller))
+		return 0;
+	if (l->user[0] != '\0' && strcmp(principal, l->user) != 0)
 		return 0;
 	if ((r = vault_cursor_unseal(c, k, kl, v, vl, &b)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
@@ -547,7 +610,8 @@ list_app_mappings(struct sso_ctx *x, json_t *app, void *ctx)
 {
 	struct list_ctx *l = ctx;
 
-	if (!sso_app_visible(x, app))
+	/* a config store app's records are its settings, not mappings */
+	if (!sso_app_visible(x, app) || sso_app_is_config(app))
 		return 0;
 	l->app = app;
 	l->all = (x->is_affiliate_admin || sso_app_is_admin(x, app));
@@ -557,8 +621,9 @@ list_app_mappings(struct sso_ctx *x, json_t *app, void *ctx)
 int
 sso_h_mapping_list(struct sso_ctx *x, struct svbuf *req)
 {
-	char name[SSO_PRINCIPAL_MAX], key[SSO_NAME_MAX + 1];
-	struct list_ctx l = { NULL, NULL, 0 };
+	char name[SSO_PRINCIPAL_MAX], key[SSO_APP_KEY_MAX + 1];
+	struct list_ctx l = { NULL, NULL, 0, "" };
+	char in[SSO_PRINCIPAL_MAX];
 	json_t *app = NULL;
 	int r;
 
@@ -566,6 +631,15 @@ sso_h_mapping_list(struct sso_ctx *x, struct svbuf *req)
 		return r == SV_ERR_TRUNCATED ? sv_fail(x->msg, r, "request lacks a valid app name") :
 		    sv_fail(x->msg, SV_ERR_INVALID, "invalid name: 1 to %d characters expected",
 		    SSO_NAME_MAX);
+	/* -listmappings USER: one principal's mappings (optional field) */
+	if (svbuf_len(req) > 0) {
+		if ((r = sso_req_name(req, in, sizeof(in))) != 0)
+			return sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
+			    "invalid principal: expected user:NAME, group:NAME, uid:N or gid:N");
+		if ((r = sso_principal_check(in, l.user, x->msg)) != 0)
+			return r;
+		snprintf(x->target, sizeof(x->target), "%s", l.user);
+	}
 	if ((l.arr = json_array()) == NULL)
 		return SV_ERR_NOMEM;
 	if (name[0] == '\0') {
@@ -573,7 +647,7 @@ sso_h_mapping_list(struct sso_ctx *x, struct svbuf *req)
 		goto out;
 	}
 	snprintf(x->object, sizeof(x->object), "%s", name);
-	if ((r = sso_app_key(name, key, x->msg)) != 0)
+	if ((r = sso_app_name_key(name, key, x->msg)) != 0)
 		goto out;
 	if ((r = sso_json_get(x->txn, SSO_TABLE_APPS, key, &app, x->msg)) != 0) {
 		if (r == SV_ERR_NOT_FOUND)

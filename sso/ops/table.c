@@ -28,10 +28,10 @@ static const struct sso_op_def ops[] = {
 	    SSO_OPF_AUDIT_OPTIONAL, H, sso_h_status, NULL },
 	{ SSO_OP_UNLOCK, "unlock", SSO_NEED_NONE, SSO_OBJ_NONE,
 	    SSO_OPF_LOCKED_OK | SSO_OPF_OWN_TXN | SSO_OPF_KEYS | SSO_OPF_KDF |
-	    SSO_OPF_ADMIN_AFTER_KEYS | SSO_OPF_AUDIT_OPTIONAL |
+	    SSO_OPF_ADMIN_AFTER_KEYS | SSO_OPF_AUDIT_OPTIONAL | SSO_OPF_AUDIT_LOW_SHARED |
 	    SSO_OPF_ROOM_ALL, M, sso_h_unlock, &log_unlock },
 	{ SSO_OP_LOCK, "lock", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
-	    SSO_OPF_OWN_TXN | SSO_OPF_KEYS | SSO_OPF_FLUSH_FIRST |
+	    SSO_OPF_OWN_TXN | SSO_OPF_KEYS | SSO_OPF_FLUSH_FIRST | SSO_OPF_AUDIT_FIRST |
 	    SSO_OPF_ROOM_ALL, L, sso_h_lock, &log_lock },
 	{ SSO_OP_SECRET_BACKUP, "secret backup", SSO_NEED_VAULT_ADMIN, SSO_OBJ_NONE,
 	    0, L, sso_h_secret_backup, NULL },
@@ -67,6 +67,8 @@ static const struct sso_op_def ops[] = {
 	    SSO_OPF_WRITE | SSO_OPF_ROOM_ALL, L, sso_h_app_delete, NULL },
 	{ SSO_OP_APP_IMPORT, "app import", SSO_NEED_AFFILIATE_ADMIN, SSO_OBJ_NONE,
 	    SSO_OPF_WRITE, L, sso_h_app_import, NULL },
+	{ SSO_OP_APP_EXPORT, "app export", SSO_NEED_ANY, SSO_OBJ_NONE,
+	    0, M, sso_h_app_export, NULL },
 	{ SSO_OP_MAPPING_CREATE, "mapping create", SSO_NEED_APP_ADMIN, SSO_OBJ_APP,
 	    SSO_OPF_WRITE, L, sso_h_mapping_create, NULL },
 	{ SSO_OP_MAPPING_LIST, "mapping list", SSO_NEED_ANY, SSO_OBJ_NONE,
@@ -77,10 +79,16 @@ static const struct sso_op_def ops[] = {
 	    SSO_OPF_WRITE | SSO_OPF_ROOM_ALL, L, sso_h_mapping_disable, NULL },
 	{ SSO_OP_MAPPING_DELETE, "mapping delete", SSO_NEED_APP_ADMIN, SSO_OBJ_APP,
 	    SSO_OPF_WRITE | SSO_OPF_ROOM_ALL, L, sso_h_mapping_delete, NULL },
+	{ SSO_OP_MAPPING_DELETE_MANY, "mapping delete-many", SSO_NEED_AFFILIATE_ADMIN,
+	    SSO_OBJ_NONE, SSO_OPF_WRITE | SSO_OPF_ROOM_ALL, L, sso_h_mapping_delete_many, NULL },
 	{ SSO_OP_CREDS_SET, "creds set", SSO_NEED_APP_MEMBER, SSO_OBJ_APP,
 	    SSO_OPF_WRITE, L, sso_h_creds_set, NULL },
 	{ SSO_OP_CREDS_GET, "creds get", SSO_NEED_APP_MEMBER, SSO_OBJ_APP,
 	    0, L, sso_h_creds_get, NULL },
+	{ SSO_OP_CONFIG_SET, "config set", SSO_NEED_APP_ADMIN, SSO_OBJ_APP,
+	    SSO_OPF_WRITE, L, sso_h_config_set, NULL },
+	{ SSO_OP_CONFIG_GET, "config get", SSO_NEED_APP_MEMBER, SSO_OBJ_APP,
+	    0, L, sso_h_config_get, NULL },
 	{ SSO_OP_TICKET_ISSUE, "ticket issue", SSO_NEED_ANY, SSO_OBJ_NONE,
 	    0, M, sso_h_ticket_issue, NULL },
 	{ SSO_OP_TICKET_REDEEM, "ticket redeem", SSO_NEED_APP_ADMIN, SSO_OBJ_APP,

@@ -323,6 +323,17 @@ b_app_delete(struct svbuf *b, int n)
 	ps(b, name);
 }
 static void b_import(struct svbuf *b, int n) { ps(b, "<sso/>"); }
+static void b_export(struct svbuf *b, int n) { pu32(b, 0); }
+static void b_config_get(struct svbuf *b, int n) { ps(b, "Payroll"); ps(b, ""); }
+static void
+b_config_set(struct svbuf *b, int n)
+{
+	ps(b, "Payroll");
+	ps(b, "");
+	pu32(b, 1);
+	ps(b, "password");
+	ps(b, "x");
+}
 static void
 b_mapping_create(struct svbuf *b, int n)
 {
@@ -439,6 +450,12 @@ static const struct row rows[] = {
 	{ SSO_OP_APP_DISABLE, "app disable", AFF, "an affiliate admin", b_payroll, a_enable_app, 0 },
 	{ SSO_OP_APP_DELETE, "app delete", AFF, "an affiliate admin", b_app_delete, NULL, 0 },
 	{ SSO_OP_APP_IMPORT, "app import", AFF, "an affiliate admin", b_import, NULL, 0 },
+	/* anyone: the handler exports only the apps the caller administers */
+	{ SSO_OP_APP_EXPORT, "app export", ALL, NULL, b_export, NULL, 0 },
+	{ SSO_OP_MAPPING_DELETE_MANY, "mapping delete-many", AFF, "an affiliate admin", b_import, NULL, 0 },
+	/* Payroll is no config store app: allowed callers get that error, not a denial */
+	{ SSO_OP_CONFIG_SET, "config set", ADM, "an app admin of 'Payroll'", b_config_set, NULL, 0 },
+	{ SSO_OP_CONFIG_GET, "config get", MEMBER, "an app user or admin of 'Payroll'", b_config_get, NULL, 0 },
 	{ SSO_OP_MAPPING_CREATE, "mapping create", ADM, "an app admin of 'Payroll'", b_mapping_create, NULL, 0 },
 	{ SSO_OP_MAPPING_LIST, "mapping list", ALL, NULL, b_all, NULL, 0 },
 	/* an app user switches only its own mapping: the group member is refused by the handler */
@@ -858,8 +875,9 @@ ticket_app(const char *name, const char *flags)
 	char spec[512];
 
 	snprintf(spec, sizeof(spec),
-	    "{\"name\":\"%s\",\"enabled\":true,\"admins\":[\"uid:5002\"],\"users\":[\"uid:5003\"]%s}",
-	    name, flags);
+	    "{\"name\":\"%s\",\"enabled\":true,\"admins\":[\"uid:5002\"],\"users\":[\"uid:5003\"]%s%s}",
+	    name, flags, strstr(flags, "validate_tickets") != NULL ? "" :
+	    ",\"validate_tickets\":false");
 	if (app_create(spec) != 0 || mapping_create(name, "uid:5003", "u3") != 0 ||
 	    creds_set(R_VAULT, name, "uid:5003", "pw3") != 0) {
 		fprintf(stderr, "test-policy: cannot make app %s\n", name);
@@ -886,6 +904,7 @@ tickets(const char *dir)
 	ticket_app("Once", ",\"allow_tickets\":true");
 	ticket_app("Valid", ",\"allow_tickets\":true,\"ticket_reuse\":true,\"validate_tickets\":true");
 	ticket_app("NoTix", "");
+	ticket_app("Forever", ",\"allow_tickets\":true,\"tickets_expire\":false");
 
 	is_int(issue(R_USER, t, sizeof(t)), 0, "the app user issues a ticket at t");
 	ok(strncmp(t, "sv1.", 4) == 0, "  it reads sv1.<base64url>");
@@ -941,6 +960,19 @@ tickets(const char *dir)
 	before = table_count(SSO_TABLE_TICKETS);
 	is_int(redeem("Once", t, "", NULL, 0), 0, "  redeemed once");
 	is_int(table_count(SSO_TABLE_TICKETS), before, "  its marker replaces the expired one");
+
+	/* ENTSSO's timeoutTickets="no": never expired, still single-use */
+	is_int(issue(R_USER, t, sizeof(t)), 0, "another ticket");
+	is_int(redeem("Forever", t, "", NULL, 0), 0, "an app whose tickets never expire redeems it");
+	clock_now = t0 + 5000 + 400 * 86400;
+	is_int(redeem("Tix", t, "", NULL, 0), SV_ERR_TICKET_EXPIRED, "400 days later another app finds it expired");
+	is_int(issue(R_USER, t2, sizeof(t2)), 0, "  a fresh one");
+	is_int(redeem("Once", t2, "", NULL, 0), 0, "  redeemed at a single-use app sweeps expired markers");
+	is_int(redeem("Forever", t, "", NULL, 0), SV_ERR_TICKET_REUSED,
+	    "  while the never-expiring app's marker stays: it is not taken twice");
+	is_int(issue(R_USER, t, sizeof(t)), 0, "a ticket issued then");
+	clock_now += 10 * 365 * 86400LL;
+	is_int(redeem("Forever", t, "", NULL, 0), 0, "  is good ten years later");
 
 	/* a ticket of another vault */
 	snprintf(odir, sizeof(odir), "%s/other", dir);

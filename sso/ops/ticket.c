@@ -299,7 +299,8 @@ markers_sweep(struct sso_ctx *x)
 	    r = vault_cursor_next(c, &k, &kl, &v, &vl), seen++) {
 		if (vault_cursor_unseal(c, k, kl, v, vl, &b) != 0)
 			continue;
-		if (svbuf_get_u64(b, &expiry) == 0 && (int64_t)expiry < x->now &&
+		/* a ticket that never expires (timeoutTickets="no") keeps its marker */
+		if (svbuf_get_u64(b, &expiry) == 0 && x->now >= 0 && expiry < (uint64_t)x->now &&
 		    vault_cursor_del(c) != 0) {
 			svbuf_free(b);
 			break;
@@ -337,15 +338,22 @@ sso_h_ticket_redeem(struct sso_ctx *x, struct svbuf *req)
 	snprintf(x->target, sizeof(x->target), "%s", t.issuer);
 	if ((r = settings_get(x, &s)) != 0)
 		return r;
-	if (!sso_app_flag(x->app, "allow_tickets"))
+	if ((r = sso_app_not_config(x, x->app)) != 0)
+		return r;
+	if (!sso_app_flag(x->app, "allow_tickets")) {
+		char qa[SSO_QUOTED_MAX];
+
+		sso_shell_quote(x->object, qa, sizeof(qa));
 		return sv_fail(x->msg, SV_ERR_TICKET_DISABLED,
 		    "application '%s' does not allow tickets: a vault admin can allow them with 'ssovault app update %s --allow-tickets'",
-		    x->object, x->object);
+		    x->object, qa);
+	}
 	if (!s.allow)
 		return tickets_disabled(x);
 	app_timeout = json_integer_value(json_object_get(x->app, "ticket_timeout"));
 	lifetime = 60 * (uint64_t)(app_timeout > 0 ? app_timeout : (json_int_t)s.timeout);
-	expiry = t.issued + lifetime;
+	/* ENTSSO's timeoutTickets="no": this app's tickets never expire */
+	expiry = sso_app_flag_on(x->app, "tickets_expire") ? t.issued + lifetime : UINT64_MAX;
 	if (x->now < 0 || (uint64_t)x->now > expiry)
 		return sv_fail(x->msg, SV_ERR_TICKET_EXPIRED,
 		    "the ticket expired %llu seconds ago (lifetime %llu minutes): ask the sender for a new one",

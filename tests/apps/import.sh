@@ -69,7 +69,7 @@ is "$OUT" "U5003" "  the external user from the file"
 
 count_apps() { $S --json app list | jpath 'len(d)'; }
 expect 1 "importing the same file again" $S app import "$T_TMP/apps.xml"
-like "$ERR" "line 4: <application>: an application named 'SAP' already exists" "  names the line"
+like "$ERR" "line 4: application 'SAP': an application named 'SAP' already exists" "  names the line"
 is "$(count_apps)" "2" "  and changes nothing"
 
 # all or nothing: a good application, then a bad mapping
@@ -131,13 +131,20 @@ expect 1 "field ordinals with a gap" $S app import "$T_TMP/gap.xml"
 like "$ERR" "without gaps" "  are refused"
 printf '<sso><application name="F"><flags enableApp="perhaps"/></application></sso>' > "$T_TMP/flag.xml"
 expect 1 "a flag that is not yes or no" $S app import "$T_TMP/flag.xml"
-like "$ERR" "line 1: <flags>: enableApp must be yes or no" "  is named"
+like "$ERR" "line 1: application 'F': enableApp must be yes or no" "  is named"
 printf '<sso><application name="F"><colour>red</colour></application></sso>' > "$T_TMP/unknown.xml"
-expect 1 "an unknown element" $S app import "$T_TMP/unknown.xml"
-like "$ERR" "<colour>: unknown element" "  is named"
-printf '<sso><application name="F"><appUserAccount>DOMAIN\\Domain Users</appUserAccount></application></sso>' > "$T_TMP/space.xml"
-expect 1 "an account name with a space" $S app import "$T_TMP/space.xml"
-like "$ERR" "does not make a valid principal" "  is refused"
+expect 1 "an unknown element under --strict" $S app import --strict "$T_TMP/unknown.xml"
+like "$ERR" "--strict: 1 warning\\(s\\), nothing was changed; the first: unknown element <colour> of 'F' ignored \\(line 1\\)" \
+	"  is an error naming the element, the app and the line"
+is "$(count_apps)" "2" "  and nothing is imported"
+expect 0 "an unknown element without --strict" $S app import "$T_TMP/unknown.xml"
+like "$ERR" "warning: unknown element <colour> of 'F' ignored \\(line 1\\)" "  is a warning naming it"
+is "$(count_apps)" "3" "  and the app imports"
+printf '<sso><application name="G"><appUserAccount>DOMAIN\\Domain Users</appUserAccount></application></sso>' > "$T_TMP/space.xml"
+expect 0 "an account name with a space" $S app import "$T_TMP/space.xml"
+like "$ERR" "account 'DOMAIN.Domain Users' \\(looked up as 'Domain Users'\\) names no group on this host: imported as group:Domain Users \\(line 1\\)" \
+	"  is kept with a warning that it names nothing here"
+is "$($S --json app show G | jpath 'd["users"]')" "['group:Domain Users']" "  as the group it names"
 head -c $((4 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' > "$T_TMP/big.xml"
 expect 1 "a file over 4 MiB" $S app import "$T_TMP/big.xml"
 expect 1 "a missing file" $S app import "$T_TMP/none.xml"
@@ -151,6 +158,8 @@ expect 0 "an affiliate admin imports" run_as 5001 7000 app import "$T_TMP/aff.xm
 printf '<sso><application name="ByAff2"><flags allowTickets="yes"/></application></sso>' > "$T_TMP/aff2.xml"
 chmod 644 "$T_TMP/aff2.xml"
 expect 5 "but not ticket flags" run_as 5001 7000 app import "$T_TMP/aff2.xml"
+like "$ERR" "line 1: application 'ByAff2': access denied: uid 5001 is not a vault admin" \
+	"  the denial names the application and the line"
 expect 5 "an app admin may not import" run_as 5002 7000 app import "$T_TMP/apps.xml"
 like "$ERR" "is not an affiliate admin" "  names the missing role"
 

@@ -30,3 +30,49 @@ run_as() {
 		as_user "$uid" "$groups" "$SSOVAULT" "$@"
 	fi
 }
+
+# Users and groups named as SSSD and winbind name them on a host joined to
+# Active Directory (DESIGN 4): a space, '@', '\' and non-ASCII letters.
+# ad_names BASE: create them with uids and gids BASE..BASE+9 (each test
+# its own range of 5700-5799), removed at exit whatever happens:
+#   BASE+0 user  CONTOSO\jdoe           (winbind's form)
+#   BASE+1 user  jdoe2@contoso.com       (SSSD, fully qualified)
+#   BASE+2 user  Jösé                    (non-ASCII)
+#   BASE+3 user  mallory (an outsider)
+#   BASE+5 group BizTalk Application Users   members: CONTOSO\jdoe, Jösé
+#   BASE+6 group domain users@contoso.com    member:  jdoe2@contoso.com
+#   BASE+7 group SSO Affiliate Administrators member:  jdoe2@contoso.com
+AD_BASE=""
+ad_names() {
+	local b=$1 u
+	AD_BASE=$b
+	at_exit ad_names_remove
+	ad_names_remove
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u "$b" 'CONTOSO\jdoe' &&
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u $((b + 1)) 'jdoe2@contoso.com' &&
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u $((b + 2)) 'Jösé' &&
+	useradd --badname -M -N -g 100 -s /usr/sbin/nologin -u $((b + 3)) "mallory$b" &&
+	/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" add 'BizTalk Application Users' \
+	    $((b + 5)) 'CONTOSO\jdoe,Jösé' &&
+	/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" add 'domain users@contoso.com' \
+	    $((b + 6)) 'jdoe2@contoso.com' &&
+	/usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" add 'SSO Affiliate Administrators' \
+	    $((b + 7)) 'jdoe2@contoso.com'
+}
+
+# only what ad_names makes: these names at uids and gids of 5700-5799 (also
+# those a killed run of another test of the range left behind)
+ad_names_remove() {
+	local n id
+	[ -n "$AD_BASE" ] || return 0
+	for n in 'CONTOSO\jdoe' 'jdoe2@contoso.com' 'Jösé' "mallory$AD_BASE"; do
+		id=$(getent passwd "$n" | cut -d: -f3)
+		[ -n "$id" ] && [ "$id" -ge 5700 ] && [ "$id" -le 5799 ] && userdel -f "$n" 2>/dev/null
+	done
+	for n in 'BizTalk Application Users' 'domain users@contoso.com' 'SSO Affiliate Administrators'; do
+		id=$(getent group "$n" | cut -d: -f3)
+		[ -n "$id" ] && [ "$id" -ge 5700 ] && [ "$id" -le 5799 ] &&
+		    /usr/bin/python3 "$SOURCE_ROOT/tests/apps/etc-group.py" del "$id" "$n"
+	done
+	return 0
+}

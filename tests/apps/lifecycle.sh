@@ -25,9 +25,10 @@ like "$OUT" "1  password  \(masked\)" "shows the masked field"
 
 expect 1 "the same name in another case" $S app create PAYROLL
 like "$ERR" "already exists \(names ignore case\)" "  is refused as existing"
-expect 1 "a name with a space" $S app create "pay roll"
-like "$ERR" "invalid name" "  is an invalid name"
-expect 1 "a name with a slash" $S app create "a/b"
+expect 1 "a name with a control character" $S app create "$(printf 'pay\troll')"
+like "$ERR" "invalid application name" "  is an invalid name"
+expect 1 "a name ending in a space" $S app create "payroll "
+like "$ERR" "no control characters|without control characters or a space at either end" "  says the rule"
 expect 1 "a name of 129 characters" $S app create "$(printf 'a%.0s' $(seq 129))"
 expect 1 "a bad principal" $S app create Bad --admin bob
 like "$ERR" "invalid principal" "  says why"

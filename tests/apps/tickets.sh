@@ -15,10 +15,10 @@ app() {	# app NAME [OPTIONS...]: an enabled app mapping root (the issuer) with c
 	$S mapping create "$name" user:root "root-$name" >/dev/null &&
 	echo '{"password": "pw-'"$name"'"}' | $S creds set "$name" --user user:root --from-file - >/dev/null
 }
-app Tix --allow-tickets
+app Tix --allow-tickets --no-validate-tickets
 ok $? "an app that allows tickets"
-app Once --allow-tickets
-app Reuse --allow-tickets --ticket-reuse
+app Once --allow-tickets --no-validate-tickets
+app Reuse --allow-tickets --no-validate-tickets --ticket-reuse
 app Valid --allow-tickets --validate-tickets --ticket-reuse
 app NoTix
 ok $? "and apps that validate, allow reuse, or refuse tickets"

@@ -22,6 +22,16 @@ expect 0 "import PKCS#12 RSA" "$V" cert import "$P/client-rsa.p12" --password-fi
 is "$OUT" "$RSA" "PKCS#12 RSA: prints the SHA-1 thumbprint, and only that"
 expect 0 "import PKCS#12 EC" "$V" cert import "$P/client-ec.p12" --password-file "$P/p12.pass"
 is "$OUT" "$EC" "PKCS#12 EC: the thumbprint openssl gives"
+if [ -f "$P/client-rsa-legacy.p12" ]; then
+	"$V" --vault "$T_TMP/legacy-vault" init --kdf-limits interactive --passphrase-file "$T_TMP/pass" >/dev/null
+	expect 0 "import a legacy PKCS#12 (RC2-40 and 3DES, as older Windows exports it)" \
+	    "$V" --vault "$T_TMP/legacy-vault" cert import "$P/client-rsa-legacy.p12" --password-file "$P/p12.pass"
+	is "$OUT" "$(cat "$P/client-rsa.sha1")" "... stores the certificate, under its thumbprint"
+	like "$ERR" "warning: .*client-rsa-legacy.p12 used weak encryption .*legacy provider for this import only" \
+	    "... with a note that the file used weak encryption"
+else
+	ok 1 "# SKIP the openssl command here cannot make a legacy PKCS#12"
+fi
 run "$V" --json cert list
 like "$OUT" "\"thumbprint\": ?\"$EC\"" "list --json has the EC certificate"
 like "$OUT" "\"key_type\": ?\"EC " "list --json: EC key type"
@@ -129,10 +139,15 @@ for t in lower colons spaces lrm nbsp bom sha256; do
 done
 expect 0 "export by a pasted thumbprint (U+200E first)" "$V" cert export "$lrm"
 
-for t in "${RSA:0:39}" "${RSA}0" "${RSA:0:39}G" "0x$RSA" "$(printf '%s\342\200\213' "$RSA")"; do
+for t in "${RSA:0:39}" "${RSA}0" "${RSA:0:39}G" "0x$RSA"; do
 	expect 1 "a malformed thumbprint (${#t} bytes)" "$V" cert show "$t"
-	like "$ERR" "^ssovault: cert show: expected 40 hexadecimal digits$" "... expected 40 hexadecimal digits, input not echoed"
+	like "$ERR" "^ssovault: cert show: expected 40 hexadecimal digits, not '$t'$" "... expected 40 hexadecimal digits, and what was read"
 done
+expect 1 "a malformed thumbprint with a zero-width space" "$V" cert show "$(printf '%s\342\200\213' "$RSA")"
+like "$ERR" "^ssovault: cert show: expected 40 hexadecimal digits$" "... not echoed: only short printable text is said back"
+fp=$(openssl x509 -in "$P/client-rsa.pem" -noout -fingerprint -sha1)
+like "$fp" "^(sha1|SHA1) Fingerprint=" "openssl prints 'sha1 Fingerprint=...'"
+expect 0 "the whole line openssl x509 -fingerprint prints, pasted" "$V" cert show "$fp"
 expect 1 "an unknown thumbprint" "$V" cert show 0000000000000000000000000000000000000000
 like "$ERR" "no certificate with thumbprint 0{40}" "... says no certificate with that thumbprint"
 

@@ -395,7 +395,7 @@ body_errors(void)
 	struct reply rp;
 	size_t n = 0, i, ml = strlen(MARKER);
 	int s, r, op;
-	static const int unknown[] = { 0, 4, 5, 9, 15, 19, 23, 29, 38, 45, 49, 52, 59,
+	static const int unknown[] = { 0, 4, 5, 9, 15, 19, 23, 29, 39, 46, 49, 54, 59,
 	    63, 69, 78, 79, 85, 89, 99, 104, 106, 110, 128, 200, 254, 255 };
 
 	/*

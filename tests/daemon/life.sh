@@ -230,7 +230,7 @@ else
 	like "$(cat "$T_TMP/u$U.log")" "warning: cannot lock memory" "mlock refused (memlock 0): a warning, and it runs"
 fi
 expect 5 "root has no implicit role in uid $U's vault" "$V" --socket "$T_TMP/u$U/s.sock" role list
-like "$ERR" "access denied: uid 0 is not a vault admin" "... names the missing role"
+like "$ERR" "access denied: uid 0 \(root\) is not a vault admin" "... names the missing role"
 unset SSOVAULT_DAEMON_UID
 daemon_stop
 is "$DRC" "0" "the uid $U daemon stops with exit 0"

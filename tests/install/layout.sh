@@ -62,6 +62,11 @@ layout_file -f "$UNITDIR/ssovaultd.socket" "the systemd socket unit"
 layout_file -f "$INCLUDEDIR/ssovault/ssovault.h" "the public header"
 layout_file -f "$INCLUDEDIR/ssovault/sverr.h" "the error codes header beside it"
 layout_file -f "$LIBDIR/pkgconfig/ssovault.pc" "the pkg-config file"
+layout_file -f "$DATADIR/doc/ssovault/daemon.md" "the documents --help points at"
+layout_file -f "$DATADIR/doc/ssovault/guide.md" "the user guide"
+layout_file -f "$DATADIR/doc/ssovault/examples/fetch-creds.c" "the example service"
+like "$("$D$SBINDIR/ssovaultd" --help)" "^in $DATADIR/doc/ssovault" \
+    "ssovaultd --help points at the installed documents"
 layout_file -L "$LIBDIR/libssovault.so" "the library's link name"
 layout_file -L "$LIBDIR/libssovault.so.0" "the library's soname"
 layout_file -f "$LIBDIR/libssovault.so.$VERSION" "the shared library"
@@ -224,12 +229,12 @@ is "$(PATH="$D$BINDIR:$PATH" bash --norc --noprofile -c \
 is "$(complete_words ap)" "app" "ssovault ap<TAB> completes to app"
 is "$(complete_words app cr)" "create" "ssovault app cr<TAB> completes to create"
 is "$(complete_words "" | tr '\n' ' ')" \
-    "init status unlock lock backup restore secret role app mapping creds ticket cert port send suspended audit " \
+    "init status unlock lock backup restore secret role app mapping creds config ticket cert port send suspended audit " \
     "ssovault <TAB> offers every command"
-is "$(complete_words mapping "" | tr '\n' ' ')" "create list enable disable delete " \
+is "$(complete_words mapping "" | tr '\n' ' ')" "create list enable disable delete delete-many " \
     "ssovault mapping <TAB> offers its subcommands"
 is "$(complete_words app create x --ena)" "--enable" "options of a leaf: app create --ena<TAB>"
-is "$(complete_words app create x --type "" | tr '\n' ' ')" "individual group " \
+is "$(complete_words app create x --type "" | tr '\n' ' ')" "individual group config " \
     "option values: --type <TAB>"
 is "$(complete_words --vau)" "--vault" "global options: --vau<TAB>"
 is "$(complete_words creds get pa)" "payroll" "app names from the vault: creds get pa<TAB>"
@@ -239,6 +244,9 @@ is "$(complete_words send --port "")" "orders" "port names for send --port <TAB>
 is "$(complete_words send --soap "" | tr '\n' ' ')" "1.1 1.2 " "send --soap <TAB> offers the versions"
 is "$(complete_words role add "" | tr '\n' ' ')" "vault-admin affiliate-admin " \
     "role names: role add <TAB>"
+expect 0 "an app whose name has a space" "$SSOVAULT" app create 'Application name1'
+is "$(complete_words creds get Appl)" 'Application\ name1' \
+    "app names with a space complete as one word, quoted"
 # a locked vault (no unlock file, no terminal) completes no names
 is "$(SSOVAULT_PASSPHRASE_FILE= complete_words creds get pa)" "" \
     "a locked vault completes no app name"
@@ -263,7 +271,7 @@ like "$(pc --static --libs ssovault)" "-pthread|-lpthread" "--static --libs adds
 # the build line of the example's comment, with warnings as errors
 # shellcheck disable=SC2046
 expect 0 "fetch-creds.c builds with \$(pkg-config --cflags --libs ssovault)" \
-    cc -Wall -Wextra -Werror "$SOURCE_ROOT/docs/examples/fetch-creds.c" \
+    cc -std=c11 -Wall -Wextra -Werror "$SOURCE_ROOT/docs/examples/fetch-creds.c" \
     $(pc --cflags --libs ssovault) -o "$T_TMP/fetch-creds"
 [ -z "$ERR" ]
 ok $? "and without a warning"
@@ -299,6 +307,18 @@ like "$OUT" "^user: alice@payroll$" "the daemon gives the caller its mapping"
 SSOVAULT_SOCKET="$SOCK" expect 5 "another uid is denied by the daemon" \
     as_user 65534 65534 env LD_LIBRARY_PATH="$D$LIBDIR" "$T_TMP/fetch-creds" payroll
 like "$ERR" "access denied" "with an error that says so"
+
+# a service reads its settings from a config store app (docs/examples/read-config.c)
+# shellcheck disable=SC2046
+expect 0 "read-config.c builds" cc -Wall -Wextra -Werror "$SOURCE_ROOT/docs/examples/read-config.c" \
+    $(pc --cflags --libs ssovault) -o "$T_TMP/read-config"
+SSOVAULT_SOCKET="$SOCK" "$SSOVAULT" app create orders-adapter --type config --field endpoint \
+    --field password:masked --enable >/dev/null
+echo '{"endpoint": "https://orders.example/", "password": "p"}' |
+    SSOVAULT_SOCKET="$SOCK" "$SSOVAULT" config set orders-adapter --from-file - >/dev/null
+SSOVAULT_SOCKET="$SOCK" expect 0 "read-config reads a setting through ssovaultd" \
+    env LD_LIBRARY_PATH="$D$LIBDIR" "$T_TMP/read-config" orders-adapter endpoint
+is "$OUT" "https://orders.example/" "the setting's value"
 kill -TERM "$DPID"
 wait "$DPID"
 ok $? "ssovaultd stops cleanly on SIGTERM"

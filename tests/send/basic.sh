@@ -123,6 +123,11 @@ msg12 b.xml "second"
 expect 0 "--out DIR with two messages" "$V" send --url "$H/anon" --out out a.xml b.xml
 like "$(cat out/a.xml.response)" "first" "--out DIR: a.xml.response holds a's answer"
 like "$(cat out/b.xml.response)" "second" "--out DIR: b.xml.response holds b's answer"
+expect 0 "--out responses/ (not there yet) with two messages" "$V" send --url "$H/anon" --out responses/ a.xml b.xml
+like "$(cat responses/a.xml.response 2>&1)" "first" "--out DIR/: the directory is made, the responses are in it"
+is "$(stat -c %a responses)" "700" "... mode 0700"
+"$V" send --url "$H/anon" m11.xml > one.out 2>/dev/null
+is "$(tail -c 1 one.out | od -An -c | tr -d ' ')" '\n' "a response on stdout ends with a newline"
 like "$ERR" "2 messages: 2 delivered, 0 faults, 0 suspended, 0 not sent, 0 failed" "several messages: a summary"
 mkdir sub
 cp a.xml sub/a.xml

@@ -44,6 +44,7 @@ like "$ERR" "client certificate 0123456789ABCDEF0123456789ABCDEF01234567 cannot 
 ID_UNKNOWN=$ID
 kept "certificate not granted" --url "$SOAP_HTTPS/basic" "${TLS[@]}" --cert "$EC" --sso-app erp
 like "$ERR" "cannot be loaded: access denied: .* is not a user of certificate $EC" "... the reason says access denied"
+like "$ERR" "a vault admin grants it with 'ssovault cert grant $EC user:root'" "... and names the grant that is missing"
 ID_GRANT=$ID
 kept "expired certificate" --url "$SOAP_HTTPS/basic" "${TLS[@]}" --cert "$EXPIRED" --sso-app erp
 like "$ERR" "expired" "... the reason says expired"
@@ -82,10 +83,16 @@ kept "retries run out against a closed port" --url "https://127.0.0.1:1/soap" "$
 like "$ERR" "gave up after 2 attempts: .*(Couldn't connect|refused)" "... the reason says the connection was refused"
 kept "a server that demands a certificate nobody gave" --url "$SOAP_HTTPS/anon" "${TLS[@]}" --retry-count 1
 like "$ERR" "gave up after 2 attempts: .*(SSL|TLS|alert|certificate|handshake|Recv)" "... the reason is the TLS failure"
+like "$ERR" "TLS: the server demands a client certificate \(.*\): give one with --cert THUMBPRINT" "... explained, with the option that fixes it"
 ID_NOCERT=$ID
+kept "a server whose CA was not given" --url "$SOAP_HTTPS_NOCERT/anon" --retry-count 0
+like "$ERR" "TLS: the server's certificate is not trusted \(.*\): give the CA that signed it with --cacert FILE" "... explained: give --cacert"
+kept "a server that the CA given did not sign" --url "$SOAP_HTTPS_NOCERT/anon" --cacert "$CLIENT_CERT" --retry-count 0
+like "$ERR" "TLS: the server's certificate is not signed by the CA given \(.*\): give the server's CA with --cacert FILE" "... explained: the server's CA"
 
 expect 0 "suspended list, human" "$V" suspended list
-is "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" "$N" "... one line per message"
+is "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" "$((N + 1))" "... a header and one line per message"
+like "$(printf '%s\n' "$OUT" | head -1)" "^ID +UPDATED +ATTEMPTS +SENDER +URL +REASON$" "... the header names the columns"
 like "$OUT" "$ID_503 .* 3 attempts .*status/503 +gave up after 3 attempts" "... with time, attempts, URL and reason"
 
 # --- resume after fixing the cause -------------------------------------------------------
@@ -103,7 +110,7 @@ expect 0 "resume after enabling the mapping" "$V" suspended resume "$ID_DISMAP"
 expect 0 "resume after enabling the app" "$V" suspended resume "$ID_DISAPP"
 expect 2 "resume of a ticket message without a new ticket" "$V" suspended resume "$ID_TICKET"
 like "$ERR" "single-use: give --ticket" "... says a new ticket is needed"
-"$V" ticket settings --allow yes >/dev/null && "$V" app update erp --allow-tickets >/dev/null
+"$V" ticket settings --allow yes >/dev/null && "$V" app update erp --allow-tickets --no-validate-tickets >/dev/null
 T=$("$V" ticket issue)
 expect 0 "resume with a fresh ticket" "$V" suspended resume "$ID_TICKET" --ticket "$T"
 N=$((N - 5))
@@ -149,6 +156,13 @@ expect 1 "terminate it twice" "$V" suspended terminate "$ID_503"
 expect 1 "resume a terminated message" "$V" suspended resume "$ID_503"
 expect 1 "a malformed id" "$V" suspended show not-an-id
 like "$ERR" "32 hexadecimal digits" "... says what an id is"
+# ids as git takes object names: a unique beginning of at least 4 characters
+expect 0 "suspended show by the first 8 characters of an id" "$V" --json suspended show "${ID_NOCERT:0:8}"
+like "$OUT" "\"id\": ?\"$ID_NOCERT\"" "... shows that message"
+expect 2 "an id of 3 characters" "$V" suspended show "${ID_NOCERT:0:3}"
+like "$ERR" "at least 4 characters" "... is too short to name one"
+expect 1 "a beginning no id has" "$V" suspended show ffffffffffff
+like "$ERR" "no suspended message whose id begins with ffffffffffff" "... says so"
 N=$((N - 1))
 is "$(susp_ids | wc -l | tr -d ' ')" "$N" "terminate removed exactly one"
 for id in $(susp_ids); do "$V" suspended terminate "$id" >/dev/null; done

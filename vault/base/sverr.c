@@ -94,9 +94,14 @@ sv_fail(char *msg, int err, const char *fmt, ...)
 		vsnprintf(msg, SV_MSG_MAX, fmt, ap);
 		va_end(ap);
 		/* outside bytes end up in messages: keep each one printable line */
-		for (p = msg; *p != '\0'; p++)
+		for (p = msg; *p != '\0'; p++) {
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : '?';
+			/* C1 controls in UTF-8 (U+0080..U+009F): a terminal may obey them too */
+			if ((unsigned char)p[0] == 0xc2 && (unsigned char)p[1] >= 0x80 &&
+			    (unsigned char)p[1] <= 0x9f)
+				p[0] = p[1] = '?';
+		}
 	}
 	return err;
 }

@@ -3,6 +3,7 @@
  * normalised in one place for the service and the sender (thumbprint.h).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "base/thumbprint.h"
 
@@ -42,23 +43,57 @@ thumb_separator(const unsigned char *p)
 	return 0;
 }
 
+/*
+ * The length of a label that openssl and other tools print before the
+ * digits ("sha1 Fingerprint=", "SHA256 Fingerprint=", "Thumbprint:"), or 0.
+ */
+static size_t
+thumb_label(const char *in)
+{
+	static const char *const labels[] = { "sha1 fingerprint=", "sha256 fingerprint=",
+	    "sha-1 fingerprint=", "sha-256 fingerprint=", "thumbprint:", "thumbprint=", NULL };
+	size_t i, n;
+
+	for (i = 0; labels[i] != NULL; i++) {
+		n = strlen(labels[i]);
+		if (strncasecmp(in, labels[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/* 1 if s is short printable ASCII: what a person typed, safe to say back. */
+static int
+thumb_echoable(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i == 80 || (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ||
+		    s[i] == '\'')
+			return 0;
+	return 1;
+}
+
 int
 vault_thumbprint_normalise(const char *in, char out[THUMBPRINT_SHA256_HEX + 1],
     size_t *ret_len, char *msg)
 {
 	char tmp[THUMBPRINT_SHA256_HEX + 1];
 	const unsigned char *p;
+	const char *given = in;
 	size_t n = 0, skip;
 	int r = SV_ERR_INVALID;
 
 	/*
-	 * The input may be anything pasted: never echo it, and bound the scan
-	 * before looking (strnlen stops at the cap).  The separator test reads
+	 * The input may be anything pasted: echo it only when it is short
+	 * printable text (thumb_echoable), and bound the scan before looking (strnlen stops at the cap).  The separator test reads
 	 * up to two bytes ahead, which stays inside the string because it
 	 * stops at the first byte that does not match, and the NUL never does.
 	 */
 	if (in == NULL || strnlen(in, THUMB_INPUT_MAX + 1) > THUMB_INPUT_MAX)
 		goto out;
+	in += thumb_label(in);
 	for (p = (const unsigned char *)in; *p != '\0'; ) {
 		if ((skip = thumb_separator(p)) > 0) {
 			p += skip;
@@ -76,7 +111,10 @@ vault_thumbprint_normalise(const char *in, char out[THUMBPRINT_SHA256_HEX + 1],
 	*ret_len = n;
 	r = 0;
  out:
-	if (r != 0)
+	/* what was read, when it is short printable text; never binary or long input */
+	if (r != 0 && given != NULL && *given != '\0' && thumb_echoable(given))
+		sv_fail(msg, r, "%s, not '%s'", THUMB_ERROR, given);
+	else if (r != 0)
 		sv_fail(msg, r, "%s", THUMB_ERROR);
 	return r;
 }

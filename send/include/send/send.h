@@ -22,6 +22,7 @@
 #ifndef SSOVAULT_SEND_H
 #define SSOVAULT_SEND_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -238,6 +239,19 @@ struct send_callbacks {
 	void (*progress)(void *ctx, size_t done, size_t total, size_t active, size_t waiting);
 	/* A one-line notice: "orders.xml: attempt 1 failed (HTTP 503); again in 5s". */
 	void (*notice)(void *ctx, const char *line);
+	/*
+	 * While nothing is in flight and a message waits for its retry: the
+	 * soonest one, its next attempt and the whole seconds left, once a
+	 * second at most (a countdown).
+	 */
+	void (*wait)(void *ctx, const char *name, unsigned next_attempt, long long seconds);
+	/*
+	 * Set non-zero (by a signal handler) to stop: the messages in flight
+	 * and waiting to retry are suspended with a reason that begins
+	 * "interrupted", one from standard input not yet sent too, and the
+	 * files not yet read are reported not sent.  NULL: never stops.
+	 */
+	const volatile sig_atomic_t *stop;
 };
 
 struct send_summary {

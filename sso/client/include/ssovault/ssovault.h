@@ -36,7 +36,7 @@ extern "C" {
 struct ssovault;
 
 enum ssovault_mode {
-	SSOVAULT_MODE_AUTO = 0,		/* daemon if a socket is set or exists, else embedded */
+	SSOVAULT_MODE_AUTO = 0,		/* see ssovault_open() */
 	SSOVAULT_MODE_DAEMON = 1,
 	SSOVAULT_MODE_EMBEDDED = 2,
 };
@@ -44,11 +44,17 @@ enum ssovault_mode {
 struct ssovault_open_opts {
 	const char *vault_dir;		/* NULL: $SSOVAULT_DIR, else $XDG_DATA_HOME/ssovault */
 	const char *socket_path;	/* NULL: $SSOVAULT_SOCKET, else the default path */
+	/* AUTO with both vault_dir and socket_path set is SV_ERR_USAGE */
 	enum ssovault_mode mode;
 };
 
 /*
- * Open a handle.  In daemon mode nothing is checked until the first request
+ * Open a handle.  SSOVAULT_MODE_AUTO picks, explicit before implicit: the
+ * vault_dir given (embedded, whatever socket exists), the socket_path
+ * given, $SSOVAULT_SOCKET, the first of $XDG_RUNTIME_DIR/ssovault.sock
+ * and /run/ssovault/ssovault.sock that exists, else $SSOVAULT_DIR or the
+ * default vault directory (SV_ERR_NO_VAULT naming every
+ * place looked at if there is none).  In daemon mode nothing is checked until the first request
  * (SV_ERR_UNREACHABLE then, also when the socket is served by another uid
  * than root, the caller's or the one in $SSOVAULT_DAEMON_UID: nothing is
  * sent to it).  In embedded mode the vault is opened locked
@@ -129,11 +135,49 @@ int ssovault_app_delete(struct ssovault *h, const char *name) SV_WUR;
 /* An ENTSSO XML file, all or nothing; ret_json says what was imported. */
 int ssovault_app_import(struct ssovault *h, const char *xml, size_t len, char **ret_json) SV_WUR;
 
+/* How an ENTSSO account DOMAIN\name is written on this host. */
+enum ssovault_accounts {
+	SSOVAULT_ACCOUNTS_NAME = 0,		/* name (SSSD, short names) */
+	SSOVAULT_ACCOUNTS_NAME_AT_DOMAIN = 1,	/* name@domain (SSSD, fully qualified) */
+	SSOVAULT_ACCOUNTS_DOMAIN_NAME = 2,	/* DOMAIN\name (winbind) */
+};
+
+struct ssovault_import_opts {
+	int update;			/* ssomanage -updateapps: existing apps change */
+	int strict;			/* any warning is an error, nothing imported */
+	int dry_run;			/* check everything, change nothing */
+	enum ssovault_accounts accounts;
+	/* NULL, or a JSON object: ENTSSO account (any case) -> principal, and
+	   "DOMAIN\\*" -> the domain as this host writes it */
+	const char *account_map_json;
+};
+/*
+ * ssovault_app_import() with options (NULL: the defaults).  ret_json is
+ * {"applications","updated","mappings","deleted","skipped","dry_run",
+ * "warnings": [{"application","line","message"}]} (docs/json.md).
+ */
+int ssovault_app_import_opts(struct ssovault *h, const char *xml, size_t len,
+    const struct ssovault_import_opts *o, char **ret_json) SV_WUR;
+/* ssomanage -deletemappings: the mappings a file names are deleted (o->update unused). */
+int ssovault_mapping_delete_many(struct ssovault *h, const char *xml, size_t len,
+    const struct ssovault_import_opts *o, char **ret_json) SV_WUR;
+/*
+ * ENTSSO XML of the named apps (n 0: every app the caller administers)
+ * and their mappings, never a secret; ret_xml malloc'd.  windows_domain
+ * NULL: accounts as principals (what app import reads back exactly); else
+ * as the Windows accounts DOMAIN\name that ssomanage resolves.
+ */
+int ssovault_app_export(struct ssovault *h, const char *const *apps, size_t n,
+    const char *windows_domain, char **ret_xml) SV_WUR;
+
 /* --- Mappings and credentials ---------------------------------------- */
 
 int ssovault_mapping_create(struct ssovault *h, const char *app, const char *principal,
     const char *external_user) SV_WUR;
 int ssovault_mapping_list(struct ssovault *h, const char *app, char **ret_json) SV_WUR;
+/* Only the mappings of principal user (ssomanage -listmappings USER); app may be NULL. */
+int ssovault_mapping_list_user(struct ssovault *h, const char *app, const char *user,
+    char **ret_json) SV_WUR;
 int ssovault_mapping_enable(struct ssovault *h, const char *app, const char *principal,
     int enable) SV_WUR;
 int ssovault_mapping_delete(struct ssovault *h, const char *app, const char *principal) SV_WUR;
@@ -161,6 +205,21 @@ const char *ssovault_creds_password(const struct ssovault_creds *c);
 int ssovault_creds_set(struct ssovault *h, const char *app, const char *user,
     size_t n, const char *const *labels, const char *const *values) SV_WUR;
 int ssovault_creds_get(struct ssovault *h, const char *app, const char *user,
+    struct ssovault_creds **ret) SV_WUR;
+
+/* --- Config store applications ------------------------------------------ */
+
+/*
+ * ENTSSO's ISSOConfigStore SetConfigInfo / GetConfigInfo: the settings of a
+ * config store app (type "config") under identifier (NULL: the default,
+ * "ConfigProperties").  Set: app admins; labels[i] = values[i], the others
+ * keep their value.  Get: app users and admins; the settings come back as a
+ * struct ssovault_creds whose principal is the identifier, external_user
+ * is "" and fields are the settings (ssovault_creds_value() reads one).
+ */
+int ssovault_config_set(struct ssovault *h, const char *app, const char *identifier,
+    size_t n, const char *const *labels, const char *const *values) SV_WUR;
+int ssovault_config_get(struct ssovault *h, const char *app, const char *identifier,
     struct ssovault_creds **ret) SV_WUR;
 
 /* --- Tickets ----------------------------------------------------------- */

@@ -46,6 +46,8 @@ extern const struct vault_schema sso_schema;
 #define SSO_MAX_GROUPS 256
 #define SSO_NAME_MAX 128		/* app, port, label names */
 #define SSO_PRINCIPAL_MAX 300
+#define SSO_APP_NAME_MAX 128		/* app names: bytes of UTF-8 */
+#define SSO_APP_KEY_MAX 200		/* an app name's key: folded, bytes */
 
 /* Who is asking: from SO_PEERCRED/SO_PEERGROUPS, or the process itself. */
 struct sso_caller {
@@ -69,8 +71,19 @@ int sso_caller_self(struct sso_caller *ret) SV_WUR;
  * has a name, else "uid:N".
  */
 int sso_principal_check(const char *in, char *out, char *msg) SV_WUR;
+/*
+ * 1 if s is 1 to max bytes of valid UTF-8 without control characters (C0,
+ * DEL, C1): what a principal's NAME may be (DESIGN 4).
+ */
+int sso_name_ok(const char *s, size_t max);
 int sso_principal_match(const char *principal, const struct sso_caller *c);
 void sso_principal_of(const struct sso_caller *c, char *out);
+/*
+ * The other spelling of the same account on this host: uid:N <-> user:NAME,
+ * gid:N <-> group:NAME (SSO_PRINCIPAL_MAX bytes into out); SV_ERR_NOT_FOUND
+ * if the name service does not know it.
+ */
+int sso_principal_alias(const char *principal, char *out);
 /* 1 if any principal of the JSON array arr matches the caller. */
 int sso_principal_match_any(json_t *arr, const struct sso_caller *c);
 /* Describe the caller for messages: "uid 1001" or "uid 1001 (alice)". */
@@ -142,6 +155,10 @@ enum sso_object { SSO_OBJ_NONE, SSO_OBJ_APP, SSO_OBJ_CERT, SSO_OBJ_PORT, SSO_OBJ
 					   out of it (restore) */
 #define SSO_OPF_ROOM_ALL 0x200		/* the way out: may use the whole reserve */
 #define SSO_OPF_ROOM_RECORDS 0x400	/* may fill as far as audit records may */
+#define SSO_OPF_AUDIT_FIRST 0x1000	/* its record is written before it runs: it wipes
+					   the keys the record needs (lock) */
+#define SSO_OPF_AUDIT_LOW_SHARED 0x2000	/* in a shared service (the daemon), recorded at
+					   level low: an embedded command's own unlock is not */
 
 struct sso_ctx;
 struct svbuf;
@@ -297,8 +314,23 @@ int sso_json_put(struct vault_txn *t, enum sso_table tab, const char *key,
  */
 int sso_json_get_shared(struct vault_txn *t, enum sso_table tab, const char *key,
     json_t **ret, char *msg) SV_WUR;
-/* The lower-case key of an app name; SV_ERR_INVALID if it is not a name. */
+/* The lower-case key of a port name or message id; SV_ERR_INVALID if it is not a name. */
 int sso_app_key(const char *name, char out[SSO_NAME_MAX + 1], char *msg) SV_WUR;
+/*
+ * The key of an application name (docs/apps.md): names are 1 to
+ * SSO_APP_NAME_MAX bytes of UTF-8, any letters, digits, spaces and
+ * punctuation, no control characters, no space at either end.  The key is
+ * the name in Unicode NFC with its case folded (ICU), so names that differ
+ * only in case are one app; ASCII names keep the keys they always had.
+ * SV_ERR_INVALID with a message saying the rule if name is not one.
+ */
+int sso_app_name_key(const char *name, char out[SSO_APP_KEY_MAX + 1], char *msg) SV_WUR;
+/*
+ * s quoted for a POSIX shell if it needs it ('it''s' style), into out, for
+ * messages that show a command to run next; truncated to outlen.
+ */
+void sso_shell_quote(const char *s, char *out, size_t outlen);
+#define SSO_QUOTED_MAX 160		/* enough for the names messages quote */
 /*
  * Roles from meta: 1 if the caller holds role ("vault-admin" or
  * "affiliate-admin"), 0 if not, a negative error if the record is unreadable.
