@@ -8,6 +8,9 @@ libcurl4-openssl-dev libxml2-dev libicu-dev libjansson-dev openssl curl apache2 
 SSOVAULT_TEST_DEPS="clang valgrind man-db groff-base systemd"
 # strace holds a system call open in the race attacks (tests/attacks)
 SSOVAULT_DEPS="$SSOVAULT_DEPS strace"
+# the PKCS#11 module: p11-kit's pkcs11.h to build it; the clients others wrote
+# that tests/pkcs11 drives (OpenSC, GnuTLS, OpenSSL's engine for curl, p11-kit)
+SSOVAULT_DEPS="$SSOVAULT_DEPS libp11-kit-dev p11-kit opensc gnutls-bin libengine-pkcs11-openssl"
 # tmux is the terminal of tests/send/interrupt.sh (Ctrl-C during a retry wait)
 SSOVAULT_DEPS="$SSOVAULT_DEPS tmux"
 

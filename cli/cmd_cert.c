@@ -91,6 +91,7 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "exportable", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,12 +99,14 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 	uint8_t *data = NULL, *key = NULL;
 	size_t nusers = 0, dlen = 0, klen = 0, pwlen = 0;
 	char *pw = NULL, sha1[41];
+	unsigned flags = 0;
 	int o, r;
 
 	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1) {
 		switch (o) {
 		case 'p': pwfile = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'x': flags |= SSOVAULT_CERT_EXPORTABLE; break;
 		case 'u':
 			if (nusers == CERT_USERS_MAX)
 				return cli_usage(c, "at most %d --user options", CERT_USERS_MAX);
@@ -122,7 +125,8 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 	    (pwfile != NULL && (r = cli_secret_file(c, pwfile, "password file", &pw, &pwlen)) != 0) ||
 	    (r = cli_open(c, 1)) != 0)
 		goto out;
-	r = ssovault_cert_import(c->h, data, dlen, pw, key, klen, users, nusers, sha1);
+	r = ssovault_cert_import_flags(c->h, data, dlen, pw, key, klen, users, nusers, flags,
+	    sha1);
 	/* a password-protected file and no --password-file: ask, on a terminal */
 	if (r == SV_ERR_BAD_PASSWORD && pwfile == NULL) {
 		if (!isatty(STDIN_FILENO)) {
@@ -133,7 +137,8 @@ cmd_cert_import(struct cli *c, int argc, char **argv)
 		if ((r = cli_secret_prompt(c, "Password of the certificate file: ", 0,
 		    &pw, &pwlen)) != 0)
 			goto out;
-		r = ssovault_cert_import(c->h, data, dlen, pw, key, klen, users, nusers, sha1);
+		r = ssovault_cert_import_flags(c->h, data, dlen, pw, key, klen, users, nusers,
+		    flags, sha1);
 	}
 	if (r != 0) {
 		r = cli_fail_h(c, r);
@@ -208,18 +213,19 @@ list_human(struct cli *c, json_t *arr)
 	}
 	if (w > 60)
 		w = 60;
-	printf("%-40s  %-*s  %-10s  %-13s  %s\n", "THUMBPRINT", w, "SUBJECT", "NOT AFTER",
-	    "STATUS", "USERS");
+	printf("%-40s  %-*s  %-10s  %-13s  %-14s  %s\n", "THUMBPRINT", w, "SUBJECT",
+	    "NOT AFTER", "STATUS", "KEY", "USERS");
 	json_array_foreach(arr, i, e) {
 		if (json_object_get(e, "error") != NULL) {
-			printf("%-40s  %-*s  %-10s  %-13s  %s\n", str(e, "thumbprint"), w,
-			    "?", "?", "DAMAGED", str(e, "error"));
+			printf("%-40s  %-*s  %-10s  %-13s  %-14s  %s\n", str(e, "thumbprint"), w,
+			    "?", "?", "DAMAGED", "?", str(e, "error"));
 			continue;
 		}
-		printf("%-40s  %-*.*s  %-10s  %-13s  ", str(e, "thumbprint"), w, w,
+		printf("%-40s  %-*.*s  %-10s  %-13s  %-14s  ", str(e, "thumbprint"), w, w,
 		    str(e, "subject"), date_of(e, "not_after", d),
 		    strcmp(str(e, "status"), "valid") == 0 ? "valid" :
-		    strcmp(str(e, "status"), "expired") == 0 ? "EXPIRED" : "NOT YET VALID");
+		    strcmp(str(e, "status"), "expired") == 0 ? "EXPIRED" : "NOT YET VALID",
+		    json_is_true(json_object_get(e, "exportable")) ? "EXPORTABLE" : "not exportable");
 		print_users(json_object_get(e, "users"));
 		printf("\n");
 	}
@@ -246,7 +252,11 @@ show_human(struct cli *c, json_t *j)
 	printf("Subject:     %s\n", str(j, "subject"));
 	printf("Issuer:      %s\n", str(j, "issuer"));
 	printf("Serial:      %s\n", str(j, "serial"));
-	printf("Key:         %s\n", str(j, "key_type"));
+	printf("Key:         %s, %s\n", str(j, "key_type"),
+	    json_is_true(json_object_get(j, "exportable")) ?
+	    "EXPORTABLE: its users may fetch it ('ssovault cert update THUMBPRINT "
+	    "--non-exportable' keeps it in the vault)" :
+	    "non-exportable: the service signs with it and never hands it out");
 	printf("Not before:  %s\n", str(j, "not_before"));
 	printf("Not after:   %s\n", str(j, "not_after"));
 	printf("Status:      %s\n", strcmp(status, "valid") == 0 ? "valid" :
@@ -273,24 +283,85 @@ cmd_cert_show(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+/* Write all of p to fd 1 with write(2): no stdio buffer keeps a copy. */
+static int
+write_stdout(struct cli *c, const void *p, size_t len)
+{
+	const char *q = p;
+	ssize_t n;
+
+	fflush(stdout);
+	while (len > 0) {
+		n = write(STDOUT_FILENO, q, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return cli_fail(c, SV_ERR_IO, "cannot write to standard output: %s",
+			    strerror(errno));
+		q += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write p to out (a new file) or, for NULL or "-", standard output. */
+static int
+write_out(struct cli *c, const char *out, const void *p, size_t len)
+{
+	if (out != NULL && strcmp(out, "-") != 0)
+		return cli_write_new_file(c, out, p, len);
+	return write_stdout(c, p, len);
+}
+
+/* The chain and the key of an exportable key, as one PEM, in secure memory. */
+static int
+export_key(struct cli *c, const char *thumbprint, const char *out)
+{
+	struct ssovault_cert_blob *b = NULL;
+	char *pem;
+	int r;
+
+	if ((r = ssovault_cert_fetch(c->h, thumbprint, &b)) != 0)
+		return cli_fail_h(c, r);
+	if ((pem = sodium_malloc(b->cert_len + b->key_len + 1)) == NULL) {
+		ssovault_cert_blob_free(b);
+		return cli_fail(c, SV_ERR_NOMEM, "out of memory");
+	}
+	memcpy(pem, b->cert_pem, b->cert_len);
+	memcpy(pem + b->cert_len, b->key_pem, b->key_len);
+	r = write_out(c, out, pem, b->cert_len + b->key_len);
+	sodium_free(pem);
+	ssovault_cert_blob_free(b);
+	return r;
+}
+
 static int
 cmd_cert_export(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
+		{ "key", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
 	char *pem = NULL;
-	int o, r;
+	int o, r, key = 0;
 
 	while ((o = cli_getopt(c, argc, argv, "o:", opts)) != -1) {
 		if (o == 'o')
 			out = optarg;
+		else if (o == 'k')
+			key = 1;
 	}
-	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0 || (r = cli_open(c, 1)) != 0)
+	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
 		return r;
+	if (key && c->json)
+		return cli_usage(c, "--key writes PEM, not JSON: drop --json");
+	if ((r = cli_open(c, 1)) != 0)
+		return r;
+	if (key)
+		return export_key(c, argv[optind], out);
 	if ((r = ssovault_cert_export(c->h, argv[optind], &pem)) != 0)
 		return cli_fail_h(c, r);
 	if (c->json && (out == NULL || strcmp(out, "-") == 0)) {
@@ -302,11 +373,143 @@ cmd_cert_export(struct cli *c, int argc, char **argv)
 		    cli_fail(c, SV_ERR_IO, "cannot write to standard output");
 		free(s);
 		json_decref(j);
-	} else if (out != NULL && strcmp(out, "-") != 0)
-		r = cli_write_new_file(c, out, pem, strlen(pem));
-	else if (fputs(pem, stdout) == EOF)
-		r = cli_fail(c, SV_ERR_IO, "cannot write to standard output");
+	} else {
+		r = write_out(c, out, pem, strlen(pem));
+	}
 	free(pem);
+	return r;
+}
+
+static int
+cmd_cert_update(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "non-exportable", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o, r, lock = 0;
+
+	while ((o = cli_getopt(c, argc, argv, "", opts)) != -1) {
+		if (o == 'n')
+			lock = 1;
+	}
+	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
+		return r;
+	if (!lock)
+		return cli_usage(c, "nothing to change: give --non-exportable");
+	if ((r = cli_open(c, 1)) != 0)
+		return r;
+	if ((r = ssovault_cert_update(c->h, argv[optind], 0)) != 0)
+		return cli_fail_h(c, r);
+	if (!c->quiet)
+		printf("The private key is now non-exportable: the service signs with it "
+		    "and never hands it out.\n");
+	return 0;
+}
+
+/* The signature algorithm for a key type from cert show: PKCS#1 v1.5 or ECDSA, SHA-256. */
+static int
+default_alg(struct cli *c, const char *thumbprint, struct ssovault_sign_params *p)
+{
+	char *json = NULL;
+	json_t *j;
+	int r, ec;
+
+	if ((r = ssovault_cert_show(c->h, thumbprint, &json)) != 0)
+		return cli_fail_h(c, r);
+	j = json_loads(json, 0, NULL);
+	free(json);
+	ec = strncmp(str(j, "key_type"), "EC", 2) == 0;
+	json_decref(j);
+	return ssovault_sign_params_parse(ec ? "ecdsa-sha256" : "rsa-pkcs1-sha256", p);
+}
+
+/* The digest from hex; its length is the hash's, which the service checks. */
+static int
+digest_hex(struct cli *c, const char *hex, uint8_t *out, size_t *ret_len)
+{
+	size_t n;
+
+	if (sodium_hex2bin(out, 64, hex, strlen(hex), ":", &n, NULL) != 0 || n == 0)
+		return cli_usage(c, "--digest takes 1 to 64 bytes in hexadecimal");
+	*ret_len = n;
+	return 0;
+}
+
+static int
+cmd_cert_sign(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "alg", required_argument, NULL, 'a' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "digest", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ssovault_sign_params p;
+	const char *alg = NULL, *in = NULL, *hex = NULL, *out = NULL;
+	uint8_t dg[64], *data = NULL, *sig = NULL;
+	size_t len = 0, siglen = 0;
+	char *b64 = NULL;
+	int o, r;
+
+	while ((o = cli_getopt(c, argc, argv, "o:", opts)) != -1) {
+		switch (o) {
+		case 'a': alg = optarg; break;
+		case 'i': in = optarg; break;
+		case 'd': hex = optarg; break;
+		case 'o': out = optarg; break;
+		}
+	}
+	if ((r = cli_operands(c, argc, argv, 1, 1)) != 0)
+		return r;
+	if ((in == NULL) == (hex == NULL))
+		return cli_usage(c, "give the data with --in FILE or its digest with --digest HEX");
+	if (alg != NULL && ssovault_sign_params_parse(alg, &p) != 0)
+		return cli_usage(c, "unknown --alg '%s': rsa-pkcs1-sha256, rsa-pss-sha256, "
+		    "ecdsa-sha256 (or -sha1, -sha224, -sha384, -sha512), rsa-pkcs1, ecdsa", alg);
+	if (hex != NULL && (r = digest_hex(c, hex, dg, &len)) != 0)
+		return r;
+	if ((r = cli_open(c, 1)) != 0 || (alg == NULL && (r = default_alg(c, argv[optind], &p)) != 0))
+		return r;
+	if (in != NULL) {
+		/* one byte more than the service takes, so that too much is its error */
+		if ((r = cli_read_file(c, in, SSOVAULT_SIGN_DATA_MAX + 1, &data, &len)) != 0)
+			return r;
+		p.data = 1;
+	}
+	r = ssovault_cert_sign(c->h, argv[optind], &p, data != NULL ? data : dg, len, &sig,
+	    &siglen);
+	free(data);
+	if (r != 0)
+		return cli_fail_h(c, r);
+	if (out != NULL) {
+		r = write_out(c, out, sig, siglen);
+	} else {
+		size_t n = sodium_base64_ENCODED_LEN(siglen, sodium_base64_VARIANT_ORIGINAL);
+
+		if ((b64 = malloc(n)) == NULL) {
+			free(sig);
+			return cli_fail(c, SV_ERR_NOMEM, "out of memory");
+		}
+		sodium_bin2base64(b64, n, sig, siglen, sodium_base64_VARIANT_ORIGINAL);
+		if (c->json) {
+			json_t *j = json_pack("{s:s, s:s}", "thumbprint", argv[optind],
+			    "signature", b64);
+			char *js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+			r = js != NULL && printf("%s\n", js) >= 0 ? 0 :
+			    cli_fail(c, SV_ERR_IO, "cannot write to standard output");
+			free(js);
+			json_decref(j);
+		} else {
+			printf("%s\n", b64);
+		}
+	}
+	free(b64);
+	free(sig);
 	return r;
 }
 
@@ -378,16 +581,47 @@ const struct cli_cmd cli_cmd_cert[] = {
 	    "  --key FILE          the private key, when FILE holds the certificate only\n"
 	    "  --user P            may use the certificate for sending (repeatable):\n"
 	    "                      user:NAME, group:NAME, uid:N, gid:N\n"
+	    "  --exportable        let its users fetch the private key too (as Windows'\n"
+	    "                      \"mark this key as exportable\"); without it the key\n"
+	    "                      never leaves the vault: the service signs with it\n"
 	    "\nOnly the SHA-1 thumbprint is printed (--json: {\"thumbprint\": ...}), so:\n"
 	    "  t=$(ssovault cert import client.p12 --password-file pw --user user:etl)\n" },
 	{ "list", cmd_cert_list, NULL, NULL,
-	    "list certificates: thumbprint, subject, expiry, status, users", NULL },
+	    "list certificates: thumbprint, subject, expiry, status, key, users",
+	    "KEY is EXPORTABLE for a key its users may fetch (imported with --exportable,\n"
+	    "or before ssovault had non-exportable keys), else \"not exportable\".\n" },
 	{ "show", cmd_cert_show, NULL, "THUMBPRINT",
 	    "show a certificate; flags it when expired or not yet valid", THUMB_HELP },
-	{ "export", cmd_cert_export, NULL, "THUMBPRINT [--out FILE]",
-	    "print the certificate chain as PEM (never the key)",
+	{ "export", cmd_cert_export, NULL, "THUMBPRINT [--key] [--out FILE]",
+	    "print the certificate chain as PEM (with --key, an exportable key too)",
 	    "Options:\n"
 	    "  --out FILE   write a new file (mode 0600) instead of standard output\n"
+	    "  --key        the private key too, after the chain (PKCS#8 PEM): for users\n"
+	    "               of the certificate, and only if its key is exportable; a\n"
+	    "               non-exportable key is refused (exit 5)\n"
+	    "\n" THUMB_HELP },
+	{ "update", cmd_cert_update, NULL, "THUMBPRINT --non-exportable",
+	    "make a certificate's private key non-exportable, for good",
+	    "Keys imported before ssovault had non-exportable keys, and keys imported\n"
+	    "with --exportable, can be fetched by the certificate's users.  After this,\n"
+	    "the service only signs with the key.  There is no way back: to have an\n"
+	    "exportable key again, delete the certificate and import it again.\n"
+	    "\n" THUMB_HELP },
+	{ "sign", cmd_cert_sign, NULL,
+	    "THUMBPRINT (--in FILE | --digest HEX) [--alg ALG] [--out FILE]",
+	    "have the service sign with a certificate's key (for its users)",
+	    "The key stays in the vault; every signature is audited (\"cert sign\").\n"
+	    "\nOptions:\n"
+	    "  --in FILE      the data to sign (\"-\": standard input; at most 1 MiB)\n"
+	    "  --digest HEX   or its digest, made by the algorithm's hash\n"
+	    "  --alg ALG      rsa-pkcs1-sha256 (RSA keys) or ecdsa-sha256 (EC keys) unless\n"
+	    "                 given: rsa-pkcs1-, rsa-pss- or ecdsa- with sha1, sha224,\n"
+	    "                 sha256, sha384 or sha512; RSA-PSS salts as long as the digest\n"
+	    "  --out FILE     write the signature (raw bytes; ECDSA in DER) to a new file;\n"
+	    "                 without it, it is printed in base64\n"
+	    "\nVerify with OpenSSL, e.g.:\n"
+	    "  ssovault cert export T > cert.pem && openssl x509 -in cert.pem -pubkey -noout > pub.pem\n"
+	    "  ssovault cert sign T --in data --out sig && openssl dgst -sha256 -verify pub.pem -signature sig data\n"
 	    "\n" THUMB_HELP },
 	{ "delete", cmd_cert_delete, NULL, "THUMBPRINT", "delete a certificate and its key",
 	    THUMB_HELP },

@@ -178,6 +178,24 @@ status_size(json_t *j)
 		printf("warning:     %s\n", warn);
 }
 
+/* Keys the service would still hand out (docs/certificates.md). */
+static void
+status_keys(json_t *j)
+{
+	json_t *k = json_object_get(j, "certificates");
+	long long n = (long long)json_integer_value(json_object_get(k, "count"));
+	long long x = (long long)json_integer_value(json_object_get(k, "exportable_keys"));
+
+	if (k == NULL)
+		return;
+	if (x == 0)
+		printf("keys:        %lld certificate(s), no exportable private key\n", n);
+	else
+		printf("keys:        %lld certificate(s), %lld with an EXPORTABLE private key "
+		    "('ssovault cert list' shows which; 'ssovault cert update THUMBPRINT "
+		    "--non-exportable' keeps it in the vault)\n", n, x);
+}
+
 static void
 status_human(struct cli *c, json_t *j)
 {
@@ -201,6 +219,7 @@ status_human(struct cli *c, json_t *j)
 	    (long long)json_integer_value(json_object_get(e, "ports")),
 	    (long long)json_integer_value(json_object_get(e, "suspended")),
 	    (long long)json_integer_value(json_object_get(e, "audit")));
+	status_keys(j);
 }
 
 static int

@@ -8,10 +8,13 @@
  * message waiting to be retried does not hold up the others.
  *
  * Secrets are fetched through the client API (ssovault.h) as the caller,
- * right before each attempt, and dropped right after it: the client
- * certificate's key is handed to libcurl as a blob that points into the
+ * right before each attempt, and dropped right after it.  A client
+ * certificate whose key is not exportable (the default) is given to libcurl
+ * through its SSL context callback with a key whose signatures the service
+ * makes (ssovault_tls_use_cert()): the key never enters this process.  An
+ * exportable key is handed to libcurl as a blob that points into the
  * service's secure memory (CURL_BLOB_NOCOPY) and lives until the transfer
- * ends; passwords are read from their files, or from the vault, into secure
+ * ends.  Passwords are read from their files, or from the vault, into secure
  * memory.  libcurl keeps its own copies of user name and password for the
  * transfer (CURLOPT_USERNAME/PASSWORD copy); they are released when the
  * transfer ends, without being wiped: docs/send.md names this residual risk.
@@ -61,6 +64,8 @@ struct slot {
 	CURL *e;
 	struct job *j;
 	struct ssovault_cert_blob *blob;
+	struct ssovault_cert_info *signer;	/* a key the service signs with */
+	struct ssovault *h;			/* ... through this handle */
 	struct ssovault_creds *creds;
 	struct svbuf *password;		/* from --password-file, secure */
 	struct svbuf *proxy_password;
@@ -380,8 +385,11 @@ slot_wipe(struct slot *sl)
 	curl_easy_setopt(sl->e, CURLOPT_PROXYPASSWORD, NULL);
 	curl_easy_setopt(sl->e, CURLOPT_SSLKEY_BLOB, NULL);
 	curl_easy_setopt(sl->e, CURLOPT_SSLCERT_BLOB, NULL);
+	curl_easy_setopt(sl->e, CURLOPT_SSL_CTX_FUNCTION, NULL);
 	ssovault_cert_blob_free(sl->blob);
 	sl->blob = NULL;
+	ssovault_cert_info_free(sl->signer, 1);
+	sl->signer = NULL;
 	ssovault_creds_free(sl->creds);
 	sl->creds = NULL;
 	svbuf_free(sl->password);
@@ -406,6 +414,69 @@ self_principal(void)
 	return p;
 }
 
+/* libcurl's SSL context callback: a new connection presents the signer's certificate. */
+static CURLcode
+signer_install(CURL *e, void *ssl_ctx, void *arg)
+{
+	struct slot *sl = arg;
+
+	return ssovault_tls_use_cert(sl->h, sl->signer, ssl_ctx) == 0 ? CURLE_OK :
+	    CURLE_SSL_CERTPROBLEM;
+}
+
+/*
+ * The client certificate: a key the service signs with, or an exportable
+ * one handed over as a blob.  Either way checked by the service now (the
+ * caller's grant, the dates).
+ */
+static int
+attempt_cert(struct batch *b, struct slot *sl, char *reason, size_t rlen)
+{
+	const struct send_settings *s = b->s;
+	struct curl_blob cert, key;
+	size_t n = 0;
+	int r;
+
+	if ((r = ssovault_cert_usable(b->h, s->cert, &sl->signer, &n)) == 0 &&
+	    !sl->signer->exportable) {
+		sl->h = b->h;
+		if (curl_easy_setopt(sl->e, CURLOPT_SSL_CTX_DATA, sl) != CURLE_OK ||
+		    curl_easy_setopt(sl->e, CURLOPT_SSL_CTX_FUNCTION, signer_install) != CURLE_OK) {
+			snprintf(reason, rlen, "client certificate %s: this libcurl cannot take a "
+			    "key that the service signs with (it needs OpenSSL)", s->cert);
+			return SV_ERR_INTERNAL;
+		}
+		return 0;
+	}
+	ssovault_cert_info_free(sl->signer, n);
+	sl->signer = NULL;
+	if (r == 0)
+		r = ssovault_cert_fetch(b->h, s->cert, &sl->blob);
+	if (r != 0) {
+		char grant[400] = "";
+
+		/* the grant that is missing, as the admin would type it */
+		if (r == SV_ERR_DENIED)
+			snprintf(grant, sizeof(grant), "; a vault admin grants it with "
+			    "'ssovault cert grant %s %s'", s->cert, self_principal());
+		snprintf(reason, rlen, "client certificate %s cannot be loaded: %s%s", s->cert,
+		    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r),
+		    grant);
+		return r;
+	}
+	cert.data = sl->blob->cert_pem;
+	cert.len = sl->blob->cert_len;
+	cert.flags = CURL_BLOB_NOCOPY;
+	key.data = sl->blob->key_pem;
+	key.len = sl->blob->key_len;
+	key.flags = CURL_BLOB_NOCOPY;
+	curl_easy_setopt(sl->e, CURLOPT_SSLCERT_BLOB, &cert);
+	curl_easy_setopt(sl->e, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(sl->e, CURLOPT_SSLKEY_BLOB, &key);
+	curl_easy_setopt(sl->e, CURLOPT_SSLKEYTYPE, "PEM");
+	return 0;
+}
+
 /*
  * Fetch what this attempt needs from the vault and the password files.
  * On failure, reason says why and the message is to be kept at once.
@@ -415,33 +486,10 @@ attempt_secrets(struct batch *b, struct slot *sl, struct job *j, char *reason, s
 {
 	const struct send_settings *s = b->s;
 	const char *user = NULL, *pass = NULL;
-	struct curl_blob cert, key;
 	int r;
 
-	if (s->cert != NULL) {
-		if ((r = ssovault_cert_fetch(b->h, s->cert, &sl->blob)) != 0) {
-			char grant[400] = "";
-
-			/* the grant that is missing, as the admin would type it */
-			if (r == SV_ERR_DENIED)
-				snprintf(grant, sizeof(grant), "; a vault admin grants it with "
-				    "'ssovault cert grant %s %s'", s->cert, self_principal());
-			snprintf(reason, rlen, "client certificate %s cannot be loaded: %s%s", s->cert,
-			    *ssovault_errmsg(b->h) != '\0' ? ssovault_errmsg(b->h) : sv_strerror(r),
-			    grant);
-			return r;
-		}
-		cert.data = sl->blob->cert_pem;
-		cert.len = sl->blob->cert_len;
-		cert.flags = CURL_BLOB_NOCOPY;
-		key.data = sl->blob->key_pem;
-		key.len = sl->blob->key_len;
-		key.flags = CURL_BLOB_NOCOPY;
-		curl_easy_setopt(sl->e, CURLOPT_SSLCERT_BLOB, &cert);
-		curl_easy_setopt(sl->e, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(sl->e, CURLOPT_SSLKEY_BLOB, &key);
-		curl_easy_setopt(sl->e, CURLOPT_SSLKEYTYPE, "PEM");
-	}
+	if (s->cert != NULL && (r = attempt_cert(b, sl, reason, rlen)) != 0)
+		return r;
 	if (s->uses_ticket && j->ticket_creds == NULL) {
 		/* a ticket is single-use: redeemed once for all attempts of this message */
 		if ((r = ssovault_ticket_redeem(b->h, s->sso_app, s->ticket, s->sender,

@@ -563,6 +563,15 @@ ssovault_cert_import(struct ssovault *h, const uint8_t *data, size_t len,
     const char *pw, const uint8_t *key, size_t keylen,
     const char *const *users, size_t nusers, char ret_sha1[41])
 {
+	return ssovault_cert_import_flags(h, data, len, pw, key, keylen, users, nusers, 0,
+	    ret_sha1);
+}
+
+int
+ssovault_cert_import_flags(struct ssovault *h, const uint8_t *data, size_t len,
+    const char *pw, const uint8_t *key, size_t keylen,
+    const char *const *users, size_t nusers, unsigned flags, char ret_sha1[41])
+{
 	char *s = NULL;
 	size_t i;
 	int r;
@@ -576,7 +585,8 @@ ssovault_cert_import(struct ssovault *h, const uint8_t *data, size_t len,
 	for (i = 0; i < nusers; i++)
 		if ((r = svbuf_put_cstring(h->req, users[i])) != 0)
 			return r;
-	if ((r = sso_client_call(h, -1)) != 0 || (r = sso_client_reply_string(h, &s)) != 0)
+	if ((r = svbuf_put_u8(h->req, (flags & SSOVAULT_CERT_EXPORTABLE) != 0)) != 0 ||
+	    (r = sso_client_call(h, -1)) != 0 || (r = sso_client_reply_string(h, &s)) != 0)
 		return r;
 	if (strlen(s) != 40) {
 		free(s);

@@ -1,12 +1,15 @@
 /*
  * Certificates for use: the handlers behind `cert import|list|show|export|
- * delete|grant|revoke` and the sender's `cert fetch`, and sso_cert_users(),
- * which the dispatch asks before any operation that only a certificate's
- * users may run.
+ * delete|grant|revoke` and the sender's `cert fetch`, the record they share
+ * with cert_use.c (certrec.h), and sso_cert_users(), which the dispatch asks
+ * before any operation that only a certificate's users may run.
  *
  * Table certs, key = SHA-1 thumbprint (40 upper-case hex), sealed value:
- *   u8 version | string vault_cert_encode() | u32 n | n x string principal
- * plus one sealed index record per certificate, key "sha256:" + 64 hex,
+ *   u8 version (2) | u8 flags | string vault_cert_encode() | u32 n |
+ *   n x string principal
+ * Version 1 (vaults from before non-exportable keys) has no flags byte: its
+ * keys are exportable until an admin runs `cert update --non-exportable`.
+ * Plus one sealed index record per certificate, key "sha256:" + 64 hex,
  * value the SHA-1 thumbprint, so that SHA-256 thumbprints find it too.
  * Parsing and the certificate encoding are vault/cert.c's; here is who may
  * use which certificate.  Private keys are only ever in secure buffers: the
@@ -22,25 +25,16 @@
 #include "vault/cert.h"
 #include "base/units.h"
 #include "handlers.h"
+#include "certrec.h"
 
-#define CERT_RECORD_VERSION 1
+#define CERT_RECORD_VERSION 2
+#define CERT_RECORD_V1 1		/* no flags: every key exportable */
 #define CERT_USERS_MAX 1024
 #define INDEX_PREFIX "sha256:"
 #define INDEX_KEY_LEN (sizeof(INDEX_PREFIX) - 1 + VAULT_SHA256_HEX)
 
-/* Called by the dispatch (service.c) for certificate-scoped operations. */
-int sso_cert_users(struct sso_ctx *x, json_t **ret_users);
-
-/* A decrypted record, split into its parts (pointers into plain). */
-struct cert_rec {
-	struct svbuf *plain;		/* secure: holds the private key */
-	const uint8_t *enc;		/* the vault_cert_encode() bytes */
-	size_t enclen;
-	json_t *users;			/* array of principals */
-};
-
-static void
-rec_clear(struct cert_rec *rec)
+void
+sso_cert_rec_clear(struct cert_rec *rec)
 {
 	svbuf_free(rec->plain);
 	json_decref(rec->users);
@@ -48,8 +42,8 @@ rec_clear(struct cert_rec *rec)
 }
 
 
-static int
-is_upper_hex(const char *s, size_t n)
+int
+sso_cert_is_sha1(const char *s, size_t n)
 {
 	size_t i;
 
@@ -71,17 +65,17 @@ not_found(struct sso_ctx *x)
  * Make x->object the SHA-1 thumbprint.  The dispatch normalised it to 40 or
  * 64 upper-case hex digits; a SHA-256 one is looked up in the index.
  */
-static int
-resolve(struct sso_ctx *x)
+int
+sso_cert_resolve(struct sso_ctx *x)
 {
 	char key[INDEX_KEY_LEN + 1];
 	struct svbuf *b = NULL;
 	size_t n = strlen(x->object);
 	int r;
 
-	if (n == VAULT_SHA1_HEX && is_upper_hex(x->object, n))
+	if (n == VAULT_SHA1_HEX && sso_cert_is_sha1(x->object, n))
 		return 0;
-	if (n != VAULT_SHA256_HEX || !is_upper_hex(x->object, n))
+	if (n != VAULT_SHA256_HEX || !sso_cert_is_sha1(x->object, n))
 		return sv_fail(x->msg, SV_ERR_INVALID, "expected 40 hexadecimal digits");
 	snprintf(key, sizeof(key), "%s%s", INDEX_PREFIX, x->object);
 	r = vault_record_get(x->txn, SSO_TABLE_CERTS, key, INDEX_KEY_LEN, &b);
@@ -91,7 +85,7 @@ resolve(struct sso_ctx *x)
 		return sv_fail(x->msg, r, "cannot read the SHA-256 index of %s: %s",
 		    x->object, vault_errmsg(x->v));
 	if (svbuf_len(b) != VAULT_SHA1_HEX ||
-	    !is_upper_hex((const char *)svbuf_ptr(b), VAULT_SHA1_HEX)) {
+	    !sso_cert_is_sha1((const char *)svbuf_ptr(b), VAULT_SHA1_HEX)) {
 		svbuf_free(b);
 		return sv_fail(x->msg, SV_ERR_INTEGRITY,
 		    "the SHA-256 index entry of %s is damaged: delete and import the "
@@ -103,15 +97,14 @@ resolve(struct sso_ctx *x)
 	return 0;
 }
 
-/* Split a decrypted record; SV_ERR_INTEGRITY if it is not one. */
-static int
-rec_split(struct sso_ctx *x, struct cert_rec *rec)
+int
+sso_cert_rec_split(struct sso_ctx *x, struct cert_rec *rec)
 {
 	struct svbuf *v = NULL;
 	const uint8_t *p;
 	size_t n;
 	uint32_t count, i;
-	uint8_t version;
+	uint8_t version, flags = 0;
 	int r;
 
 	if ((v = svbuf_from(svbuf_ptr(rec->plain), svbuf_len(rec->plain))) == NULL ||
@@ -121,12 +114,17 @@ rec_split(struct sso_ctx *x, struct cert_rec *rec)
 	}
 	if ((r = svbuf_get_u8(v, &version)) != 0)
 		goto bad;
-	if (version != CERT_RECORD_VERSION) {
+	rec->flags = 0;
+	if (version == CERT_RECORD_VERSION && (r = svbuf_get_u8(v, &flags)) != 0)
+		goto bad;
+	if ((version != CERT_RECORD_VERSION && version != CERT_RECORD_V1) ||
+	    (flags & ~SSO_CERT_NO_EXPORT) != 0) {
 		r = sv_fail(x->msg, SV_ERR_VERSION,
-		    "certificate %s has a record of version %u, which this ssovault "
-		    "does not read", x->object, (unsigned)version);
+		    "certificate %s has a record of version %u (flags %#x), which this "
+		    "ssovault does not read", x->object, (unsigned)version, (unsigned)flags);
 		goto out;
 	}
+	rec->flags = flags;
 	if ((r = svbuf_get_string_direct(v, &rec->enc, &rec->enclen)) != 0 ||
 	    (r = svbuf_get_u32(v, &count)) != 0)
 		goto bad;
@@ -152,15 +150,14 @@ out:
 	return r;
 }
 
-/* Resolve x->object and read its record. */
-static int
-rec_load(struct sso_ctx *x, struct cert_rec *ret)
+int
+sso_cert_rec_load(struct sso_ctx *x, struct cert_rec *ret)
 {
 	struct cert_rec rec;
 	int r;
 
 	memset(&rec, 0, sizeof(rec));
-	if ((r = resolve(x)) != 0)
+	if ((r = sso_cert_resolve(x)) != 0)
 		return r;
 	r = vault_record_get(x->txn, SSO_TABLE_CERTS, x->object, VAULT_SHA1_HEX,
 	    &rec.plain);
@@ -173,18 +170,17 @@ rec_load(struct sso_ctx *x, struct cert_rec *ret)
 	if (r != 0)
 		return sv_fail(x->msg, r, "cannot read certificate %s: %s", x->object,
 		    vault_errmsg(x->v));
-	if ((r = rec_split(x, &rec)) != 0) {
-		rec_clear(&rec);
+	if ((r = sso_cert_rec_split(x, &rec)) != 0) {
+		sso_cert_rec_clear(&rec);
 		return r;
 	}
 	*ret = rec;
 	return 0;
 }
 
-/* Seal and store a record for x->object. */
-static int
-rec_store(struct sso_ctx *x, const uint8_t *enc, size_t enclen, json_t *users,
-    unsigned flags)
+int
+sso_cert_rec_store(struct sso_ctx *x, const uint8_t *enc, size_t enclen, json_t *users,
+    unsigned recflags, unsigned flags)
 {
 	struct svbuf *b = svbuf_new_secure(0);
 	size_t i;
@@ -194,6 +190,7 @@ rec_store(struct sso_ctx *x, const uint8_t *enc, size_t enclen, json_t *users,
 	if (b == NULL)
 		return SV_ERR_NOMEM;
 	if ((r = svbuf_put_u8(b, CERT_RECORD_VERSION)) != 0 ||
+	    (r = svbuf_put_u8(b, (uint8_t)recflags)) != 0 ||
 	    (r = svbuf_put_string(b, enc, enclen)) != 0 ||
 	    (r = svbuf_put_u32(b, (uint32_t)json_array_size(users))) != 0)
 		goto out;
@@ -210,9 +207,8 @@ out:
 	return r;
 }
 
-/* Decode the certificate of a record, with its key or without. */
-static int
-rec_cert(struct sso_ctx *x, const struct cert_rec *rec, int with_key,
+int
+sso_cert_rec_cert(struct sso_ctx *x, const struct cert_rec *rec, int with_key,
     struct vault_cert **ret)
 {
 	struct svbuf *v = svbuf_from(rec->enc, rec->enclen);
@@ -254,15 +250,35 @@ status_name(const struct vault_cert *c, int64_t now)
 	}
 }
 
+int
+sso_cert_in_time(struct sso_ctx *x, const struct vault_cert *c)
+{
+	char when[32];
+	int r;
+
+	switch ((r = vault_cert_check_time(c, x->now))) {
+	case SV_ERR_CERT_EXPIRED:
+		units_iso_time(c->not_after, when);
+		return sv_fail(x->msg, r, "certificate %s expired on %s: import its renewal",
+		    c->sha1, when);
+	case SV_ERR_CERT_NOT_YET_VALID:
+		units_iso_time(c->not_before, when);
+		return sv_fail(x->msg, r, "certificate %s is not valid before %s", c->sha1,
+		    when);
+	default:
+		return r;
+	}
+}
+
 /* The public description of a certificate (docs/cert-usage.md). */
 static json_t *
-cert_json(struct sso_ctx *x, const struct vault_cert *c, json_t *users)
+cert_json(struct sso_ctx *x, const struct vault_cert *c, const struct cert_rec *rec)
 {
 	char nb[32], na[32];
 
 	units_iso_time(c->not_before, nb);
 	units_iso_time(c->not_after, na);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:O}",
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:O}",
 	    "thumbprint", c->sha1, "sha256", c->sha256,
 	    "subject", c->subject != NULL ? c->subject : "",
 	    "issuer", c->issuer != NULL ? c->issuer : "",
@@ -270,7 +286,8 @@ cert_json(struct sso_ctx *x, const struct vault_cert *c, json_t *users)
 	    "not_before", nb, "not_after", na,
 	    "status", status_name(c, x->now),
 	    "key_type", c->key_type != NULL ? c->key_type : "",
-	    "users", users);
+	    "exportable", !(rec->flags & SSO_CERT_NO_EXPORT),
+	    "users", rec->users);
 }
 
 int
@@ -279,11 +296,11 @@ sso_cert_users(struct sso_ctx *x, json_t **ret_users)
 	struct cert_rec rec;
 	int r;
 
-	if ((r = rec_load(x, &rec)) != 0)
+	if ((r = sso_cert_rec_load(x, &rec)) != 0)
 		return r;
 	*ret_users = rec.users;
 	rec.users = NULL;
-	rec_clear(&rec);
+	sso_cert_rec_clear(&rec);
 	return 0;
 }
 
@@ -333,7 +350,10 @@ out:
 	return r;
 }
 
-/* request: s data | s password | s key | u32 n | n x s user; reply: s sha1 */
+/*
+ * request: s data | s password | s key | u32 n | n x s user | u8 exportable;
+ * reply: s sha1
+ */
 int
 sso_h_cert_import(struct sso_ctx *x, struct svbuf *req)
 {
@@ -344,7 +364,7 @@ sso_h_cert_import(struct sso_ctx *x, struct svbuf *req)
 	struct vault_cert *c = NULL;
 	struct svbuf *enc = NULL;
 	json_t *users = NULL;
-	int r;
+	int r, exportable;
 
 	if ((r = svbuf_get_string_direct(req, &data, &dlen)) != 0 ||
 	    (r = svbuf_get_cstring_secure(req, &pw)) != 0 ||
@@ -354,6 +374,11 @@ sso_h_cert_import(struct sso_ctx *x, struct svbuf *req)
 	}
 	if ((r = read_users(x, req, &users)) != 0)
 		goto out;
+	if ((r = svbuf_get_bool(req, &exportable)) != 0) {
+		r = sv_fail(x->msg, r == SV_ERR_TRUNCATED ? r : SV_ERR_INVALID,
+		    "malformed certificate import request (exportable)");
+		goto out;
+	}
 	if ((r = vault_cert_parse(data, dlen, pw, klen > 0 ? key : NULL, klen, &c,
 	    x->msg)) != 0)
 		goto out;
@@ -377,8 +402,8 @@ sso_h_cert_import(struct sso_ctx *x, struct svbuf *req)
 		sv_fail(x->msg, r, "cannot encode certificate %s", c->sha1);
 		goto out;
 	}
-	if ((r = rec_store(x, svbuf_ptr(enc), svbuf_len(enc), users,
-	    VAULT_PUT_NOOVERWRITE)) != 0)
+	if ((r = sso_cert_rec_store(x, svbuf_ptr(enc), svbuf_len(enc), users,
+	    exportable ? 0 : SSO_CERT_NO_EXPORT, VAULT_PUT_NOOVERWRITE)) != 0)
 		goto out;
 	/* a stale index entry (of a record deleted by hand) is simply replaced */
 	snprintf(ikey, sizeof(ikey), "%s%s", INDEX_PREFIX, c->sha256);
@@ -407,27 +432,21 @@ damaged_json(const char *sha1, const char *why)
 }
 
 int
-sso_h_cert_list(struct sso_ctx *x, struct svbuf *req)
+sso_cert_foreach(struct sso_ctx *x, sso_cert_each_fn fn, void *ctx)
 {
 	struct vault_cursor *cur = NULL;
-	struct vault_cert *c = NULL;
 	struct cert_rec rec;
 	const uint8_t *k, *v;
 	size_t kl, vl;
-	json_t *arr = json_array(), *e;
 	int r, more;
 
 	memset(&rec, 0, sizeof(rec));
-	if (arr == NULL)
-		return SV_ERR_NOMEM;
-	if ((r = vault_cursor_open(x->txn, SSO_TABLE_CERTS, &cur)) != 0) {
-		sv_fail(x->msg, r, "cannot list certificates: %s", vault_errmsg(x->v));
-		goto out;
-	}
+	if ((r = vault_cursor_open(x->txn, SSO_TABLE_CERTS, &cur)) != 0)
+		return sv_fail(x->msg, r, "cannot list certificates: %s", vault_errmsg(x->v));
 	for (more = vault_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl); more == 1;
 	    more = vault_cursor_next(cur, &k, &kl, &v, &vl)) {
 		/* index entries ("sha256:...") and anything else are not certificates */
-		if (kl != VAULT_SHA1_HEX || !is_upper_hex((const char *)k, kl))
+		if (kl != VAULT_SHA1_HEX || !sso_cert_is_sha1((const char *)k, kl))
 			continue;
 		memcpy(x->object, k, kl);
 		x->object[kl] = '\0';
@@ -437,18 +456,11 @@ sso_h_cert_list(struct sso_ctx *x, struct svbuf *req)
 			goto out;
 		if (r != 0)
 			sv_fail(x->msg, r, "the record does not open (%s)", vault_errmsg(x->v));
-		else if ((r = rec_split(x, &rec)) == 0)
-			r = rec_cert(x, &rec, 0, &c);
-		if (r == SV_ERR_NOMEM)
+		else
+			r = sso_cert_rec_split(x, &rec);
+		if (r == SV_ERR_NOMEM || (r = fn(x, &rec, r, ctx)) != 0)
 			goto out;
-		e = r == 0 ? cert_json(x, c, rec.users) : damaged_json(x->object, x->msg);
-		if (e == NULL || json_array_append_new(arr, e) != 0) {
-			r = SV_ERR_NOMEM;
-			goto out;
-		}
-		vault_cert_free(c);
-		c = NULL;
-		rec_clear(&rec);
+		sso_cert_rec_clear(&rec);
 	}
 	if (more < 0) {
 		r = sv_fail(x->msg, more, "cannot list certificates: %s", vault_errmsg(x->v));
@@ -457,14 +469,39 @@ sso_h_cert_list(struct sso_ctx *x, struct svbuf *req)
 	/* the listing is about no one certificate */
 	x->object[0] = '\0';
 	x->msg[0] = '\0';
-	r = sso_out_json(x, arr);
-	arr = NULL;
+	r = 0;
 out:
-	vault_cert_free(c);
-	rec_clear(&rec);
+	sso_cert_rec_clear(&rec);
 	vault_cursor_close(cur);
-	json_decref(arr);
 	return r;
+}
+
+static int
+list_one(struct sso_ctx *x, struct cert_rec *rec, int err, void *ctx)
+{
+	struct vault_cert *c = NULL;
+	json_t *e;
+
+	if (err == 0 && (err = sso_cert_rec_cert(x, rec, 0, &c)) == SV_ERR_NOMEM)
+		return err;
+	e = err == 0 ? cert_json(x, c, rec) : damaged_json(x->object, x->msg);
+	vault_cert_free(c);
+	return e != NULL && json_array_append_new(ctx, e) == 0 ? 0 : SV_ERR_NOMEM;
+}
+
+int
+sso_h_cert_list(struct sso_ctx *x, struct svbuf *req)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if (arr == NULL)
+		return SV_ERR_NOMEM;
+	if ((r = sso_cert_foreach(x, list_one, arr)) != 0) {
+		json_decref(arr);
+		return r;
+	}
+	return sso_out_json(x, arr);
 }
 
 int
@@ -474,12 +511,12 @@ sso_h_cert_show(struct sso_ctx *x, struct svbuf *req)
 	struct cert_rec rec;
 	int r;
 
-	if ((r = rec_load(x, &rec)) != 0)
+	if ((r = sso_cert_rec_load(x, &rec)) != 0)
 		return r;
-	if ((r = rec_cert(x, &rec, 0, &c)) == 0)
-		r = sso_out_json(x, cert_json(x, c, rec.users));
+	if ((r = sso_cert_rec_cert(x, &rec, 0, &c)) == 0)
+		r = sso_out_json(x, cert_json(x, c, &rec));
 	vault_cert_free(c);
-	rec_clear(&rec);
+	sso_cert_rec_clear(&rec);
 	return r;
 }
 
@@ -492,9 +529,9 @@ sso_h_cert_export(struct sso_ctx *x, struct svbuf *req)
 	struct cert_rec rec;
 	int r;
 
-	if ((r = rec_load(x, &rec)) != 0)
+	if ((r = sso_cert_rec_load(x, &rec)) != 0)
 		return r;
-	if ((r = rec_cert(x, &rec, 0, &c)) != 0)
+	if ((r = sso_cert_rec_cert(x, &rec, 0, &c)) != 0)
 		goto out;
 	if ((pem = svbuf_new(0)) == NULL) {
 		r = SV_ERR_NOMEM;
@@ -505,7 +542,7 @@ sso_h_cert_export(struct sso_ctx *x, struct svbuf *req)
 out:
 	svbuf_free(pem);
 	vault_cert_free(c);
-	rec_clear(&rec);
+	sso_cert_rec_clear(&rec);
 	return r;
 }
 
@@ -567,7 +604,7 @@ sso_h_cert_delete(struct sso_ctx *x, struct svbuf *req)
 {
 	int r;
 
-	if ((r = resolve(x)) != 0)
+	if ((r = sso_cert_resolve(x)) != 0)
 		return r;
 	r = vault_record_del(x->txn, SSO_TABLE_CERTS, x->object, VAULT_SHA1_HEX);
 	if (r == SV_ERR_NOT_FOUND)
@@ -595,7 +632,7 @@ grant(struct sso_ctx *x, struct svbuf *req, int add)
 	if ((r = sso_principal_check(in, p, x->msg)) != 0)
 		return r;
 	snprintf(x->target, sizeof(x->target), "%s", p);
-	if ((r = rec_load(x, &rec)) != 0)
+	if ((r = sso_cert_rec_load(x, &rec)) != 0)
 		return r;
 	json_array_foreach(rec.users, i, u) {
 		if (strcmp(json_string_value(u), p) == 0)
@@ -615,8 +652,8 @@ grant(struct sso_ctx *x, struct svbuf *req, int add)
 	else
 		r = json_array_remove(rec.users, found) == 0 ? 0 : SV_ERR_INTERNAL;
 	if (r == 0)
-		r = rec_store(x, rec.enc, rec.enclen, rec.users, 0);
-	rec_clear(&rec);
+		r = sso_cert_rec_store(x, rec.enc, rec.enclen, rec.users, rec.flags, 0);
+	sso_cert_rec_clear(&rec);
 	return r;
 }
 
@@ -642,28 +679,19 @@ sso_h_cert_fetch(struct sso_ctx *x, struct svbuf *req)
 	struct vault_cert *c = NULL;
 	struct svbuf *chain = NULL, *key = NULL;
 	struct cert_rec rec;
-	char when[32];
 	int r;
 
-	if ((r = rec_load(x, &rec)) != 0)
+	if ((r = sso_cert_rec_load(x, &rec)) != 0)
 		return r;
-	if ((r = rec_cert(x, &rec, 1, &c)) != 0)
-		goto out;
-	switch ((r = vault_cert_check_time(c, x->now))) {
-	case 0:
-		break;
-	case SV_ERR_CERT_EXPIRED:
-		units_iso_time(c->not_after, when);
-		sv_fail(x->msg, r, "certificate %s expired on %s: import its renewal",
-		    x->object, when);
-		goto out;
-	case SV_ERR_CERT_NOT_YET_VALID:
-		units_iso_time(c->not_before, when);
-		sv_fail(x->msg, r, "certificate %s is not valid before %s", x->object, when);
-		goto out;
-	default:
+	if (rec.flags & SSO_CERT_NO_EXPORT) {
+		r = sv_fail(x->msg, SV_ERR_DENIED, "access denied: the private key of "
+		    "certificate %s is not exportable: the service only signs with it ('cert export' without "
+		    "--key gives the certificate chain)", x->object);
 		goto out;
 	}
+	if ((r = sso_cert_rec_cert(x, &rec, 1, &c)) != 0 ||
+	    (r = sso_cert_in_time(x, c)) != 0)
+		goto out;
 	if ((chain = svbuf_new(0)) == NULL || (key = svbuf_new_secure(0)) == NULL) {
 		r = SV_ERR_NOMEM;
 		goto out;
@@ -688,6 +716,6 @@ out:
 	svbuf_free(key);
 	svbuf_free(chain);
 	vault_cert_free(c);
-	rec_clear(&rec);
+	sso_cert_rec_clear(&rec);
 	return r;
 }

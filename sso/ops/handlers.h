@@ -48,6 +48,9 @@ int sso_h_cert_delete(struct sso_ctx *x, struct svbuf *req);
 int sso_h_cert_grant(struct sso_ctx *x, struct svbuf *req);
 int sso_h_cert_revoke(struct sso_ctx *x, struct svbuf *req);
 int sso_h_cert_fetch(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_sign(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_update(struct sso_ctx *x, struct svbuf *req);
+int sso_h_cert_usable(struct sso_ctx *x, struct svbuf *req);
 int sso_h_port_create(struct sso_ctx *x, struct svbuf *req);
 int sso_h_port_update(struct sso_ctx *x, struct svbuf *req);
 int sso_h_port_show(struct sso_ctx *x, struct svbuf *req);
@@ -65,6 +68,12 @@ int sso_h_audit_list(struct sso_ctx *x, struct svbuf *req);
 int sso_h_audit_verify(struct sso_ctx *x, struct svbuf *req);
 int sso_h_audit_prune(struct sso_ctx *x, struct svbuf *req);
 int sso_h_audit_level(struct sso_ctx *x, struct svbuf *req);
+
+/*
+ * The certificates in the vault and how many of their keys are exportable,
+ * for status (cert_use.c); opens its own read transaction.
+ */
+int sso_cert_key_counts(struct sso_ctx *x, size_t *ret_total, size_t *ret_exportable);
 
 /* The users of the object certificate, for the table's SSO_NEED_CERT_* (cert.c). */
 int sso_cert_users(struct sso_ctx *x, json_t **ret_users);

@@ -264,6 +264,7 @@ cert_import(void)
 	must(svbuf_put_string(b, NULL, 0));
 	pu32(b, 1);
 	ps(b, "uid:5003");
+	pu8(b, 1);	/* exportable: the fetch row asks for the key */
 	if (call(R_VAULT, b, &r) == 0 && svbuf_get_string_direct(r.payload, &p, &n) == 0 &&
 	    n == 40)
 		snprintf(thumb, sizeof(thumb), "%.40s", (const char *)p);
@@ -375,8 +376,24 @@ b_cert_import(struct svbuf *b, int n)
 	ps(b, "");
 	ps(b, "");
 	pu32(b, 0);
+	pu8(b, 0);
 }
 static void b_thumb(struct svbuf *b, int n) { ps(b, thumb); }
+static void b_thumb_update(struct svbuf *b, int n) { ps(b, thumb); pu8(b, 0); }
+static void b_usable(struct svbuf *b, int n) { ps(b, ""); }
+static void
+b_thumb_sign(struct svbuf *b, int n)
+{
+	static const uint8_t digest[32];
+
+	ps(b, thumb);
+	pu8(b, 1);		/* RSA PKCS#1 v1.5 */
+	pu8(b, 3);		/* SHA-256 */
+	pu8(b, 0);		/* a digest */
+	pu8(b, 0);
+	pu32(b, UINT32_MAX);
+	must(svbuf_put_string(b, digest, sizeof(digest)));
+}
 static void b_thumb_grant(struct svbuf *b, int n) { ps(b, thumb); ps(b, "uid:9997"); }
 static void b_port(struct svbuf *b, int n) { ps(b, "port1"); ps(b, "{}"); }
 static void b_port_name(struct svbuf *b, int n) { ps(b, "port1"); }
@@ -475,6 +492,10 @@ static const struct row rows[] = {
 	{ SSO_OP_CERT_REVOKE, "cert revoke", B(R_VAULT), "a vault admin", b_thumb_grant, NULL, 1 },
 	/* no implicit grant: the vault admin may not use the key */
 	{ SSO_OP_CERT_FETCH, "cert fetch", CU, "certificate", b_thumb, NULL, 1 },
+	{ SSO_OP_CERT_SIGN, "cert sign", CU, "certificate", b_thumb_sign, NULL, 1 },
+	{ SSO_OP_CERT_USABLE, "cert usable", ALL, NULL, b_usable, NULL, 0 },
+	/* one way: the delete below brings back an exportable key */
+	{ SSO_OP_CERT_UPDATE, "cert update", B(R_VAULT), "a vault admin", b_thumb_update, NULL, 1 },
 	{ SSO_OP_CERT_DELETE, "cert delete", B(R_VAULT), "a vault admin", b_thumb, a_cert_import, 1 },
 	{ SSO_OP_PORT_CREATE, "port create", AFF, "an affiliate admin", b_port, NULL, 0 },
 	{ SSO_OP_PORT_UPDATE, "port update", AFF, "an affiliate admin", b_port, NULL, 0 },

@@ -26,6 +26,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "vault/cert.h"
@@ -152,9 +153,20 @@ has(const char *hay, const char *needle)
 
 /* --- operations used again and again ------------------------------------ */
 
+static int cert_import_x(const struct sso_caller *c, const char *file, const char *pw,
+    const char *keyfile, const char *const *users, size_t n, int exportable, char sha1[41]);
+
+/* Exportable: these tests fetch the key. */
 static int
 cert_import(const struct sso_caller *c, const char *file, const char *pw,
     const char *keyfile, const char *const *users, size_t n, char sha1[41])
+{
+	return cert_import_x(c, file, pw, keyfile, users, n, 1, sha1);
+}
+
+static int
+cert_import_x(const struct sso_caller *c, const char *file, const char *pw,
+    const char *keyfile, const char *const *users, size_t n, int exportable, char sha1[41])
 {
 	struct blob d = slurp(file), k = { NULL, 0 };
 	char *s;
@@ -170,6 +182,7 @@ cert_import(const struct sso_caller *c, const char *file, const char *pw,
 	ru32((uint32_t)n);
 	for (i = 0; i < n; i++)
 		rs(users[i]);
+	ru8((uint8_t)exportable);
 	r = run(c);
 	free(d.p);
 	free(k.p);
@@ -379,12 +392,14 @@ test_cert_import(void)
 	rs("");
 	rb(NULL, 0);
 	ru32(0);
+	ru8(0);
 	is_int(run(&admin), SV_ERR_BAD_FORMAT, "import: garbage");
 	rq(SSO_OP_CERT_IMPORT);
 	rb(NULL, 0);
 	rs("");
 	rb(NULL, 0);
 	ru32(0);
+	ru8(0);
 	is_int(run(&admin), SV_ERR_BAD_FORMAT, "import: an empty file");
 	rq(SSO_OP_CERT_IMPORT);
 	rb("x", 1);
@@ -643,6 +658,273 @@ test_cert_damage(void)
 	l = list(&admin, SSO_OP_CERT_LIST, &st);
 	is_int(json_array_size(l), 0, "delete: the list is empty");
 	json_decref(l);
+}
+
+/* --- keys that stay in the service: sign, usable, update ------------------ */
+
+/* A cert sign request of a digest, as client/certs.c builds it; the status. */
+static int
+sign_op(const struct sso_caller *c, const char *thumb, uint8_t scheme, uint8_t hash,
+    const uint8_t *in, size_t len)
+{
+	rq(SSO_OP_CERT_SIGN);
+	rs(thumb);
+	ru8(scheme);
+	ru8(hash);
+	ru8(0);
+	ru8(0);
+	ru32(UINT32_MAX);
+	rb(in, len);
+	return run(c);
+}
+
+/* 1 if sig (the reply's string) is an RSA-PSS SHA-256 signature of dg by the certificate's key. */
+static int
+pss_verifies(const char *cert_pem, const uint8_t dg[32])
+{
+	BIO *cb = BIO_new_mem_buf(cert_pem, -1);
+	X509 *x = cb != NULL ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY_CTX *ctx = x != NULL ? EVP_PKEY_CTX_new(X509_get0_pubkey(x), NULL) : NULL;
+	const uint8_t *sig;
+	size_t n;
+	int good = ctx != NULL && svbuf_get_string_direct(reply, &sig, &n) == 0 &&
+	    svbuf_len(reply) == 0 && EVP_PKEY_verify_init(ctx) > 0 &&
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) > 0 &&
+	    EVP_PKEY_verify(ctx, sig, n, dg, 32) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	X509_free(x);
+	BIO_free(cb);
+	ERR_clear_error();
+	return good;
+}
+
+/* `cert usable` as c: the count of entries (first one's exportable byte in *exp), or -status. */
+static long
+usable(const struct sso_caller *c, const char *thumb, int *exp)
+{
+	uint32_t n;
+	char *sha1 = NULL;
+	int st;
+
+	rq(SSO_OP_CERT_USABLE);
+	rs(thumb);
+	if ((st = run(c)) != 0)
+		return st;
+	if (svbuf_get_u32(reply, &n) != 0)
+		bail("malformed usable reply");
+	if (n > 0 && (svbuf_get_cstring(reply, &sha1) != 0 || svbuf_get_bool(reply, exp) != 0))
+		bail("malformed usable entry");
+	free(sha1);
+	return (long)n;
+}
+
+static int
+exportable_of(const char *thumb)
+{
+	json_t *j;
+	int st, e;
+
+	j = show(&admin, SSO_OP_CERT_SHOW, thumb, &st);
+	e = st == 0 ? json_is_true(json_object_get(j, "exportable")) : -1;
+	json_decref(j);
+	return e;
+}
+
+/* Rewrite the record of thumb as ssovault wrote it before flags: version 1, no flags byte. */
+static void
+make_v1(const char *thumb, int flags)
+{
+	struct vault *v = sso_service_vault(svc);
+	struct vault_txn *t = NULL;
+	struct svbuf *b = NULL;
+	uint8_t *p;
+	size_t n;
+
+	if (vault_txn_begin(v, 1, &t) != 0 || vault_record_get(t, SSO_TABLE_CERTS, thumb, 40, &b) != 0)
+		bail("cannot read a certificate record");
+	n = svbuf_len(b);
+	if (n < 3 || svbuf_ptr(b)[0] != 2 || (p = malloc(n)) == NULL)
+		bail("not a version 2 record");
+	memcpy(p, svbuf_ptr(b), n);
+	if (flags < 0) {
+		p[1] = 1;				/* version 1, then the rest */
+		if (vault_record_put(t, SSO_TABLE_CERTS, thumb, 40, p + 1, n - 1, 0) != 0)
+			bail("cannot write a version 1 record");
+	} else {
+		p[1] = (uint8_t)flags;
+		if (vault_record_put(t, SSO_TABLE_CERTS, thumb, 40, p, n, 0) != 0)
+			bail("cannot write the record");
+	}
+	if (vault_txn_commit(t) != 0)
+		bail("commit");
+	sodium_memzero(p, n);
+	free(p);
+	svbuf_free(b);
+}
+
+static void
+test_cert_use(void)
+{
+	const char *users[] = { "uid:5001" };
+	char rsa[41], ec[41], exp[41], *pem;
+	uint8_t dg[32];
+	json_t *j, *e;
+	size_t i;
+	int st, x = -1, seen;
+
+	randombytes_buf(dg, sizeof(dg));
+	is_int(cert_import_x(&admin, "client-rsa.p12", p12pass, NULL, users, 1, 0, rsa), 0,
+	    "use: import without --exportable");
+	is_int(exportable_of(rsa), 0, "use: show says the key is not exportable");
+	j = list(&admin, SSO_OP_CERT_LIST, &st);
+	ok(json_is_false(json_object_get(find_by(j, "thumbprint", rsa), "exportable")),
+	    "use: so does the list");
+	json_decref(j);
+
+	is_int(obj_op(&u1, SSO_OP_CERT_FETCH, rsa), SV_ERR_DENIED,
+	    "use: a cert user may not fetch a non-exportable key");
+	ok(has(lastmsg, "not exportable") && has(lastmsg, "access denied"),
+	    "use: ... %s", lastmsg);
+	is_int(svbuf_len(reply), 0, "use: and gets no payload");
+
+	is_int(obj_op(&u1, SSO_OP_CERT_EXPORT, rsa), 0, "use: export still gives the chain");
+	pem = reply_str();
+	ok(has(pem, "BEGIN CERTIFICATE") && !has(pem, "PRIVATE"), "use: ... and no key");
+
+	is_int(sign_op(&u1, rsa, 2, 3, dg, 32), 0, "sign: rsa-pss-sha256 by a cert user");
+	ok(pss_verifies(pem, dg), "sign: OpenSSL verifies it with the exported certificate");
+	is_int(sign_op(&u2, rsa, 2, 3, dg, 32), SV_ERR_DENIED, "sign: denied to another user");
+	ok(has(lastmsg, "a user of certificate"), "sign: ... %s", lastmsg);
+	is_int(sign_op(&admin, rsa, 2, 3, dg, 32), SV_ERR_DENIED,
+	    "sign: a vault admin has no implicit grant");
+	is_int(sign_op(&u1, rsa, 3, 3, dg, 32), SV_ERR_INVALID, "sign: ECDSA on an RSA key");
+	is_int(sign_op(&u1, "not a thumbprint", 2, 3, dg, 32), SV_ERR_INVALID,
+	    "sign: a malformed thumbprint");
+	rq(SSO_OP_CERT_SIGN);
+	rs(rsa);
+	ru8(1);
+	is_int(run(&u1), SV_ERR_TRUNCATED, "sign: a request cut short");
+	rq(SSO_OP_CERT_SIGN);
+	rs(rsa);
+	ru8(1);
+	ru8(3);
+	ru8(2);
+	ru8(0);
+	ru32(UINT32_MAX);
+	rb(dg, 32);
+	is_int(run(&u1), SV_ERR_INVALID, "sign: input kind 2");
+	ok(has(lastmsg, "input kind 2"), "sign: ... %s", lastmsg);
+	is_int(sign_op(&u1, rsa, 2, 3, dg, 32), 0, "sign: a second rsa-pss-sha256");
+	is_int(sign_op(&u1, rsa, 1, 3, dg, 32), 0, "sign: rsa-pkcs1-sha256");
+	rq(SSO_OP_CERT_SIGN);
+	rs(rsa);
+	ru8(1);
+	ru8(3);
+	ru8(0);
+	ru8(0);
+	ru32(UINT32_MAX);
+	rb(dg, 32);
+	ru8(0);
+	is_int(run(&u1), SV_ERR_TRAILING, "sign: trailing bytes");
+
+	/* the audit names the algorithm and never the key */
+	j = audit_tail(12);
+	seen = 0;
+	json_array_foreach(j, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "op")), "cert sign") == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "outcome")), "ok") == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "object")), rsa) == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "user")), "rsa-pss-sha256") == 0)
+			seen++;
+	}
+	is_int(seen, 2, "audit: each signature is a 'cert sign' record with its algorithm");
+	json_decref(j);
+
+	is_int(usable(&u1, "", &x), 1, "usable: a cert user sees its certificate");
+	is_int(x, 0, "usable: ... not exportable");
+	is_int(usable(&u2, "", &x), 0, "usable: another user sees none");
+	is_int(usable(&admin, "", &x), 0, "usable: nor does a vault admin without a grant");
+	is_int(usable(&u2, rsa, &x), SV_ERR_DENIED, "usable: naming it is denied to another user");
+	ok(has(lastmsg, "a user of certificate"), "usable: ... %s", lastmsg);
+	is_int(usable(&u1, "0000000000000000000000000000000000000000", &x), SV_ERR_NOT_FOUND,
+	    "usable: an unknown thumbprint");
+	is_int(usable(&u1, "12:34", &x), SV_ERR_INVALID, "usable: a malformed thumbprint");
+
+	/* one way: exportable to not, never back */
+	is_int(cert_import_x(&admin, "client-ec.p12", p12pass, NULL, users, 1, 1, ec), 0,
+	    "update: import EC with --exportable");
+	is_int(exportable_of(ec), 1, "update: show says exportable");
+	is_int(obj_op(&u1, SSO_OP_CERT_FETCH, ec), 0, "update: its user may fetch the key");
+	is_int(usable(&u1, ec, &x), 1, "update: usable names it");
+	is_int(x, 1, "update: ... exportable");
+	rq(SSO_OP_CERT_UPDATE);
+	rs(ec);
+	ru8(0);
+	is_int(run(&u1), SV_ERR_DENIED, "update: denied to a cert user");
+	rq(SSO_OP_CERT_UPDATE);
+	rs(ec);
+	ru8(1);
+	is_int(run(&admin), SV_ERR_EXISTS, "update: exportable is already so");
+	rq(SSO_OP_CERT_UPDATE);
+	rs(ec);
+	ru8(0);
+	is_int(run(&admin), 0, "update: --non-exportable by a vault admin");
+	is_int(exportable_of(ec), 0, "update: now not exportable");
+	is_int(obj_op(&u1, SSO_OP_CERT_FETCH, ec), SV_ERR_DENIED, "update: fetch refused now");
+	rq(SSO_OP_CERT_UPDATE);
+	rs(ec);
+	ru8(0);
+	is_int(run(&admin), SV_ERR_EXISTS, "update: twice is an error");
+	rq(SSO_OP_CERT_UPDATE);
+	rs(ec);
+	ru8(1);
+	is_int(run(&admin), SV_ERR_CONFLICT, "update: back to exportable is refused");
+	ok(has(lastmsg, "for good"), "update: ... %s", lastmsg);
+	rq(SSO_OP_CERT_UPDATE);
+	rs(ec);
+	ru8(2);
+	is_int(run(&admin), SV_ERR_INVALID, "update: a byte that is not 0 or 1");
+	is_int(obj2_op(&admin, SSO_OP_CERT_GRANT, ec, "uid:5002"), 0, "update: a grant after it");
+	is_int(exportable_of(ec), 0, "update: ... keeps the key non-exportable");
+
+	/* records from before flags: exportable, until updated */
+	make_v1(ec, -1);
+	is_int(exportable_of(ec), 1, "v1: a record of version 1 is exportable");
+	is_int(obj_op(&u1, SSO_OP_CERT_FETCH, ec), 0, "v1: its user may fetch the key");
+	rq(SSO_OP_STATUS);
+	is_int(run(&u2), 0, "status");
+	j = reply_json();
+	e = json_object_get(j, "certificates");
+	is_int(json_integer_value(json_object_get(e, "count")), 2, "status: two certificates");
+	is_int(json_integer_value(json_object_get(e, "exportable_keys")), 1,
+	    "status: one exportable key");
+	json_decref(j);
+	is_int(obj2_op(&admin, SSO_OP_CERT_REVOKE, ec, "uid:5002"), 0, "v1: a revoke rewrites it");
+	is_int(exportable_of(ec), 1, "v1: ... still exportable");
+	rq(SSO_OP_CERT_UPDATE);
+	rs(ec);
+	ru8(0);
+	is_int(run(&admin), 0, "v1: --non-exportable");
+	is_int(exportable_of(ec), 0, "v1: ... done");
+	make_v1(ec, 0x80);
+	is_int(obj_op(&admin, SSO_OP_CERT_SHOW, ec), SV_ERR_VERSION,
+	    "flags this ssovault does not know are refused");
+	ok(has(lastmsg, "does not read"), "  ... %s", lastmsg);
+	is_int(obj_op(&admin, SSO_OP_CERT_DELETE, ec), 0, "and such a record can be deleted");
+
+	/* at use, the dates are checked as for a fetch */
+	is_int(cert_import_x(&admin, "expired.p12", p12pass, NULL, users, 1, 0, exp), 0,
+	    "time: an expired certificate");
+	is_int(sign_op(&u1, exp, 1, 3, dg, 32), SV_ERR_CERT_EXPIRED, "time: it does not sign");
+	ok(has(lastmsg, "expired on"), "time: ... %s", lastmsg);
+	is_int(usable(&u1, exp, &x), SV_ERR_CERT_EXPIRED, "time: usable refuses it by name");
+	is_int(usable(&u1, "", &x), 2, "time: the list shows it, and the RSA one");
+	free(pem);
+	is_int(obj_op(&admin, SSO_OP_CERT_DELETE, exp), 0, "time: delete it");
+	is_int(obj_op(&admin, SSO_OP_CERT_DELETE, rsa), 0, "use: delete the RSA one");
 }
 
 /* --- ports ---------------------------------------------------------------- */
@@ -1185,6 +1467,7 @@ main(void)
 	test_cert_grant();
 	test_cert_time();
 	test_cert_damage();
+	test_cert_use();
 	test_ports();
 	test_suspended();
 	test_suspended_limits();

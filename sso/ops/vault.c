@@ -40,6 +40,7 @@ sso_h_status(struct sso_ctx *x, struct svbuf *req)
 	struct vault_info vi;
 	json_t *j, *ent;
 	char id[VAULT_ID_BYTES * 2 + 1] = "", warn[SV_MSG_MAX];
+	size_t certs, exportable;
 	int r, t;
 
 	if ((r = vault_info_get(x->v, &vi)) != 0)
@@ -68,6 +69,12 @@ sso_h_status(struct sso_ctx *x, struct svbuf *req)
 		if (sso_full_warning(vi.used_bytes, vi.max_size, warn, sizeof(warn)))
 			json_object_set_new(j, "warning", json_string(warn));
 	}
+	/* keys that can still be handed out: vaults from before non-exportable keys */
+	if (j != NULL && vi.unlocked && sso_cert_key_counts(x, &certs, &exportable) == 0)
+		json_object_set_new(j, "certificates", json_pack("{s:I,s:I}",
+		    "count", (json_int_t)certs, "exportable_keys", (json_int_t)exportable));
+	x->object[0] = '\0';
+	x->msg[0] = '\0';
 	return sso_out_json(x, j);
 }
 

@@ -29,6 +29,7 @@ OP = {
     "ticket issue": 60, "ticket redeem": 61, "ticket settings": 62,
     "cert import": 70, "cert list": 71, "cert show": 72, "cert export": 73,
     "cert delete": 74, "cert grant": 75, "cert revoke": 76, "cert fetch": 77,
+    "cert sign": 78, "cert update": 79, "cert usable": 104,
     "port create": 80, "port update": 81, "port show": 82, "port list": 83,
     "port delete": 84,
     "suspended add": 90, "suspended list": 91, "suspended show": 92,

@@ -3,11 +3,18 @@
 # local test server (tests/server: HTTPS that demands a client certificate,
 # Basic auth), sent by `ssovault send` with SSO credentials and a client
 # certificate from a throwaway embedded vault (sequentially, and with
-# --parallel 8), beside the same messages sent by a shell loop of curl
+# --parallel 8), embedded and through ssovaultd, with the key exportable
+# (handed to libcurl, as before non-exportable keys) and with a second
+# certificate for the same key kept in the vault (each TLS handshake signed
+# by the service), beside the same messages sent by a shell loop of curl
 # processes and by one curl process that reuses its connection, all with the
 # same certificate, key and password.  Every message must arrive (counted in
 # the server's log) or the run fails.  Prints a table; the connections and
-# full TLS handshakes columns are counted at the server.
+# full TLS handshakes columns are counted at the server.  Then what one full
+# handshake costs with the key in ssovaultd: HANDSHAKES (default 30) rounds
+# of one-message calls through the daemon, one with each kind of key in turn
+# (every call a new process, so a new TLS session), beside OpenSSL's own
+# RSA-2048 signature time measured in the same run.
 #
 #   tests/bench/send-bench.sh [MESSAGES]        (default 200)
 #
@@ -71,12 +78,24 @@ step "$ssovault" mapping create "$app" "$me" "$SOAP_USER"
 { printf '{"password":"'; cat "$SOAP_PASSWORD_FILE"; printf '"}'; } |
     "$ssovault" creds set "$app" --from-file - >"$tmp/step.out" 2>&1 ||
     { cat "$tmp/step.out" >&2; die "set-up failed: creds set"; }
-thumb=$("$ssovault" cert import "$CLIENT_P12" --password-file "$P12_PASSWORD_FILE" 2>"$tmp/step.out") ||
+thumb=$("$ssovault" cert import "$CLIENT_P12" --password-file "$P12_PASSWORD_FILE" --exportable 2>"$tmp/step.out") ||
     { cat "$tmp/step.out" >&2; die "set-up failed: cert import"; }
 printf '%s' "$thumb" | grep -q "$CLIENT_THUMBPRINT" ||
     die "cert import printed '$thumb', not the thumbprint $CLIENT_THUMBPRINT"
 thumb=$CLIENT_THUMBPRINT
 step "$ssovault" cert grant "$thumb" "$me"
+# A second certificate for the same key, imported non-exportable: ssovaultd
+# signs its handshakes.  With one of each, the two are timed in turn, so a
+# machine busy with other work slows both alike.
+openssl req -new -key "$CLIENT_KEY" -subj "/O=ssovault tests/CN=ssovault bench client kept" \
+    -out "$tmp/kept.csr" >"$tmp/step.out" 2>&1 &&
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' >"$tmp/kept.ext" &&
+    openssl x509 -req -in "$tmp/kept.csr" -CA "$CA" -CAkey "$PKI/ca.key" -CAcreateserial \
+    -CAserial "$tmp/kept.srl" -days 2 -extfile "$tmp/kept.ext" -out "$tmp/kept.pem" >>"$tmp/step.out" 2>&1 ||
+    { cat "$tmp/step.out" >&2; die "set-up failed: the second certificate"; }
+kept=$("$ssovault" cert import "$tmp/kept.pem" --key "$CLIENT_KEY" --user "$me" 2>"$tmp/step.out") ||
+    { cat "$tmp/step.out" >&2; die "set-up failed: cert import of the kept key"; }
+"$ssovault" cert show "$kept" | grep -q 'non-exportable' || die "the second certificate's key is exportable"
 
 # --- N messages of about 1 KiB, each with its own id
 mkdir "$tmp/msg"
@@ -148,11 +167,13 @@ loop_curl() {
 	done
 }
 
-send=("$ssovault" send --url "$url" --auth basic --sso-app "$app" --cert "$thumb"
-    --cacert "$CA" --action urn:ssovault:bench:Ping)
+opts=(--url "$url" --auth basic --sso-app "$app" --cacert "$CA" --action urn:ssovault:bench:Ping)
+send=("$ssovault" send "${opts[@]}" --cert "$thumb")
+send_kept=("$ssovault" send "${opts[@]}" --cert "$kept")
 
 # Warm-up, not timed: one message by each method.
 "${send[@]}" "${files[0]}" >/dev/null 2>&1 || die "warm-up: ssovault send failed"
+"${send_kept[@]}" "${files[0]}" >/dev/null 2>&1 || die "warm-up: ssovault send (key kept) failed"
 curl -K "$tmp/curl.cfg" --data-binary "@${files[0]}" "$url" || die "warm-up: curl failed"
 
 echo "Sending $n messages of $(wc -c <"${files[0]}") bytes to $url"
@@ -163,6 +184,19 @@ run "ssovault send (one call, sequential)" "${send[@]}" "${files[@]}"
 seq_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
 run "ssovault send --parallel $parallel" "${send[@]}" --parallel "$parallel" "${files[@]}"
 par_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
+# lap FILE CMD...: run CMD once through the daemon, add its time in µs to FILE
+handshakes=${HANDSHAKES:-30}
+lap() {
+	local f=$1 t0 t1
+	shift
+	t0=$(now)
+	SSOVAULT_SOCKET="$tmp/sock" "$@" >/dev/null 2>&1 || { echo "send-bench: $* failed" >&2; failed=1; }
+	t1=$(now)
+	echo "$(( (t1 - t0) / 1000 ))" >>"$f"
+}
+# median_ms FILE: the median of FILE's times, in ms
+median_ms() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] / 1000 }'; }
+digest=$(printf 'bench' | openssl dgst -sha256 -binary | od -An -v -tx1 | tr -d ' \n')
 # The same sends through ssovaultd, unlocked once, as a service would run:
 # each call pays no unlock, and each certificate and credential fetch is a
 # request on the socket.
@@ -177,8 +211,44 @@ if [ -x "$ssovaultd" ]; then
 	daemon_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
 	run "ssovault send --parallel $parallel, ssovaultd" env SSOVAULT_SOCKET="$tmp/sock" \
 	    "${send[@]}" --parallel "$parallel" "${files[@]}"
+	# the same key kept in the daemon: it signs each full TLS handshake
+	run "ssovault send through ssovaultd, key kept" env SSOVAULT_SOCKET="$tmp/sock" \
+	    "${send_kept[@]}" "${files[@]}"
+	run "... --parallel $parallel, key kept" env SSOVAULT_SOCKET="$tmp/sock" \
+	    "${send_kept[@]}" --parallel "$parallel" "${files[@]}"
+	# one message a call, so one full handshake a call, the kinds in turn; and
+	# the request a handshake adds, beside another audited read
+	for _ in $(seq "$handshakes"); do
+		lap "$tmp/t.exportable" "${send[@]}" "${files[0]}"
+		lap "$tmp/t.kept" "${send_kept[@]}" "${files[0]}"
+		lap "$tmp/t.sign" "$ssovault" cert sign "$kept" --alg rsa-pss-sha256 --digest "$digest"
+		lap "$tmp/t.get" "$ssovault" creds get "$app" --field password
+	done
+	# many signatures in one process, through the PKCS#11 module: the daemon's
+	# share of a handshake without a process start in each measurement
+	p11drive=$(dirname "$ssovaultd")/../tests/pkcs11/p11drive
+	p11mod=$(dirname "$ssovaultd")/pkcs11/libssovault-pkcs11.so
+	if [ -x "$p11drive" ] && [ -f "$p11mod" ]; then
+		kept_id=$(printf '%s' "$kept" | tr 'A-F' 'a-f')
+		signs=()
+		for _ in $(seq 200); do signs+=(sign pss 32); done
+		got=$(SSOVAULT_SOCKET="$tmp/sock" "$p11drive" "$p11mod" open find "$kept_id" "${signs[@]}" close |
+		    grep -c '^sign rv=CKR_OK')
+		[ "$got" -eq 200 ] || { echo "send-bench: p11drive made $got of 200 signatures" >&2; failed=1; }
+		for _ in $(seq 5); do
+			lap "$tmp/t.p11none" "$p11drive" "$p11mod" open find "$kept_id" close
+			lap "$tmp/t.p11sign" "$p11drive" "$p11mod" open find "$kept_id" "${signs[@]}" close
+		done
+		p11_ms=$(awk -v a="$(median_ms "$tmp/t.p11none")" -v b="$(median_ms "$tmp/t.p11sign")" \
+		    'BEGIN { printf "%.3f", (b - a) / 200 }')
+	fi
+	hs_exportable=$(median_ms "$tmp/t.exportable")
+	hs_kept=$(median_ms "$tmp/t.kept")
+	sign_ms=$(median_ms "$tmp/t.sign")
+	show_ms=$(median_ms "$tmp/t.get")
 	kill -TERM "$daemon_pid" 2>/dev/null
 	wait "$daemon_pid" 2>/dev/null
+	run "ssovault send, key kept, signed in-process" "${send_kept[@]}" "${files[@]}"
 fi
 run "curl, one process per message" loop_curl
 loop_rate=$(echo "${rows[-1]}" | cut -d'|' -f3)
@@ -208,6 +278,23 @@ if [ "$failed" -eq 0 ]; then
 	}'
 	[ -n "${daemon_rate:-}" ] && awk -v d="$daemon_rate" -v l="$loop_rate" 'BEGIN {
 		printf "through ssovaultd (no unlock per call): %.1fx sequential\n", d / l
+	}'
+fi
+# what a full handshake costs when ssovaultd signs it, beside OpenSSL's own signature
+if [ -n "${hs_kept:-}" ]; then
+	rsa_ms=$(openssl speed -seconds 1 rsa2048 2>/dev/null | awk '$1 == "rsa" && $2 == "2048" { print $4 * 1000 }')
+	echo
+	awk -v e="$hs_exportable" -v k="$hs_kept" -v r="${rsa_ms:-?}" -v n="$handshakes" \
+	    -v sg="$sign_ms" -v sh="$show_ms" -v p="${p11_ms:-}" 'BEGIN {
+		printf "One call, one message, one full TLS handshake through ssovaultd (median of %d, in turn):\n", n
+		printf "  key exportable (fetched, handed to libcurl): %.2f ms\n", e
+		printf "  key kept in ssovaultd (it signs):            %.2f ms (%+.2f ms)\n", k, k - e
+		printf "One ssovault process, one request to ssovaultd (median of %d):\n", n
+		printf "  cert sign (RSA-PSS, audited):                %.2f ms\n", sg
+		printf "  creds get (also audited, no signature):      %.2f ms\n", sh
+		if (p != "")
+			printf "200 RSA-PSS signatures in one process (PKCS#11 module, median of 5): %.3f ms each\n", p
+		printf "An RSA-2048 signature alone (openssl speed, here): %s ms\n", r
 	}'
 fi
 exit $failed

@@ -105,8 +105,8 @@ NOTYET=$OUT
 # --- listing and showing -------------------------------------------------------
 
 run "$V" cert list
-like "$OUT" "^THUMBPRINT +SUBJECT +NOT AFTER +STATUS +USERS" "list: a table with a header"
-like "$OUT" "$RSA +O=ssovault tests,CN=ssovault test client RSA +[0-9]{4}-[0-9]{2}-[0-9]{2} +valid +user:nobody, group:root" "list: the RSA row"
+like "$OUT" "^THUMBPRINT +SUBJECT +NOT AFTER +STATUS +KEY +USERS" "list: a table with a header"
+like "$OUT" "$RSA +O=ssovault tests,CN=ssovault test client RSA +[0-9]{4}-[0-9]{2}-[0-9]{2} +valid +not exportable +user:nobody, group:root" "list: the RSA row"
 like "$OUT" "$EXP .* 2020-01-02 +EXPIRED" "list: the expired row"
 like "$OUT" "$NOTYET .* NOT YET VALID" "list: the not-yet-valid row"
 is "$(printf '%s\n' "$OUT" | wc -l)" 5 "list: four certificates and the header"
@@ -225,6 +225,81 @@ is "$(snapshot)" "$S" "... list unchanged"
 expect 0 "PKCS#12 on a terminal, password asked for without echo" on_tty "$P/p12.pass" "$V" cert import "$P/rogue-client.p12"
 like "$OUT" "^$ROGUE\$" "... prints the thumbprint on its own line"
 unlike "$OUT" "$(cat "$P/p12.pass")" "... the password was not echoed"
+
+# --- exportable keys or not, and signing with them ------------------------------
+
+expect 0 "delete the EC certificate, to import it again" "$V" cert delete "$EC"
+expect 0 "import with --exportable" "$V" cert import "$P/client-ec.p12" --password-file "$P/p12.pass" \
+    --exportable --user group:root
+run "$V" cert show "$EC"
+like "$OUT" "Key: +EC prime256v1, EXPORTABLE" "show: says the key is exportable"
+run "$V" --json cert show "$EC"
+like "$OUT" "\"exportable\": ?true" "show --json: exportable true"
+expect 0 "export --key of an exportable key, to a file" "$V" cert export "$EC" --key --out "$T_TMP/ec-both.pem"
+is "$(stat -c %a "$T_TMP/ec-both.pem")" "600" "... the file is 0600"
+is "$(openssl x509 -in "$T_TMP/ec-both.pem" -noout -pubkey)" "$(openssl pkey -in "$T_TMP/ec-both.pem" -pubout 2>/dev/null)" \
+    "... holds the certificate and the key that goes with it"
+expect 2 "export --key --json is a usage error" "$V" --json cert export "$EC" --key
+expect 0 "update --non-exportable" "$V" cert update "$EC" --non-exportable
+like "$OUT" "now non-exportable" "... says so"
+run "$V" cert show "$EC"
+like "$OUT" "Key: +EC prime256v1, non-exportable" "show: now non-exportable"
+expect 5 "export --key of a non-exportable key: refused" "$V" cert export "$EC" --key
+like "$ERR" "^ssovault: cert export: access denied: the private key of certificate $EC is not exportable" "... says why"
+is "$OUT" "" "... and prints nothing"
+expect 0 "export without --key still gives the chain" "$V" cert export "$EC"
+like "$OUT" "BEGIN CERTIFICATE" "... the certificate"
+unlike "$OUT" "PRIVATE" "... and no key"
+expect 1 "update --non-exportable twice" "$V" cert update "$EC" --non-exportable
+like "$ERR" "already non-exportable" "... says so"
+expect 2 "update without --non-exportable: nothing to change" "$V" cert update "$EC"
+
+printf 'the data to sign\n' > "$T_TMP/data"
+openssl x509 -in "$P/client-ec.pem" -noout -pubkey > "$T_TMP/ec.pub"
+expect 0 "sign: ecdsa-sha256 (the default for an EC key), raw to a file" "$V" cert sign "$EC" --in "$T_TMP/data" --out "$T_TMP/sig"
+run openssl dgst -sha256 -verify "$T_TMP/ec.pub" -signature "$T_TMP/sig" "$T_TMP/data"
+is "$OUT" "Verified OK" "... openssl verifies it with the certificate's public key"
+expect 0 "sign: base64 on standard output" "$V" cert sign "$EC" --in "$T_TMP/data"
+printf '%s' "$OUT" | base64 -d > "$T_TMP/sig.b64"
+run openssl dgst -sha256 -verify "$T_TMP/ec.pub" -signature "$T_TMP/sig.b64" "$T_TMP/data"
+is "$OUT" "Verified OK" "... and that verifies too"
+dg=$(openssl dgst -sha384 -binary "$T_TMP/data" | od -An -v -tx1 | tr -d ' \n')
+expect 0 "sign: a digest given in hex (ecdsa-sha384)" "$V" cert sign "$EC" --alg ecdsa-sha384 --digest "$dg" --out "$T_TMP/sig384"
+run openssl dgst -sha384 -verify "$T_TMP/ec.pub" -signature "$T_TMP/sig384" "$T_TMP/data"
+is "$OUT" "Verified OK" "... verifies"
+run "$V" --json cert sign "$EC" --in "$T_TMP/data"
+like "$OUT" "^\{\"thumbprint\": ?\"$EC\", ?\"signature\": ?\"[A-Za-z0-9+/=]+\"\}$" "sign --json: thumbprint and base64 signature"
+expect 2 "sign: an unknown --alg" "$V" cert sign "$EC" --alg ecdsa-md5 --in "$T_TMP/data"
+expect 2 "sign: neither --in nor --digest" "$V" cert sign "$EC"
+expect 2 "sign: --digest that is not hex" "$V" cert sign "$EC" --digest xyz
+expect 1 "sign: an RSA scheme on an EC key" "$V" cert sign "$EC" --alg rsa-pss-sha256 --in "$T_TMP/data"
+like "$ERR" "has an EC key: sign with ecdsa" "... says which to use"
+expect 1 "sign: a digest of the wrong length" "$V" cert sign "$EC" --digest "${dg:0:40}"
+like "$ERR" "a sha256 digest is 32 bytes, not 20" "... says so"
+head -c 1048577 /dev/zero > "$T_TMP/big"
+expect 1 "sign: more than 1 MiB of data" "$V" cert sign "$EC" --in "$T_TMP/big"
+like "$ERR" "more than 1048576 bytes of data to sign: hash it and sign the digest" "... says what to do"
+expect 5 "sign with a certificate the caller is not a user of" "$V" cert sign "$ROGUE" --in "$T_TMP/data"
+like "$ERR" "access denied: uid 0.* is not a user of certificate $ROGUE" "... names the missing grant"
+expect 0 "grant the expired certificate" "$V" cert grant "$EXP" group:root
+expect 1 "sign with an expired certificate" "$V" cert sign "$EXP" --in "$T_TMP/data"
+like "$ERR" "expired on 2020-01-02" "... says when it expired"
+run "$V" --json audit list
+is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["op"] == "cert sign" and r["outcome"] == "ok" and r["user"].startswith("ecdsa")))')" \
+    "4" "audit: the four signatures, each with its algorithm"
+is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["op"] == "cert sign" and r["outcome"] != "ok"))')" \
+    "5" "audit: and the five refusals that reached the service"
+
+expect 0 "RSA, for PSS" "$V" cert import "$P/client-rsa.pem" --key "$P/client-rsa.key" --user group:root
+openssl x509 -in "$P/client-rsa.pem" -noout -pubkey > "$T_TMP/rsa.pub"
+expect 0 "sign: rsa-pkcs1-sha256 (the default for RSA)" "$V" cert sign "$RSA" --in "$T_TMP/data" --out "$T_TMP/rsig"
+run openssl dgst -sha256 -verify "$T_TMP/rsa.pub" -signature "$T_TMP/rsig" "$T_TMP/data"
+is "$OUT" "Verified OK" "... verifies"
+expect 0 "sign: rsa-pss-sha512" "$V" cert sign "$RSA" --alg rsa-pss-sha512 --in "$T_TMP/data" --out "$T_TMP/psig"
+run openssl dgst -sha512 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -verify "$T_TMP/rsa.pub" \
+    -signature "$T_TMP/psig" "$T_TMP/data"
+is "$OUT" "Verified OK" "... verifies as PSS with a salt as long as the digest"
+expect 0 "delete it again, for the scan below" "$V" cert delete "$RSA"
 
 # --- no key material in the vault file ----------------------------------------
 # Import the RSA certificate again (the chain, with its key) and look for the

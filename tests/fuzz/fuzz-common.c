@@ -584,6 +584,7 @@ fill(void)
 	fuzz_put_str(q, fuzz.key_pem, strlen(fuzz.key_pem));
 	fuzz_put_u32(q, 1);
 	fuzz_put_cstr(q, fuzz.self);
+	fuzz_put_u8(q, 1);	/* exportable: fetch is fuzzed too */
 	s = setup_call(q, 1);
 	if (strlen(s) != VAULT_SHA1_HEX)
 		setup_fail("cert import returned '%s'", s);

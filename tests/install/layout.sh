@@ -73,8 +73,15 @@ layout_file -f "$LIBDIR/libssovault.so.$VERSION" "the shared library"
 is "$(readlink "$D$LIBDIR/libssovault.so")" "libssovault.so.0" "libssovault.so points at the soname"
 is "$(objdump -p "$D$LIBDIR/libssovault.so.$VERSION" | awk '$1 == "SONAME" { print $2 }')" \
     "libssovault.so.0" "the library's SONAME is libssovault.so.0"
-is "$(cd "$D" && find . -name '*.a' -o -name 'test-*' -o -name 'libssovault-*' | head -3)" "" \
+is "$(cd "$D" && find . -name '*.a' -o -name 'test-*' -o -name 'p11drive' \
+    -o -name 'libssovault-*' ! -name 'libssovault-pkcs11.so' | head -3)" "" \
     "no static or internal library and no test program is installed"
+layout_file -f "$LIBDIR/pkcs11/libssovault-pkcs11.so" "the PKCS#11 module, where p11-kit's modules go"
+layout_file -f "$DATADIR/p11-kit/modules/ssovault.module" "its p11-kit module file"
+like "$(cat "$D$DATADIR/p11-kit/modules/ssovault.module")" "^module: $LIBDIR/pkcs11/libssovault-pkcs11.so$" \
+    "the module file names the installed module"
+is "$(nm -D --defined-only "$D$LIBDIR/pkcs11/libssovault-pkcs11.so" | awk '$2 == "T" { print $3 }' | grep -vc '^C_')" \
+    "0" "the module exports the PKCS#11 functions only"
 is "$(stat -c %a "$D$BINDIR/ssovault") $(stat -c %a "$D$SBINDIR/ssovaultd")" "755 755" \
     "the programs are mode 755"
 

@@ -75,16 +75,24 @@ expect 2 "--auth anonymous with credentials is a usage error" "$V" send --url "$
 expect 2 "--auth ntlm without credentials is a usage error" "$V" send --url "$NTLM_URL" "${TLS[@]}" --auth ntlm m11.xml
 
 # --- secrets fetched before each attempt, and audited ---------------------------------
+# The key is not exportable: before each attempt the sender asks whether it may
+# still use the certificate ('cert usable', audited at level medium), and the
+# service signs once per TLS handshake ('cert sign', level low).
 audit_count() { "$V" --json audit list | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["op"] == sys.argv[1]))' "$1"; }
-F0=$(audit_count "cert fetch")
+"$V" audit level --positive medium >/dev/null
+F0=$(audit_count "cert usable")
+S0=$(audit_count "cert sign")
 C0=$(audit_count "creds get")
+: > "$ACCESS_LOG"
 expect 4 "three attempts against a 503" "$V" send --url "$SOAP_HTTPS/basic/status/503" "${TLS[@]}" --sso-app erp \
     --retry-count 2 --retry-interval 1s m11.xml
-is "$(( $(audit_count "cert fetch") - F0 ))" "3" "the certificate was fetched for each of the 3 attempts"
+is "$(( $(audit_count "cert usable") - F0 ))" "3" "the certificate was checked for each of the 3 attempts"
 is "$(( $(audit_count "creds get") - C0 ))" "3" "the credentials were fetched for each of the 3 attempts"
-F0=$(audit_count "cert fetch")
+is "$(( $(audit_count "cert sign") - S0 ))" "$(count handshakes)" "... and signed for once per full TLS handshake"
+F0=$(audit_count "cert usable")
 expect 0 "three messages in one call" "$V" send --url "$SOAP_HTTPS/basic" "${TLS[@]}" --sso-app erp m11.xml m12.xml m11.xml
-is "$(( $(audit_count "cert fetch") - F0 ))" "3" "... one certificate fetch per message"
+is "$(( $(audit_count "cert usable") - F0 ))" "3" "... one certificate check per message"
+"$V" audit level --positive low >/dev/null
 
 # --- tickets ---------------------------------------------------------------------------------
 "$V" ticket settings --allow yes >/dev/null && "$V" app update erp --allow-tickets --no-validate-tickets >/dev/null

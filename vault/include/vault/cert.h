@@ -63,4 +63,53 @@ int vault_cert_key_pem(const struct vault_cert *c, struct svbuf *out) SV_WUR;
 /* 0 if valid at now; SV_ERR_CERT_EXPIRED or SV_ERR_CERT_NOT_YET_VALID. */
 int vault_cert_check_time(const struct vault_cert *c, int64_t now);
 
+/*
+ * Signatures with a certificate's private key (vault/sign.c), for the
+ * service's `cert sign`.  The numbers cross the wire (docs/protocol.md):
+ * never renumber.
+ */
+enum vault_sign_scheme {
+	VAULT_SIGN_RSA_PKCS1 = 1,	/* RSASSA-PKCS1-v1_5 */
+	VAULT_SIGN_RSA_PSS = 2,		/* RSASSA-PSS with MGF1 */
+	VAULT_SIGN_ECDSA = 3,		/* the signature is a DER Ecdsa-Sig-Value */
+};
+enum vault_hash {
+	VAULT_HASH_NONE = 0,		/* the input is signed as it is */
+	VAULT_HASH_SHA1 = 1,
+	VAULT_HASH_SHA224 = 2,
+	VAULT_HASH_SHA256 = 3,
+	VAULT_HASH_SHA384 = 4,
+	VAULT_HASH_SHA512 = 5,
+};
+/* PSS salt length: as long as the digest (what TLS uses). */
+#define VAULT_SIGN_SALT_DIGEST UINT32_MAX
+/* The most data the service hashes itself; larger inputs are hashed by the caller. */
+#define VAULT_SIGN_DATA_MAX (1024u * 1024u)
+
+struct vault_sign_req {
+	unsigned scheme;		/* enum vault_sign_scheme */
+	unsigned hash;			/* enum vault_hash: of the digest, or to apply */
+	int data;			/* in is the data, hashed here with hash */
+	unsigned mgf1;			/* PSS: MGF1's hash; NONE: the same as hash */
+	uint32_t salt;			/* PSS: salt bytes, or VAULT_SIGN_SALT_DIGEST */
+};
+
+/*
+ * Sign in (a digest of hash, or with hash NONE: RSA PKCS#1 v1.5 pads the
+ * bytes as they are, at most the modulus less 11 bytes, which is how a
+ * DigestInfo is signed; ECDSA takes a digest of any length up to 64 bytes)
+ * with the key of c, and append the signature to sig.  Every mismatch of
+ * request, key and input is SV_ERR_INVALID (SV_ERR_TOO_LARGE for data over
+ * VAULT_SIGN_DATA_MAX) with a one-line message naming it; c without a key
+ * is SV_ERR_NOT_FOUND.
+ */
+int vault_cert_sign(const struct vault_cert *c, const struct vault_sign_req *p,
+    const uint8_t *in, size_t len, struct svbuf *sig, char *msg) SV_WUR;
+/* "rsa-pss-sha256", "ecdsa", "rsa-pkcs1": for messages and audit records. */
+void vault_sign_name(const struct vault_sign_req *p, char *out, size_t outlen);
+/* The inverse, for digests (data 0, PSS salt as long as the digest); SV_ERR_INVALID if unknown. */
+int vault_sign_parse(const char *name, struct vault_sign_req *ret) SV_WUR;
+/* The digest length of hash, 0 for NONE or an unknown one. */
+size_t vault_hash_len(unsigned hash);
+
 #endif

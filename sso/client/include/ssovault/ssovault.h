@@ -234,10 +234,25 @@ int ssovault_ticket_settings(struct ssovault *h, int allow, int validate,
 
 /* --- Certificates ---------------------------------------------------- */
 
-/* data: PKCS#12 or PEM; key: separate PEM key or NULL; users: cert users. */
+/*
+ * data: PKCS#12 or PEM; key: separate PEM key or NULL; users: cert users.
+ * The key is stored non-exportable: the service signs with it and never
+ * hands it out.  _flags with SSOVAULT_CERT_EXPORTABLE stores it exportable
+ * (ssovault_cert_fetch() hands it to cert users, as Windows' "mark this key
+ * as exportable").
+ */
+#define SSOVAULT_CERT_EXPORTABLE 0x1
 int ssovault_cert_import(struct ssovault *h, const uint8_t *data, size_t len,
     const char *pw, const uint8_t *key, size_t keylen,
     const char *const *users, size_t nusers, char ret_sha1[41]) SV_WUR;
+int ssovault_cert_import_flags(struct ssovault *h, const uint8_t *data, size_t len,
+    const char *pw, const uint8_t *key, size_t keylen,
+    const char *const *users, size_t nusers, unsigned flags, char ret_sha1[41]) SV_WUR;
+/*
+ * Make a certificate's key non-exportable (exportable 0; vault admin).  One
+ * way only: exportable 1 is refused (SV_ERR_CONFLICT) for a non-exportable key.
+ */
+int ssovault_cert_update(struct ssovault *h, const char *thumbprint, int exportable) SV_WUR;
 int ssovault_cert_list(struct ssovault *h, char **ret_json) SV_WUR;
 int ssovault_cert_show(struct ssovault *h, const char *thumbprint, char **ret_json) SV_WUR;
 /* The public chain as PEM. */
@@ -255,10 +270,87 @@ struct ssovault_cert_blob {
 	size_t key_len;
 	int64_t not_after;
 };
-/* Refuses unknown (NOT_FOUND), not granted (DENIED), expired or corrupt certs. */
+/*
+ * Refuses unknown (NOT_FOUND), not granted (DENIED), expired or corrupt
+ * certs, and a key that is not exportable (DENIED: sign with it instead).
+ */
 int ssovault_cert_fetch(struct ssovault *h, const char *thumbprint,
     struct ssovault_cert_blob **ret) SV_WUR;
 void ssovault_cert_blob_free(struct ssovault_cert_blob *b);
+
+/* The public part of a certificate the caller may use. */
+struct ssovault_cert_info {
+	char sha1[41];
+	int exportable;			/* ssovault_cert_fetch() would hand out the key */
+	int64_t not_before;		/* Unix time */
+	int64_t not_after;
+	char *chain_pem;		/* leaf first */
+	size_t chain_len;
+};
+/*
+ * The certificates the caller is a user of (thumbprint NULL or ""), expired
+ * ones too; or the one named, refused as ssovault_cert_fetch() refuses
+ * (unknown, not granted, expired), whatever its key.  *ret_n entries.
+ */
+int ssovault_cert_usable(struct ssovault *h, const char *thumbprint,
+    struct ssovault_cert_info **ret, size_t *ret_n) SV_WUR;
+void ssovault_cert_info_free(struct ssovault_cert_info *c, size_t n);
+
+/*
+ * Signatures made by the service with a certificate's key, for its users
+ * (exportable or not).  The numbers are those of the wire (docs/protocol.md).
+ */
+enum ssovault_sign_scheme {
+	SSOVAULT_SIGN_RSA_PKCS1 = 1,	/* RSASSA-PKCS1-v1_5 */
+	SSOVAULT_SIGN_RSA_PSS = 2,	/* RSASSA-PSS, MGF1 */
+	SSOVAULT_SIGN_ECDSA = 3,	/* a DER Ecdsa-Sig-Value */
+};
+enum ssovault_hash {
+	SSOVAULT_HASH_NONE = 0,
+	SSOVAULT_HASH_SHA1 = 1,
+	SSOVAULT_HASH_SHA224 = 2,
+	SSOVAULT_HASH_SHA256 = 3,
+	SSOVAULT_HASH_SHA384 = 4,
+	SSOVAULT_HASH_SHA512 = 5,
+};
+#define SSOVAULT_SALT_DIGEST UINT32_MAX	/* PSS salt as long as the digest */
+#define SSOVAULT_SIGN_DATA_MAX (1024u * 1024u)
+struct ssovault_sign_params {
+	int scheme;			/* enum ssovault_sign_scheme */
+	int hash;			/* of the digest given, or to apply to data */
+	int data;			/* 1: in is the data (at most SSOVAULT_SIGN_DATA_MAX) */
+	int mgf1;			/* PSS: MGF1's hash; NONE: the same as hash */
+	uint32_t salt;			/* PSS: salt bytes, or SSOVAULT_SALT_DIGEST */
+};
+/*
+ * Sign: in is a digest of hash (or, with SSOVAULT_HASH_NONE, RSA PKCS#1
+ * v1.5's bytes to pad, a DigestInfo; ECDSA's digest of any length up to 64
+ * bytes), or the data itself with p->data.  *ret_sig (malloc'd) is the
+ * signature.  Refused like ssovault_cert_fetch(), and INVALID for a request
+ * that does not fit the key; every use is audited ("cert sign").
+ */
+int ssovault_cert_sign(struct ssovault *h, const char *thumbprint,
+    const struct ssovault_sign_params *p, const uint8_t *in, size_t len,
+    uint8_t **ret_sig, size_t *ret_len) SV_WUR;
+/*
+ * Parameters from a name: "rsa-pkcs1-sha256", "rsa-pss-sha384", "ecdsa-sha256"
+ * (SHA-1, -224, -256, -384, -512), or "rsa-pkcs1" / "ecdsa" for no hash;
+ * data 0, PSS salt as long as the digest.  SV_ERR_INVALID if unknown.
+ */
+int ssovault_sign_params_parse(const char *name, struct ssovault_sign_params *ret) SV_WUR;
+
+/*
+ * Present certificate c (from ssovault_cert_usable()) in the handshakes of
+ * an OpenSSL SSL_CTX (ssl_ctx is an SSL_CTX *): its chain, and a private key
+ * whose signatures the service makes, through h as this caller: one
+ * ssovault_cert_sign() per full handshake.  The key never enters this
+ * process.  h must stay open as long as the SSL_CTX may handshake, and be
+ * used by the handshaking thread only.  For libcurl: call it from
+ * CURLOPT_SSL_CTX_FUNCTION.  SV_ERR_CRYPTO (errmsg says why) if OpenSSL
+ * refuses the certificate.
+ */
+int ssovault_tls_use_cert(struct ssovault *h, const struct ssovault_cert_info *c,
+    void *ssl_ctx) SV_WUR;
 
 /* --- Send ports (settings JSON as docs/json.md; never secret values) ---- */
 

@@ -58,6 +58,8 @@ enum sso_op {
 	SSO_OP_CERT_GRANT = 75,
 	SSO_OP_CERT_REVOKE = 76,
 	SSO_OP_CERT_FETCH = 77,
+	SSO_OP_CERT_SIGN = 78,
+	SSO_OP_CERT_UPDATE = 79,
 	SSO_OP_PORT_CREATE = 80,
 	SSO_OP_PORT_UPDATE = 81,
 	SSO_OP_PORT_SHOW = 82,
@@ -75,6 +77,7 @@ enum sso_op {
 	SSO_OP_AUDIT_VERIFY = 101,
 	SSO_OP_AUDIT_PRUNE = 102,
 	SSO_OP_AUDIT_LEVEL = 103,
+	SSO_OP_CERT_USABLE = 104,
 };
 
 /* UNLOCK's first field after the op: what the secret is. */
