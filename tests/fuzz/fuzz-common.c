@@ -553,7 +553,7 @@ fill(void)
 
 	snprintf(spec, sizeof(spec),
 	    "{\"name\":\"%s\",\"description\":\"fuzz target\",\"contact\":\"fuzz@example.invalid\","
-	    "\"enabled\":true,\"allow_tickets\":true,\"admins\":[\"%s\"],"
+	    "\"enabled\":true,\"allow_tickets\":true,\"validate_tickets\":false,\"admins\":[\"%s\"],"
 	    "\"users\":[\"%s\",\"uid:4242\"],\"fields\":[{\"label\":\"username\"},"
 	    "{\"label\":\"password\",\"masked\":true},{\"label\":\"pin\",\"masked\":true}]}",
 	    FUZZ_APP, fuzz.self, fuzz.self);
