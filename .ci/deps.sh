@@ -4,7 +4,7 @@
 # install_test_deps: clang with its libFuzzer runtime for the fuzz targets,
 # and valgrind for tests/valgrind.sh (docs/fuzzing.md).
 SSOVAULT_DEPS="meson ninja-build pkg-config gcc libsodium-dev libssl-dev liblmdb-dev
-libcurl4-openssl-dev libxml2-dev libicu-dev libjansson-dev openssl curl apache2 python3 util-linux"
+libcurl4-openssl-dev libpq-dev postgresql libxml2-dev libicu-dev libjansson-dev openssl curl apache2 python3 util-linux"
 SSOVAULT_TEST_DEPS="clang valgrind man-db groff-base systemd"
 # strace holds a system call open in the race attacks (tests/attacks)
 SSOVAULT_DEPS="$SSOVAULT_DEPS strace"

@@ -52,6 +52,8 @@ struct cli {
 extern const struct cli_cmd cli_cmd_vault[];	/* init status unlock lock backup restore */
 extern const struct cli_cmd cli_cmd_secret[];
 extern const struct cli_cmd cli_cmd_role[];
+extern const struct cli_cmd cli_cmd_slot[];
+extern const struct cli_cmd cli_cmd_store[];
 extern const struct cli_cmd cli_cmd_app[];
 extern const struct cli_cmd cli_cmd_mapping[];
 extern const struct cli_cmd cli_cmd_creds[];
@@ -131,6 +133,11 @@ int cli_secret_prompt_min(struct cli *c, const char *prompt, int confirm, size_t
  * the same rule as a passphrase file.
  */
 int cli_key_file(struct cli *c, const char *path, uint8_t key[32]);
+/*
+ * The key in path, or a new random one written there (0600) if it does
+ * not exist; *ret_made says which (a failed command removes what it made).
+ */
+int cli_key_file_make(struct cli *c, const char *path, uint8_t key[32], int *ret_made);
 
 /* Read a whole (non-secret) file; "-" is stdin.  free() the result. */
 int cli_read_file(struct cli *c, const char *path, size_t max, uint8_t **ret,

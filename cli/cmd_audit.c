@@ -44,7 +44,8 @@ audit_human(struct cli *c, json_t *j)
 		const char *user = json_string_value(json_object_get(e, "user"));
 		const char *err = json_string_value(json_object_get(e, "error"));
 		const char *first = json_string_value(json_object_get(e, "first_time"));
-		char times[96] = "";
+		const char *host = json_string_value(json_object_get(e, "host"));
+		char times[96] = "", by[200];
 
 		const char *outcome = json_string_value(json_object_get(e, "outcome"));
 		char who[64], target[300] = "";
@@ -62,9 +63,12 @@ audit_human(struct cli *c, json_t *j)
 		if (user != NULL && *user != '\0')
 			snprintf(target, sizeof(target), is_principal(user) ? " user=%s" : " (%s)", user);
 		cli_uid_name((long long)json_integer_value(json_object_get(e, "uid")), who, sizeof(who));
+		/* a shared vault's records name the host that wrote them */
+		snprintf(by, sizeof(by), "%s%s%s", host != NULL ? host : "", host != NULL ? " " : "",
+		    who);
 		printf("%6lld %s %-18s %-16s %-24s %s%s%s%s%s\n",
 		    (long long)json_integer_value(json_object_get(e, "seq")),
-		    json_string_value(json_object_get(e, "time")), who,
+		    json_string_value(json_object_get(e, "time")), by,
 		    json_string_value(json_object_get(e, "op")),
 		    obj != NULL && *obj ? obj : "-",
 		    outcome != NULL ? outcome : "", times, target,

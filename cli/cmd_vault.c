@@ -31,8 +31,8 @@ get_passphrase(struct cli *c, const char *file, const char *what, const char *pr
  * Use the key in path, or make one there (0600) if it does not exist;
  * *ret_made says which, so that a failed init can remove the file it made.
  */
-static int
-key_file_make(struct cli *c, const char *path, uint8_t key[32], int *ret_made)
+int
+cli_key_file_make(struct cli *c, const char *path, uint8_t key[32], int *ret_made)
 {
 	struct stat st;
 	int r;
@@ -98,7 +98,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 		return cli_fail(c, SV_ERR_NOMEM, "out of memory");
 	cli_what(c, "init %s", dir);
 	if (kfile != NULL) {
-		if ((r = key_file_make(c, kfile, key, &made_key)) != 0)
+		if ((r = cli_key_file_make(c, kfile, key, &made_key)) != 0)
 			goto out;
 		have_key = 1;
 	}
@@ -210,6 +210,30 @@ status_human(struct cli *c, json_t *j)
 	printf("unlock:      %lld passphrase slot(s), %lld key-file slot(s)\n",
 	    (long long)json_integer_value(json_object_get(j, "passphrase_slots")),
 	    (long long)json_integer_value(json_object_get(j, "key_slots")));
+	if (json_object_get(j, "store") != NULL)
+		printf("store:       %s\n", json_string_value(json_object_get(j, "store")));
+	if (json_array_size(json_object_get(j, "slots")) > 0) {
+		json_t *v;
+		size_t i;
+
+		printf("slots:      ");
+		json_array_foreach(json_object_get(j, "slots"), i, v)
+			printf(" %s%s", json_string_value(json_object_get(v, "name")),
+			    json_is_true(json_object_get(v, "this")) ? " (this host)" : "");
+		printf("\n");
+	}
+	if (json_is_true(json_object_get(json_object_get(j, "database"), "reachable"))) {
+		json_t *d = json_object_get(j, "database");
+
+		printf("database:    generation %" JSON_INTEGER_FORMAT ", this host's cache "
+		    "at %" JSON_INTEGER_FORMAT " (checked %" JSON_INTEGER_FORMAT " ms ago), "
+		    "%" JSON_INTEGER_FORMAT " connections, %" JSON_INTEGER_FORMAT " writes\n",
+		    json_integer_value(json_object_get(d, "generation")),
+		    json_integer_value(json_object_get(d, "cache_generation")),
+		    json_integer_value(json_object_get(d, "checked_ms_ago")),
+		    json_integer_value(json_object_get(d, "connections")),
+		    json_integer_value(json_object_get(d, "writes")));
+	}
 	status_size(j);
 	printf("records:     %lld apps, %lld mappings, %lld certificates, %lld ports, "
 	    "%lld suspended, %lld audit\n",
@@ -455,7 +479,7 @@ cmd_secret_restore(struct cli *c, int argc, char **argv)
 	if ((r = get_passphrase(c, pfile, "password file", "Backup password: ", 0,
 	    &pw, &plen)) != 0)
 		goto out;
-	if (kfile != NULL && (r = key_file_make(c, kfile, key, &made_key)) != 0)
+	if (kfile != NULL && (r = cli_key_file_make(c, kfile, key, &made_key)) != 0)
 		goto out;
 	if ((nfile != NULL || kfile == NULL) &&
 	    (r = get_passphrase(c, nfile, "passphrase file", "New vault passphrase: ", 1,

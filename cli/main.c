@@ -18,6 +18,8 @@ static const struct cli_cmd top[] = {
 	{ "init", NULL, NULL, NULL, NULL, NULL },	/* filled from cli_cmd_vault */
 	{ "secret", NULL, cli_cmd_secret, NULL, "back up, restore or rotate the master secret", NULL },
 	{ "role", NULL, cli_cmd_role, NULL, "list, add or remove vault and affiliate admins", NULL },
+	{ "slot", NULL, cli_cmd_slot, NULL, "unlock slots: one per host or passphrase", NULL },
+	{ "store", NULL, cli_cmd_store, NULL, "move a vault between a directory and a database", NULL },
 	{ "app", NULL, cli_cmd_app, NULL, "manage affiliate applications", NULL },
 	{ "mapping", NULL, cli_cmd_mapping, NULL, "map local users to external accounts", NULL },
 	{ "creds", NULL, cli_cmd_creds, NULL, "set or fetch credentials", NULL },
@@ -34,7 +36,8 @@ static const struct cli_cmd top[] = {
 static const char global_help[] =
     "Global options:\n"
     "  --vault DIR      open the vault in DIR here, never through a daemon\n"
-    "                   (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault)\n"
+    "                   (env SSOVAULT_DIR; default $XDG_DATA_HOME/ssovault),\n"
+    "                   or a postgresql:// URI of a vault shared by many hosts\n"
     "  --socket PATH    talk to ssovaultd at PATH (env SSOVAULT_SOCKET); only one\n"
     "                   served by root, you, or the uid in SSOVAULT_DAEMON_UID\n"
     "                   Without either: SSOVAULT_SOCKET, then the first of\n"

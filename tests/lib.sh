@@ -96,8 +96,14 @@ done_testing() {
 # Sets SSOVAULT_DIR and SSOVAULT_PASSPHRASE_FILE (the file is root's, 0600:
 # key and passphrase files others can read are refused; another uid that
 # needs it gets its own copy from secret_copy).
+# With SSOVAULT_TEST_VAULT=pg (under tests/pg/with-pg.sh) the vault is the
+# PostgreSQL database SSOVAULT_TEST_PG instead of a directory.
 new_vault() {
 	export SSOVAULT_DIR="$T_TMP/vault"
+	if [ "${SSOVAULT_TEST_VAULT:-}" = pg ]; then
+		SSOVAULT_DIR=$SSOVAULT_TEST_PG
+		echo "# the vault: PostgreSQL, $SSOVAULT_DIR"
+	fi
 	secret_file "$T_TMP/pass" 'correct horse battery staple'
 	export SSOVAULT_PASSPHRASE_FILE="$T_TMP/pass"
 	unset SSOVAULT_SOCKET SSOVAULT_KEY_FILE

@@ -60,16 +60,29 @@ struct vault {
 	struct vault_store *store;	/* NULL only after a failed restore */
 	uint8_t id[VAULT_ID_BYTES];
 	struct vault_keys *keys;	/* NULL while locked; frozen */
+	uint8_t mine[VAULT_KEYS_NONCE_BYTES];	/* the slot this handle unlocked with */
+	int has_mine;
+	int stale;			/* a transaction saw another epoch stored (atomic) */
+	char mine_name[VAULT_SLOT_NAME_MAX + 1];	/* its name, when shared */
 	char msg[SV_MSG_MAX];
 };
 
 struct vault_txn {
 	struct vault *v;
 	struct vault_store_txn *st;
+	/*
+	 * A shared vault whose secret another host rotated: the keys of the
+	 * stored epoch, unwrapped in this transaction with the root key held
+	 * (slots.c), so that it reads and seals as the database is.
+	 */
+	int keys_checked;
+	struct vault_keys *nk;		/* NULL: the handle's keys are current */
+	int owns_nk;
 };
 
 struct vault_cursor {
 	struct vault *v;
+	const struct vault_keys *keys;	/* the transaction's, at open */
 	unsigned tab;
 	struct vault_store_cursor *sc;
 };
@@ -82,6 +95,7 @@ void vault_key_print(const void *key, size_t klen, char out[KEY_PRINT_MAX + 4]);
 int vault_key_reserved(unsigned tab, const void *key, size_t klen);
 int vault_meta_is_raw(const void *key, size_t klen);
 size_t vault_reserve_of(size_t max_size);
+int vault_dir_open(const char *dir, int create, char *msg, int *ret_fd);
 void vault_data_where(const struct vault *v, struct vault_store_loc *loc,
     struct vault_store_conf *conf);
 int vault_data_open(struct vault *v, int create);
@@ -118,6 +132,13 @@ int vault_slots_make(struct vault *v, const struct vault_keys *k, const char *pa
 int vault_limits_check(struct vault *v, unsigned long long *ops, size_t *mem);
 int vault_records_create(struct vault *v, const struct vault_keys *k,
     const struct svbuf *slots);
+
+/* slots.c */
+/* After an unlock: remember the name of the slot that opened (shared vaults). */
+void vault_slot_mine_load(struct vault *v, struct vault_store_txn *st);
+/* The keys of the epoch stored in st, for a shared vault another host rotated. */
+int vault_keys_of_store(struct vault *v, struct vault_store_txn *st,
+    struct vault_keys **ret);
 
 /* records.c */
 int vault_purpose_key(struct vault *v, enum vault_key k, const uint8_t **ret_key,

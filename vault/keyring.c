@@ -474,6 +474,9 @@ vault_unlock_finish(struct vault *v, struct vault_unlock *u, char *msg)
 	}
 	vault_keys_install(v, u->k);
 	u->k = NULL;
+	memcpy(v->mine, slots[i].nonce, sizeof(v->mine));
+	v->has_mine = 1;
+	vault_slot_mine_load(v, st);
 out:
 	vault_store_txn_abort(st);
 	if (slots != NULL)

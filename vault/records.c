@@ -64,8 +64,19 @@ vault_txn_begin_nested(struct vault_txn *parent, struct vault_txn **ret)
 		return r;
 	}
 	t->v = parent->v;
+	t->keys_checked = parent->keys_checked;
+	t->nk = parent->nk;		/* the parent's: it outlives the child */
 	*ret = t;
 	return 0;
+}
+
+/* The transaction's handle goes, with keys of its own. */
+static void
+txn_free(struct vault_txn *t)
+{
+	if (t->owns_nk)
+		vault_keys_free(t->nk);
+	free(t);
 }
 
 int
@@ -76,7 +87,7 @@ vault_txn_commit(struct vault_txn *t)
 	if (t == NULL)
 		return SV_ERR_INVALID;
 	r = vault_store_txn_commit(t->st);
-	free(t);
+	txn_free(t);
 	return r;
 }
 
@@ -88,7 +99,7 @@ vault_txn_commit_nosync(struct vault_txn *t)
 	if (t == NULL)
 		return SV_ERR_INVALID;
 	r = vault_store_txn_commit_flags(t->st, 1);
-	free(t);
+	txn_free(t);
 	return r;
 }
 
@@ -106,7 +117,7 @@ vault_txn_abort(struct vault_txn *t)
 	if (t == NULL)
 		return;
 	vault_store_txn_abort(t->st);
-	free(t);
+	txn_free(t);
 }
 
 struct vault *
@@ -150,15 +161,48 @@ check_record(struct vault_txn *t, unsigned tab, const void *key,
 	return 0;
 }
 
+/*
+ * The keys a transaction reads and seals with.  In a shared vault another
+ * host may have rotated the master secret since this handle took it: the
+ * transaction then uses the keys of the epoch it finds stored (so that a
+ * record is never sealed under a key nobody holds, nor a new one left
+ * unread), while the daemon installs them for good (vault_keys_refresh).
+ */
+static int
+txn_keys(struct vault_txn *t, const struct vault_keys **ret)
+{
+	const uint8_t *p;
+	size_t len;
+	uint32_t epoch;
+	int r;
+
+	if (!t->keys_checked && vault_shared(t->v)) {
+		if ((r = vault_meta_raw_get(t->v, t->st, META_MASTER, &p, &len)) != 0)
+			return r;
+		if (vault_keys_peek(p, len, &epoch) != 0)
+			return sv_fail(t->v->msg, SV_ERR_INTEGRITY, "vault.master is malformed");
+		if (epoch != t->v->keys->epoch) {
+			__atomic_store_n(&t->v->stale, 1, __ATOMIC_RELAXED);
+			if ((r = vault_keys_of_store(t->v, t->st, &t->nk)) != 0)
+				return r;
+			t->owns_nk = 1;
+		}
+	}
+	t->keys_checked = 1;
+	*ret = t->nk != NULL ? t->nk : t->v->keys;
+	return 0;
+}
+
 int
 vault_record_get(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, struct svbuf **ret_plain)
 {
+	const struct vault_keys *k;
 	int r;
 
-	if ((r = check_record(t, tab, key, klen)) != 0)
+	if ((r = check_record(t, tab, key, klen)) != 0 || (r = txn_keys(t, &k)) != 0)
 		return r;
-	return vault_sealed_get(t->v, t->st, t->v->keys, tab, key, klen, ret_plain);
+	return vault_sealed_get(t->v, t->st, k, tab, key, klen, ret_plain);
 }
 
 int
@@ -166,13 +210,14 @@ vault_record_put(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, const void *plain, size_t plen,
     unsigned flags)
 {
+	const struct vault_keys *k;
 	int r;
 
-	if ((r = check_record(t, tab, key, klen)) != 0)
+	if ((r = check_record(t, tab, key, klen)) != 0 || (r = txn_keys(t, &k)) != 0)
 		return r;
 	if (plain == NULL && plen > 0)
 		return sv_fail(t->v->msg, SV_ERR_INVALID, "no value given");
-	return vault_sealed_put(t->v, t->st, t->v->keys, tab, key, klen, plain, plen,
+	return vault_sealed_put(t->v, t->st, k, tab, key, klen, plain, plen,
 	    flags);
 }
 
@@ -277,6 +322,13 @@ vault_cursor_open(struct vault_txn *t, unsigned tab,
 	}
 	c->v = t->v;
 	c->tab = tab;
+	c->keys = t->v->keys;
+	if (t->v->keys != NULL && !vault_table_raw(t->v, tab) &&
+	    (r = txn_keys(t, &c->keys)) != 0) {
+		vault_store_cursor_close(c->sc);
+		free(c);
+		return r;
+	}
 	*ret = c;
 	return 0;
 }
@@ -352,9 +404,9 @@ vault_cursor_unseal(struct vault_cursor *c, const uint8_t *key, size_t klen,
 		return sv_fail(c->v->msg, SV_ERR_INVALID,
 		    "the %s table holds raw values, not sealed records",
 		    vault_table_name(c->v, c->tab));
-	if (c->v->keys == NULL)
+	if (c->v->keys == NULL || c->keys == NULL)
 		return sv_fail(c->v->msg, SV_ERR_LOCKED, "vault is locked");
-	return vault_sealed_open(c->v, c->v->keys, c->tab, key, klen, val, vlen,
+	return vault_sealed_open(c->v, c->keys, c->tab, key, klen, val, vlen,
 	    ret_plain);
 }
 

@@ -95,13 +95,18 @@ vault_meta_is_raw(const void *key, size_t klen)
  * operations, the store's included (vault_data_open).  A new directory is made
  * only where that rule holds, and is made relative to its checked parent.
  */
-static int
-dir_open(const char *dir, int create, char *msg, int *ret_fd)
+int
+vault_dir_open(const char *dir, int create, char *msg, int *ret_fd)
 {
 	char base[NAME_MAX + 1];
 	struct stat sb;
 	int pfd = -1, fd = -1, r;
 
+	/* a database holds the vault: no directory to check or pin */
+	if (vault_store_pg_location(dir)) {
+		*ret_fd = -1;
+		return 0;
+	}
 	if (create) {
 		if ((r = vault_path_parent_open(dir, base, sizeof(base), msg, &pfd)) != 0 ||
 		    (r = vault_path_check_above(pfd, dir, msg)) != 0)
@@ -325,7 +330,7 @@ vault_create(const char *dir, const struct vault_create_opts *o,
 	ops = o->opslimit;
 	mem = o->memlimit;
 	if ((r = vault_limits_check(v, &ops, &mem)) != 0 ||
-	    (r = dir_open(dir, 1, v->msg, &v->dirfd)) != 0)
+	    (r = vault_dir_open(dir, 1, v->msg, &v->dirfd)) != 0)
 		goto out;
 	/* refuse an existing vault before spending a second on Argon2id */
 	vault_data_where(v, &loc, &conf);
@@ -385,7 +390,7 @@ vault_open(const char *dir, const struct vault_schema *schema, struct vault **re
 		return sv_fail(open_msg, SV_ERR_CRYPTO, "libsodium failed to start");
 	if ((r = vault_alloc(dir, 0, 0, schema, &v)) != 0)
 		return r;
-	if ((r = dir_open(dir, 0, v->msg, &v->dirfd)) != 0 ||
+	if ((r = vault_dir_open(dir, 0, v->msg, &v->dirfd)) != 0 ||
 	    (r = vault_data_open(v, 0)) != 0)
 		goto out;
 	if ((r = vault_store_txn_begin(v->store, NULL, 0, &st)) != 0 ||
@@ -411,6 +416,11 @@ vault_exists(const char *dir)
 
 	if (dir == NULL)
 		return 0;
+	if (vault_store_pg_location(dir)) {
+		loc.dirfd = -1;
+		loc.path = dir;
+		return vault_store_probe(vault_store_ops_for(dir), &loc, msg) == 0;
+	}
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0;
 	loc.dirfd = fd;

@@ -173,6 +173,38 @@ strings_op(struct ssovault *h, enum sso_op op, const char *a, const char *b,
 }
 
 int
+ssovault_slot_list(struct ssovault *h, char **ret_json)
+{
+	return json_op(h, SSO_OP_SLOT_LIST, NULL, ret_json);
+}
+
+int
+ssovault_slot_add(struct ssovault *h, const char *name, int key, const void *secret,
+    size_t len)
+{
+	int r;
+
+	if ((r = sso_client_begin(h, SSO_OP_SLOT_ADD)) != 0 ||
+	    (r = svbuf_put_cstring(h->req, name)) != 0 ||
+	    (r = svbuf_put_u8(h->req, key ? SSO_UNLOCK_KEY : SSO_UNLOCK_PASSPHRASE)) != 0 ||
+	    (r = svbuf_put_string(h->req, secret, len)) != 0)
+		return r;
+	return sso_client_simple(h);
+}
+
+int
+ssovault_slot_remove(struct ssovault *h, const char *name)
+{
+	return strings_op(h, SSO_OP_SLOT_REMOVE, name, NULL, NULL);
+}
+
+int
+ssovault_store_copy(struct ssovault *h, const char *to, char **ret_json)
+{
+	return json_op(h, SSO_OP_STORE_COPY, to, ret_json);
+}
+
+int
 ssovault_role_list(struct ssovault *h, char **ret_json)
 {
 	return json_op(h, SSO_OP_ROLE_LIST, NULL, ret_json);

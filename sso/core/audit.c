@@ -8,8 +8,10 @@
  * body (sso_audit_encode):
  *   u8 version | u64 time (µs) | u32 uid | u32 gid | u32 pid | string exe |
  *   string op | string object | string target | u32 outcome | string error
- *   and, in version 2 only (a record of repeats, repeat.c):
+ *   and, in versions 2 and 4 (a record of repeats, repeat.c):
  *   | u32 count | u64 first time (µs)
+ *   and, in versions 3 and 4 (a shared vault, docs/hosts.md): | string host
+ *   (the name of the unlock slot the writing process was unlocked with)
  * Sealed meta records keep the chain's two ends: "audit.head" (last seq and
  * mac: a removed tail is seen) and "audit.anchor" (where a prune cut it).
  * Nothing here ever sees a secret value: handlers put only names in events.
@@ -24,13 +26,17 @@
 
 #define AUDIT_VERSION 1
 #define AUDIT_VERSION_REPEAT 2
+#define AUDIT_VERSION_HOST 3
+#define AUDIT_VERSION_REPEAT_HOST 4
 
 int
 sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out)
 {
-	int r;
+	int r, host = e->host != NULL && e->host[0] != '\0';
 
-	if ((r = svbuf_put_u8(out, e->count != 0 ? AUDIT_VERSION_REPEAT : AUDIT_VERSION)) != 0 ||
+	if ((r = svbuf_put_u8(out, e->count != 0 ?
+	    (host ? AUDIT_VERSION_REPEAT_HOST : AUDIT_VERSION_REPEAT) :
+	    (host ? AUDIT_VERSION_HOST : AUDIT_VERSION))) != 0 ||
 	    (r = svbuf_put_u64(out, (uint64_t)e->time_us)) != 0 ||
 	    (r = svbuf_put_u32(out, (uint32_t)e->caller->uid)) != 0 ||
 	    (r = svbuf_put_u32(out, (uint32_t)e->caller->gid)) != 0 ||
@@ -46,7 +52,35 @@ sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out)
 	    ((r = svbuf_put_u32(out, e->count)) != 0 ||
 	    (r = svbuf_put_u64(out, (uint64_t)e->first_us)) != 0))
 		return r;
+	if (host && (r = svbuf_put_cstring(out, e->host)) != 0)
+		return r;
 	return 0;
+}
+
+/*
+ * An audit record that could not be written fails the request closed:
+ * exit 7, except when the cause is the vault's own state that the caller
+ * must hear about as such (a shared vault's database unreachable, the
+ * vault locked here): exit 6 with that said first.
+ */
+int
+sso_audit_fail_status(int err)
+{
+	return err == SV_ERR_UNREACHABLE || err == SV_ERR_LOCKED ? err : SV_ERR_AUDIT;
+}
+
+void
+sso_audit_fail_msg(int err, const char *what, char *out, size_t len)
+{
+	if (err == SV_ERR_UNREACHABLE)
+		snprintf(out, len, "the vault's database is unreachable: the audit record "
+		    "could not be written, so %s; try again when it is back", what);
+	else if (err == SV_ERR_LOCKED)
+		snprintf(out, len, "the vault is locked here: the audit record could not "
+		    "be written, so %s; run 'ssovault unlock'", what);
+	else
+		snprintf(out, len, "audit record could not be written (%s): %s",
+		    sv_strerror(err), what);
 }
 
 /* The chain's end ("audit.head") or start ("audit.anchor"); zeros if unset. */
@@ -228,7 +262,7 @@ sso_audit_parse(const uint8_t *p, size_t len, struct sso_audit_rec *ret)
 	x.body_len = len - 8 - VAULT_MAC_BYTES;
 	if ((r = svbuf_get_u64(b, &x.seq)) != 0 ||
 	    (r = svbuf_get_u8(b, &ver)) != 0 ||
-	    (r = ver == AUDIT_VERSION || ver == AUDIT_VERSION_REPEAT ? 0 :
+	    (r = ver >= AUDIT_VERSION && ver <= AUDIT_VERSION_REPEAT_HOST ? 0 :
 	    SV_ERR_VERSION) != 0 ||
 	    (r = svbuf_get_u64(b, &x.time_us)) != 0 ||
 	    (r = svbuf_get_u32(b, &x.uid)) != 0 ||
@@ -242,7 +276,7 @@ sso_audit_parse(const uint8_t *p, size_t len, struct sso_audit_rec *ret)
 			goto out;
 	}
 	x.count = 1;
-	if (ver == AUDIT_VERSION_REPEAT) {
+	if (ver == AUDIT_VERSION_REPEAT || ver == AUDIT_VERSION_REPEAT_HOST) {
 		x.repeat = 1;
 		if ((r = svbuf_get_u32(b, &x.count)) != 0 ||
 		    (r = svbuf_get_u64(b, &x.first_us)) != 0)
@@ -253,6 +287,9 @@ sso_audit_parse(const uint8_t *p, size_t len, struct sso_audit_rec *ret)
 			goto out;
 		}
 	}
+	if ((ver == AUDIT_VERSION_HOST || ver == AUDIT_VERSION_REPEAT_HOST) &&
+	    (r = svbuf_get_string_direct(b, &x.host, &x.host_len)) != 0)
+		goto out;
 	if ((r = svbuf_expect_end(b)) != 0)
 		goto out;
 	*ret = x;

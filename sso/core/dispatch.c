@@ -174,6 +174,7 @@ audit_event(struct sso_ctx *x, const struct sso_op_def *d, int outcome,
 	e->target = x->target;
 	e->outcome = outcome;
 	e->error = outcome == 0 ? "" : (x->msg[0] != '\0' ? x->msg : sv_strerror(outcome));
+	e->host = vault_slot_mine(x->v);
 }
 
 /* The records one request writes: the repeats now due, then its own. */
@@ -474,9 +475,8 @@ out:
 	audit_done(x, &ao, written);
 	if (a != 0) {
 		svbuf_reset(x->out);
-		return sv_fail(x->msg, SV_ERR_AUDIT,
-		    "audit record could not be written (%s): nothing was changed",
-		    sv_strerror(a));
+		sso_audit_fail_msg(a, "nothing was changed", x->msg, sizeof(x->msg));
+		return sso_audit_fail_status(a);
 	}
 	if (measured && r == 0)
 		sso_service_usage_note(x->svc, used);
@@ -504,9 +504,8 @@ run_read(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 	if (a != 0) {
 		/* fail closed: nothing read is returned without its record */
 		svbuf_reset(x->out);
-		return sv_fail(x->msg, SV_ERR_AUDIT,
-		    "audit record could not be written (%s): nothing is returned",
-		    sv_strerror(a));
+		sso_audit_fail_msg(a, "nothing is returned", x->msg, sizeof(x->msg));
+		return sso_audit_fail_status(a);
 	}
 	return r;
 }

@@ -368,10 +368,11 @@ sso_daemon_round_finish(struct sso_daemon *d, struct round *rd)
 	for (rj = rd->first; rj != NULL; rj = next) {
 		next = rj->rnext;
 		if (rj->j.status != 0) {
-			snprintf(m, sizeof(m),
-			    "audit record could not be written (%s): nothing is returned",
-			    sv_strerror(rj->j.status));
-			if (sso_proto_reply(rd->reply[rj->slot], SV_ERR_AUDIT, m, NULL) != 0)
+			/* a shared vault's database that is down is said so, exit 6 */
+			int st = sso_audit_fail_status(rj->j.status);
+
+			sso_audit_fail_msg(rj->j.status, "nothing is returned", m, sizeof(m));
+			if (sso_proto_reply(rd->reply[rj->slot], st, m, NULL) != 0)
 				svbuf_reset(rd->reply[rj->slot]);
 		}
 		sodium_memzero(rj->rec, rj->j.len);

@@ -500,6 +500,45 @@ const struct sso_key_hooks sso_daemon_key_hooks = {
 	hook_kdf_begin, hook_kdf_end, hook_exclusive,
 };
 
+/*
+ * A shared vault whose master secret another host rotated: take the new
+ * one before serving (docs/hosts.md), under the exclusive key lock, or
+ * lock if this host's slot was removed.
+ */
+static int
+keys_stale(struct sso_daemon *d, int have_keylock)
+{
+	struct vault *v = sso_service_vault(d->svc);
+	int stale;
+
+	if (!vault_shared(v))
+		return 0;
+	if (!have_keylock)
+		pthread_rwlock_rdlock(&d->keylock);
+	stale = vault_keys_stale(v);
+	if (!have_keylock)
+		pthread_rwlock_unlock(&d->keylock);
+	return stale;
+}
+
+static void
+keys_follow(struct sso_daemon *d)
+{
+	struct vault *v = sso_service_vault(d->svc);
+
+	if (!keys_stale(d, 0))
+		return;
+	pthread_rwlock_wrlock(&d->keylock);
+	if (vault_keys_stale(v)) {
+		if (vault_keys_refresh(v) == 0)
+			sso_daemon_log(d, "took the master secret of epoch %u, rotated on "
+			    "another host", (unsigned)vault_epoch(v));
+		else
+			sso_daemon_log(d, "%s", vault_errmsg(v));
+	}
+	pthread_rwlock_unlock(&d->keylock);
+}
+
 /* One whole frame: dispatch it under the key lock and answer. */
 static int
 frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
@@ -510,6 +549,7 @@ frame_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply)
 	struct job j;
 
 	atomic_fetch_add(&d->serving, 1);
+	keys_follow(d);
 	if (sso_request_writes(req, len)) {
 		memset(&j, 0, sizeof(j));
 		j.kind = JOB_WRITE;
@@ -621,7 +661,8 @@ sso_daemon_conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply,
 		break;
 	}
 	if (rd != NULL) {
-		if (sso_daemon_round_add(d, rd, c))
+		/* a rotation seen from here: the round ends, frame_serve follows it */
+		if (!keys_stale(d, rd->locked) && sso_daemon_round_add(d, rd, c))
 			return;
 		/* a write or a key change: answer the round first, in order */
 		sso_daemon_round_finish(d, rd);

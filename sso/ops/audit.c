@@ -42,6 +42,8 @@ rec_json(const struct sso_audit_rec *x)
 	    "object", jstr(x->s[2], x->n[2]), "user", jstr(x->s[3], x->n[3]),
 	    "outcome", x->outcome == 0 ? "ok" : sv_strerror((int32_t)x->outcome),
 	    "error", jstr(x->s[4], x->n[4]), "count", (json_int_t)x->count);
+	if (j != NULL && x->host != NULL)
+		json_object_set_new(j, "host", jstr(x->host, x->host_len));
 	if (j != NULL && x->repeat) {
 		units_iso_time((int64_t)(x->first_us / 1000000), first);
 		json_object_set_new(j, "first_time", json_string(first));

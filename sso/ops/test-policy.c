@@ -412,6 +412,22 @@ static void b_audit_list(struct svbuf *b, int n) { pu64(b, 0); pu64(b, 1); }
 static void b_audit_prune(struct svbuf *b, int n) { pu64(b, 1000000); }
 static void b_limits_set(struct svbuf *b, int n) { pu64(b, 0); pu64(b, 0); }
 static void b_audit_level(struct svbuf *b, int n) { ps(b, ""); ps(b, ""); }
+static void
+b_slot_add(struct svbuf *b, int n)
+{
+	char name[32];
+	uint8_t key[32];
+
+	snprintf(name, sizeof(name), "matrix-%d", n);
+	memset(key, n, sizeof(key));
+	ps(b, name);
+	pu8(b, SSO_UNLOCK_KEY);
+	if (svbuf_put_string(b, key, sizeof(key)) != 0)
+		exit(2);
+}
+static void b_slot_remove(struct svbuf *b, int n) { ps(b, "no-such-slot"); }
+/* an empty location: refused after the policy check, so nothing is written */
+static void b_store_copy(struct svbuf *b, int n) { ps(b, ""); }
 
 static void
 a_unlock(void)
@@ -451,6 +467,10 @@ static const struct row rows[] = {
 	{ SSO_OP_STATUS, "status", ALL, NULL, b_none, NULL, 0 },
 	{ SSO_OP_UNLOCK, "unlock", ALL, NULL, b_unlock, NULL, 0 },
 	{ SSO_OP_LOCK, "lock", B(R_VAULT), "a vault admin", b_none, a_unlock, 0 },
+	{ SSO_OP_SLOT_LIST, "slot list", B(R_VAULT), "a vault admin", b_none, NULL, 0 },
+	{ SSO_OP_SLOT_ADD, "slot add", B(R_VAULT), "a vault admin", b_slot_add, NULL, 0 },
+	{ SSO_OP_SLOT_REMOVE, "slot remove", B(R_VAULT), "a vault admin", b_slot_remove, NULL, 0 },
+	{ SSO_OP_STORE_COPY, "store copy", B(R_VAULT), "a vault admin", b_store_copy, NULL, 0 },
 	{ SSO_OP_SECRET_BACKUP, "secret backup", B(R_VAULT), "a vault admin", b_backup_secret, NULL, 0 },
 	{ SSO_OP_SECRET_RESTORE, "secret restore", ALL, NULL, b_restore_secret, NULL, 0 },
 	{ SSO_OP_SECRET_ROTATE, "secret rotate", B(R_VAULT), "a vault admin", b_none, NULL, 0 },
@@ -1043,7 +1063,13 @@ main(void)
 	o.passphrase_len = strlen(PASS);
 	o.opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 	o.memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-	snprintf(cmd, sizeof(cmd), "%s/vault", dir);
+	/* SSOVAULT_TEST_PG (tests/pg/with-pg.sh): the same matrix on a
+	 * PostgreSQL vault */
+	if (getenv("SSOVAULT_TEST_PG") != NULL)
+		snprintf(cmd, sizeof(cmd), "%s", getenv("SSOVAULT_TEST_PG"));
+	else
+		snprintf(cmd, sizeof(cmd), "%s/vault", dir);
+	printf("# the vault: %s\n", strncmp(cmd, "postgres", 8) == 0 ? "PostgreSQL" : "a directory");
 	if (vault_create(cmd, &o, &v) != 0 || sso_service_new(v, &svc) != 0 ||
 	    sso_service_bootstrap(svc, &callers[R_VAULT], NULL, 0, msg) != 0) {
 		printf("Bail out! cannot make a vault: %s %s\n", vault_open_errmsg(), msg);

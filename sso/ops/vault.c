@@ -34,6 +34,34 @@ sso_full_warning(size_t used, size_t max, char *out, size_t outlen)
 	return 1;
 }
 
+/* The store, and for an unlocked vault its slots (one per host). */
+static void
+status_hosts(struct sso_ctx *x, json_t *j)
+{
+	struct vault_slot_info *s = NULL;
+	struct vault_db_view dv;
+	json_t *arr;
+	size_t n, i;
+
+	json_object_set_new(j, "store", json_string(vault_shared(x->v) ? "postgresql" : "lmdb"));
+	if (vault_shared_view(x->v, &dv) == 0)
+		json_object_set_new(j, "database", json_pack("{s:b,s:I,s:I,s:I,s:i,s:I}",
+		    "reachable", dv.reachable, "generation", (json_int_t)dv.db_gen,
+		    "cache_generation", (json_int_t)dv.cache_gen,
+		    "checked_ms_ago", (json_int_t)dv.checked_ms_ago,
+		    "connections", (int)dv.connections, "writes", (json_int_t)dv.writes));
+	if (!vault_is_unlocked(x->v) || vault_slot_list(x->v, &s, &n) != 0 ||
+	    (arr = json_array()) == NULL) {
+		free(s);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "name", s[i].name,
+		    "type", s[i].key ? "key" : "passphrase", "this", s[i].mine));
+	free(s);
+	json_object_set_new(j, "slots", arr);
+}
+
 int
 sso_h_status(struct sso_ctx *x, struct svbuf *req)
 {
@@ -68,6 +96,7 @@ sso_h_status(struct sso_ctx *x, struct svbuf *req)
 		    json_integer((json_int_t)sso_full_percent(vi.used_bytes, vi.max_size)));
 		if (sso_full_warning(vi.used_bytes, vi.max_size, warn, sizeof(warn)))
 			json_object_set_new(j, "warning", json_string(warn));
+		status_hosts(x, j);
 	}
 	/* keys that can still be handed out: vaults from before non-exportable keys */
 	if (j != NULL && vi.unlocked && sso_cert_key_counts(x, &certs, &exportable) == 0)
@@ -232,6 +261,98 @@ sso_h_secret_rotate(struct sso_ctx *x, struct svbuf *req)
 	if ((r = vault_secret_rotate(x->v, rotate_progress, x)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	return sso_out_json(x, json_pack("{s:i}", "epoch", (int)vault_epoch(x->v)));
+}
+
+/* The unlock slots, one per host or passphrase (docs/hosts.md). */
+int
+sso_h_slot_list(struct sso_ctx *x, struct svbuf *req)
+{
+	struct vault_slot_info *s = NULL;
+	json_t *arr;
+	size_t n, i;
+	int r;
+
+	if ((r = vault_slot_list(x->v, &s, &n)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	if ((arr = json_array()) == NULL) {
+		free(s);
+		return SV_ERR_NOMEM;
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "name", s[i].name,
+		    "type", s[i].key ? "key" : "passphrase", "this", s[i].mine));
+	free(s);
+	return sso_out_json(x, arr);
+}
+
+/*
+ * string name | u8 kind (SSO_UNLOCK_PASSPHRASE or _KEY) | string secret.
+ * Argon2id runs under the shared key lock, which only lock, unlock and
+ * rotation wait for.
+ */
+int
+sso_h_slot_add(struct sso_ctx *x, struct svbuf *req)
+{
+	char name[VAULT_SLOT_NAME_MAX + 2];
+	const uint8_t *secret;
+	size_t len;
+	uint8_t kind;
+	int r;
+
+	if ((r = sso_req_name(req, name, sizeof(name))) != 0 ||
+	    (r = svbuf_get_u8(req, &kind)) != 0 ||
+	    (r = svbuf_get_string_direct(req, &secret, &len)) != 0)
+		return r;
+	if (svbuf_len(req) != 0)
+		return sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	if (kind != SSO_UNLOCK_PASSPHRASE && kind != SSO_UNLOCK_KEY)
+		return sv_fail(x->msg, SV_ERR_INVALID, "a slot is for a passphrase or a key");
+	snprintf(x->object, sizeof(x->object), "%s", name);
+	if ((r = vault_slot_add(x->v, name, kind == SSO_UNLOCK_KEY, secret, len)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	return 0;
+}
+
+int
+sso_h_slot_remove(struct sso_ctx *x, struct svbuf *req)
+{
+	char name[VAULT_SLOT_NAME_MAX + 2];
+	int r;
+
+	if ((r = sso_req_name(req, name, sizeof(name))) != 0)
+		return r;
+	if (svbuf_len(req) != 0)
+		return sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	snprintf(x->object, sizeof(x->object), "%s", name);
+	if ((r = vault_slot_remove(x->v, name)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	return 0;
+}
+
+/*
+ * string location.  Embedded mode only: a daemon would write where a caller
+ * names with its own rights (docs/hosts.md).
+ */
+int
+sso_h_store_copy(struct sso_ctx *x, struct svbuf *req)
+{
+	char to[1024];
+	size_t n = 0;
+	int r;
+
+	if ((r = sso_req_name(req, to, sizeof(to))) != 0)
+		return r;
+	if (svbuf_len(req) != 0)
+		return sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
+	if (sso_service_shared(x->svc))
+		return sv_fail(x->msg, SV_ERR_INVALID, "store copy runs in embedded mode, "
+		    "with your own rights: unset SSOVAULT_SOCKET and unlock with the "
+		    "vault's passphrase or key file");
+	/* named only once it worked: a refused URI may hold a password */
+	if ((r = vault_copy_to(x->v, to, &n)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	snprintf(x->object, sizeof(x->object), "%.*s", (int)sizeof(x->object) - 1, to);
+	return sso_out_json(x, json_pack("{s:s,s:I}", "to", to, "records", (json_int_t)n));
 }
 
 int

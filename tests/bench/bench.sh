@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks, one after another: ssovaultd and embedded lookups and
-# durable writes (daemon-bench), then `ssovault creds get` as a process
+# durable writes (daemon-bench; on LMDB, then on PostgreSQL beside a plain
+# primary-key SELECT, with one and two daemons), then `ssovault creds get` as a process
 # (creds-get.sh), then batch sends (send-bench.sh).  Run by `ninja -C BUILD
 # bench`, which sets the paths below; by hand:
 #   BUILD_ROOT=$PWD/build tests/bench/bench.sh
@@ -25,8 +26,25 @@ done
 # never the caller's own vault or daemon
 unset SSOVAULT_SOCKET SSOVAULT_DIR SSOVAULT_KEY_FILE SSOVAULT_PASSPHRASE_FILE
 
+# The PostgreSQL rows need a server: one of our own (tests/pg/pg.sh, as the
+# postgres user, fsync on, in BENCH_DIR), if we are root and it is installed.
+pgargs=()
+if [ "$(id -u)" = 0 ] && [ -x /usr/lib/postgresql/15/bin/initdb ] && id postgres >/dev/null 2>&1; then
+	. "$SOURCE_ROOT/tests/pg/pg.sh"
+	pgdir=$(mktemp -d "${BENCH_DIR:-$BUILD_ROOT}/bench-pg.XXXXXX")
+	if PG_FSYNC=on pg_start "$pgdir" >/dev/null && uri=$(pg_db bench); then
+		pgargs=(--pg "$uri")
+		trap 'pg_stop "$pgdir" immediate; rm -rf "$pgdir"' EXIT
+	else
+		echo "bench: no PostgreSQL server could be started: no PostgreSQL rows"
+	fi
+else
+	echo "bench: the PostgreSQL rows need root and postgresql-15: skipped"
+fi
+
 echo "== ssovaultd and embedded mode: lookups, durable writes (tests/bench/daemon-bench.c)"
-"$DAEMON_BENCH" "$SSOVAULTD" --seconds "${BENCH_SECONDS:-3}" --dir "${BENCH_DIR:-$BUILD_ROOT}" || rc=1
+"$DAEMON_BENCH" "$SSOVAULTD" --seconds "${BENCH_SECONDS:-3}" --dir "${BENCH_DIR:-$BUILD_ROOT}" \
+    "${pgargs[@]}" || rc=1
 echo
 
 echo "== one 'ssovault creds get' process per lookup (tests/bench/creds-get.sh)"

@@ -19,9 +19,18 @@
  *     on its own mapping; acknowledged means committed and fsynced.
  * Every answer is checked (the password read back, the last value each
  * writer set), and at the end the audit chain must verify and hold at least
- * one record per lookup and per write.  Prints a table; exit 0 if every
+ * one record per lookup and per write.
+ *
+ * With --pg URI (an empty database; tests/bench/bench.sh starts a server),
+ * the same vault is made there too, and rows follow for the PostgreSQL
+ * store (docs/hosts.md): embedded lookups; the floor, a prepared
+ * primary-key SELECT of the same record on one connection; ssovaultd with
+ * 1 and 4 clients with its cache off (SSOVAULT_PG_CACHE=off: every read a
+ * round trip) and on; durable writes with 8 writers; and two daemons at
+ * once on the same database (two hosts): lookups and writes on both.  Prints a table; exit 0 if every
  * check passed, 1 if not.  Figures are not asserted: it is a benchmark.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -39,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <lmdb.h>
 #include <sodium.h>
 
@@ -46,7 +56,7 @@
 
 #define APP "bench"
 #define PASSWORD "bench-password-0123456789"
-#define WRITERS_MAX 8
+#define WRITERS_MAX 16		/* 8 per daemon, two daemons */
 #define WRITER_UID_BASE 4200000u
 #define LAT_CHUNK (1u << 20)
 
@@ -106,7 +116,7 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static pid_t daemon_pid = -1;
+static pid_t daemon_pid = -1, daemon2_pid = -1;
 
 /*
  * CPU time used so far, in microseconds: this process (the clients, or the
@@ -179,6 +189,11 @@ cleanup(void)
 		waitpid(daemon_pid, NULL, 0);
 		daemon_pid = -1;
 	}
+	if (daemon2_pid > 0) {
+		kill(daemon2_pid, SIGKILL);
+		waitpid(daemon2_pid, NULL, 0);
+		daemon2_pid = -1;
+	}
 	if (tmpdir[0] != '\0' && getenv("BENCH_KEEP") == NULL) {
 		/* a directory we made with mkdtemp: no quoting surprises */
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
@@ -227,7 +242,9 @@ row(const char *what, size_t ops, double secs, uint64_t cpu, struct lat *l, cons
 /* --- set-up -------------------------------------------------------------- */
 
 static uint8_t *key;		/* sodium_malloc'd unlock key */
-static char vault_dir[4200], sock_path[4200];
+static char vault_dir[4200], sock_path[4200], sock2_path[4200];
+static const char *row_prefix = "";	/* "PostgreSQL: " for its rows */
+static int two_daemons;			/* clients alternate between the two */
 static uid_t me;
 
 static void
@@ -312,9 +329,13 @@ bench_embedded(void)
 		t1 = now_ns();
 		lat_add(&l, t1 - a);
 	}
-	row("credential lookups, embedded, 1 thread", n, (double)(t1 - t0) / 1e9,
-	    cpu_us() - c0, &l,
-	    ">= 200000/s, p99 < 1 ms");
+	{
+		char what[80];
+
+		snprintf(what, sizeof(what), "%scredential lookups, embedded, 1 thread", row_prefix);
+		row(what, n, (double)(t1 - t0) / 1e9, cpu_us() - c0, &l,
+		    row_prefix[0] != '\0' ? "as LMDB" : ">= 200000/s, p99 < 1 ms");
+	}
 	free(l.v);
 	ssovault_free(h);
 	return n;
@@ -417,61 +438,83 @@ bench_fsync(void)
 /* --- the daemon ------------------------------------------------------------ */
 
 static int
-open_daemon(struct ssovault **ret)
+open_daemon_at(const char *sock, struct ssovault **ret)
 {
 	struct ssovault_open_opts o;
 
 	memset(&o, 0, sizeof(o));
-	o.socket_path = sock_path;
+	o.socket_path = sock;
 	o.mode = SSOVAULT_MODE_DAEMON;
 	return ssovault_open(&o, ret);
 }
 
+static int
+open_daemon(struct ssovault **ret)
+{
+	return open_daemon_at(sock_path, ret);
+}
+
+/* A daemon on vault_dir at sock; cold: its cache off (a PostgreSQL vault). */
 static void
-start_daemon(const char *ssovaultd)
+start_daemon_at(const char *ssovaultd, const char *sock, pid_t *ret_pid, int cold)
 {
 	struct ssovault *h = NULL;
 	char logf[4300], *json = NULL;
+	pid_t pid;
 	int i, r = -1, st;
 
-	snprintf(logf, sizeof(logf), "%s/daemon.log", tmpdir);
-	if ((daemon_pid = fork()) < 0)
+	snprintf(logf, sizeof(logf), "%s.log", sock);
+	if ((pid = fork()) < 0)
 		die("fork: %s", strerror(errno));
-	if (daemon_pid == 0) {
-		execl(ssovaultd, ssovaultd, "--vault", vault_dir, "--socket", sock_path,
+	if (pid == 0) {
+		if (cold)
+			setenv("SSOVAULT_PG_CACHE", "off", 1);
+		execl(ssovaultd, ssovaultd, "--vault", vault_dir, "--socket", sock,
 		    "--log-file", logf, (char *)NULL);
 		fprintf(stderr, "daemon-bench: exec %s: %s\n", ssovaultd, strerror(errno));
 		_exit(127);
 	}
-	if (open_daemon(&h) != 0)
+	*ret_pid = pid;
+	if (open_daemon_at(sock, &h) != 0)
 		die("open a daemon handle: %s", ssovault_open_errmsg());
 	for (i = 0; i < 300; i++) {
 		if ((r = ssovault_status(h, &json)) == 0)
 			break;
-		if (waitpid(daemon_pid, &st, WNOHANG) == daemon_pid) {
-			daemon_pid = -1;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			*ret_pid = -1;
 			die("ssovaultd exited at start (see %s)", logf);
 		}
 		usleep(20000);
 	}
 	free(json);
 	if (r != 0)
-		die("ssovaultd does not answer on %s", sock_path);
+		die("ssovaultd does not answer on %s", sock);
 	/* it started locked: unlock it over the socket, as an admin would */
 	check(h, ssovault_unlock_key(h, key), "unlock through ssovaultd");
 	ssovault_free(h);
 }
 
 static void
-stop_daemon(void)
+start_daemon(const char *ssovaultd)
+{
+	start_daemon_at(ssovaultd, sock_path, &daemon_pid, 0);
+}
+
+static void
+stop_daemon_at(pid_t *pid)
 {
 	int st = 0;
 
-	kill(daemon_pid, SIGTERM);
-	if (waitpid(daemon_pid, &st, 0) != daemon_pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
+	kill(*pid, SIGTERM);
+	if (waitpid(*pid, &st, 0) != *pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail("ssovaultd did not exit 0 on SIGTERM (status %d)", st);
-	daemon_pid = -1;
+	*pid = -1;
+}
+
+static void
+stop_daemon(void)
+{
+	stop_daemon_at(&daemon_pid);
 }
 
 struct client {
@@ -501,7 +544,7 @@ client_main(void *arg)
 	int r;
 
 	snprintf(user, sizeof(user), "uid:%u", WRITER_UID_BASE + (unsigned)c->id);
-	if ((r = open_daemon(&h)) == 0) {
+	if ((r = open_daemon_at(two_daemons && c->id % 2 ? sock2_path : sock_path, &h)) == 0) {
 		/* connect before the clock starts */
 		if (!c->write && (r = ssovault_creds_get(h, APP, NULL, &cr)) == 0)
 			ssovault_creds_free(cr);
@@ -548,7 +591,7 @@ out:
 static size_t
 bench_clients(int n, int write)
 {
-	struct client cl[16];
+	struct client cl[32];
 	struct lat all = { NULL, 0, 0 };
 	char what[80];
 	size_t total = 0, i;
@@ -585,13 +628,14 @@ bench_clients(int n, int write)
 	}
 	pthread_barrier_destroy(&go);
 	if (write)
-		snprintf(what, sizeof(what), "durable writes (creds set), %d writer%s", n,
-		    n == 1 ? "" : "s");
+		snprintf(what, sizeof(what), "%sdurable writes, %d writer%s%s", row_prefix, n,
+		    n == 1 ? "" : "s", two_daemons ? ", 2 hosts" : "");
 	else
-		snprintf(what, sizeof(what), "credential lookups, ssovaultd, %d client%s", n,
-		    n == 1 ? "" : "s");
-	row(what, total, (double)(now_ns() - start) / 1e9, c0, &all,
-	    write ? (n == 8 ? ">= 5000/s" : "") : (n == 4 ? ">= 50000/s, p99 < 1 ms" : "p99 < 1 ms"));
+		snprintf(what, sizeof(what), "%slookups, ssovaultd, %d client%s%s", row_prefix,
+		    n, n == 1 ? "" : "s", two_daemons ? ", 2 hosts" : "");
+	row(what, total, (double)(now_ns() - start) / 1e9, c0, &all, row_prefix[0] != '\0' ?
+	    (write ? (n >= 8 ? ">= 1000/s per host pair" : "") : "as the LMDB rows (warm)") :
+	    (write ? (n == 8 ? ">= 5000/s" : "") : (n == 4 ? ">= 50000/s, p99 < 1 ms" : "p99 < 1 ms")));
 	free(all.v);
 	/* what the writers were told is stored must be there */
 	if (write) {
@@ -618,6 +662,103 @@ bench_clients(int n, int write)
 		ssovault_free(h);
 	}
 	return total;
+}
+
+/* --- PostgreSQL ------------------------------------------------------------- */
+
+/*
+ * The floor for the PostgreSQL rows: a prepared primary-key SELECT of the
+ * caller's mapping record (the same bytes a lookup reads) on one connection.
+ */
+static void
+bench_pg_floor(const char *uri)
+{
+	const char *keys[] = { "dbname", NULL }, *vals[] = { uri, NULL };
+	const char *params[2];
+	int lens[2], fmts[2] = { 0, 1 };
+	struct lat l = { NULL, 0, 0 };
+	uint64_t t0, t1, end, c0;
+	PGresult *res;
+	PGconn *c;
+	char tab[16];
+	uint8_t k[512];
+	size_t n = 0, klen;
+
+	c = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c) != CONNECTION_OK)
+		die("floor: %s", PQerrorMessage(c));
+	res = PQexecParams(c, "SELECT r.tab, r.k FROM ssovault_records r JOIN ssovault_tables t "
+	    "ON t.id = r.tab WHERE t.name = 'mappings' ORDER BY r.k LIMIT 1", 0, NULL, NULL,
+	    NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		die("floor: no mapping record: %s", PQerrorMessage(c));
+	snprintf(tab, sizeof(tab), "%u", (unsigned)ntohl(*(uint32_t *)PQgetvalue(res, 0, 0)));
+	klen = (size_t)PQgetlength(res, 0, 1) < sizeof(k) ? (size_t)PQgetlength(res, 0, 1) : sizeof(k);
+	memcpy(k, PQgetvalue(res, 0, 1), klen);
+	PQclear(res);
+	res = PQprepare(c, "get", "SELECT v FROM ssovault_records WHERE tab = $1::int4 AND "
+	    "k = $2::bytea", 2, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		die("floor: prepare: %s", PQerrorMessage(c));
+	PQclear(res);
+	params[0] = tab;
+	params[1] = (const char *)k;
+	lens[0] = 0;
+	lens[1] = (int)klen;
+	c0 = cpu_us();
+	t0 = now_ns();
+	end = t0 + (uint64_t)(seconds * 1e9);
+	for (t1 = t0; t1 < end; n++) {
+		uint64_t a = t1;
+
+		res = PQexecPrepared(c, "get", 2, params, lens, fmts, 1);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+			die("floor: %s", PQerrorMessage(c));
+		PQclear(res);
+		t1 = now_ns();
+		lat_add(&l, t1 - a);
+	}
+	row("PostgreSQL: primary-key SELECT (floor)", n, (double)(t1 - t0) / 1e9,
+	    cpu_us() - c0, &l, "one round trip, same connection");
+	free(l.v);
+	PQfinish(c);
+}
+
+/* The PostgreSQL rows: the same vault made at uri, then the same rows. */
+static size_t
+bench_pg(const char *ssovaultd, const char *uri)
+{
+	size_t ops = 0;
+
+	snprintf(vault_dir, sizeof(vault_dir), "%s", uri);
+	snprintf(sock_path, sizeof(sock_path), "%s/pg-a.sock", tmpdir);
+	snprintf(sock2_path, sizeof(sock2_path), "%s/pg-b.sock", tmpdir);
+	setup_vault();
+	printf("\nthe same on a PostgreSQL vault (%s)\n", uri);
+	row_prefix = "PostgreSQL: ";
+	ops += bench_embedded();
+	bench_pg_floor(uri);
+	start_daemon_at(ssovaultd, sock_path, &daemon_pid, 1);
+	row_prefix = "PostgreSQL, cache off: ";
+	ops += bench_clients(1, 0);
+	ops += bench_clients(4, 0);
+	stop_daemon();
+	start_daemon_at(ssovaultd, sock_path, &daemon_pid, 0);
+	row_prefix = "PostgreSQL, cache on: ";
+	ops += bench_clients(1, 0);
+	ops += bench_clients(4, 0);
+	row_prefix = "PostgreSQL: ";
+	ops += bench_clients(8, 1);
+	/* a second host: another daemon on the same database */
+	start_daemon_at(ssovaultd, sock2_path, &daemon2_pid, 0);
+	two_daemons = 1;
+	ops += bench_clients(8, 0);
+	ops += bench_clients(16, 1);
+	two_daemons = 0;
+	stop_daemon_at(&daemon2_pid);
+	stop_daemon();
+	row_prefix = "";
+	return ops;
 }
 
 /* --- after: the audit chain ------------------------------------------------ */
@@ -671,14 +812,14 @@ fs_name(const char *path)
 int
 main(int argc, char **argv)
 {
-	const char *ssovaultd, *base = getenv("TMPDIR");
+	const char *ssovaultd, *base = getenv("TMPDIR"), *pg_uri = NULL;
 	struct utsname un;
 	double load[3];
 	size_t ops = 0;
 	int i;
 
 	if (argc < 2)
-		die("usage: daemon-bench SSOVAULTD [--seconds S] [--dir DIR] [--only ROWS]");
+		die("usage: daemon-bench SSOVAULTD [--seconds S] [--dir DIR] [--only ROWS] [--pg URI]");
 	ssovaultd = argv[1];
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
@@ -687,6 +828,8 @@ main(int argc, char **argv)
 			only = argv[++i];
 		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
 			base = argv[++i];
+		else if (strcmp(argv[i], "--pg") == 0 && i + 1 < argc)
+			pg_uri = argv[++i];
 		else
 			die("unknown argument %s", argv[i]);
 	}
@@ -742,6 +885,10 @@ main(int argc, char **argv)
 		stop_daemon();
 	}
 	audit_check(ops);
+	if (pg_uri != NULL && want("pg")) {
+		ops = bench_pg(ssovaultd, pg_uri);
+		audit_check(ops);
+	}
 	sodium_free(key);
 	cleanup();
 	if (failures != 0) {

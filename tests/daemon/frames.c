@@ -395,8 +395,8 @@ body_errors(void)
 	struct reply rp;
 	size_t n = 0, i, ml = strlen(MARKER);
 	int s, r, op;
-	static const int unknown[] = { 0, 4, 5, 9, 15, 19, 23, 29, 39, 46, 49, 54, 59,
-	    63, 69, 78, 79, 85, 89, 99, 104, 106, 110, 128, 200, 254, 255 };
+	static const int unknown[] = { 0, 8, 9, 15, 19, 23, 29, 39, 46, 49, 54, 59,
+	    63, 64, 69, 85, 88, 89, 99, 105, 106, 110, 128, 200, 254, 255 };
 
 	/*
 	 * a passphrase carrying the marker, to the unlocked vault: answered

@@ -53,7 +53,7 @@ expect 0 "ticket settings --allow yes" "$V" ticket settings --allow yes
 expect 0 "app create payroll" "$V" app create payroll --enable --allow-tickets --no-validate-tickets \
     --admin uid:5002 --user uid:5003 --user gid:6000 --field user --field password:masked
 expect 0 "app create hr" "$V" app create hr --enable --admin uid:5008 --field user --field password:masked
-expect 0 "cert import (RSA)" "$V" cert import "$P/client-rsa.p12" --password-file "$P/p12.pass"
+expect 0 "cert import (RSA)" "$V" cert import "$P/client-rsa.p12" --password-file "$P/p12.pass" --exportable
 is "$OUT" "$RSA" "cert import prints the thumbprint"
 expect 0 "cert grant to uid:5006" "$V" cert grant "$RSA" uid:5006
 

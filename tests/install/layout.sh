@@ -236,7 +236,7 @@ is "$(PATH="$D$BINDIR:$PATH" bash --norc --noprofile -c \
 is "$(complete_words ap)" "app" "ssovault ap<TAB> completes to app"
 is "$(complete_words app cr)" "create" "ssovault app cr<TAB> completes to create"
 is "$(complete_words "" | tr '\n' ' ')" \
-    "init status unlock lock backup restore secret role app mapping creds config ticket cert port send suspended audit " \
+    "init status unlock lock backup restore secret role slot store app mapping creds config ticket cert port send suspended audit " \
     "ssovault <TAB> offers every command"
 is "$(complete_words mapping "" | tr '\n' ' ')" "create list enable disable delete delete-many " \
     "ssovault mapping <TAB> offers its subcommands"

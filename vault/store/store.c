@@ -10,7 +10,8 @@
 const struct vault_store_ops *
 vault_store_ops_for(const char *location)
 {
-	(void)location;		/* a directory: the only kind of location yet */
+	if (vault_store_pg_location(location))
+		return &vault_store_pg;
 	return &vault_store_lmdb;
 }
 

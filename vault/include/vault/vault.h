@@ -124,6 +124,57 @@ size_t vault_unlock_cost(const struct vault_unlock *u);
 int vault_unlock_derive(struct vault_unlock *u, char *msg) SV_WUR;
 int vault_unlock_finish(struct vault *v, struct vault_unlock *u, char *msg) SV_WUR;
 void vault_unlock_free(struct vault_unlock *u);
+/*
+ * Unlock slots by name (docs/hosts.md): a host's own, or "passphrase-1",
+ * "key-1" by default.  list gives a malloc'd array (free() it); mine is set
+ * on the slot this handle was unlocked with.  add wraps the root key of an
+ * unlocked vault for a passphrase (Argon2id with the limits of the first
+ * passphrase slot, before any transaction) or a VAULT_KEY_BYTES key;
+ * SV_ERR_EXISTS for a name taken.  remove refuses the last slot.
+ */
+#define VAULT_SLOT_NAME_MAX 64
+#define VAULT_SLOTS_MAX 32
+struct vault_slot_info {
+	char name[VAULT_SLOT_NAME_MAX + 1];
+	int key;			/* 1: a key file's, 0: a passphrase's */
+	int mine;
+};
+int vault_slot_list(struct vault *v, struct vault_slot_info **ret, size_t *ret_n) SV_WUR;
+int vault_slot_add(struct vault *v, const char *name, int key, const void *secret,
+    size_t len) SV_WUR;
+int vault_slot_remove(struct vault *v, const char *name) SV_WUR;
+/*
+ * The name of the slot this handle was unlocked with, for a shared vault
+ * (audit records name their host by it); "" otherwise, or if unknown.
+ */
+const char *vault_slot_mine(const struct vault *v);
+/*
+ * Another process or host rotated the master secret: stale says so (1)
+ * cheaply; refresh (with nothing else using the handle, as for
+ * vault_lock()) takes the new one through the root key held, if the slot
+ * this handle was unlocked with is still there, and else locks the handle
+ * (SV_ERR_LOCKED): a host whose slot was removed is out at the next rotation.
+ */
+int vault_keys_stale(struct vault *v);
+int vault_keys_refresh(struct vault *v) SV_WUR;
+/* 1 if the vault is a shared one (a database), 0 for a directory. */
+int vault_shared(const struct vault *v);
+/*
+ * This process's view of a shared vault's database (status): reachable, the
+ * database's generation (its count of write transactions), the one this
+ * process's cache has caught up to, ms since it last checked (-1: never),
+ * open connections, and the writes this process made.  SV_ERR_INVALID for
+ * a directory.
+ */
+struct vault_db_view {
+	int reachable;
+	uint64_t db_gen, cache_gen;
+	long long checked_ms_ago;
+	unsigned connections;
+	unsigned long writes;
+};
+int vault_shared_view(struct vault *v, struct vault_db_view *ret);
+
 /* Wipe every key from memory; records can no longer be read or written. */
 void vault_lock(struct vault *v);
 int vault_is_unlocked(const struct vault *v);
@@ -317,5 +368,13 @@ int vault_backup(struct vault *v, int fd) SV_WUR;
  * Other processes with the vault open must reopen it.
  */
 int vault_restore(struct vault *v, int fd) SV_WUR;
+/*
+ * Copy the vault to a new location of either kind (a directory made 0700,
+ * or a database URI): every table's records as they are, sealed records and
+ * the audit chain alike, from one read snapshot in one write transaction.
+ * The location must hold no vault (SV_ERR_EXISTS); on failure nothing is
+ * left there.  *ret_n, if not NULL, gets the number of records copied.
+ */
+int vault_copy_to(struct vault *v, const char *to, size_t *ret_n) SV_WUR;
 
 #endif

@@ -116,6 +116,23 @@ int ssovault_secret_rotate(struct ssovault *h,
 int ssovault_backup(struct ssovault *h, int fd) SV_WUR;
 int ssovault_restore(struct ssovault *h, int fd) SV_WUR;
 
+/*
+ * --- Unlock slots: one per host of a shared vault, or per passphrase ----
+ * list gives a JSON array of {"name", "type": "key"|"passphrase", "this"};
+ * add takes a passphrase or a 32-byte key (key 1); vault admins only.
+ */
+int ssovault_slot_list(struct ssovault *h, char **ret_json) SV_WUR;
+int ssovault_slot_add(struct ssovault *h, const char *name, int key, const void *secret,
+    size_t len) SV_WUR;
+int ssovault_slot_remove(struct ssovault *h, const char *name) SV_WUR;
+
+/*
+ * Copy the vault to a new location (a directory or a postgresql:// URI),
+ * records and audit chain as they are; embedded mode only.  JSON
+ * {"to", "records"}.
+ */
+int ssovault_store_copy(struct ssovault *h, const char *to, char **ret_json) SV_WUR;
+
 /* --- Roles: "vault-admin", "affiliate-admin" -------------------------- */
 
 int ssovault_role_list(struct ssovault *h, char **ret_json) SV_WUR;

@@ -355,6 +355,7 @@ struct sso_audit_event {
 	const char *error;		/* one line, never a secret */
 	uint32_t count;			/* 0: one event; else a record of this many repeats */
 	int64_t first_us;		/* with count: when the first of them happened */
+	const char *host;		/* NULL or "": not named (a single-host vault) */
 };
 /* Encode an event as an (unchained) record body; audit_append chains it. */
 int sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out) SV_WUR;
@@ -364,6 +365,14 @@ int sso_audit_encode(const struct sso_audit_event *e, struct svbuf *out) SV_WUR;
  * SV_ERR_MAP_FULL and t must be aborted (fail closed).
  */
 int sso_audit_append(struct vault_txn *t, const uint8_t *rec, size_t len) SV_WUR;
+/*
+ * A failed audit write fails its request closed: the status to answer
+ * (SV_ERR_AUDIT, or SV_ERR_UNREACHABLE / SV_ERR_LOCKED as they are, exit 6)
+ * and its message, ending in what ("nothing is returned").
+ */
+int sso_audit_fail_status(int err);
+void sso_audit_fail_msg(int err, const char *what, char *out, size_t len);
+
 /* The same for n records in order, reading and sealing the chain's end once. */
 int sso_audit_append_many(struct vault_txn *t, const uint8_t *const *rec,
     const size_t *len, size_t n) SV_WUR;
@@ -387,6 +396,8 @@ struct sso_audit_rec {
 	const uint8_t *mac;
 	const uint8_t *s[5];	/* exe, op, object, target, error */
 	size_t n[5];
+	const uint8_t *host;	/* versions 3 and 4: the host that wrote it */
+	size_t host_len;
 };
 
 /* Parse a stored record (key's value: u64 seq | body | mac). */

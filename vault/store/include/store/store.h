@@ -83,8 +83,28 @@ struct vault_store_conf {
 	unsigned ntables;
 };
 
-/* The backend for a location: LMDB for a directory (the only one yet). */
+/*
+ * The backend for a location: PostgreSQL for a postgresql:// or
+ * postgres:// URI (pg.c, docs/hosts.md), LMDB for a directory.
+ */
 const struct vault_store_ops *vault_store_ops_for(const char *location);
+/* 1 if location is a database URI rather than a directory. */
+int vault_store_pg_location(const char *location);
+/*
+ * This process's view of a PostgreSQL store (status): the database's
+ * generation now (its count of write transactions; 0 with reachable 0 if
+ * it did not answer), the generation the cache has caught up to, how long
+ * ago it last checked, open connections and this process's writes.
+ * SV_ERR_INVALID for another backend.
+ */
+struct vault_store_pg_view {
+	int reachable;
+	uint64_t db_gen, cache_gen;
+	long long checked_ms_ago;	/* -1: never */
+	unsigned connections;
+	unsigned long writes;
+};
+int vault_store_pg_view(struct vault_store *s, struct vault_store_pg_view *ret) SV_WUR;
 const char *vault_store_backend_name(const struct vault_store_ops *ops);
 
 /*
@@ -255,5 +275,6 @@ struct vault_store_ops {
 
 /* The backends. */
 extern const struct vault_store_ops vault_store_lmdb;
+extern const struct vault_store_ops vault_store_pg;
 
 #endif

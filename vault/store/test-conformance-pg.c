@@ -1,0 +1,137 @@
+/*
+ * test-conformance-pg.c: the storage conformance suite (conformance.c) run
+ * against the PostgreSQL backend (pg.c), on the database SSOVAULT_TEST_PG
+ * names (tests/pg/with-pg.sh gives one), each store in a schema of its own
+ * (the URI's options=-csearch_path=...).  Also: a URI holding a password
+ * or PGPASSWORD in the environment is refused without a connection, and the
+ * message shows no password.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "tap.h"
+#include "store/conformance.h"
+
+struct schemas {
+	const char *base;
+	char uris[16][512];
+	unsigned n;
+};
+
+static int
+sql(const char *base, const char *q)
+{
+	PGconn *c = PQconnectdb(base);
+	PGresult *r;
+	int ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "# %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	r = PQexec(c, q);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "# %s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
+/* A fresh schema per store, as a new database would be. */
+static int
+schema_new(void *ctx, struct vault_store_loc *ret)
+{
+	struct schemas *d = ctx;
+	char q[128];
+
+	if (d->n >= 16)
+		return -1;
+	snprintf(q, sizeof(q), "CREATE SCHEMA conf_%u", d->n);
+	if (sql(d->base, q) != 0)
+		return -1;
+	snprintf(d->uris[d->n], sizeof(d->uris[0]), "%s%coptions=-csearch_path%%3Dconf_%u",
+	    d->base, strchr(d->base, '?') != NULL ? '&' : '?', d->n);
+	ret->dirfd = -1;
+	ret->path = d->uris[d->n];
+	d->n++;
+	return 0;
+}
+
+static void
+schema_free(void *ctx, struct vault_store_loc *loc)
+{
+	struct schemas *d = ctx;
+	const char *p = strstr(loc->path, "search_path%3D");
+	char q[128];
+
+	if (p == NULL)
+		return;
+	snprintf(q, sizeof(q), "DROP SCHEMA %s CASCADE", p + strlen("search_path%3D"));
+	if (sql(d->base, q) != 0)
+		fprintf(stderr, "# could not drop %s\n", p);
+}
+
+static void
+report_tap(void *ctx, int good, const char *check)
+{
+	(void)ctx;
+	ok(good, "%s", check);
+}
+
+int
+main(void)
+{
+	static const char *const tabs[] = { "meta" };
+	struct vault_store_conf conf = { 1 << 20, 0, 0, tabs, 1 };
+	struct vault_store_loc loc = { -1, NULL };
+	struct schemas d;
+	struct store_conformance_backend pg = {
+		"postgresql", &vault_store_pg, schema_new, schema_free, &d,
+	};
+	struct vault_store *s = NULL;
+	char msg[SV_MSG_MAX];
+	const char *base = getenv("SSOVAULT_TEST_PG");
+
+	if (base == NULL) {
+		printf("1..0 # SKIP no SSOVAULT_TEST_PG (tests/pg/with-pg.sh gives one)\n");
+		return 0;
+	}
+	memset(&d, 0, sizeof(d));
+	d.base = base;
+	ok(vault_store_ops_for(base) == &vault_store_pg, "a postgresql:// URI takes the PostgreSQL backend");
+	ok(vault_store_ops_for("postgres://h/db") == &vault_store_pg, "so does postgres://");
+	ok(vault_store_ops_for("/var/lib/ssovault") == &vault_store_lmdb, "a directory takes LMDB");
+
+	loc.path = "postgresql://alice:Sup3rSecret@127.0.0.1:1/db";
+	is_int(vault_store_open(&vault_store_pg, &loc, &conf, msg, &s), SV_ERR_INVALID,
+	    "a URI with a password is refused");
+	ok(strstr(msg, "Sup3rSecret") == NULL && strstr(msg, ".pgpass") != NULL,
+	    "the refusal shows no password and says where it goes: %s", msg);
+	loc.path = "postgresql://127.0.0.1:1/db?password=Sup3rSecret";
+	is_int(vault_store_probe(&vault_store_pg, &loc, msg), SV_ERR_INVALID,
+	    "a password as a URI parameter is refused too");
+	ok(strstr(msg, "Sup3rSecret") == NULL, "and not shown");
+	setenv("PGPASSWORD", "Sup3rSecret", 1);
+	loc.path = base;
+	is_int(vault_store_probe(&vault_store_pg, &loc, msg), SV_ERR_INVALID,
+	    "PGPASSWORD in the environment is refused");
+	ok(strstr(msg, "Sup3rSecret") == NULL && strstr(msg, "PGPASSWORD") != NULL,
+	    "naming the variable, not its value: %s", msg);
+	unsetenv("PGPASSWORD");
+	loc.path = "postgresql:///nodb?host=/nonexistent&connect_timeout=2";
+	is_int(vault_store_probe(&vault_store_pg, &loc, msg), SV_ERR_UNREACHABLE,
+	    "a server that is not there: unreachable");
+	ok(strstr(msg, "the vault's database is unreachable") != NULL, "says so: %s", msg);
+	loc.path = base;
+	is_int(vault_store_probe(&vault_store_pg, &loc, msg), SV_ERR_NO_VAULT,
+	    "an empty database holds no vault");
+
+	is_int(store_conformance_run(&pg, report_tap, NULL), 0,
+	    "the PostgreSQL backend passes the conformance suite");
+	return done_testing();
+}
