@@ -63,6 +63,13 @@ cli_send_longopts(const char *const *only, const struct option *extra, size_t ne
 	return t;
 }
 
+/* A settings error r: a usage error, but libcurl missing (send/curl-load.c) is not one */
+static int
+settings_error(struct cli *c, int r, const char *msg)
+{
+	return r == SV_ERR_TRANSPORT ? cli_fail(c, r, "%s", msg) : cli_usage(c, "%s", msg);
+}
+
 /*
  * Handle getopt's answer o if it is a send option: 0 if handled, -1 if o is
  * not one, else an exit code (usage).  A ticket is wiped from argv once
@@ -84,7 +91,7 @@ cli_send_option(struct cli *c, struct send_settings *s, int o, const char *arg)
 	if (arg != NULL && strcmp(so[o - OPT_BASE].name, "ticket") == 0)
 		sodium_memzero((char *)arg, strlen(arg));
 	if (r != 0)
-		return cli_usage(c, "%s", msg);
+		return settings_error(c, r, msg);
 	return 0;
 }
 
@@ -537,7 +544,7 @@ cmd_send(struct cli *c, int argc, char **argv)
 	send_settings_normalise(&s);
 	msg[0] = '\0';
 	if ((r = send_settings_check(&s, msg)) != 0) {
-		r = cli_usage(c, "%s", msg);
+		r = settings_error(c, r, msg);
 		goto out;
 	}
 	o.c = c;

@@ -41,6 +41,7 @@
 #include "base/paths.h"
 #include "base/secretfile.h"
 #include "send/send.h"
+#include "curl-load.h"
 #include "base/svbuf.h"
 
 enum job_state { J_NEW, J_WAITING, J_ACTIVE, J_DONE };
@@ -1163,6 +1164,8 @@ batch_init(struct batch *b, struct ssovault *h, const struct send_settings *s,
 	b->s = s;
 	b->cb = cb != NULL ? cb : &none;
 	if ((r = send_settings_check(s, msg)) != 0 || (r = check_files(s, msg)) != 0)
+		return r;
+	if ((r = send_curl_need(msg)) != 0)
 		return r;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return sv_fail(msg, SV_ERR_TRANSPORT, "libcurl could not start");

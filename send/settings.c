@@ -21,6 +21,7 @@
 #include "base/thumbprint.h"
 #include "base/units.h"
 #include "send/send.h"
+#include "curl-load.h"
 
 enum kind {
 	K_URL,		/* http(s) endpoint */
@@ -209,11 +210,13 @@ check_url(const char *v, int proxy, char *msg, const char *what)
 	    "socks5h", NULL };
 	const char *const *ok = proxy ? prox : web;
 	char *scheme = NULL, *part = NULL;
-	CURLU *u = curl_url();
+	CURLU *u;
 	CURLUcode uc;
-	int r = 0;
+	int r;
 
-	if (u == NULL)
+	if ((r = send_curl_need(msg)) != 0)
+		return r;
+	if ((u = curl_url()) == NULL)
 		return SV_ERR_NOMEM;
 	uc = curl_url_set(u, CURLUPART_URL, v, proxy ? CURLU_DEFAULT_SCHEME : 0);
 	if (uc != CURLUE_OK) {

@@ -53,6 +53,7 @@ vault_keys_derive(struct vault_keys *k)
 void
 vault_keys_freeze(struct vault_keys *k)
 {
+	crypto_auth_hmacsha256_init(&k->audit_mac, k->audit, sizeof(k->audit));
 	/* hardening only: where mprotect is refused the keys stay writable */
 	(void)sodium_mprotect_readonly(k);
 }

@@ -26,6 +26,8 @@
 #include "ssovault/sverr.h"
 #include "base/svbuf.h"
 
+#include <sodium.h>
+
 struct vault;
 
 #define VAULT_KEYS_KEY_BYTES 32
@@ -53,6 +55,8 @@ struct vault_keys {
 	uint8_t records[VAULT_KEYS_KEY_BYTES];
 	uint8_t tickets[VAULT_KEYS_KEY_BYTES];
 	uint8_t audit[VAULT_KEYS_KEY_BYTES];
+	/* HMAC-SHA256 under audit with its key block hashed in: set by freeze */
+	crypto_auth_hmacsha256_state audit_mac;
 };
 
 /* Zeroed, in guarded sodium_malloc() memory; NULL if out of memory. */
@@ -61,7 +65,10 @@ struct vault_keys *vault_keys_new(void);
 void vault_keys_free(struct vault_keys *k);
 /* Fill records and tickets from master. */
 int vault_keys_derive(struct vault_keys *k) SV_WUR;
-/* Make k read-only: it is shared by every thread until freed. */
+/*
+ * Make k read-only: it is shared by every thread until freed.  First the
+ * audit key's HMAC state is made (every chained record starts from it).
+ */
 void vault_keys_freeze(struct vault_keys *k);
 /* 0 if the limits are within Argon2id's minimum and "sensitive", else SV_ERR_INVALID. */
 int vault_keys_limits_check(uint64_t opslimit, uint64_t memlimit);

@@ -441,11 +441,20 @@ vault_mac(struct vault *v, enum vault_key k, const void *data, size_t len,
 	const uint8_t *key = NULL;
 	const char *domain = NULL;
 	uint32_t epoch = 0;
+	crypto_auth_hmacsha256_state st;
 	int r;
 
 	if ((r = vault_purpose_key(v, k, &key, &domain, &epoch)) != 0)
 		return r;
-	crypto_auth_hmacsha256(out, data, len, key);
+	if (k != VAULT_KEY_AUDIT) {
+		crypto_auth_hmacsha256(out, data, len, key);
+		return 0;
+	}
+	/* the audit chain MACs every record: start from the state made at unlock */
+	st = v->keys->audit_mac;
+	crypto_auth_hmacsha256_update(&st, data, len);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof(st));
 	return 0;
 }
 

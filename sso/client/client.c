@@ -336,7 +336,7 @@ call_daemon(struct ssovault *h, int pass_fd)
 		 * it closed this connection while it was idle (docs/daemon.md):
 		 * once more, on a new one.
 		 */
-		if ((r = sso_wire_recv(h->sock, h->frame_max, h->reply, NULL)) == 0) {
+		if ((r = sso_wire_recv_reply(h->sock, h->frame_max, h->reply)) == 0) {
 			got = 1;
 		} else if (reused) {
 			close(h->sock);
@@ -346,7 +346,7 @@ call_daemon(struct ssovault *h, int pass_fd)
 			r = sso_wire_send(h->sock, svbuf_ptr(h->req), svbuf_len(h->req), pass_fd);
 		}
 	}
-	if (r != 0 || (!got && (r = sso_wire_recv(h->sock, h->frame_max, h->reply, NULL)) != 0)) {
+	if (r != 0 || (!got && (r = sso_wire_recv_reply(h->sock, h->frame_max, h->reply)) != 0)) {
 		close(h->sock);
 		h->sock = -1;
 		return sv_fail(h->msg, r == SV_ERR_TOO_LARGE ? r : SV_ERR_UNREACHABLE,

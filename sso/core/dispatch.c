@@ -235,7 +235,16 @@ audit_write_txn(struct vault_txn *t, struct audit_out *ao, enum vault_room room)
 	return n == 0 ? 0 : sso_audit_append_room(t, recs, lens, n, room);
 }
 
-/* Through the sink, one by one; only the request's own record decides. */
+/* A read's record: into the journal, or where it has no room, through the sink. */
+static int
+audit_store(struct sso_service *s, const struct svbuf *rec)
+{
+	if (sso_service_journal_put(s, svbuf_ptr(rec), svbuf_len(rec)) == 0)
+		return 0;
+	return s->sink(s->sink_ctx, svbuf_ptr(rec), svbuf_len(rec));
+}
+
+/* One by one; only the request's own record decides. */
 static int
 audit_write_sink(struct sso_ctx *x, struct audit_out *ao)
 {
@@ -243,11 +252,17 @@ audit_write_sink(struct sso_ctx *x, struct audit_out *ao)
 	size_t i;
 
 	for (i = 0; i < ao->due.n; i++)
-		ao->due.written[i] = s->sink(s->sink_ctx, svbuf_ptr(ao->due.rec[i]),
-		    svbuf_len(ao->due.rec[i])) == 0;
+		ao->due.written[i] = audit_store(s, ao->due.rec[i]) == 0;
 	if (ao->own == NULL)
 		return 0;
-	return s->sink(s->sink_ctx, svbuf_ptr(ao->own), svbuf_len(ao->own));
+	/*
+	 * An embedded service opens its journal at its second read record: a
+	 * command that reads once commits once, a program that reads on
+	 * stops paying a commit per read (unless it chose a sink of its own).
+	 */
+	if (!sso_service_shared(s) && sso_service_sink_default(s) && ++s->reads == 2)
+		(void)!sso_service_journal_start(s, 1);
+	return audit_store(s, ao->own);
 }
 
 /* written: the transaction holding the records committed (-1: as the sink said). */
@@ -377,12 +392,27 @@ own_audit(struct sso_ctx *x, const struct sso_op_def *d, int r)
 	return a;
 }
 
+static int
+run_own_txn_locked(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req);
+
+/* An embedded folder must not fold under a handler that changes keys or data. */
+static int
+run_own_txn(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
+{
+	int r;
+
+	sso_service_write_begin(x->svc);
+	r = run_own_txn_locked(x, d, req);
+	sso_service_write_end(x->svc);
+	return r;
+}
+
 /*
  * Run a handler that manages its own transactions (unlock, rotate, ...),
  * then record the event in a write transaction of its own.
  */
 static int
-run_own_txn(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
+run_own_txn_locked(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 {
 	int r, a, wipe = 0;
 
@@ -439,13 +469,23 @@ run_write(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req,
 {
 	struct vault_txn *outer = NULL;
 	struct audit_out ao;
+	struct sso_fold f;
 	size_t used = 0;
 	int r, a = 0, measured = 0, written = 0;
 
 	memset(&ao, 0, sizeof(ao));
+	memset(&f, 0, sizeof(f));
+	if (parent == NULL)
+		sso_service_write_begin(x->svc);
 	if ((r = parent != NULL ? vault_txn_begin_nested(parent, &outer) :
-	    vault_txn_begin(x->v, 1, &outer)) != 0)
+	    vault_txn_begin(x->v, 1, &outer)) != 0) {
+		if (parent == NULL)
+			sso_service_write_end(x->svc);
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	}
+	/* reads recorded before this change go into the chain before it (a batch folds its own) */
+	if (parent == NULL)
+		(void)!sso_service_fold(x->svc, outer, &f);
 	/* the handler's changes go in a child so a failure can still be audited */
 	if ((r = vault_txn_begin_nested(outer, &x->txn)) != 0) {
 		sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
@@ -472,6 +512,9 @@ run_write(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req,
 	written = a == 0;
 out:
 	vault_txn_abort(outer);
+	sso_service_folded(x->svc, &f, written);
+	if (parent == NULL)
+		sso_service_write_end(x->svc);
 	audit_done(x, &ao, written);
 	if (a != 0) {
 		svbuf_reset(x->out);
@@ -490,6 +533,9 @@ run_read(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 	struct audit_out ao;
 	int r, a = 0, wanted;
 
+	/* what reads the trail sees every read before it (a failure: what is folded) */
+	if (d->flags & SSO_OPF_FOLD_FIRST)
+		(void)sso_service_fold_now(x->svc);
 	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	roles_load(x);

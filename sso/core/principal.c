@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/sso.h"
+#include "names.h"
 
 int
 sso_caller_self(struct sso_caller *ret)
@@ -158,35 +159,22 @@ in_groups(gid_t g, const struct sso_caller *c)
 int
 sso_principal_match(const char *p, const struct sso_caller *c)
 {
-	char buf[1024];
 	unsigned long id;
 
 	if (strncmp(p, "uid:", 4) == 0)
 		return parse_id(p + 4, &id) == 0 && (uid_t)id == c->uid;
 	if (strncmp(p, "gid:", 4) == 0)
 		return parse_id(p + 4, &id) == 0 && in_groups((gid_t)id, c);
+	/* names through the cache (names.c): at most SSO_NAMES_TTL_MS old */
 	if (strncmp(p, "user:", 5) == 0) {
-		struct passwd pw, *res = NULL;
+		uid_t u;
 
-		if (getpwnam_r(p + 5, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-			return 0;
-		return res->pw_uid == c->uid;
+		return sso_names_user(p + 5, &u) && u == c->uid;
 	}
 	if (strncmp(p, "group:", 6) == 0) {
-		struct group gr, *res = NULL;
-		char *big = NULL;
-		int match;
+		gid_t g;
 
-		/* group entries can be long: retry with a larger buffer once */
-		if (getgrnam_r(p + 6, &gr, buf, sizeof(buf), &res) == ERANGE) {
-			if ((big = malloc(1 << 16)) == NULL)
-				return 0;
-			if (getgrnam_r(p + 6, &gr, big, 1 << 16, &res) != 0)
-				res = NULL;
-		}
-		match = res != NULL && in_groups(res->gr_gid, c);
-		free(big);
-		return match;
+		return sso_names_group(p + 6, &g) && in_groups(g, c);
 	}
 	return 0;
 }
@@ -209,12 +197,11 @@ sso_principal_match_any(json_t *arr, const struct sso_caller *c)
 void
 sso_principal_of(const struct sso_caller *c, char *out)
 {
-	char buf[1024];
-	struct passwd pw, *res = NULL;
+	char name[SSO_PRINCIPAL_MAX - 8];
 
-	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
-	    sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8))
-		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", res->pw_name);
+	if (sso_names_of_uid(c->uid, name, sizeof(name)) &&
+	    sso_name_ok(name, SSO_PRINCIPAL_MAX - 8))
+		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", name);
 	else
 		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)c->uid);
 }
@@ -236,24 +223,24 @@ sso_caller_describe(const struct sso_caller *c, char *out, size_t len)
 int
 sso_principal_alias(const char *p, char *out)
 {
-	char buf[1024];
 	unsigned long id;
 
+	/* users and groups by name through the cache (names.c), as checks see them */
 	if (strncmp(p, "uid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
-		struct passwd pw, *res = NULL;
+		char name[SSO_PRINCIPAL_MAX - 8];
 
-		if (getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
-		    !sso_name_ok(res->pw_name, SSO_PRINCIPAL_MAX - 8))
+		if (!sso_names_of_uid((uid_t)id, name, sizeof(name)) ||
+		    !sso_name_ok(name, SSO_PRINCIPAL_MAX - 8))
 			return SV_ERR_NOT_FOUND;
-		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", res->pw_name);
+		snprintf(out, SSO_PRINCIPAL_MAX, "user:%s", name);
 		return 0;
 	}
 	if (strncmp(p, "user:", 5) == 0) {
-		struct passwd pw, *res = NULL;
+		uid_t u;
 
-		if (getpwnam_r(p + 5, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		if (!sso_names_user(p + 5, &u))
 			return SV_ERR_NOT_FOUND;
-		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)res->pw_uid);
+		snprintf(out, SSO_PRINCIPAL_MAX, "uid:%lu", (unsigned long)u);
 		return 0;
 	}
 	if (strncmp(p, "gid:", 4) == 0 && parse_id(p + 4, &id) == 0) {
@@ -267,12 +254,11 @@ sso_principal_alias(const char *p, char *out)
 		return 0;
 	}
 	if (strncmp(p, "group:", 6) == 0) {
-		struct group gr, *res = NULL;
-		char big[1 << 14];
+		gid_t g;
 
-		if (getgrnam_r(p + 6, &gr, big, sizeof(big), &res) != 0 || res == NULL)
+		if (!sso_names_group(p + 6, &g))
 			return SV_ERR_NOT_FOUND;
-		snprintf(out, SSO_PRINCIPAL_MAX, "gid:%lu", (unsigned long)res->gr_gid);
+		snprintf(out, SSO_PRINCIPAL_MAX, "gid:%lu", (unsigned long)g);
 		return 0;
 	}
 	return SV_ERR_NOT_FOUND;

@@ -305,13 +305,26 @@ sso_app_name_key(const char *name, char out[SSO_APP_KEY_MAX + 1], char *msg)
 {
 	UChar a[SSO_APP_NAME_MAX * 4], b[SSO_APP_NAME_MAX * 4];
 	UErrorCode e = U_ZERO_ERROR;
-	size_t n = strlen(name);
+	size_t n = strlen(name), i;
 	int32_t len, klen;
 
 	if (!sso_name_ok(name, SSO_APP_NAME_MAX) || name[0] == ' ' || name[n - 1] == ' ')
 		return sv_fail(msg, SV_ERR_INVALID,
 		    "invalid application name: 1 to %d bytes of UTF-8, without control "
 		    "characters or a space at either end", SSO_APP_NAME_MAX);
+	/*
+	 * ASCII, most names, on every lookup: NFC leaves it as it is and case
+	 * folding maps A-Z to a-z and nothing else (the same key as below,
+	 * without ICU's cost; issue 15)
+	 */
+	for (i = 0; i < n && (unsigned char)name[i] < 0x80; i++)
+		;
+	if (i == n && n <= SSO_APP_KEY_MAX) {
+		for (i = 0; i < n; i++)
+			out[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+		out[n] = '\0';
+		return 0;
+	}
 	/* canonical caseless form: NFC, case folded, NFC again */
 	u_strFromUTF8(a, (int32_t)(sizeof(a) / sizeof(a[0])), &len, name, (int32_t)n, &e);
 	if (U_FAILURE(e) || (len = nfc(a, len, b, (int32_t)(sizeof(b) / sizeof(b[0])))) < 0)

@@ -6,9 +6,11 @@
 #ifndef SSOVAULT_CORE_SERVICE_H
 #define SSOVAULT_CORE_SERVICE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "core/sso.h"
+#include "core/journal.h"
 #include "repeat.h"
 
 struct sso_service {
@@ -27,6 +29,23 @@ struct sso_service {
 	atomic_int full_warned;	/* the fill warning was logged; not since below it */
 	const struct sso_key_hooks *hooks;	/* NULL: not shared (embedded) */
 	void *hooks_ctx;
+	/* the journal of reads (journal.h, docs/audit.md) */
+	_Atomic(struct sso_journal *) jn;	/* NULL: every read's record commits at once */
+	int jn_state;			/* 0: not wanted, 1: wanted (opened unlocked), -1: none */
+	int jn_folder;			/* start a folder thread with it */
+	pthread_mutex_t jmu;		/* opening it */
+	unsigned long reads;		/* read records so far: the journal opens at the second */
+	atomic_int tight;		/* the vault is past its data room: no journal */
+	int adopt_due;			/* journals left by dead processes: fold them */
+	const struct sso_fold_hooks *fh;	/* the daemon folds through its committer */
+	void *fh_ctx;
+	/* embedded: a folder thread, and the lock of top-level write transactions */
+	pthread_mutex_t wmu;		/* recursive; taken only while a folder runs */
+	pthread_mutex_t fmu;
+	pthread_cond_t fcv;
+	pthread_t folder;
+	int folder_running, folder_stop, fold_armed, fold_urgent;
+	int64_t fold_at_ms;
 };
 
 /* Unix microseconds from the service clock. */
@@ -35,5 +54,19 @@ int64_t sso_service_now_us(struct sso_service *s);
 void sso_service_usage_note(struct sso_service *s, size_t used);
 /* Keys or data replaced: every thread's decoded records are stale (records.c). */
 void sso_records_forget(void);
+/*
+ * A read's record into the journal: 0 if it is stored there, else
+ * SV_ERR_TOO_LARGE (no journal, the vault is past its data room, or the
+ * journal is full): the caller stores it through the sink.
+ */
+int sso_service_journal_put(struct sso_service *s, const uint8_t *rec, size_t len) SV_WUR;
+/* 1 if reads' records go through the service's own sink (no embedder chose one). */
+int sso_service_sink_default(const struct sso_service *s);
+/* Fold the journal now (audit list and verify see every read): embedded or daemon. */
+int sso_service_fold_now(struct sso_service *s);
+/* Top-level write transactions of the calling thread and the folder exclude each other. */
+void sso_service_write_begin(struct sso_service *s);
+void sso_service_write_end(struct sso_service *s);
+
 
 #endif

@@ -10,6 +10,9 @@
 
 /* --- the writer: group commit --------------------------------------------- */
 
+/* Set in a thread while it commits a batch (it must not queue a job itself). */
+static __thread int in_batch;
+
 static void
 batch_fail(struct job *batch, int status, const char *why)
 {
@@ -41,6 +44,7 @@ batch_run(struct sso_daemon *d, struct job *batch)
 	const uint8_t *recs[SSO_DAEMON_BATCH_MAX];
 	size_t lens[SSO_DAEMON_BATCH_MAX], n;
 	char why[SV_MSG_MAX];
+	struct sso_fold f;
 	struct job *j;
 	int r = 0, writes = 0, grouped;
 
@@ -49,6 +53,12 @@ batch_run(struct sso_daemon *d, struct job *batch)
 		batch_fail(batch, r, why);
 		return -1;
 	}
+	/*
+	 * The journal of reads first: its records came before every job here.
+	 * A fold that fails leaves them in the journal for the next batch.
+	 */
+	if (sso_service_fold(d->svc, t, &f) != 0)
+		memset(&f, 0, sizeof(f));
 	/* the read records first, all in one child: one trip to the chain's end */
 	for (j = batch, n = 0; j != NULL; j = j->next) {
 		if (j->kind == JOB_AUDIT) {
@@ -65,6 +75,10 @@ batch_run(struct sso_daemon *d, struct job *batch)
 	vault_txn_abort(child);
 	grouped = n > 0 && r == 0;
 	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind == JOB_FOLD) {
+			j->status = 0;
+			continue;
+		}
 		if (j->kind == JOB_WRITE) {
 			writes = 1;
 			j->status = sso_dispatch_in(d->svc, t, j->caller, j->p, j->len,
@@ -86,6 +100,7 @@ batch_run(struct sso_daemon *d, struct job *batch)
 		j->status = r;
 	}
 	r = writes ? vault_txn_commit(t) : vault_txn_commit_nosync(t);
+	sso_service_folded(d->svc, &f, r == 0);
 	if (r != 0) {
 		snprintf(why, sizeof(why), "%s", vault_errmsg(v));
 		batch_fail(batch, r, why);
@@ -154,6 +169,71 @@ writer_sync_locked(struct sso_daemon *d)
 		d->unsynced = 0;
 }
 
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void writer_queue_wait(struct sso_daemon *d, struct job *first, struct job *last);
+
+/*
+ * Fold the journal of reads into the chain: a batch of its own, committed
+ * like any other (one committer at a time), under a shared hold of the key
+ * lock like a request.
+ */
+static int
+fold_run(struct sso_daemon *d)
+{
+	struct job j;
+
+	memset(&j, 0, sizeof(j));
+	j.kind = JOB_FOLD;
+	j.fd = -1;
+	pthread_rwlock_rdlock(&d->keylock);
+	if (vault_is_unlocked(sso_service_vault(d->svc)))
+		writer_queue_wait(d, &j, &j);
+	pthread_rwlock_unlock(&d->keylock);
+	return j.status;
+}
+
+/* The service's fold hooks: a fold is due (the syncer runs it), or wanted now. */
+static void
+hook_kick(void *ctx, int urgent)
+{
+	struct sso_daemon *d = ctx;
+
+	pthread_mutex_lock(&d->wmu);
+	if (!d->fold_armed) {
+		d->fold_armed = 1;
+		deadline_after(&d->fold_at, SSO_FOLD_MS);
+		pthread_cond_signal(&d->wcv);
+	}
+	if (urgent && !d->fold_urgent) {
+		d->fold_urgent = 1;
+		pthread_cond_signal(&d->wcv);
+	}
+	pthread_mutex_unlock(&d->wmu);
+}
+
+/* From a request (audit list, verify): it holds the key lock shared already. */
+static int
+hook_fold_now(void *ctx)
+{
+	struct sso_daemon *d = ctx;
+	struct job j;
+
+	if (in_batch)
+		return SV_ERR_INTERNAL;
+	memset(&j, 0, sizeof(j));
+	j.kind = JOB_FOLD;
+	j.fd = -1;
+	writer_queue_wait(d, &j, &j);
+	return j.status;
+}
+
+const struct sso_fold_hooks sso_daemon_fold_hooks = { hook_kick, hook_fold_now };
+
 /*
  * The syncer: the background thread that flushes read records (committed
  * without a disk sync) to disk within SYNC_INTERVAL_MS, and once more at
@@ -167,14 +247,22 @@ sso_daemon_writer_main(void *arg)
 
 	pthread_mutex_lock(&d->wmu);
 	for (;;) {
-		while (!d->wstop && !d->unsynced)
+		while (!d->wstop && !d->unsynced && !d->fold_armed)
 			pthread_cond_wait(&d->wcv, &d->wmu);
 		if (d->wstop)
 			break;
-		if (deadline_passed(&d->sync_at))
+		if (d->fold_armed && (d->fold_urgent || deadline_passed(&d->fold_at))) {
+			d->fold_armed = d->fold_urgent = 0;
+			pthread_mutex_unlock(&d->wmu);
+			(void)fold_run(d);
+			pthread_mutex_lock(&d->wmu);
+		} else if (d->unsynced && deadline_passed(&d->sync_at)) {
 			writer_sync_locked(d);
-		else
-			(void)pthread_cond_timedwait(&d->wcv, &d->wmu, &d->sync_at);
+		} else {
+			(void)pthread_cond_timedwait(&d->wcv, &d->wmu,
+			    d->fold_armed && (!d->unsynced || ts_before(&d->fold_at, &d->sync_at)) ?
+			    &d->fold_at : &d->sync_at);
+		}
 	}
 	/* every request in flight has its reply by now */
 	while (d->committing)
@@ -199,8 +287,6 @@ sso_daemon_pool_before_wait(struct sso_daemon *d)
 	pthread_mutex_unlock(&d->pmu);
 }
 
-/* Set in a thread while it commits a batch (it must not queue a job itself). */
-static __thread int in_batch;
 
 /*
  * Commit the jobs at the head of the queue as one batch; called with wmu
@@ -253,9 +339,16 @@ batch_lead(struct sso_daemon *d)
 static void
 writer_submit_many(struct sso_daemon *d, struct job *first, struct job *last)
 {
+	sso_daemon_pool_before_wait(d);
+	writer_queue_wait(d, first, last);
+}
+
+/* The queueing and waiting of writer_submit_many(), for threads outside the pool. */
+static void
+writer_queue_wait(struct sso_daemon *d, struct job *first, struct job *last)
+{
 	struct job *j = first;
 
-	sso_daemon_pool_before_wait(d);
 	pthread_mutex_lock(&d->wmu);
 	if (d->qtail != NULL)
 		d->qtail->next = first;
@@ -404,7 +497,12 @@ sso_daemon_round_finish(struct sso_daemon *d, struct round *rd)
 			/* replies may hold secrets: wipe now */
 			svbuf_reset(rd->reply[k]);
 			sent[k] = 1;
-			if (r != 0 || rd->bad[k] || sso_daemon_conn_arm(d, c, EPOLL_CTL_MOD) != 0)
+			if (r != 0 || rd->bad[k])
+				sso_daemon_conn_close(d, c);
+			else if (c->ahead_off < c->ahead_len)
+				/* its next frame was read ahead: serve it now, alone */
+				sso_daemon_conn_serve(d, c, rd->reply[k], NULL);
+			else if (sso_daemon_conn_arm(d, c, EPOLL_CTL_MOD) != 0)
 				sso_daemon_conn_close(d, c);
 		}
 	}

@@ -334,42 +334,94 @@ body_read(struct sso_daemon *d, struct conn *c, int *ret_err, char *msg)
 	return RD_ERROR;
 }
 
-/* Read what the connection has; RD_FRAME once a whole frame is in. */
+/* Body bytes read ahead with the header: charged, then into the buffer. */
+static enum rd
+body_from_ahead(struct sso_daemon *d, struct conn *c, int *ret_err, char *msg)
+{
+	size_t n = c->ahead_len - c->ahead_off;
+	uint8_t *p;
+	int r;
+
+	if (n > c->body_len - c->body_got)
+		n = c->body_len - c->body_got;
+	if ((r = conn_charge(d, c, c->body_got + n, msg)) != 0) {
+		*ret_err = r;
+		return RD_ERROR;
+	}
+	if (svbuf_reserve(c->in, n, &p) != 0) {
+		*ret_err = sv_fail(msg, SV_ERR_NOMEM, "no memory for a frame of %zu bytes",
+		    c->body_len);
+		return RD_ERROR;
+	}
+	memcpy(p, c->ahead + c->ahead_off, n);
+	c->ahead_off += n;
+	c->body_got += n;
+	return RD_MORE;
+}
+
+/*
+ * Read what the connection has; RD_FRAME once a whole frame is in.  A
+ * frame's first read takes up to AHEAD_MAX bytes: a small request comes in
+ * one system call, header and body.  What it took past the frame (a client
+ * that sends its next request early) waits in ahead for the next frame; a
+ * passed descriptor must come alone with its frame (it rides with the
+ * first bytes its sender wrote, and a read may join two frames).
+ */
 static enum rd
 conn_read(struct sso_daemon *d, struct conn *c, int *ret_err, char *msg)
 {
 	enum rd rd;
-	ssize_t n;
-	int r;
+	size_t n;
+	ssize_t got;
+	int r, had_fd;
 
 	for (;;) {
 		if (c->hdr_got == HDR_LEN) {
-			if (c->body_got == c->body_len)
+			if (c->body_got == c->body_len) {
+				if (c->ahead_fd && c->ahead_off < c->ahead_len) {
+					*ret_err = sv_fail(msg, SV_ERR_PROTOCOL,
+					    "a passed descriptor must come alone with its frame");
+					return RD_ERROR;
+				}
 				return RD_FRAME;
-			if ((rd = body_read(d, c, ret_err, msg)) != RD_MORE)
+			}
+			rd = c->ahead_off < c->ahead_len ? body_from_ahead(d, c, ret_err, msg) :
+			    body_read(d, c, ret_err, msg);
+			if (rd != RD_MORE)
 				return rd;
 			atomic_store(&c->last_ms, sso_daemon_now_ms());
 			continue;
 		}
-		n = conn_recv(c, c->hdr + c->hdr_got, HDR_LEN - c->hdr_got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return RD_AGAIN;
-			return RD_CLOSED;
-		}
-		if (n == 0) {
-			if (c->hdr_got == 0)
+		if (c->ahead_off == c->ahead_len) {
+			had_fd = c->passed_fd >= 0;
+			got = conn_recv(c, c->ahead, AHEAD_MAX);
+			if (got < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return RD_AGAIN;
 				return RD_CLOSED;
-			*ret_err = sv_fail(msg, SV_ERR_TRUNCATED,
-			    "the client closed the connection in the middle of a frame");
-			return RD_ERROR;
+			}
+			if (got == 0) {
+				if (c->hdr_got == 0)
+					return RD_CLOSED;
+				*ret_err = sv_fail(msg, SV_ERR_TRUNCATED,
+				    "the client closed the connection in the middle of a frame");
+				return RD_ERROR;
+			}
+			c->ahead_off = 0;
+			c->ahead_len = (size_t)got;
+			c->ahead_fd = !had_fd && c->passed_fd >= 0;
+			atomic_store(&c->last_ms, sso_daemon_now_ms());
 		}
-		atomic_store(&c->last_ms, sso_daemon_now_ms());
 		if (c->hdr_got == 0)
 			atomic_store(&c->frame_ms, atomic_load(&c->last_ms));
-		c->hdr_got += (size_t)n;
+		n = c->ahead_len - c->ahead_off;
+		if (n > HDR_LEN - c->hdr_got)
+			n = HDR_LEN - c->hdr_got;
+		memcpy(c->hdr + c->hdr_got, c->ahead + c->ahead_off, n);
+		c->ahead_off += n;
+		c->hdr_got += n;
 		if (c->hdr_got >= 4 && (r = frame_header(d, c, msg)) != 0) {
 			*ret_err = r;
 			return RD_ERROR;
@@ -392,6 +444,7 @@ sso_daemon_conn_next(struct sso_daemon *d, struct conn *c)
 	}
 	conn_uncharge(d, c);
 	c->hdr_got = c->body_len = c->body_got = 0;
+	c->ahead_fd = 0;
 	atomic_store(&c->frame_ms, 0);
 	atomic_store(&c->last_ms, sso_daemon_now_ms());
 	if (c->in == NULL && (c->in = svbuf_new_secure(d->frame_max)) == NULL)
@@ -618,6 +671,7 @@ sso_daemon_conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply,
 	char msg[SV_MSG_MAX], w[300];
 	int err = 0, expired;
 
+again:
 	msg[0] = '\0';
 	atomic_store(&c->busy, 1);
 	switch (conn_read(d, c, &err, msg)) {
@@ -667,8 +721,16 @@ sso_daemon_conn_serve(struct sso_daemon *d, struct conn *c, struct svbuf *reply,
 		/* a write or a key change: answer the round first, in order */
 		sso_daemon_round_finish(d, rd);
 	}
-	if (frame_serve(d, c, reply) != 0 || sso_daemon_conn_next(d, c) != 0 ||
-	    sso_daemon_conn_arm(d, c, EPOLL_CTL_MOD) != 0)
+	if (frame_serve(d, c, reply) != 0 || sso_daemon_conn_next(d, c) != 0) {
+		sso_daemon_conn_close(d, c);
+		return;
+	}
+	/* the next frame was read ahead: the socket will not say so */
+	if (c->ahead_off < c->ahead_len) {
+		rd = NULL;
+		goto again;
+	}
+	if (sso_daemon_conn_arm(d, c, EPOLL_CTL_MOD) != 0)
 		sso_daemon_conn_close(d, c);
 }
 

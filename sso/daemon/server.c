@@ -223,8 +223,13 @@ worker_main(void *arg)
 					sso_daemon_accept_all(d, rd.locked);
 				continue;
 			}
-			/* one request alone is answered as it comes, without a round */
-			sso_daemon_conn_serve(d, evs[i].data.ptr, reply, n > 1 ? &rd : NULL);
+			/*
+			 * One request alone is answered as it comes, without a round;
+			 * so is every read while the journal takes its record (a
+			 * round only shares the wait for a commit)
+			 */
+			sso_daemon_conn_serve(d, evs[i].data.ptr, reply,
+			    n > 1 && !sso_service_journal_on(d->svc) ? &rd : NULL);
 		}
 		sso_daemon_round_finish(d, &rd);
 	}
@@ -566,6 +571,10 @@ sso_daemon_new(const struct sso_daemon_opts *o, struct sso_daemon **ret, char *m
 	}
 	d->writer_running = 1;
 	sso_service_set_audit_sink(d->svc, sso_daemon_audit_sink, d);
+	/* reads' records go to the journal, folded by the committer (docs/audit.md) */
+	sso_service_set_fold_hooks(d->svc, &sso_daemon_fold_hooks, d);
+	if (sso_service_journal_start(d->svc, 0) != 0)
+		sso_daemon_log(d, "no journal of reads: every read commits its audit record");
 	sso_service_set_log(d->svc, service_log, d);
 	/* the daemon's own key or passphrase file: the admin configured it, no role check */
 	if ((o->key_file != NULL || o->passphrase_file != NULL) &&
@@ -623,7 +632,8 @@ sso_daemon_run(struct sso_daemon *d, char *msg)
 		pthread_join(d->reaper, NULL);
 		d->reaper_running = 0;
 	}
-	/* counts of repeated failures go into the trail before the keys go */
+	/* counts of repeated failures and the journal go into the trail before the keys go */
+	sso_service_set_fold_hooks(d->svc, NULL, NULL);
 	if (sso_service_flush(d->svc) != 0)
 		sso_daemon_log(d, "cannot write the counts of repeated failures: %s",
 		    vault_errmsg(sso_service_vault(d->svc)));

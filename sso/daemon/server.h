@@ -55,6 +55,7 @@
 #define WORKER_STACK (1024 * 1024)
 #define SMALL_BUF_KEEP SSO_DAEMON_FREE_BYTES	/* receive buffers above this are freed */
 #define READ_FIRST 4096			/* a body's first read; each later one at most doubles it */
+#define AHEAD_MAX 512			/* a frame's first read: its header and a small body */
 #define DRAIN_MAX (256 * 1024)		/* unread input discarded before a close */
 #define FD_SLACK 64			/* descriptors besides two per connection */
 #define CONN_FLOOR 8			/* fewer connections than this: do not start */
@@ -67,7 +68,7 @@
 #define DEFAULT_ROOT_DIR "/run/ssovault"
 #define SYNC_INTERVAL_MS 1000		/* read records reach the disk within this */
 
-enum job_kind { JOB_WRITE, JOB_AUDIT };
+enum job_kind { JOB_WRITE, JOB_AUDIT, JOB_FOLD };
 
 /* A request or audit record queued for a batch; lives on the waiter's stack. */
 struct job {
@@ -95,6 +96,9 @@ struct conn {
 	struct svbuf *in;		/* secure: requests carry secrets */
 	size_t charged;			/* bytes counted in the uid's share */
 	int passed_fd;			/* SCM_RIGHTS descriptor of this frame, or -1 */
+	uint8_t ahead[AHEAD_MAX];	/* read with the header, not yet taken */
+	size_t ahead_off, ahead_len;
+	int ahead_fd;			/* the descriptor came with the bytes in ahead */
 	int counted;			/* in the uid's share of connections */
 	/* for the reaper: set by the worker that owns the connection */
 	atomic_int busy;		/* a worker has it */
@@ -135,6 +139,8 @@ struct sso_daemon {
 	int unsynced;			/* read records committed without a disk sync */
 	unsigned long nosync_batches;	/* batches committed without one, ever */
 	struct timespec sync_at;	/* when they must be on disk */
+	int fold_armed, fold_urgent;	/* the journal of reads holds records: fold them */
+	struct timespec fold_at;	/* by then (urgent: now) */
 
 	/* the worker pool */
 	pthread_mutex_t pmu;
@@ -191,6 +197,7 @@ int sso_daemon_worker_spawn(struct sso_daemon *d);
 
 /* conn.c */
 extern const struct sso_key_hooks sso_daemon_key_hooks;
+extern const struct sso_fold_hooks sso_daemon_fold_hooks;
 int sso_daemon_frame_send(int fd, const uint8_t *body, size_t len);
 void sso_daemon_conn_free(struct conn *c);
 void sso_daemon_conn_close(struct sso_daemon *d, struct conn *c);

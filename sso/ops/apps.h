@@ -68,19 +68,23 @@ typedef int (*sso_mapping_fn)(struct sso_ctx *x, void *ctx, struct vault_cursor 
  * The mapping of who (a caller, real or made from a ticket's uid) in app:
  * for an individual app the caller's user:NAME or uid:N mapping, for a group
  * app the mapping whose group the caller is in.  ret_principal receives the
- * mapping's principal.  SV_ERR_NOT_FOUND (message in x->msg) if none.
+ * mapping's principal, and *ret_m (if ret_m is not NULL) the mapping read
+ * on the way (NULL for a group app: not read yet).  SV_ERR_NOT_FOUND
+ * (message in x->msg) if none.
  */
 int sso_mapping_own(struct sso_ctx *x, json_t *app, const struct sso_caller *who,
-    char ret_principal[SSO_PRINCIPAL_MAX]) SV_WUR;
+    char ret_principal[SSO_PRINCIPAL_MAX], struct sso_mapping **ret_m) SV_WUR;
 
 /*
- * Append the credentials of principal's mapping in app to x->out in the
+ * Append the credentials of principal's mapping in app (m, taken, if it was
+ * read already; NULL: read here) to x->out in the
  * reply layout of ssovault_creds_get(): s app | s principal | s external |
  * u32 n | n x (s label, u8 masked, s value).  Refuses a disabled app or
  * mapping (SV_ERR_DISABLED) and a missing mapping or one whose credentials
  * were never set (SV_ERR_NOT_FOUND), with a message naming both.
  */
-int sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal) SV_WUR;
+int sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal,
+    struct sso_mapping *m) SV_WUR;
 /*
  * The reply layout above for m's values.  config: m is a config store app's
  * record (config.c): the identifier is where the principal goes, no

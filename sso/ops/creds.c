@@ -32,29 +32,37 @@ own_group_mapping(struct sso_ctx *x, void *ctx, struct vault_cursor *c, const ch
 	return 1;
 }
 
+/*
+ * The caller's mapping under principal, decoded: read once, here, for the
+ * reply too.  0 and *ret_m, SV_ERR_NOT_FOUND, or another error.
+ */
 static int
-mapping_exists(struct sso_ctx *x, json_t *app, const char *principal)
+mapping_read(struct sso_ctx *x, json_t *app, const char *principal, struct sso_mapping **ret_m)
 {
-	char appkey[SSO_APP_KEY_MAX + 1];
-	uint8_t k[MAPPING_KEY_MAX];
-	const uint8_t *v;
-	size_t kl, vl;
+	char m[SV_MSG_MAX];
+	int r;
 
-	if (sso_app_key_of(x, app, appkey) != 0 || sso_mapping_key(appkey, principal, k, &kl) != 0)
-		return 0;
-	return vault_raw_get(x->txn, SSO_TABLE_MAPPINGS, k, kl, &v, &vl) == 0;
+	memcpy(m, x->msg, sizeof(m));
+	r = sso_mapping_get(x, app, principal, ret_m);
+	/* not found: the caller tries another principal and says it itself */
+	if (r == SV_ERR_NOT_FOUND)
+		memcpy(x->msg, m, sizeof(m));
+	return r;
 }
 
 int
 sso_mapping_own(struct sso_ctx *x, json_t *app, const struct sso_caller *who,
-    char ret_principal[SSO_PRINCIPAL_MAX])
+    char ret_principal[SSO_PRINCIPAL_MAX], struct sso_mapping **ret_m)
 {
 	struct own_ctx o;
+	struct sso_mapping *m = NULL;
 	char named[SSO_PRINCIPAL_MAX], uid[SSO_PRINCIPAL_MAX];
 	int r;
 
 	memset(&o, 0, sizeof(o));
 	o.who = who;
+	if (ret_m != NULL)
+		*ret_m = NULL;
 	sso_principal_of(who, named);
 	if (sso_app_is_group(app)) {
 		if ((r = sso_mappings_walk(x, app, own_group_mapping, &o)) != 0)
@@ -66,35 +74,44 @@ sso_mapping_own(struct sso_ctx *x, json_t *app, const struct sso_caller *who,
 		return 0;
 	}
 	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)who->uid);
-	if (mapping_exists(x, app, named)) {
-		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", named);
-		return 0;
+	/* either spelling finds the mapping stored under the other; the stored one is the principal */
+	if ((r = mapping_read(x, app, named, &m)) == 0 ||
+	    (r == SV_ERR_NOT_FOUND && (r = mapping_read(x, app, uid, &m)) == 0)) {
+		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", m->principal);
+	} else if (r == SV_ERR_NOT_FOUND) {
+		return sv_fail(x->msg, SV_ERR_NOT_FOUND, "no mapping for %s in '%s'", named,
+		    sso_app_name(app));
 	}
-	if (mapping_exists(x, app, uid)) {
-		snprintf(ret_principal, SSO_PRINCIPAL_MAX, "%s", uid);
-		return 0;
-	}
-	return sv_fail(x->msg, SV_ERR_NOT_FOUND, "no mapping for %s in '%s'", named, sso_app_name(app));
+	if (r != 0)
+		return r;
+	if (ret_m != NULL)
+		*ret_m = m;
+	else
+		sso_mapping_free(m);
+	return 0;
 }
 
 int
-sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal)
+sso_creds_reply(struct sso_ctx *x, json_t *app, const char *principal, struct sso_mapping *m)
 {
 	json_t *fields = json_object_get(app, "fields");
 	char qa[SSO_QUOTED_MAX], qp[SSO_QUOTED_MAX];
-	struct sso_mapping *m = NULL;
 	int r;
 
 	snprintf(x->target, sizeof(x->target), "%s", principal);
 	sso_shell_quote(sso_app_name(app), qa, sizeof(qa));
 	sso_shell_quote(principal, qp, sizeof(qp));
-	if ((r = sso_app_not_config(x, app)) != 0)
+	if ((r = sso_app_not_config(x, app)) != 0) {
+		sso_mapping_free(m);
 		return r;
-	if (!sso_app_flag(app, "enabled"))
+	}
+	if (!sso_app_flag(app, "enabled")) {
+		sso_mapping_free(m);
 		return sv_fail(x->msg, SV_ERR_DISABLED,
 		    "application '%s' is disabled: an affiliate admin can enable it with 'ssovault app enable %s'",
 		    sso_app_name(app), qa);
-	if ((r = sso_mapping_get(x, app, principal, &m)) != 0) {
+	}
+	if (m == NULL && (r = sso_mapping_get(x, app, principal, &m)) != 0) {
 		if (r == SV_ERR_NOT_FOUND)
 			return sv_fail(x->msg, r, "no mapping for %s in '%s'", principal, sso_app_name(app));
 		return r;
@@ -156,7 +173,7 @@ out:
  */
 static int
 creds_principal(struct sso_ctx *x, struct svbuf *req, char ret_principal[SSO_PRINCIPAL_MAX],
-    int *ret_own)
+    int *ret_own, struct sso_mapping **ret_m)
 {
 	char in[SSO_PRINCIPAL_MAX], p[SSO_PRINCIPAL_MAX];
 	int own, r;
@@ -169,7 +186,7 @@ creds_principal(struct sso_ctx *x, struct svbuf *req, char ret_principal[SSO_PRI
 		    "invalid principal: expected user:NAME, group:NAME, uid:N or gid:N");
 	if (in[0] == '\0') {
 		own = 1;
-		r = sso_mapping_own(x, x->app, x->caller, p);
+		r = sso_mapping_own(x, x->app, x->caller, p, ret_m);
 	} else if ((r = sso_principal_check(in, p, x->msg)) == 0) {
 		own = sso_principal_match(p, x->caller);
 	}
@@ -189,14 +206,18 @@ int
 sso_h_creds_get(struct sso_ctx *x, struct svbuf *req)
 {
 	char p[SSO_PRINCIPAL_MAX];
+	struct sso_mapping *m = NULL;
 	int own = 0, r;
 
-	if ((r = creds_principal(x, req, p, &own)) != 0)
+	/* the caller's own mapping comes back read: it is not read again */
+	if ((r = creds_principal(x, req, p, &own, &m)) != 0)
 		return r;
-	if (!own && !(x->is_affiliate_admin || sso_app_is_admin(x, x->app)))
+	if (!own && !(x->is_affiliate_admin || sso_app_is_admin(x, x->app))) {
+		sso_mapping_free(m);
 		return sso_deny(x, "an app admin of '%s': only admins read another user's credentials",
 		    x->object);
-	return sso_creds_reply(x, x->app, p);
+	}
+	return sso_creds_reply(x, x->app, p, m);
 }
 
 /* The field index of label (case-insensitive), or -1. */
@@ -219,7 +240,7 @@ sso_h_creds_set(struct sso_ctx *x, struct svbuf *req)
 	struct sso_mapping *m = NULL;
 	int own = 0, r;
 
-	if ((r = creds_principal(x, req, p, &own)) != 0)
+	if ((r = creds_principal(x, req, p, &own, NULL)) != 0)
 		return r;
 	/* users set their own; a group's credentials are its admins' */
 	if (!(x->is_affiliate_admin || sso_app_is_admin(x, x->app)) && !(own && sso_principal_is_user(p)))

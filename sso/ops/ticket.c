@@ -319,6 +319,7 @@ sso_h_ticket_redeem(struct sso_ctx *x, struct svbuf *req)
 	struct ticket_settings s;
 	struct svbuf *found = NULL;
 	struct sso_caller issuer;
+	struct sso_mapping *m = NULL;
 	struct ticket t;
 	uint64_t lifetime, expiry;
 	uint8_t marker[8];
@@ -382,7 +383,7 @@ sso_h_ticket_redeem(struct sso_ctx *x, struct svbuf *req)
 			return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	}
 	caller_of(&t, &issuer);
-	if ((r = sso_mapping_own(x, x->app, &issuer, principal)) != 0)
+	if ((r = sso_mapping_own(x, x->app, &issuer, principal, &m)) != 0)
 		return r;
-	return sso_creds_reply(x, x->app, principal);
+	return sso_creds_reply(x, x->app, principal, m);
 }

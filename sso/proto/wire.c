@@ -163,8 +163,8 @@ sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd)
 	return write_frame(sock, hdr, sizeof(hdr), body, len, pass_fd);
 }
 
-ssize_t
-sso_wire_recvmsg(int sock, void *p, size_t len, int flags, int *io_fd)
+static ssize_t
+recv_iov(int sock, struct iovec *iov, size_t iovlen, int flags, int *io_fd)
 {
 	union {
 		struct cmsghdr h;
@@ -172,16 +172,13 @@ sso_wire_recvmsg(int sock, void *p, size_t len, int flags, int *io_fd)
 	} cm;
 	struct cmsghdr *h;
 	struct msghdr mh;
-	struct iovec iov;
 	size_t i, nfd;
 	ssize_t n;
 	int fd;
 
 	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = p;
-	iov.iov_len = len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = iovlen;
 	mh.msg_control = cm.buf;
 	mh.msg_controllen = sizeof(cm.buf);
 	n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
@@ -201,6 +198,16 @@ sso_wire_recvmsg(int sock, void *p, size_t len, int flags, int *io_fd)
 		}
 	}
 	return n;
+}
+
+ssize_t
+sso_wire_recvmsg(int sock, void *p, size_t len, int flags, int *io_fd)
+{
+	struct iovec iov;
+
+	iov.iov_base = p;
+	iov.iov_len = len;
+	return recv_iov(sock, &iov, 1, flags, io_fd);
 }
 
 int
@@ -227,6 +234,8 @@ sso_frame_header(const uint8_t *hdr, size_t have, size_t max, size_t *ret_len, c
 	*ret_len = n - 1;
 	return 0;
 }
+
+#define REPLY_FIRST 4096	/* a reply's first read: its header and a small body */
 
 /* Read exactly len bytes; keep a passed descriptor if one comes. */
 static int
@@ -271,6 +280,57 @@ sso_wire_recv(int sock, size_t max, struct svbuf *out, int *ret_fd)
 		close(fd);
 	return 0;
 fail:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int
+sso_wire_recv_reply(int sock, size_t max, struct svbuf *out)
+{
+	uint8_t hdr[SSO_FRAME_HDR], *dst;
+	struct iovec iov[2];
+	size_t have = 0, first = max < REPLY_FIRST ? max : REPLY_FIRST, n = 0, body;
+	ssize_t k;
+	int fd = -1, got = 0, r;
+
+	svbuf_reset(out);
+	if ((r = svbuf_reserve(out, first, &dst)) != 0)
+		return r;
+	/* the header and the first bytes of the body in one read */
+	while (have < sizeof(hdr)) {
+		iov[0].iov_base = hdr + have;
+		iov[0].iov_len = sizeof(hdr) - have;
+		iov[1].iov_base = dst;
+		iov[1].iov_len = first;
+		k = recv_iov(sock, iov, 2, 0, &fd);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			r = k == 0 && got ? SV_ERR_TRUNCATED : SV_ERR_UNREACHABLE;
+			goto fail;
+		}
+		got = 1;
+		have += (size_t)k;
+	}
+	body = have - sizeof(hdr);
+	if ((r = sso_frame_header(hdr, sizeof(hdr), max, &n, NULL)) != 0)
+		goto fail;
+	/* the service sends one reply per request: more is not a reply */
+	if (body > n) {
+		r = SV_ERR_PROTOCOL;
+		goto fail;
+	}
+	if ((r = svbuf_unreserve(out, first - body)) != 0)
+		goto fail;
+	if (n > body && ((r = svbuf_reserve(out, n - body, &dst)) != 0 ||
+	    (r = read_all(sock, dst, n - body, &fd, &got)) != 0))
+		goto fail;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+fail:
+	svbuf_reset(out);
 	if (fd >= 0)
 		close(fd);
 	return r;

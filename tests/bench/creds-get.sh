@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# How long `ssovault creds get APP` takes in embedded mode: each run is a new
-# process that opens the vault, unlocks it (Argon2id for a passphrase slot),
-# reads the credentials through the dispatch, writes the audit record and
-# prints.  Median, p90 and min of N runs for a vault made with interactive
-# Argon2id limits, one with the default (moderate) limits, and one unlocked
-# by a key file (no Argon2id), so the unlock's share is visible.
+# How long `ssovault creds get APP` takes as a process: in embedded mode each
+# run opens the vault, unlocks it (Argon2id for a passphrase slot), reads
+# the credentials through the dispatch, writes the audit record and prints;
+# through ssovaultd it connects, asks and prints.  Median, p90 and min of N
+# runs for a vault made with interactive Argon2id limits, one with the
+# default (moderate) limits, one unlocked by a key file (no Argon2id), and
+# the same key-file vault through a running ssovaultd (target: 5 ms), beside
+# `pass show` of a password (if pass is installed; else a plain `cat` of a
+# file), so the process's own cost is visible.
 #   tests/bench/creds-get.sh [BUILD_DIR] [RUNS]      (default: build, 100)
 # Not a test: it prints figures to compare.
 set -eu
@@ -31,23 +34,25 @@ fill() {
 	echo '{"password": "bench-password"}' | "$S" creds set bench --user "uid:$(id -u)" --from-file - >/dev/null
 }
 
-measure() {	# measure LABEL: N timed runs with the current environment
+measure() {	# measure LABEL [COMMAND...]: N timed runs (default: creds get)
 	local label=$1 i t0 t1 out
+	shift
+	[ $# -gt 0 ] || set -- "$S" creds get bench --field password
 	: > "$tmp/times"
-	out=$("$S" creds get bench --field password)
-	[ "$out" = bench-password ] || { echo "creds get failed: $out" >&2; exit 1; }
+	out=$("$@")
+	[ "$out" = bench-password ] || { echo "$label: got '$out'" >&2; exit 1; }
 	for i in $(seq "$runs"); do
 		t0=$(date +%s%N)
-		"$S" creds get bench --field password >/dev/null
+		"$@" >/dev/null
 		t1=$(date +%s%N)
 		echo $(( (t1 - t0) / 1000 )) >> "$tmp/times"
 	done
-	sort -n "$tmp/times" | awk -v label="$label" '
+	sort -n "$tmp/times" | awk -v label="$label" -v target="${TARGET:-}" '
 		{ v[NR] = $1 }
 		END {
 			med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%-36s runs %4d  median %8.1f ms  p90 %8.1f ms  min %8.1f ms\n",
-			    label, NR, med / 1000, v[int(NR * 0.9 + 0.5)] / 1000, v[1] / 1000
+			printf "%-40s runs %4d  median %8.1f ms  p90 %8.1f ms  min %8.1f ms  %s\n",
+			    label, NR, med / 1000, v[int(NR * 0.9 + 0.5)] / 1000, v[1] / 1000, target
 		}'
 }
 
@@ -68,4 +73,34 @@ setup "$SSOVAULT_DIR" --key-file "$tmp/key"
 fill
 measure "key file (no Argon2id)"
 
-echo "($(nproc) CPUs, $(uname -m); each run also appends one audit record)"
+# the same vault through ssovaultd: the CLI only connects, asks and prints
+D=${SSOVAULTD:-$PWD/$build/sso/ssovaultd}
+"$D" --vault "$SSOVAULT_DIR" --socket "$tmp/d.sock" --key-file "$tmp/key" \
+    --log-file "$tmp/d.log" >/dev/null 2>&1 &
+dpid=$!
+trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; rm -rf "$tmp"' EXIT
+for i in $(seq 1 100); do
+	SSOVAULT_SOCKET=$tmp/d.sock "$S" status >/dev/null 2>&1 && break
+	sleep 0.05
+done
+SSOVAULT_SOCKET=$tmp/d.sock TARGET="<= 5 ms" measure "through ssovaultd (key-file vault)"
+kill "$dpid"
+wait "$dpid" || [ $? -eq 143 ]	# stopped by our SIGTERM
+trap 'rm -rf "$tmp"' EXIT
+
+# beside it, a process that fetches a password with no daemon between
+if command -v pass >/dev/null 2>&1 && command -v gpg >/dev/null 2>&1; then
+	export GNUPGHOME=$tmp/gnupg PASSWORD_STORE_DIR=$tmp/pass-store
+	mkdir -m 700 "$GNUPGHOME"
+	gpg --batch --quiet --passphrase '' --quick-gen-key "bench <bench@localhost>" \
+	    default default never 2>/dev/null
+	pass init "bench@localhost" >/dev/null
+	echo bench-password | pass insert -e bench >/dev/null
+	measure "pass show (gpg, no daemon)" pass show bench
+	gpgconf --kill gpg-agent 2>/dev/null
+else
+	printf 'bench-password\n' > "$tmp/plain"
+	measure "cat of a file (pass is not installed)" cat "$tmp/plain"
+fi
+
+echo "($(nproc) CPUs, $(uname -m); each ssovault run also appends one audit record)"

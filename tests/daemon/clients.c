@@ -13,6 +13,14 @@
  *       k = 0.. until MAX or the first error (the daemon was killed), printing
  *       each principal whose add was acknowledged, one per line, as soon as it
  *       is.  BASE defaults to 80000000.
+ *   clients reads SOCKET THREADS N APP
+ *       Every thread reads its caller's credentials for APP (N times at
+ *       most, until the first error: the daemon was killed) and prints
+ *       "ok" for each read that was answered, as soon as it is.
+ *   clients reads-embedded VAULT N APP KEYFILE
+ *       One embedded handle on VAULT, unlocked with the 32 raw bytes of
+ *       KEYFILE, reads N times (printing "ok" for each), then the process
+ *       kills itself with SIGKILL: nothing is closed or flushed.
  *   clients fetch SOCKET THUMBPRINT
  *       ssovault_cert_fetch; prints the error code and message (or "ok").
  *   clients locked SOCKET
@@ -20,7 +28,9 @@
  *       restore, sent as raw frames with a valid object, must be refused
  *       with SV_ERR_LOCKED.  Prints "PASS ..." / "FAIL ..." lines.
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +43,7 @@
 #include "proto/wire.h"
 
 static const char *sock_path;
+static const char *read_app;
 static int rounds;
 static unsigned long stream_base = 80000000UL;
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -143,6 +154,67 @@ stream_main(void *arg)
 	}
 	ssovault_free(h);
 	return NULL;
+}
+
+/* One "ok" line per answered read, printed before the next read is sent. */
+static int
+read_once(struct ssovault *h)
+{
+	struct ssovault_creds *c = NULL;
+
+	if (ssovault_creds_get(h, read_app, NULL, &c) != 0)
+		return -1;
+	ssovault_creds_free(c);
+	pthread_mutex_lock(&out_mu);
+	printf("ok\n");
+	fflush(stdout);
+	pthread_mutex_unlock(&out_mu);
+	return 0;
+}
+
+static void *
+reads_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ssovault *h = NULL;
+	int k;
+
+	if (open_handle(&h) != 0)
+		return NULL;
+	for (k = 0; k < w->max && read_once(h) == 0; k++)
+		continue;
+	ssovault_free(h);
+	return NULL;
+}
+
+/* Embedded reads, then death without a close: the journal is all that holds them. */
+static int
+reads_embedded(const char *vault, int n, const char *keyfile)
+{
+	struct ssovault_open_opts o;
+	struct ssovault *h = NULL;
+	uint8_t *key = sodium_malloc(32);
+	int fd, k;
+
+	if (key == NULL || (fd = open(keyfile, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	k = read(fd, key, 32) == 32;
+	close(fd);
+	memset(&o, 0, sizeof(o));
+	o.vault_dir = vault;
+	o.mode = SSOVAULT_MODE_EMBEDDED;
+	if (!k || ssovault_open(&o, &h) != 0 || ssovault_unlock_key(h, key) != 0) {
+		fprintf(stderr, "clients: cannot open and unlock %s\n", vault);
+		return 1;
+	}
+	sodium_free(key);
+	for (k = 0; k < n; k++)
+		if (read_once(h) != 0) {
+			fprintf(stderr, "clients: read %d: %s\n", k, ssovault_errmsg(h));
+			return 1;
+		}
+	raise(SIGKILL);
+	return 1;
 }
 
 static int
@@ -257,6 +329,7 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0 || argc < 3) {
 		fprintf(stderr, "usage: clients mixed|stream SOCKET THREADS N | "
+		    "reads SOCKET THREADS N APP | reads-embedded VAULT N APP KEYFILE | "
 		    "fetch SOCKET THUMBPRINT | locked SOCKET\n");
 		return 2;
 	}
@@ -273,6 +346,18 @@ main(int argc, char **argv)
 		ssovault_cert_blob_free(b);
 		ssovault_free(h);
 		return 0;
+	}
+	if (strcmp(argv[1], "reads-embedded") == 0) {
+		if (argc < 6 || (n = count(argv[3])) < 1)
+			return 2;
+		read_app = argv[4];
+		return reads_embedded(argv[2], n, argv[5]);
+	}
+	if (strcmp(argv[1], "reads") == 0) {
+		if (argc < 6 || (n = count(argv[3])) < 1 || n > 99 || (rounds = count(argv[4])) < 1)
+			return 2;
+		read_app = argv[5];
+		return run_threads(n, reads_main, rounds) < 0 ? 1 : 0;
 	}
 	if (argc < 5 || (n = count(argv[3])) < 1 || n > 99 || (rounds = count(argv[4])) < 1 ||
 	    rounds > 9999) {

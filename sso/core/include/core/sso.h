@@ -24,6 +24,8 @@
 #include "vault/vault.h"
 #include "proto/proto.h"
 
+#define SSO_JOURNAL_BYTES (256u * 1024)	/* a journal file of read records */
+
 
 /*
  * The service's tables in the vault (DESIGN 3), as indexes into
@@ -155,6 +157,8 @@ enum sso_object { SSO_OBJ_NONE, SSO_OBJ_APP, SSO_OBJ_CERT, SSO_OBJ_PORT, SSO_OBJ
 					   out of it (restore) */
 #define SSO_OPF_ROOM_ALL 0x200		/* the way out: may use the whole reserve */
 #define SSO_OPF_ROOM_RECORDS 0x400	/* may fill as far as audit records may */
+#define SSO_OPF_FOLD_FIRST 0x800	/* reads the trail: the journal of reads is
+					   folded into it first */
 #define SSO_OPF_AUDIT_FIRST 0x1000	/* its record is written before it runs: it wipes
 					   the keys the record needs (lock) */
 #define SSO_OPF_AUDIT_LOW_SHARED 0x2000	/* in a shared service (the daemon), recorded at
@@ -251,6 +255,46 @@ void sso_service_set_audit_sink(struct sso_service *s, sso_audit_sink_fn fn, voi
  * that locks the vault at its stop calls it first.
  */
 int sso_service_flush(struct sso_service *s) SV_WUR;
+/*
+ * The journal of reads (core/journal.h, docs/audit.md "The journal of
+ * reads"): the records of reads go into a shared file mapping at once and
+ * into the chain by folds, many in one transaction.  An embedded service
+ * opens one at its second read record, with a folder thread that folds
+ * within SSO_FOLD_MS of a record (sooner past SSO_FOLD_BYTES), and at every
+ * write, flush and close.  A daemon starts it with folder 0 and folds
+ * through its own committer (the hooks): sso_service_fold() in its write
+ * transactions, kick() when a fold is due (urgent: past SSO_FOLD_BYTES),
+ * fold_now() to fold and wait for it.
+ */
+#define SSO_FOLD_MS 20
+#define SSO_FOLD_BYTES (SSO_JOURNAL_BYTES / 4)
+struct sso_fold_hooks {
+	void (*kick)(void *ctx, int urgent);
+	int (*fold_now)(void *ctx);
+};
+int sso_service_journal_start(struct sso_service *s, int folder) SV_WUR;
+void sso_service_set_fold_hooks(struct sso_service *s, const struct sso_fold_hooks *h,
+    void *ctx);
+/* What a fold took: hand it to sso_service_folded() once t committed or not. */
+struct sso_journal_orphans;
+struct sso_fold {
+	size_t to, n;
+	int own;
+	struct sso_journal_orphans *orphans;
+};
+/*
+ * Fold the journal's pending records (and journals left by dead processes)
+ * into write transaction t before anything else in it; notes whether the
+ * vault is past its data room (then reads commit their records at once).
+ * A failure leaves t usable and the records pending.
+ */
+int sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *ret) SV_WUR;
+void sso_service_folded(struct sso_service *s, struct sso_fold *f, int committed);
+/* 1 if reads' records go to the journal now (not past the data room). */
+int sso_service_journal_on(struct sso_service *s);
+/* Bytes of records in the journal not yet folded. */
+size_t sso_service_journal_pending(struct sso_service *s);
+
 /* Where the service logs a line (the vault crossing its fill warning); NULL: nowhere. */
 void sso_service_set_log(struct sso_service *s, void (*fn)(void *ctx, const char *line),
     void *ctx);

@@ -37,6 +37,13 @@ int sso_wire_send(int sock, const uint8_t *body, size_t len, int pass_fd) SV_WUR
  * mid-frame, SV_ERR_UNREACHABLE if it closed between frames.
  */
 int sso_wire_recv(int sock, size_t max, struct svbuf *out, int *ret_fd) SV_WUR;
+/*
+ * The client's sso_wire_recv() of the one reply to its request: the header
+ * and up to 4 KiB of the body in one read.  Bytes past the frame are
+ * SV_ERR_PROTOCOL (the service answers one frame per request); a passed
+ * descriptor is closed.
+ */
+int sso_wire_recv_reply(int sock, size_t max, struct svbuf *out) SV_WUR;
 
 /*
  * A frame's header as it comes in, hdr[0..have): nothing to say before its
