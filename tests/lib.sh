@@ -13,7 +13,8 @@ trap 't_cleanup' EXIT
 
 t_cleanup() {
 	local c
-	for c in $T_CLEANUP; do eval "$c" >/dev/null 2>&1 || true; done
+	# a cleanup that fails (a daemon already gone) stops nothing: no set -e here
+	for c in $T_CLEANUP; do eval "$c" >/dev/null 2>&1; done
 	rm -rf "$T_TMP"
 }
 
@@ -49,6 +50,21 @@ expect() {
 		echo "$OUT" | head -5 | sed 's/^/#   stdout: /'
 		echo "$ERR" | head -5 | sed 's/^/#   stderr: /'
 	fi
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds, polling; 0 if it did within
+# SECONDS.  For waiting on what a check is about (a file, a log line, a
+# descriptor count), never a fixed sleep; the bound only ends a wait that
+# would never end, it is no assertion on speed.
+wait_for() {
+	local n=$(($1 * 20))
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.05
+	done
+	return 0
 }
 
 # like STRING PATTERN DESCRIPTION: grep -E PATTERN matches STRING.

@@ -106,12 +106,10 @@ cat > "$T_TMP/bomb.xml" <<'XML'
 ]>
 <sso><application name="Bomb"><description>&g;</description></application></sso>
 XML
-start=$(date +%s%N)
+# refused before libxml2 sees it: no entity is ever expanded (no timing:
+# the refusal names the DTD, which is checked before parsing)
 expect 1 "an entity bomb" $S app import "$T_TMP/bomb.xml"
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-like "$ERR" "DTDs are not accepted" "  is refused"
-[ "$elapsed" -lt 3000 ]
-ok $? "  quickly (${elapsed} ms)"
+like "$ERR" "DTDs are not accepted" "  is refused before it is parsed: DTDs are not accepted"
 
 cat > "$T_TMP/xxe.xml" <<'XML'
 <?xml version="1.0"?>

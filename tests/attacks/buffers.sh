@@ -51,7 +51,8 @@ wait_file "$T_TMP/drop/big.json"
 ok $? "the attacker reports"
 is "$(jq "$T_TMP/drop/big.json" 'd["alive"]')" "$N" \
     "uid 6301 holds $N connections, each with a 64 MiB frame announced and 100 bytes of it sent"
-sleep 1
+is "$(jq "$T_TMP/drop/big.json" 'd["read"]')" "$N" \
+    "... and the daemon has read each one's header and bytes (nothing left on the sockets)"
 RSS1=$(daemon_rss_kb)
 echo "# daemon RSS before ${RSS0} KiB, with the $N frames ${RSS1} KiB"
 [ "$RSS1" -gt 0 ] && [ $((RSS1 - RSS0)) -lt $((64 * 1024)) ]

@@ -251,8 +251,15 @@ def hold(n, header_len, body_bytes, report, release):
     if header_len >= 0:
         first = u32(header_len + 1) + u8(1) + b"\0" * body_bytes
     conns, alive, refused = open_many(n, first)
+    # "read": connections whose bytes the daemon has taken off the socket,
+    # so that what the test measures next is after the daemon saw them
+    t_end = time.monotonic() + 30
+    while any(unsent(c) > 0 for c in alive) and time.monotonic() < t_end:
+        time.sleep(0.02)
+    read = sum(1 for c in alive if unsent(c) == 0)
     with open(report + ".tmp", "w") as f:
-        json.dump({"opened": len(conns), "alive": len(alive), "refused": refused}, f)
+        json.dump({"opened": len(conns), "alive": len(alive), "read": read,
+                   "refused": refused}, f)
     os.rename(report + ".tmp", report)
     wait_release(release)
     for c in conns:

@@ -27,7 +27,9 @@ ok $? "at least 90 checks ran ($(grep -c '^PASS' "$T_TMP/frames.out") passed)"
 
 kill -0 "$DPID" 2>/dev/null
 ok $? "the daemon is alive"
-sleep 0.5
+# the daemon closes the frames' connections as it gets to them
+fds_back() { [ "$(daemon_fds)" = "$FDS_BEFORE" ]; }
+wait_for 30 fds_back
 is "$(daemon_fds)" "$FDS_BEFORE" "no descriptor leaked (passed ones closed, connections closed)"
 expect 0 "the vault admin is still served" "$V" role list
 run "$V" --json status

@@ -72,6 +72,9 @@ expect 6 "locked: backup" "$V" backup "$T_TMP/b.mdb"
 expect 6 "locked: secret backup" "$V" secret backup "$T_TMP/s.bak" --password-file "$T_TMP/pass"
 # every operation at the wire level, not only those the CLI has
 "$CLIENTS" locked "$SOCK" > "$T_TMP/locked.out"
+is "$?" "0" "wire: the program checked every operation"
+[ "$(grep -c '^PASS' "$T_TMP/locked.out")" -ge 49 ]
+ok $? "wire: at least 49 operations refused while locked ($(grep -c '^PASS' "$T_TMP/locked.out"))"
 while read -r verdict rest; do
 	[ "$verdict" = PASS ]; ok $? "wire: $rest"
 done < "$T_TMP/locked.out"
@@ -127,10 +130,11 @@ expect 0 "... and the first one still answers" "$V" status
 # --- SIGHUP reopens the log --------------------------------------------------
 mv "$DLOG" "$DLOG.1"
 kill -HUP "$DPID"
-sleep 0.3
+# the daemon reopens the log when it gets to the signal, and says so there
+wait_for 30 grep -q "log file reopened (SIGHUP)" "$DLOG"
+ok $? "SIGHUP: the log file is made again, its first line says why"
 expect 0 "lock after SIGHUP" "$V" lock
-sleep 0.2
-[ -f "$DLOG" ] && grep -q "vault locked by uid 0" "$DLOG"
+wait_for 30 grep -q "vault locked by uid 0" "$DLOG"
 ok $? "SIGHUP: the log file is reopened (new file has the next event)"
 expect 0 "unlock again" "$V" unlock --key-file "$T_TMP/key"
 

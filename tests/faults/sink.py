@@ -21,6 +21,9 @@ ORDER = re.compile(rb"<m:Order[^>]*>([^<]*)</m:Order>")
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without this, Nagle holds the
+    # body until the client's delayed ACK, 40 ms per message
+    disable_nagle_algorithm = True
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))

@@ -61,7 +61,8 @@ struct fuzz_env {
 	uint8_t *backup;		/* secret backup under FUZZ_BACKUP_PW */
 	size_t backup_len;
 	uint8_t key[VAULT_KEY_BYTES];	/* the vault's key-file slot */
-	uint64_t audit_last;		/* sequence of the template's last audit record */
+	uint64_t audit_first;		/* sequence of the template's first audit record */
+	uint64_t audit_last;		/* and of its last */
 	struct vault_txn *parent;	/* the input's write transaction */
 	int dirty;			/* restore the template after this input */
 	unsigned long inputs;
@@ -92,6 +93,13 @@ void fuzz_input_done(void);
 
 /* Copy the template back and reopen the vault now. */
 void fuzz_reset(void);
+
+/*
+ * Make the vault as it is now the template (after a target's own set-up,
+ * committed with fuzz_dispatch_commit()); audit_first and audit_last are
+ * found again.
+ */
+void fuzz_template_save(void);
 
 /* A new request buffer holding op (aborts when out of memory). */
 struct svbuf *fuzz_req(uint8_t op);

@@ -97,14 +97,17 @@ with tempfile.TemporaryDirectory() as tmp:
 
 # no include reaches around the include paths
 bad = []
+scanned = 0
 for top in ('vault', 'sso', 'send', 'cli'):
     for dp, dn, fn in os.walk(os.path.join(src, top)):
         for f in fn:
             if f.endswith(('.c', '.h')):
+                scanned += 1
                 p = os.path.join(dp, f)
                 for line in open(p, errors='replace'):
                     if re.match(r'\s*#\s*include\s*"[^"]*\.\./', line):
                         bad.append(os.path.relpath(p, src))
+result(scanned >= 50, 'the sources to scan are there (%d files, at least 50)' % scanned)
 result(not bad, 'no source includes a path with "../" %s' % ' '.join(bad[:5]))
 # the installed pair <ssovault/ssovault.h> and <ssovault/sverr.h> sit side by
 # side in the tree too, through a link to the one error-space header

@@ -212,6 +212,7 @@ svbuf_consume(struct svbuf *b, size_t len)
 int
 svbuf_reserve(struct svbuf *b, size_t len, uint8_t **ret_p)
 {
+	static uint8_t nothing[1];
 	size_t used, need, nalloc;
 	uint8_t *n;
 
@@ -245,7 +246,8 @@ svbuf_reserve(struct svbuf *b, size_t len, uint8_t **ret_p)
 		b->data = n;
 		b->alloc = nalloc;
 	}
-	*ret_p = b->data + b->size;
+	/* no storage yet (len 0): NULL + 0 is undefined, and NULL no place to read into */
+	*ret_p = b->data != NULL ? b->data + b->size : nothing;
 	b->size += len;
 	return 0;
 }

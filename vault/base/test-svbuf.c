@@ -116,6 +116,20 @@ test_unreserve(void)
 	svbuf_free(b);
 }
 
+/* An empty frame reserves nothing in a buffer that has no storage yet. */
+static void
+test_reserve_nothing(void)
+{
+	struct svbuf *b = svbuf_new_secure(1024);
+	uint8_t *p = NULL;
+
+	is_int(svbuf_reserve(b, 0, &p), 0, "reserve 0 bytes in a fresh buffer");
+	ok(p != NULL, "... gives a pointer (not NULL + 0, which is undefined)");
+	is_int(svbuf_len(b), 0, "... and the buffer stays empty");
+	ok(svbuf_put(b, "ab", 2) == 0 && memcmp(svbuf_ptr(b), "ab", 2) == 0, "writing goes on after");
+	svbuf_free(b);
+}
+
 int
 main(void)
 {
@@ -125,5 +139,6 @@ main(void)
 	test_truncated();
 	test_limits();
 	test_unreserve();
+	test_reserve_nothing();
 	return done_testing();
 }
