@@ -376,9 +376,9 @@ sso_journal_append(struct sso_journal *j, const uint8_t *rec, size_t len, size_t
 	le64_put(p + 8, entry_mac(j->key, p + 16, len));
 	/* the length last: a reader that sees it sees the whole entry */
 	__atomic_store_n((uint32_t *)(void *)p, (uint32_t)len, __ATOMIC_RELEASE);
-	j->end += need;
 	if (ret_bytes != NULL)
 		*ret_bytes = j->end - (j->from == UNKNOWN ? SSO_JOURNAL_HEADER : j->from);
+	j->end += need;
 	pthread_mutex_unlock(&j->mu);
 	return 0;
 }
@@ -440,8 +440,17 @@ fold_start(struct sso_journal *j, struct vault_txn *t, size_t end, size_t *ret)
 	if (r != 0)
 		return SV_ERR_INTEGRITY;
 	/* another generation: all of this one is new */
-	*ret = gen == j->gen && off >= SSO_JOURNAL_HEADER && off <= end && off % 8 == 0 ?
-	    (size_t)off : SSO_JOURNAL_HEADER;
+	if (gen != j->gen || off < SSO_JOURNAL_HEADER || off % 8 != 0 || off > SSO_JOURNAL_BYTES) {
+		*ret = SSO_JOURNAL_HEADER;
+		return 0;
+	}
+	/*
+	 * Folded past where the valid entries now end: the last ones were
+	 * torn after their fold (a power loss of this host while the chain
+	 * is in a database elsewhere) or altered.  All that is left was
+	 * folded; none again.
+	 */
+	*ret = off <= end ? (size_t)off : end;
 	return 0;
 }
 

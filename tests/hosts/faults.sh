@@ -173,4 +173,19 @@ ok $? "every answered read is in the database's chain after kill -9 ($got record
 ok $? "  and none twice (at most one unanswered read per client more)"
 expect 0 "the audit chain verifies" env SSOVAULT_SOCKET="$T_TMP/A.sock" "$S" audit verify
 is "$(reads_count)" "$((got + before))" "  folded once: a second look finds no more"
+
+# --- one read alone reaches the database's chain soon (a fold within 20 ms
+# of the first pending record), not at the next change or audit list
+audit_rows() {
+	pg_sql_out "$DB" "SELECT count(*) FROM ssovault_records r JOIN ssovault_tables t ON t.id = r.tab WHERE t.name = 'audit'"
+}
+sleep 0.5
+n0=$(audit_rows)
+expect 0 "one lookup through daemon A" env SSOVAULT_SOCKET="$T_TMP/A.sock" "$S" creds get payroll
+for i in $(seq 1 40); do
+	[ "$(audit_rows)" -gt "$n0" ] && break
+	sleep 0.05
+done
+[ "$(audit_rows)" -gt "$n0" ]
+ok $? "  its record is in the database's chain within 2 s, with no other request"
 done_testing

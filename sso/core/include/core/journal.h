@@ -70,7 +70,7 @@ void sso_journal_close(struct sso_journal *j);
  * Store one encoded record.  0: it is in the page cache.  SV_ERR_TOO_LARGE
  * if the journal has no room for it (or it is over SSO_JOURNAL_ENTRY_MAX):
  * the caller stores it another way.  *ret_bytes, if not NULL, gets the
- * bytes now pending.
+ * bytes that were pending before this record (0: it is the first).
  */
 int sso_journal_append(struct sso_journal *j, const uint8_t *rec, size_t len,
     size_t *ret_bytes) SV_WUR;
