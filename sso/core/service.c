@@ -332,6 +332,17 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 		return r;
 	if (s->adopt_due && (r = sso_journal_adopt(child, s->jn_dir, &ret->orphans, &adopted)) != 0)
 		goto fail;
+	if (jn == NULL && ret->orphans == NULL) {
+		/*
+		 * No directory for journals (a vault at a URI without one, or one
+		 * refused): nothing is ever left to adopt, and each batch need not
+		 * ask again (on a database, a savepoint and its round trips).
+		 */
+		s->adopt_due = 0;
+		vault_txn_abort(child);
+		memset(ret, 0, sizeof(*ret));
+		return 0;
+	}
 	if (jn != NULL) {
 		if ((r = sso_journal_fold(jn, child, &ret->to, &ret->n)) != 0)
 			goto fail;
