@@ -150,12 +150,14 @@ EOF
 	like "$(cat "$T_TMP/verify.out")" "The audit chain verifies: [0-9]+ records" "$what: the chain verifies"
 }
 
-# round_end PLAN RUN: the writers have stopped; the round's outcome
+# round_end PLAN: the writers have stopped; the round's outcome, and the
+# errors that stopped them in $T_TMP/errors.PLAN
 round_end() {
 	local n
 	wait "$CPID"
 	n=$(wc -l < "$T_TMP/acked.now")
 	cat "$T_TMP/acked.now" >> "$T_TMP/acked"
+	cat "$T_TMP/stream.err" >> "$T_TMP/errors.$1"
 	kill_outcome "$1" "$n" "$(cut_off "$MAX")"
 	echo "# $1: kill at $KILL_MS ms: $n writes acknowledged"
 }
@@ -211,6 +213,12 @@ if part pgserver; then
 	done
 	kill_lost pgserver "${LAST_MISSING:-0}"
 	kill_check pgserver "PostgreSQL stopped -m immediate during 8 writers"
+	# what the writers cut off by a stop were told (DESIGN 10)
+	nerr=$(wc -l < "$T_TMP/errors.pgserver")
+	other=$(grep -vc "the vault's database is unreachable" "$T_TMP/errors.pgserver")
+	[ "$nerr" -gt 0 ] && [ "$other" -eq 0 ]
+	ok $? "pgserver: every write cut off by a stop was told the vault's database is unreachable ($nerr cut off, $other told something else)"
+	grep -v "the vault's database is unreachable" "$T_TMP/errors.pgserver" | head -3 | sed 's/^/#   /'
 	daemon_stop
 	is "$DRC" "0" "pgserver: the daemon stops with exit 0"
 fi
