@@ -67,8 +67,10 @@ print("\n".join(sorted(r["object"] for r in json.load(sys.stdin) if r["op"] == "
 # acked PREFIX: writes of PREFIX acknowledged so far; failed PREFIX: failed
 acked() { cat "$T_TMP/$1.acked" 2>/dev/null | wc -l; }
 failed() { [ -s "$T_TMP/$1.failed" ]; }
+# acked_min PREFIX N: PREFIX has N acknowledged writes or more
+acked_min() { [ "$(acked "$1")" -ge "$2" ]; }
 # acked_both N M: writer a has N acknowledged writes or more, b has M
-acked_both() { [ "$(acked a)" -ge "$1" ] && [ "$(acked b)" -ge "$2" ]; }
+acked_both() { acked_min a "$1" && acked_min b "$2"; }
 
 # --- the database stopped while both daemons write, then started again
 writer A a 100000 & w1=$!
@@ -105,7 +107,7 @@ expect 0 "the audit chain verifies" env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" aud
 
 # --- the daemons' connections killed by the server mid-stream
 writer A c 40 & w1=$!
-wait_for 60 eval '[ "$(acked c)" -ge 1 ]'
+wait_for 60 acked_min c 1
 n=$(pg_sql_out "$DB" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'ssovault'")
 wait $w1
 [ "${n:-0}" -gt 0 ]
@@ -127,7 +129,7 @@ expect 0 "served again once the server runs" env SSOVAULT_SOCKET="$T_TMP/B.sock"
 
 # --- a daemon killed with -9 during writes
 writer A d 200 & w1=$!
-wait_for 60 eval '[ "$(acked d)" -ge 1 ]'
+wait_for 60 acked_min d 1
 kill -9 "$PID_A"
 wait "$PID_A" 2>/dev/null
 wait $w1
