@@ -85,8 +85,11 @@ VOK=$(jq "$T_TMP/restore.json" 'd["victim"].get("ok", 0)')
 [ "$VOK" -ge 100 ]; ok $? "the victim's creds get completed $VOK times during the restores (at least 100)"
 is "$(jq "$T_TMP/restore.json" 'd["victim"].get("bad")')" "{}" "... and none failed"
 HWM=$(jq "$T_TMP/restore.json" 'd["hwm_kb"]')
-[ "$HWM" -gt 0 ] && [ "$HWM" -lt $((512 * 1024)) ]
-ok $? "the daemon's peak memory stayed under 512 MiB (${HWM} KiB): no 1 GiB derivation ran"
+# A 1 GiB derivation touches all of its memory, so the peak would pass 1 GiB;
+# the vault's own derivations (256 MiB, moderate) stay under 896 MiB even
+# under ASan, whose quarantine keeps a freed derivation's memory a while.
+[ "$HWM" -gt 0 ] && [ "$HWM" -lt $((896 * 1024)) ]
+ok $? "the daemon's peak memory stayed under 896 MiB (${HWM} KiB): no 1 GiB derivation ran"
 run "$V" --json status
 is "$(echo "$OUT" | json_get unlocked)" "true" "the vault is still unlocked, its slots untouched (checked below)"
 

@@ -12,7 +12,8 @@
  *       Every thread T adds affiliate-admin uid:(BASE + T * 10000 + k) for
  *       k = 0.. until MAX or the first error (the daemon was killed), printing
  *       each principal whose add was acknowledged, one per line, as soon as it
- *       is.  BASE defaults to 80000000.
+ *       is, and the error that stopped it on stderr.  BASE defaults to
+ *       80000000.
  *   clients reads SOCKET THREADS N APP
  *       Every thread reads its caller's credentials for APP (N times at
  *       most, until the first error: the daemon was killed) and prints
@@ -145,8 +146,10 @@ stream_main(void *arg)
 	for (k = 0; k < w->max; k++) {
 		snprintf(p, sizeof(p), "uid:%lu", stream_base + (unsigned long)w->id * 10000UL +
 		    (unsigned long)k);
-		if (ssovault_role_add(h, "affiliate-admin", p) != 0)
+		if (ssovault_role_add(h, "affiliate-admin", p) != 0) {
+			fprintf(stderr, "%s: %s\n", p, ssovault_errmsg(h));
 			break;
+		}
 		pthread_mutex_lock(&out_mu);
 		printf("%s\n", p);
 		fflush(stdout);

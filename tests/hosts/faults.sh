@@ -69,12 +69,22 @@ print("\n".join(sorted(r["object"] for r in json.load(sys.stdin) if r["op"] == "
 	return 0
 }
 
+# acked PREFIX: writes of PREFIX acknowledged so far; failed PREFIX: failed
+acked() { cat "$T_TMP/$1.acked" 2>/dev/null | wc -l; }
+failed() { [ -s "$T_TMP/$1.failed" ]; }
+# acked_min PREFIX N: PREFIX has N acknowledged writes or more
+acked_min() { [ "$(acked "$1")" -ge "$2" ]; }
+# acked_both N M: writer a has N acknowledged writes or more, b has M
+acked_both() { acked_min a "$1" && acked_min b "$2"; }
+
 # --- the database stopped while both daemons write, then started again
 writer A a 100000 & w1=$!
 writer B b 100000 & w2=$!
-sleep 1
+# the outage once both daemons have acknowledged writes
+wait_for 60 acked_both 1 1
 pg_stop "$PG_DIR" fast
-sleep 2
+# and the lookup once both writers have met it
+wait_for 60 failed a && wait_for 60 failed b
 t0=$(date +%s%N)
 expect 6 "a lookup while the database is down" env SSOVAULT_SOCKET="$T_TMP/A.sock" timeout 30 "$S" app show a1
 echo "# answered in $(( ($(date +%s%N) - t0) / 1000000 )) ms (DESIGN 10: within 10 s)"
@@ -82,13 +92,9 @@ like "$ERR" "the vault's database is unreachable" "  the vault's database is unr
 setpriv --reuid=postgres --regid=postgres --init-groups -- \
     "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/sock/log" -w -t 30 start >/dev/null
 ok $? "the database starts again"
-# the writers go on until each has had a write acknowledged after the restart
-acked() { cat "$T_TMP/$1.acked" 2>/dev/null | wc -l; }
+# the writers go on until each has had writes acknowledged after the restart
 na=$(acked a) nb=$(acked b)
-for i in $(seq 1 300); do
-	[ "$(acked a)" -ge $((na + 3)) ] && [ "$(acked b)" -ge $((nb + 3)) ] && break
-	sleep 0.1
-done
+wait_for 60 acked_both $((na + 3)) $((nb + 3))
 touch "$T_TMP/stop.a" "$T_TMP/stop.b"
 wait $w1 $w2
 grep -q . "$T_TMP/a.failed" "$T_TMP/b.failed" 2>/dev/null
@@ -106,7 +112,7 @@ expect 0 "the audit chain verifies" env SSOVAULT_SOCKET="$T_TMP/B.sock" "$S" aud
 
 # --- the daemons' connections killed by the server mid-stream
 writer A c 40 & w1=$!
-sleep 0.5
+wait_for 60 acked_min c 1
 n=$(pg_sql_out "$DB" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'ssovault'")
 wait $w1
 [ "${n:-0}" -gt 0 ]
@@ -128,7 +134,7 @@ expect 0 "served again once the server runs" env SSOVAULT_SOCKET="$T_TMP/B.sock"
 
 # --- a daemon killed with -9 during writes
 writer A d 200 & w1=$!
-sleep 1.5
+wait_for 60 acked_min d 1
 kill -9 "$PID_A"
 wait "$PID_A" 2>/dev/null
 wait $w1
