@@ -105,6 +105,9 @@ authorise(struct sso_ctx *x, const struct sso_op_def *d)
 
 	if (x->roles_err != 0 && d->need != SSO_NEED_NONE && d->need != SSO_NEED_ANY &&
 	    d->need != SSO_NEED_CERT_USER) {
+		/* a database that cannot be reached is not a damaged record */
+		if (x->roles_err == SV_ERR_UNREACHABLE || x->roles_err == SV_ERR_CONFLICT)
+			return sv_fail(x->msg, x->roles_err, "%s", vault_errmsg(x->v));
 		/* a damaged roles record must not stop the way out of it */
 		if (d->flags & SSO_OPF_DAMAGED_ROLES_OK)
 			return 0;
