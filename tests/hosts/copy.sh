@@ -103,7 +103,7 @@ like "$ERR" "pgpass" "  saying where it goes"
 expect 1 "a --vault URI with a password is refused" "$S" --vault "postgresql://u:Hunter2pw@127.0.0.1/x" status
 unlike "$ERR" "Hunter2pw" "  without showing it either"
 "$SSOVAULTD" --vault "$URI" --socket "$T_TMP/d.sock" --passphrase-file "$T_TMP/pass2" \
-    --log-file "$T_TMP/d.log" 2>/dev/null &
+    --log-file "$T_TMP/d.log" --journal-dir "$T_TMP/journal" 2>/dev/null &
 dpid=$!
 for i in $(seq 1 50); do SSOVAULT_SOCKET=$T_TMP/d.sock "$S" status >/dev/null 2>&1 && break; sleep 0.1; done
 expect 1 "store copy through the daemon is refused" env SSOVAULT_SOCKET="$T_TMP/d.sock" \
