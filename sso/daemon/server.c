@@ -507,7 +507,8 @@ epoll_setup(struct sso_daemon *d, char *msg)
 /*
  * A vault at a URI keeps its journal of reads on this host (docs/hosts.md):
  * in --journal-dir, or the default, made here if missing (mode 0700; the
- * default's parent as the umask leaves it: 0700 under the daemon's).  The journal checks the directory when it opens.
+ * default's parent as the daemon's umask leaves it).  The journal checks
+ * the directory when it opens.
  */
 static int
 journal_dir_set(struct sso_daemon *d, struct vault *v, const struct sso_daemon_opts *o,
