@@ -1544,9 +1544,21 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 		snprintf(sql, sizeof(sql), "COMMIT");
 	r = conn_lost(t->conn, pq_run(s, t->conn->c, sql, 0, NULL, NULL, NULL, NULL,
 	    "committing"));
-	if (r == SV_ERR_UNREACHABLE)
+	if (r == SV_ERR_UNREACHABLE) {
 		sv_fail(s->msg, r, "the vault's database is unreachable: the connection "
 		    "was lost at the commit, whose outcome is not known");
+		/*
+		 * It may have committed: the next read checks the database
+		 * first, so that this process never serves what was there
+		 * before a write that did happen (hosts-crash found role list
+		 * missing principals whose records audit list showed).
+		 */
+		if (changed) {
+			pthread_mutex_lock(&s->cmu);
+			s->checked_ms = 0;
+			pthread_mutex_unlock(&s->cmu);
+		}
+	}
 	if (r == 0 && changed) {
 		cache_after_write(s, t, t->gen0 + 1);
 		pthread_mutex_lock(&s->cmu);
