@@ -529,24 +529,65 @@ out:
 	return r;
 }
 
-/* Run a handler in a read transaction; its audit record goes to the sink. */
-static int
-run_read(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
-{
-	struct audit_out ao;
-	int r, a = 0, wanted;
+/* Tries of a shared vault's read that met a change made meanwhile. */
+#define READ_TRIES 4
 
-	/* what reads the trail sees every read before it (a failure: what is folded) */
-	if (d->flags & SSO_OPF_FOLD_FIRST)
-		(void)sso_service_fold_now(x->svc);
+/*
+ * One try of a read: its transaction, the caller's roles, the check and the
+ * handler.  Returns the outcome; *wanted is the audit level decision, or -1
+ * when no transaction began (nothing to record).
+ */
+static int
+read_try(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req, int *wanted)
+{
+	int r;
+
+	*wanted = -1;
 	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
 		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	roles_load(x);
 	if ((r = authorise(x, d)) == 0 && (r = d->fn(x, req)) == 0 && svbuf_len(req) != 0)
 		r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");
-	wanted = audit_wanted(x, d, r, x->txn);
+	*wanted = audit_wanted(x, d, r, x->txn);
 	vault_txn_abort(x->txn);
 	x->txn = NULL;
+	return r;
+}
+
+/* Run a handler in a read transaction; its audit record goes to the sink. */
+static int
+run_read(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
+{
+	struct audit_out ao;
+	struct svbuf *view;
+	const uint8_t *body = svbuf_ptr(req);
+	size_t body_len = svbuf_len(req);
+	int r, a = 0, wanted, i;
+
+	/* what reads the trail sees every read before it (a failure: what is folded) */
+	if (d->flags & SSO_OPF_FOLD_FIRST)
+		(void)sso_service_fold_now(x->svc);
+	r = read_try(x, d, req, &wanted);
+	/*
+	 * A shared vault's read that met a change committed meanwhile (by
+	 * another host, or a fold of the journal of reads) is refused by the
+	 * store with "try again" (vault/store/pg.c): nothing was written, so
+	 * it runs again on the request as it came, a few times, before the
+	 * caller is told.  Not with a passed descriptor: what went to it stays.
+	 */
+	for (i = 1; r == SV_ERR_CONFLICT && wanted >= 0 && i < READ_TRIES &&
+	    x->fd < 0 && vault_shared(x->v); i++) {
+		if ((view = svbuf_from(body, body_len)) == NULL)
+			break;
+		svbuf_reset(x->out);
+		x->msg[0] = '\0';
+		json_decref(x->app);
+		x->app = NULL;
+		r = read_try(x, d, view, &wanted);
+		svbuf_free(view);
+	}
+	if (wanted < 0)
+		return r;
 	if ((a = audit_collect(x, d, r, wanted, &ao)) == 0)
 		a = audit_write_sink(x, &ao);
 	audit_done(x, &ao, -1);
