@@ -533,6 +533,13 @@ sql_fail(struct pg_store *s, const PGresult *res, PGconn *c, const char *what)
  */
 enum pq_send { PQ_TEXT, PQ_PREPARE, PQ_PREPARED };
 
+/*
+ * The connection pq_send_run() last finished in this thread (its deadline
+ * passed): compared by address only, never read, so that conn_lost() can
+ * forget its caller's pointer to it.
+ */
+static __thread const PGconn *finished_conn;
+
 static int
 pq_send_run(struct pg_store *s, PGconn *c, enum pq_send how, const char *name,
     const char *sql, int nparams, const char *const *vals, const int *lens,
@@ -553,8 +560,13 @@ pq_send_run(struct pg_store *s, PGconn *c, enum pq_send how, const char *name,
 	if (!sent)
 		return sql_fail(s, NULL, c, what);
 	for (;;) {
-		if (!PQconsumeInput(c))
-			return sql_fail(s, NULL, c, what);
+		if (!PQconsumeInput(c)) {
+			/* the server's last words (a FATAL before it closed) if any */
+			r = sql_fail(s, err, c, what);
+			PQclear(err);
+			PQclear(last);
+			return r;
+		}
 		if (!PQisBusy(c)) {
 			if ((res = PQgetResult(c)) == NULL)
 				break;
@@ -576,6 +588,7 @@ pq_send_run(struct pg_store *s, PGconn *c, enum pq_send how, const char *name,
 			PQclear(last);
 			PQclear(err);
 			/* a server that does not answer: this connection is done */
+			finished_conn = c;
 			PQfinish(c);
 			return sv_fail(s->msg, SV_ERR_UNREACHABLE, "the vault's database is "
 			    "unreachable: no answer within %d seconds%s", (int)(ms / 1000),
@@ -623,8 +636,11 @@ static int
 conn_lost(struct pg_conn *pc, int r)
 {
 	if (r == SV_ERR_UNREACHABLE && pc != NULL && pc->c != NULL &&
-	    PQstatus(pc->c) == CONNECTION_OK && PQsocket(pc->c) < 0)
+	    pc->c == finished_conn) {
+		/* freed already: its address is all that may be looked at */
 		pc->c = NULL;
+		finished_conn = NULL;
+	}
 	return r;
 }
 
