@@ -66,26 +66,34 @@ audit_records(struct sso_service *s)
 	return vi.entries[SSO_TABLE_AUDIT];
 }
 
+/* Made-up read number i's record (object PREFIXi), encoded into b. */
+static int
+encode_read(struct svbuf *b, const char *prefix, int i)
+{
+	struct sso_audit_event e;
+	char obj[32];
+
+	memset(&e, 0, sizeof(e));
+	snprintf(obj, sizeof(obj), "%s%d", prefix, i);
+	e.caller = &admin;
+	e.time_us = 1700000000000000LL + i;
+	e.op = "creds get";
+	e.object = obj;
+	e.target = "uid:6000";
+	e.error = "";
+	svbuf_reset(b);
+	return sso_audit_encode(&e, b);
+}
+
 /* n records of a made-up read, into s's journal; their encoded lengths into lens */
 static int
 put_reads(struct sso_service *s, int n, size_t *lens)
 {
-	struct sso_audit_event e;
 	struct svbuf *b = svbuf_new(0);
-	char obj[32];
 	int i, bad = 0;
 
 	for (i = 0; i < n; i++) {
-		memset(&e, 0, sizeof(e));
-		snprintf(obj, sizeof(obj), "app%d", i);
-		e.caller = &admin;
-		e.time_us = 1700000000000000LL + i;
-		e.op = "creds get";
-		e.object = obj;
-		e.target = "uid:6000";
-		e.error = "";
-		svbuf_reset(b);
-		if (sso_audit_encode(&e, b) != 0 ||
+		if (encode_read(b, "app", i) != 0 ||
 		    sso_service_journal_put(s, svbuf_ptr(b), svbuf_len(b)) != 0)
 			bad++;
 		if (lens != NULL)
@@ -330,26 +338,6 @@ test_names(void)
 }
 
 
-/* One made-up read's record, encoded into b. */
-static void
-one_read(struct svbuf *b, int i)
-{
-	struct sso_audit_event e;
-	char obj[32];
-
-	memset(&e, 0, sizeof(e));
-	snprintf(obj, sizeof(obj), "apart%d", i);
-	e.caller = &admin;
-	e.time_us = 1700000000000000LL + i;
-	e.op = "creds get";
-	e.object = obj;
-	e.target = "uid:6000";
-	e.error = "";
-	svbuf_reset(b);
-	if (sso_audit_encode(&e, b) != 0)
-		bail("sso_audit_encode");
-}
-
 /* fold j in a write transaction of its own, committed; the records folded */
 static size_t
 fold_once(struct sso_service *s, struct sso_journal *j, size_t *ret_to)
@@ -398,7 +386,8 @@ test_apart(void)
 	ok(access(path, F_OK) == 0, "  in that directory");
 	before = audit_records(s);
 	for (i = 0; i < 5; i++) {
-		one_read(b, i);
+		if (encode_read(b, "apart", i) != 0)
+			bail("sso_audit_encode");
 		bad += sso_journal_append(j, svbuf_ptr(b), svbuf_len(b), NULL) != 0;
 	}
 	ok(bad == 0, "5 records into it");
