@@ -254,3 +254,27 @@ kill_check() {
 	fi
 	return $st
 }
+
+# --- streams of writers (tests/daemon/crash.sh, tests/hosts/crash.sh) -------------
+# A loop that defines `stream RUN N` (THREADS writers, up to N writes each,
+# each acknowledged one printed to $T_TMP/acked.now as PREFIX:NUMBER whose
+# ten-thousands digit is the writer, in the background as $CPID) uses these.
+
+# kill_cut_off N: writers that stopped before N writes, cut off by the kill
+kill_cut_off() {
+	awk -F: -v n="$1" -v t="$THREADS" '
+	    { c[int(($2 % 100000) / 10000)]++ }
+	    END { k = 0; for (i = 0; i < t; i++) if (c[i] < n) k++; print k }' "$T_TMP/acked.now"
+}
+
+# kill_stream_clean: the calibration, a stream of 4 writes per writer to the
+# end (run N of the calibration: $ncal, which the caller sets to 0 first)
+kill_stream_clean() {
+	local n
+	ncal=$((ncal + 1))
+	stream "$ncal" 4
+	wait "$CPID"
+	n=$(wc -l < "$T_TMP/acked.now")
+	cat "$T_TMP/acked.now" >> "$T_TMP/acked"
+	[ "$n" -eq $((THREADS * 4)) ]
+}

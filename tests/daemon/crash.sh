@@ -31,24 +31,7 @@ stream() {
 	CPID=$!
 }
 
-# cut_off N: writers that stopped before N writes, cut off by the kill
-cut_off() {
-	awk -F: -v n="$1" -v t="$THREADS" '
-	    { c[int(($2 % 100000) / 10000)]++ }
-	    END { k = 0; for (i = 0; i < t; i++) if (c[i] < n) k++; print k }' "$T_TMP/acked.now"
-}
-
-# the calibration: a stream of 4 writes per writer, to the end
 ncal=0
-stream_clean() {
-	local n
-	ncal=$((ncal + 1))
-	stream "$ncal" 4
-	wait "$CPID"
-	n=$(wc -l < "$T_TMP/acked.now")
-	cat "$T_TMP/acked.now" >> "$T_TMP/acked"
-	[ "$n" -eq $((THREADS * 4)) ]
-}
 
 # roles and audit agree: the principals stored, and the "role add" records
 check_all() {
@@ -85,7 +68,7 @@ EOF
 
 daemon_start --key-file "$T_TMP/key"
 ok $? "the daemon starts for calibration"
-kill_calibrate stream 3 stream_clean
+kill_calibrate stream 3 kill_stream_clean
 daemon_stop
 kill_plan stream "$ROUNDS"
 while kill_next stream; do
@@ -97,7 +80,7 @@ while kill_next stream; do
 	wait "$CPID"
 	n=$(wc -l < "$T_TMP/acked.now")
 	cat "$T_TMP/acked.now" >> "$T_TMP/acked"
-	kill_outcome stream "$n" "$(cut_off "$MAX")"
+	kill_outcome stream "$n" "$(kill_cut_off "$MAX")"
 	echo "# kill -9 at $KILL_MS ms: $n writes acknowledged"
 	check_all "after kill -9 at $KILL_MS ms"
 done

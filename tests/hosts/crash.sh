@@ -76,23 +76,6 @@ stream() {
 	CPID=$!
 }
 
-# cut_off N: writers that stopped before N writes, cut off by the kill
-cut_off() {
-	awk -F: -v n="$1" -v t="$THREADS" '
-	    { c[int(($2 % 100000) / 10000)]++ }
-	    END { k = 0; for (i = 0; i < t; i++) if (c[i] < n) k++; print k }' "$T_TMP/acked.now"
-}
-
-# stream_clean: the calibration, 4 writes per writer to the end
-stream_clean() {
-	local n
-	ncal=$((ncal + 1))
-	stream "$ncal" 4
-	wait "$CPID"
-	n=$(wc -l < "$T_TMP/acked.now")
-	cat "$T_TMP/acked.now" >> "$T_TMP/acked"
-	[ "$n" -eq $((THREADS * 4)) ]
-}
 
 # again OUT CMD...: CMD with its output in OUT, tried again (5 times at
 # most) while it fails with "conflict": a read that met a change committed
@@ -158,7 +141,7 @@ round_end() {
 	n=$(wc -l < "$T_TMP/acked.now")
 	cat "$T_TMP/acked.now" >> "$T_TMP/acked"
 	cat "$T_TMP/stream.err" >> "$T_TMP/errors.$1"
-	kill_outcome "$1" "$n" "$(cut_off "$MAX")"
+	kill_outcome "$1" "$n" "$(kill_cut_off "$MAX")"
 	echo "# $1: kill at $KILL_MS ms: $n writes acknowledged"
 }
 
@@ -167,7 +150,7 @@ if part pgdaemon; then
 	vault_for pgdaemon
 	daemon_start --key-file "$T_TMP/key"
 	ok $? "pgdaemon: the daemon starts for calibration"
-	kill_calibrate pgdaemon 3 stream_clean
+	kill_calibrate pgdaemon 3 kill_stream_clean
 	daemon_stop
 	kill_plan pgdaemon "$ROUNDS"
 	while kill_next pgdaemon; do
@@ -194,7 +177,7 @@ if part pgserver; then
 	vault_for pgserver
 	daemon_start --key-file "$T_TMP/key"
 	ok $? "pgserver: the daemon starts"
-	kill_calibrate pgserver 3 stream_clean
+	kill_calibrate pgserver 3 kill_stream_clean
 	kill_plan pgserver "$ROUNDS"
 	while kill_next pgserver; do
 		stream $((10 + KILL_ROUND)) "$MAX"
