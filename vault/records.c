@@ -280,7 +280,8 @@ vault_raw_put(struct vault_txn *t, unsigned tab,
 	if (p == NULL && len > 0)
 		return sv_fail(t->v->msg, SV_ERR_INVALID, "no value given");
 	r = vault_store_put(t->st, tab, key, klen, p, len,
-	    (flags & VAULT_PUT_NOOVERWRITE) ? VAULT_STORE_NOOVERWRITE : 0);
+	    ((flags & VAULT_PUT_NOOVERWRITE) ? VAULT_STORE_NOOVERWRITE : 0) |
+	    ((flags & VAULT_PUT_DEFER) ? VAULT_STORE_DEFER : 0));
 	if (r == SV_ERR_EXISTS) {
 		vault_key_print(key, klen, kp);
 		sv_fail(t->v->msg, r, "record %s/%s already exists",

@@ -146,7 +146,13 @@ sso_audit_chain_mac(struct vault *v, const uint8_t prev[VAULT_MAC_BYTES], uint64
 	return r;
 }
 
-/* Append n records to the chain in t; no check of the room they take. */
+/*
+ * Append n records to the chain in t; no check of the room they take.  The
+ * records are new keys whose answer nobody needs before the commit: they
+ * are deferred (VAULT_PUT_DEFER), so that a shared vault's store sends a
+ * fold's hundreds as one statement; a sequence number taken already (a
+ * chain written behind the head's back) fails the commit instead.
+ */
 static int
 append_many(struct vault_txn *t, const uint8_t *const *rec, const size_t *len,
     size_t n)
@@ -176,7 +182,7 @@ append_many(struct vault_txn *t, const uint8_t *const *rec, const size_t *len,
 		    (r = svbuf_put(b, rec[i], len[i])) != 0 ||
 		    (r = svbuf_put(b, mac, sizeof(mac))) != 0 ||
 		    (r = vault_raw_put(t, SSO_TABLE_AUDIT, k, sizeof(k), svbuf_ptr(b),
-		    svbuf_len(b), VAULT_PUT_NOOVERWRITE)) != 0)
+		    svbuf_len(b), VAULT_PUT_NOOVERWRITE | VAULT_PUT_DEFER)) != 0)
 			goto out;
 		memcpy(prev, mac, sizeof(prev));
 	}

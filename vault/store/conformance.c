@@ -184,6 +184,94 @@ check_nested_deep(struct env *e)
 	    has1(e->s, T_DATA, "c2", NULL) == 0 && has1(e->s, T_DATA, "p2", "1") == 1;
 }
 
+#define DEFER (VAULT_STORE_NOOVERWRITE | VAULT_STORE_DEFER)
+#define DEFER_MANY 3000		/* more than a backend holds back at once */
+
+/*
+ * Deferred puts (VAULT_STORE_DEFER) are the transaction's like any other:
+ * read back in it and counted, gone with an aborted child, kept with a
+ * committed one, and every one there after the commit, however many.
+ */
+static int
+check_defer(struct env *e)
+{
+	struct vault_store_txn *t = NULL, *c = NULL;
+	size_t n = 0;
+	char k[16];
+	int i, ok;
+
+	if (vault_store_txn_begin(e->s, NULL, 1, &t) != 0)
+		return 0;
+	ok = vault_store_put(t, T_DATA, "d1", 2, "1", 1, DEFER) == 0 &&
+	    vault_store_put(t, T_OTHER, "d2", 2, "2", 1, DEFER) == 0 &&
+	    has(t, T_DATA, "d1", "1") == 1 && has(t, T_OTHER, "d2", "2") == 1 &&
+	    vault_store_put(t, T_DATA, "d3", 2, "3", 1, DEFER) == 0 &&
+	    vault_store_entries(t, T_DATA, &n) == 0 && n == 2 &&
+	    vault_store_txn_begin(e->s, t, 1, &c) == 0 &&
+	    vault_store_put(c, T_DATA, "c1", 2, "1", 1, DEFER) == 0;
+	vault_store_txn_abort(c);
+	c = NULL;
+	ok = ok && vault_store_txn_begin(e->s, t, 1, &c) == 0 &&
+	    vault_store_put(c, T_DATA, "c2", 2, "2", 1, DEFER) == 0 &&
+	    vault_store_txn_commit(c) == 0;
+	for (i = 0; ok && i < DEFER_MANY; i++) {
+		snprintf(k, sizeof(k), "m%05d", i);
+		ok = vault_store_put(t, T_OTHER, k, strlen(k), k, strlen(k), DEFER) == 0;
+	}
+	if (!ok) {
+		vault_store_txn_abort(t);
+		return 0;
+	}
+	return vault_store_txn_commit(t) == 0 && has1(e->s, T_DATA, "d1", "1") == 1 &&
+	    has1(e->s, T_OTHER, "d2", "2") == 1 && has1(e->s, T_DATA, "d3", "3") == 1 &&
+	    has1(e->s, T_DATA, "c1", NULL) == 0 && has1(e->s, T_DATA, "c2", "2") == 1 &&
+	    has1(e->s, T_OTHER, "m02999", "m02999") == 1 &&
+	    vault_store_txn_begin(e->s, NULL, 0, &t) == 0 &&
+	    vault_store_entries(t, T_OTHER, &n) == 0 && n == DEFER_MANY + 1 &&
+	    (vault_store_txn_abort(t), 1);
+}
+
+/*
+ * A deferred put of a key that exists (committed before, or put twice in
+ * the transaction) fails the put or, if the backend held it, the commit,
+ * with SV_ERR_EXISTS; either way nothing of the transaction is kept.
+ */
+static int
+defer_collides(struct env *e, const char *twice)
+{
+	struct vault_store_txn *t = NULL;
+	int r;
+
+	if (vault_store_txn_begin(e->s, NULL, 1, &t) != 0)
+		return 0;
+	if (vault_store_put(t, T_DATA, "new", 3, "1", 1, 0) != 0 ||
+	    vault_store_put(t, T_OTHER, "new2", 4, "1", 1, DEFER) != 0 ||
+	    (twice != NULL && vault_store_put(t, T_DATA, twice, strlen(twice), "1", 1,
+	    DEFER) != 0)) {
+		vault_store_txn_abort(t);
+		return 0;
+	}
+	r = vault_store_put(t, T_DATA, twice != NULL ? twice : "a", 1, "x", 1, DEFER);
+	if (r == SV_ERR_EXISTS)
+		vault_store_txn_abort(t);
+	else if (r == 0)
+		r = vault_store_txn_commit(t);
+	else
+		vault_store_txn_abort(t);
+	return r == SV_ERR_EXISTS && has1(e->s, T_DATA, "new", NULL) == 0 &&
+	    has1(e->s, T_OTHER, "new2", NULL) == 0 && has1(e->s, T_DATA, "a", "1") == 1 &&
+	    (twice == NULL || has1(e->s, T_DATA, twice, NULL) == 0);
+}
+
+static int
+check_defer_exists(struct env *e)
+{
+	return put1(e->s, T_DATA, "a", "1") == 0 && defer_collides(e, NULL) &&
+	    defer_collides(e, "b") &&
+	    /* and the store goes on */
+	    put1(e->s, T_DATA, "after", "1") == 0 && has1(e->s, T_DATA, "after", "1") == 1;
+}
+
 /* keys k00..k(n-1), put in a scrambled order (n must not be a multiple of 7) */
 static int
 fill(struct vault_store *s, unsigned n)
@@ -484,6 +572,8 @@ static const struct {
 	{ "large values on overflow pages", check_large, 0, 0 },
 	{ "readers in other threads keep their snapshot beside a writer", check_readers, 0, 0 },
 	{ "a failed commit leaves nothing", check_failed_commit, (size_t)1 << 20, 0 },
+	{ "deferred puts: read back, counted, with children, many", check_defer, 0, 0 },
+	{ "a deferred put of a key that exists fails and leaves nothing", check_defer_exists, 0, 0 },
 	{ "what is committed is there after reopening", check_reopen, 0, 0 },
 	{ "copy and restore", check_copy_restore, 0, 0 },
 };

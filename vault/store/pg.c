@@ -70,6 +70,8 @@
 #define PG_STAGE_PREFIX "ssovault_stage_"
 
 #define PG_PREPARED_MAX 16
+#define PG_DEFER_ROWS 1024		/* deferred puts sent at once, at most */
+#define PG_DEFER_BYTES ((size_t)1 << 20)
 
 struct pg_conn {
 	PGconn *c;
@@ -147,6 +149,9 @@ struct pg_txn {
 	unsigned long wcount;		/* writes so far (cursors refetch after one) */
 	size_t nchanges;		/* root: changes noted in the whole tree */
 	struct svbuf *changed;		/* write: u32 tab | string key, each change */
+	struct svbuf *dtab, *dkey, *dval; /* root: deferred puts not sent yet,
+					   as the elements of three arrays */
+	unsigned ndefer;
 	struct svbuf *readset;		/* cached read: u32 tab | string key */
 	PGresult **res;			/* results whose values were handed out */
 	size_t nres, ares;
@@ -1076,6 +1081,8 @@ txn_release(struct pg_txn *t)
 	return r;
 }
 
+static int txn_flush(struct pg_txn *t);
+
 /* The transaction's connection: run a statement on it, keeping track of a loss. */
 static int
 txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals,
@@ -1087,6 +1094,8 @@ txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals
 
 	if (root->conn == NULL || root->conn->c == NULL)
 		return unreachable(t->s->msg, "the connection was lost");
+	if ((r = txn_flush(t)) != 0)
+		return r;
 	if (root->release > 0 && nparams == 0) {
 		/* a committed child's RELEASE rides along with this statement */
 		char tail[960];
@@ -1123,7 +1132,7 @@ txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *val
 
 	if (pc == NULL || pc->c == NULL)
 		return unreachable(t->s->msg, "the connection was lost");
-	if ((r = txn_release(t)) != 0)
+	if ((r = txn_flush(t)) != 0 || (r = txn_release(t)) != 0)
 		return r;
 	for (i = 0; i < pc->nprepared && pc->prepared[i] != tmpl; i++)
 		;
@@ -1143,6 +1152,106 @@ txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *val
 	    lens, fmts, 1, ret, what, PG_QUERY_MS));
 	if (r != 0)
 		t->bad = r;
+	return r;
+}
+
+/* --- deferred puts -----------------------------------------------------------
+ *
+ * New keys put with VAULT_STORE_DEFER (audit records: a fold of the journal
+ * of reads adds hundreds in one transaction) are not sent one by one: the
+ * root keeps them as the elements of three arrays (int4 tables, bytea keys,
+ * bytea values, in PostgreSQL's binary array format: each element a u32
+ * length and its bytes, which is what svbuf strings are) and sends them as
+ * one INSERT, with their rows of changes, before the transaction's next
+ * statement of any kind, before its commit, or when they grow past
+ * PG_DEFER_ROWS or PG_DEFER_BYTES.  Since every statement sends them first,
+ * the database is never read without them, and the ones not sent when a
+ * child transaction ends were all put inside it (its SAVEPOINT was a
+ * statement): an aborted child drops them.  A key that exists fails the
+ * INSERT (unique violation): the transaction is doomed.
+ */
+static const char PUT_MANY_SQL[] =
+    "WITH n AS (SELECT * FROM unnest($1::int4[], $2::bytea[], $3::bytea[]) AS n (tab, k, v)), "
+    "ins AS (INSERT INTO @records (tab, k, v) SELECT tab, k, v FROM n), "
+    "ch AS (INSERT INTO @changes (gen, tab, k) SELECT $4::int8, tab, k FROM n) "
+    "SELECT count(*)::int8 FROM n";
+
+#define PG_OID_INT4 23
+#define PG_OID_BYTEA 17
+
+static void
+defer_drop(struct pg_txn *t)
+{
+	struct pg_txn *root = txn_root(t);
+
+	if (root->ndefer == 0)
+		return;
+	svbuf_reset(root->dtab);
+	svbuf_reset(root->dkey);
+	svbuf_reset(root->dval);
+	root->ndefer = 0;
+}
+
+/* A one-dimensional array of n elements (elems) of type oid, no NULLs. */
+static struct svbuf *
+array_of(uint32_t oid, uint32_t n, const struct svbuf *elems)
+{
+	struct svbuf *a = svbuf_new(0);
+
+	if (a == NULL || svbuf_put_u32(a, 1) != 0 || svbuf_put_u32(a, 0) != 0 ||
+	    svbuf_put_u32(a, oid) != 0 || svbuf_put_u32(a, n) != 0 ||
+	    svbuf_put_u32(a, 1) != 0 || svbuf_put(a, svbuf_ptr(elems), svbuf_len(elems)) != 0) {
+		svbuf_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Send the deferred puts of t's tree, if any. */
+static int
+txn_flush(struct pg_txn *t)
+{
+	struct pg_txn *root = txn_root(t);
+	struct svbuf *a[3] = { NULL, NULL, NULL };
+	const char *vals[4];
+	int lens[4], fmts[4] = { 1, 1, 1, 1 };
+	PGresult *res = NULL;
+	uint8_t gen[8];
+	unsigned n = root->ndefer, i;
+	int r;
+
+	if (n == 0)
+		return 0;
+	root->ndefer = 0;	/* txn_prep() below flushes first: nothing then */
+	a[0] = array_of(PG_OID_INT4, n, root->dtab);
+	a[1] = array_of(PG_OID_BYTEA, n, root->dkey);
+	a[2] = array_of(PG_OID_BYTEA, n, root->dval);
+	svbuf_reset(root->dtab);
+	svbuf_reset(root->dkey);
+	svbuf_reset(root->dval);
+	if (a[0] == NULL || a[1] == NULL || a[2] == NULL) {
+		r = t->bad = sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < 3; i++) {
+		vals[i] = (const char *)svbuf_ptr(a[i]);
+		lens[i] = (int)svbuf_len(a[i]);
+	}
+	put_be64(gen, root->gen0 + 1);
+	vals[3] = (const char *)gen;
+	lens[3] = 8;
+	r = txn_prep(t, PUT_MANY_SQL, 4, vals, lens, fmts, &res, "writing new records");
+	if (r == SV_ERR_EXISTS)
+		r = sv_fail(t->s->msg, r, "a record this transaction added (with no "
+		    "overwrite) already exists, found when it was sent: nothing of the "
+		    "transaction is kept");
+	else if (r == 0 && res_int(res, 0, 0) != (long long)n)
+		r = t->bad = sv_fail(t->s->msg, SV_ERR_STORAGE, "writing new records: "
+		    "%lld of %u were written", res_int(res, 0, 0), n);
+	PQclear(res);
+out:
+	for (i = 0; i < 3; i++)
+		svbuf_free(a[i]);
 	return r;
 }
 
@@ -1379,6 +1488,9 @@ txn_free(struct pg_txn *t)
 	free(t->copies);
 	svbuf_free(t->changed);
 	svbuf_free(t->readset);
+	svbuf_free(t->dtab);
+	svbuf_free(t->dkey);
+	svbuf_free(t->dval);
 	free(t);
 }
 
@@ -1520,6 +1632,7 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 		txn_end_tree(t);
 		p->child = NULL;
 		if (t->bad) {
+			defer_drop(p);	/* put inside t, since its SAVEPOINT */
 			snprintf(sp, sizeof(sp), "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
 			    t->depth, t->depth);
 			(void)txn_run(p, sp, 0, NULL, NULL, NULL, NULL, "a child transaction");
@@ -1539,6 +1652,15 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 			p->bad = SV_ERR_NOMEM;
 			r = sv_fail(s->msg, SV_ERR_NOMEM, "out of memory");
 		}
+		txn_free(t);
+		return r;
+	}
+	if (t->write && t->conn != NULL && !t->bad && (r = txn_flush(t)) != 0) {
+		/* the deferred puts failed: a key that exists (txn_flush() said
+		 * which), or as if any other statement had failed */
+		if (r != SV_ERR_EXISTS)
+			r = doomed(s, r, "the transaction");
+		root_end(t);
 		txn_free(t);
 		return r;
 	}
@@ -1605,6 +1727,7 @@ pg_txn_abort(struct vault_store_txn *vt)
 	if ((p = t->parent) != NULL) {
 		txn_end_tree(t);
 		p->child = NULL;
+		defer_drop(p);		/* put inside t, since its SAVEPOINT */
 		snprintf(sp, sizeof(sp), "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
 		    t->depth, t->depth);
 		if (txn_run(p, sp, 0, NULL, NULL, NULL, NULL, "aborting a child") == 0)
@@ -1848,6 +1971,35 @@ static const char PUT_NEW_SQL[] =
     "ch AS (INSERT INTO @changes (gen, tab, k) SELECT $4::int8, $1::int4, $2::bytea FROM ins) "
     "SELECT count(*)::int8 FROM ins";
 
+/* A new key put with VAULT_STORE_DEFER: held, to go with the next statement. */
+static int
+defer_put(struct pg_txn *t, unsigned tab, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct pg_txn *root = txn_root(t);
+	int r;
+
+	if (root->dtab == NULL && ((root->dtab = svbuf_new(0)) == NULL ||
+	    (root->dkey = svbuf_new(0)) == NULL || (root->dval = svbuf_new(0)) == NULL))
+		return sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
+	if (svbuf_put_u32(root->dtab, 4) != 0 ||
+	    svbuf_put_u32(root->dtab, (uint32_t)t->s->tabid[tab]) != 0 ||
+	    svbuf_put_string(root->dkey, key, klen) != 0 ||
+	    svbuf_put_string(root->dval, val != NULL ? val : "", vlen) != 0) {
+		/* the arrays no longer line up: nothing of it may be sent */
+		defer_drop(t);
+		t->bad = SV_ERR_NOMEM;
+		return sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
+	}
+	root->ndefer++;
+	t->delta += (long long)(klen + vlen);
+	if ((r = note_change(t, tab, key, klen, 0, NULL, 0, 2, val, vlen)) != 0)
+		return r;
+	if (root->ndefer >= PG_DEFER_ROWS || svbuf_len(root->dval) >= PG_DEFER_BYTES)
+		return txn_flush(t);
+	return 0;
+}
+
 static int
 pg_put(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
     const void *val, size_t vlen, unsigned flags)
@@ -1867,6 +2019,8 @@ pg_put(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 	if (used < 0 || (size_t)used + klen + vlen > t->s->quota)
 		return sv_fail(t->s->msg, SV_ERR_MAP_FULL, "writing a record: vault is "
 		    "full (its ceiling is %zu bytes; raise SSOVAULT_MAX_SIZE)", t->s->quota);
+	if ((flags & VAULT_STORE_DEFER) && (flags & VAULT_STORE_NOOVERWRITE))
+		return defer_put(t, tab, key, klen, val, vlen);
 	kparams_set(&kp, t->s->tabid[tab], key, klen);
 	kp.vals[2] = val != NULL ? val : "";
 	kp.lens[2] = (int)vlen;

@@ -76,6 +76,100 @@ schema_free(void *ctx, struct vault_store_loc *loc)
 		fprintf(stderr, "# could not drop %s\n", p);
 }
 
+/* The first column of the first row of q, as a number; -1 on failure. */
+static long long
+sql_num(const char *base, const char *q)
+{
+	PGconn *c = PQconnectdb(base);
+	PGresult *r;
+	long long n = -1;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		r = PQexec(c, q);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		else
+			fprintf(stderr, "# %s", PQerrorMessage(c));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return n;
+}
+
+/*
+ * n new keys in one transaction, deferred or not; the statements that
+ * inserted into the records table, as the server counted them (a trigger
+ * FOR EACH STATEMENT), or -1.
+ */
+static long long
+statements_for(struct vault_store *s, const char *base, const char *schema, int n,
+    unsigned flags, int first)
+{
+	struct vault_store_txn *t = NULL;
+	char q[128], k[16];
+	int i, r = 0;
+
+	snprintf(q, sizeof(q), "UPDATE %s.stmts SET n = 0", schema);
+	if (sql(base, q) != 0 || vault_store_txn_begin(s, NULL, 1, &t) != 0)
+		return -1;
+	for (i = 0; r == 0 && i < n; i++) {
+		snprintf(k, sizeof(k), "%08d", first + i);
+		r = vault_store_put(t, 0, k, strlen(k), "an audit record", 15, flags);
+	}
+	if (r != 0) {
+		vault_store_txn_abort(t);
+		return -1;
+	}
+	if (vault_store_txn_commit(t) != 0)
+		return -1;
+	snprintf(q, sizeof(q), "SELECT n FROM %s.stmts", schema);
+	return sql_num(base, q);
+}
+
+/*
+ * Deferred puts go to the server together: a transaction of 500 new keys
+ * is one INSERT, counted by the server, where puts one by one are 500.
+ * And one whose key exists fails the commit with a message that says so.
+ */
+static void
+check_defer_statements(struct schemas *d, const struct vault_store_conf *conf)
+{
+	struct vault_store_loc loc = { -1, NULL };
+	struct vault_store *s = NULL;
+	struct vault_store_txn *t = NULL;
+	char msg[SV_MSG_MAX], schema[32], q[1024];
+	long long one, each;
+
+	if (schema_new(d, &loc) != 0 ||
+	    vault_store_create(&vault_store_pg, &loc, conf, msg, &s) != 0) {
+		ok(0, "a store for counting statements");
+		return;
+	}
+	snprintf(schema, sizeof(schema), "conf_%u", d->n - 1);
+	snprintf(q, sizeof(q), "CREATE TABLE %s.stmts (n int); "
+	    "INSERT INTO %s.stmts VALUES (0); "
+	    "CREATE FUNCTION %s.count_stmt() RETURNS trigger LANGUAGE plpgsql AS "
+	    "$$BEGIN UPDATE %s.stmts SET n = n + 1; RETURN NULL; END$$; "
+	    "CREATE TRIGGER count_stmt AFTER INSERT ON %s.ssovault_records "
+	    "FOR EACH STATEMENT EXECUTE FUNCTION %s.count_stmt()", schema, schema, schema,
+	    schema, schema, schema);
+	ok(sql(d->base, q) == 0, "a trigger counts the statements that insert records");
+	each = statements_for(s, d->base, schema, 500, VAULT_STORE_NOOVERWRITE, 0);
+	is_int((int)each, 500, "500 new keys put one by one: 500 statements (the count works)");
+	one = statements_for(s, d->base, schema, 500,
+	    VAULT_STORE_NOOVERWRITE | VAULT_STORE_DEFER, 1000);
+	is_int((int)one, 1, "500 new keys deferred: one statement");
+	ok(vault_store_txn_begin(s, NULL, 1, &t) == 0 &&
+	    vault_store_put(t, 0, "00001000", 8, "again", 5,
+	    VAULT_STORE_NOOVERWRITE | VAULT_STORE_DEFER) == 0, "a deferred put of a key "
+	    "that exists is held");
+	is_int(vault_store_txn_commit(t), SV_ERR_EXISTS, "the commit fails: exists");
+	ok(strstr(msg, "already exists") != NULL && strstr(msg, "nothing of the "
+	    "transaction is kept") != NULL, "and says so: %s", msg);
+	vault_store_close(s);
+	schema_free(d, &loc);
+}
+
 static void
 report_tap(void *ctx, int good, const char *check)
 {
@@ -133,5 +227,6 @@ main(void)
 
 	is_int(store_conformance_run(&pg, report_tap, NULL), 0,
 	    "the PostgreSQL backend passes the conformance suite");
+	check_defer_statements(&d, &conf);
 	return done_testing();
 }

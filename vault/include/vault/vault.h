@@ -59,6 +59,7 @@ enum vault_key {
 
 /* Flags for vault_record_put() and vault_raw_put(). */
 #define VAULT_PUT_NOOVERWRITE 0x1	/* SV_ERR_EXISTS if the key exists */
+#define VAULT_PUT_DEFER 0x2		/* with NOOVERWRITE: may be sent later (VAULT_STORE_DEFER) */
 
 struct vault;
 struct vault_txn;

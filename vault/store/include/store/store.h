@@ -44,6 +44,14 @@
 
 /* Flags for vault_store_put(). */
 #define VAULT_STORE_NOOVERWRITE 0x1	/* SV_ERR_EXISTS if the key is there */
+/*
+ * With NOOVERWRITE, for a new key whose answer the caller does not need at
+ * once (an audit record): the backend may hold the put and send it with
+ * others, at the latest with the transaction's next statement or its
+ * commit.  A key that exists then fails that call (SV_ERR_EXISTS) and
+ * dooms the transaction: nothing of it is kept.  LMDB puts it at once.
+ */
+#define VAULT_STORE_DEFER 0x2
 
 enum vault_store_op {
 	VAULT_STORE_FIRST = 0,
