@@ -962,7 +962,20 @@ bench_pg_floor(const char *uri)
 	PQfinish(c);
 }
 
-/* The PostgreSQL rows: the same vault made at uri, then the same rows. */
+/* A group of PostgreSQL rows: "pg" selects them all, "pg-NAME" one group. */
+static int
+want_pg(const char *group)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "pg-%s", group);
+	return want("pg") || want(name);
+}
+
+/*
+ * The PostgreSQL rows: the same vault made at uri, then the same rows, in
+ * groups (--only pg-cold, pg-nojournal, pg-warm, pg-w8, pg-2hosts).
+ */
 static size_t
 bench_pg(const char *ssovaultd, const char *uri)
 {
@@ -974,36 +987,46 @@ bench_pg(const char *ssovaultd, const char *uri)
 	setup_vault();
 	printf("\nthe same on a PostgreSQL vault (%s)\n", uri);
 	row_prefix = "PostgreSQL: ";
-	ops += bench_embedded(0);
+	if (want("pg"))
+		ops += bench_embedded(0);
 	bench_pg_floor(uri);
-	start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_CACHE_OFF | PG_NO_JOURNAL);
-	row_prefix = "PostgreSQL, cache off, no journal: ";
-	ops += bench_clients(1, CLIENT_READ, 0, NULL);
-	ops += bench_clients(4, CLIENT_READ, 0, NULL);
-	stop_daemon();
-	start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_NO_JOURNAL);
-	row_prefix = "PostgreSQL, cache on, no journal: ";
-	ops += bench_clients(1, CLIENT_READ, 0, NULL);
-	ops += bench_clients(4, CLIENT_READ, 0, NULL);
-	stop_daemon();
-	start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_CACHE_OFF);
-	row_prefix = "PostgreSQL, cache off: ";
-	ops += bench_clients(1, CLIENT_READ, 0, NULL);
-	ops += bench_clients(4, CLIENT_READ, 0, NULL);
-	stop_daemon();
+	if (want_pg("nojournal")) {
+		start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_CACHE_OFF | PG_NO_JOURNAL);
+		row_prefix = "PostgreSQL, cache off, no journal: ";
+		ops += bench_clients(1, CLIENT_READ, 0, NULL);
+		ops += bench_clients(4, CLIENT_READ, 0, NULL);
+		stop_daemon();
+		start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_NO_JOURNAL);
+		row_prefix = "PostgreSQL, cache on, no journal: ";
+		ops += bench_clients(1, CLIENT_READ, 0, NULL);
+		ops += bench_clients(4, CLIENT_READ, 0, NULL);
+		stop_daemon();
+	}
+	if (want_pg("cold")) {
+		start_daemon_at(ssovaultd, sock_path, &daemon_pid, PG_CACHE_OFF);
+		row_prefix = "PostgreSQL, cache off: ";
+		ops += bench_clients(1, CLIENT_READ, 0, NULL);
+		ops += bench_clients(4, CLIENT_READ, 0, NULL);
+		stop_daemon();
+	}
 	start_daemon_at(ssovaultd, sock_path, &daemon_pid, 0);
-	row_prefix = "PostgreSQL, cache on: ";
-	ops += bench_clients(1, CLIENT_READ, 0, NULL);
-	ops += bench_clients(4, CLIENT_READ, 0, NULL);
+	if (want_pg("warm")) {
+		row_prefix = "PostgreSQL, cache on: ";
+		ops += bench_clients(1, CLIENT_READ, 0, NULL);
+		ops += bench_clients(4, CLIENT_READ, 0, NULL);
+	}
 	row_prefix = "PostgreSQL: ";
-	ops += bench_clients(8, CLIENT_WRITE, 0, NULL);
-	/* a second host: another daemon on the same database */
-	start_daemon_at(ssovaultd, sock2_path, &daemon2_pid, 0);
-	two_daemons = 1;
-	ops += bench_clients(8, CLIENT_READ, 0, NULL);
-	ops += bench_clients(16, CLIENT_WRITE, 0, NULL);
-	two_daemons = 0;
-	stop_daemon_at(&daemon2_pid);
+	if (want_pg("w8"))
+		ops += bench_clients(8, CLIENT_WRITE, 0, NULL);
+	if (want_pg("2hosts")) {
+		/* a second host: another daemon on the same database */
+		start_daemon_at(ssovaultd, sock2_path, &daemon2_pid, 0);
+		two_daemons = 1;
+		ops += bench_clients(8, CLIENT_READ, 0, NULL);
+		ops += bench_clients(16, CLIENT_WRITE, 0, NULL);
+		two_daemons = 0;
+		stop_daemon_at(&daemon2_pid);
+	}
 	stop_daemon();
 	row_prefix = "";
 	return ops;
@@ -1068,7 +1091,8 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		die("usage: daemon-bench SSOVAULTD [--seconds S] [--dir DIR] [--only ROWS] [--pg URI]\n"
-		    "  ROWS: a comma list of embedded, d1, d4, d16, w1, w8, fsync, pg");
+		    "  ROWS: a comma list of embedded, d1, d4, d16, w1, w8, fsync, pg (or of its\n"
+		    "  groups: pg-cold, pg-nojournal, pg-warm, pg-w8, pg-2hosts)");
 	ssovaultd = argv[1];
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
@@ -1144,7 +1168,8 @@ main(int argc, char **argv)
 		stop_daemon();
 	}
 	audit_check(ops);
-	if (pg_uri != NULL && want("pg")) {
+	if (pg_uri != NULL && (want_pg("cold") || want_pg("nojournal") || want_pg("warm") ||
+	    want_pg("w8") || want_pg("2hosts"))) {
 		ops = bench_pg(ssovaultd, pg_uri);
 		audit_check(ops);
 	}

@@ -118,6 +118,7 @@ struct pg_store {
 	struct pg_cent *bucket[PG_CACHE_BUCKETS];
 	struct pg_txn *readers;		/* live cached reads, by generation */
 	size_t centries, cbytes;
+	size_t cclosed;			/* entries that are closed versions */
 	unsigned long writes;
 };
 
@@ -697,6 +698,7 @@ cache_unlink(struct pg_store *s, struct pg_cent **e)
 
 	*e = x->next;
 	s->centries--;
+	s->cclosed -= x->until != PG_NOW;
 	s->cbytes -= x->klen + x->vlen;
 	free(x->k);
 	free(x->v);
@@ -720,8 +722,10 @@ cache_changed(struct pg_store *s, unsigned tab, const void *k, size_t klen, uint
 	struct pg_cent *e = s->bucket[cache_hash(tab, k, klen)];
 
 	for (; e != NULL; e = e->next)
-		if (cent_is(e, tab, k, klen) && e->from < g && e->until > g)
+		if (cent_is(e, tab, k, klen) && e->from < g && e->until > g) {
+			s->cclosed += e->until == PG_NOW;
 			e->until = g;
+		}
 }
 
 /* The oldest generation a live cached read still reads; PG_NOW if none. */
@@ -741,10 +745,13 @@ oldest_reader(const struct pg_store *s)
 static void
 cache_purge(struct pg_store *s)
 {
-	uint64_t old = oldest_reader(s);
+	uint64_t old;
 	struct pg_cent **e;
 	size_t i;
 
+	if (s->cclosed == 0)
+		return;		/* every entry is current: nothing to look for */
+	old = oldest_reader(s);
 	for (i = 0; i < PG_CACHE_BUCKETS; i++)
 		for (e = &s->bucket[i]; *e != NULL;) {
 			if ((*e)->until != PG_NOW && (*e)->until <= old)
@@ -777,6 +784,7 @@ cache_insert(struct pg_store *s, unsigned tab, const void *k, size_t klen,
 	}
 	x->from = from;
 	x->until = until;
+	s->cclosed += until != PG_NOW;
 	e = &s->bucket[cache_hash(tab, k, klen)];
 	x->next = *e;
 	*e = x;
@@ -802,9 +810,17 @@ cache_put(struct pg_store *s, unsigned tab, const void *k, size_t klen,
 		}
 	if (s->centries >= PG_CACHE_MAX_ENTRIES || s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES) {
 		cache_purge(s);
+		/*
+		 * Still full: it starts again, empty, and fills with what is
+		 * read from here (reads that needed a version dropped go to the
+		 * database).  Not refusing every new entry from now on, which
+		 * would send every read of what came later to the database.
+		 */
 		if (s->centries >= PG_CACHE_MAX_ENTRIES ||
 		    s->cbytes + klen + vlen > PG_CACHE_MAX_BYTES)
-			return;		/* full of what live reads still see */
+			cache_clear(s);
+		if (klen + vlen > PG_CACHE_MAX_BYTES)
+			return;
 	}
 	cache_insert(s, tab, k, klen, v, vlen, from, PG_NOW);
 }
@@ -1993,7 +2009,9 @@ defer_put(struct pg_txn *t, unsigned tab, const void *key, size_t klen, const vo
 	}
 	root->ndefer++;
 	t->delta += (long long)(klen + vlen);
-	if ((r = note_change(t, tab, key, klen, 0, NULL, 0, 2, val, vlen)) != 0)
+	/* no new value for the cache: nobody reads audit records by key, and a
+	 * fold's hundreds would push out what lookups read */
+	if ((r = note_change(t, tab, key, klen, 0, NULL, 0, 0, NULL, 0)) != 0)
 		return r;
 	if (root->ndefer >= PG_DEFER_ROWS || svbuf_len(root->dval) >= PG_DEFER_BYTES)
 		return txn_flush(t);

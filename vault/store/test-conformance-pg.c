@@ -170,6 +170,71 @@ check_defer_statements(struct schemas *d, const struct vault_store_conf *conf)
 	schema_free(d, &loc);
 }
 
+/*
+ * A transaction of many new keys (an audit fold) does not shut lookups out
+ * of the cache: after 25,000 deferred puts (in transactions of 200, as
+ * folds of the journal of reads are), a key read once is read again
+ * from the cache, while another connection holds the records table locked
+ * (a read that went to the database would wait there for its deadline).
+ */
+static void
+check_cache_after_many(struct schemas *d, const struct vault_store_conf *conf)
+{
+	struct vault_store_loc loc = { -1, NULL };
+	struct vault_store *s = NULL;
+	struct vault_store_txn *t = NULL;
+	const uint8_t *p;
+	size_t n;
+	char msg[SV_MSG_MAX], q[128], k[16];
+	PGconn *lock = NULL;
+	PGresult *res;
+	int i, r = 0;
+
+	if (schema_new(d, &loc) != 0 ||
+	    vault_store_create(&vault_store_pg, &loc, conf, msg, &s) != 0) {
+		ok(0, "a store for the cache check");
+		return;
+	}
+	ok(vault_store_txn_begin(s, NULL, 1, &t) == 0 &&
+	    vault_store_put(t, 0, "looked-up", 9, "value", 5, 0) == 0 &&
+	    vault_store_txn_commit(t) == 0, "a key to look up");
+	/* a first read: the cache is live (it notes what this process writes) */
+	ok(vault_store_txn_begin(s, NULL, 0, &t) == 0 &&
+	    vault_store_get(t, 0, "other", 5, &p, &n) == SV_ERR_NOT_FOUND, "a first read");
+	vault_store_txn_abort(t);
+	for (i = 0; r == 0 && i < 25000; i++) {
+		/* folds of 200: small enough that the store notes each key */
+		if (i % 200 == 0 && (r = vault_store_txn_begin(s, NULL, 1, &t)) != 0)
+			break;
+		snprintf(k, sizeof(k), "a%08d", i);
+		r = vault_store_put(t, 0, k, strlen(k), "an audit record", 15,
+		    VAULT_STORE_NOOVERWRITE | VAULT_STORE_DEFER);
+		if (r != 0)
+			vault_store_txn_abort(t);
+		else if (i % 200 == 199)
+			r = vault_store_txn_commit(t);
+	}
+	ok(r == 0, "25,000 new keys deferred, in 125 transactions");
+	ok(vault_store_txn_begin(s, NULL, 0, &t) == 0 &&
+	    vault_store_get(t, 0, "looked-up", 9, &p, &n) == 0 && n == 5, "read once");
+	vault_store_txn_abort(t);
+	lock = PQconnectdb(d->base);
+	snprintf(q, sizeof(q), "BEGIN; LOCK TABLE conf_%u.ssovault_records IN ACCESS "
+	    "EXCLUSIVE MODE", d->n - 1);
+	res = PQexec(lock, q);
+	ok(PQresultStatus(res) == PGRES_COMMAND_OK, "another connection locks the records");
+	PQclear(res);
+	r = vault_store_txn_begin(s, NULL, 0, &t);
+	if (r == 0)
+		r = vault_store_get(t, 0, "looked-up", 9, &p, &n);
+	ok(r == 0 && n == 5 && memcmp(p, "value", 5) == 0,
+	    "read again from the cache, not the locked table (%d)", r);
+	vault_store_txn_abort(t);
+	PQfinish(lock);
+	vault_store_close(s);
+	schema_free(d, &loc);
+}
+
 static void
 report_tap(void *ctx, int good, const char *check)
 {
@@ -228,5 +293,6 @@ main(void)
 	is_int(store_conformance_run(&pg, report_tap, NULL), 0,
 	    "the PostgreSQL backend passes the conformance suite");
 	check_defer_statements(&d, &conf);
+	check_cache_after_many(&d, &conf);
 	return done_testing();
 }
