@@ -316,12 +316,39 @@ room_note(struct sso_service *s, struct vault_txn *t)
 	atomic_store(&s->tight, vault_txn_room(t, VAULT_ROOM_DATA, NULL, m) != 0);
 }
 
+/*
+ * Two journals per process, so that reads never wait for a fold to catch
+ * up: reads append to the active one (s->jn); a fold first turns them to
+ * the other (s->jn2) if that one is empty, and then folds both, the one it
+ * turned from first (its records are the older).  That one is then folded
+ * to its end and starts again empty (sso_journal_folded()), while reads go
+ * on into the other.  With one journal under a steady stream of reads a
+ * fold never caught up with it: it filled, and reads then committed their
+ * records one by one behind the folds.  Folds are serialised by the write
+ * transaction they run in; jmu keeps the turn apart from opening.
+ */
+static void
+journal_turn(struct sso_service *s)
+{
+	struct sso_journal *a, *b;
+
+	pthread_mutex_lock(&s->jmu);
+	a = atomic_load(&s->jn);
+	b = atomic_load(&s->jn2);
+	if (a != NULL && b != NULL && sso_journal_pending(b) == 0 &&
+	    sso_journal_pending(a) > 0) {
+		atomic_store(&s->jn, b);
+		atomic_store(&s->jn2, a);
+	}
+	pthread_mutex_unlock(&s->jmu);
+}
+
 int
 sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *ret)
 {
 	struct vault_txn *child = NULL;
-	size_t adopted = 0;
-	int r;
+	size_t adopted = 0, n;
+	int r, i;
 
 	struct sso_journal *jn = atomic_load(&s->jn);
 
@@ -344,9 +371,16 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 		return 0;
 	}
 	if (jn != NULL) {
-		if ((r = sso_journal_fold(jn, child, &ret->to, &ret->n)) != 0)
-			goto fail;
-		ret->own = 1;
+		journal_turn(s);
+		ret->j[0] = atomic_load(&s->jn2);
+		ret->j[1] = atomic_load(&s->jn);
+		for (i = 0; i < 2; i++) {
+			if (ret->j[i] == NULL)
+				continue;
+			if ((r = sso_journal_fold(ret->j[i], child, &ret->to[i], &n)) != 0)
+				goto fail;
+			ret->n += n;
+		}
 	}
 	room_note(s, child);
 	if ((r = vault_txn_commit(child)) != 0) {
@@ -365,8 +399,11 @@ fail:
 void
 sso_service_folded(struct sso_service *s, struct sso_fold *f, int committed)
 {
-	if (f->own)
-		sso_journal_folded(atomic_load(&s->jn), f->to, committed);
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (f->j[i] != NULL)
+			sso_journal_folded(f->j[i], f->to[i], committed);
 	if (f->orphans != NULL && committed)
 		s->adopt_due = 0;
 	sso_journal_adopt_done(f->orphans, committed);
@@ -384,7 +421,10 @@ sso_service_journal_pending(struct sso_service *s)
 {
 	struct sso_journal *jn = atomic_load(&s->jn);
 
-	return jn != NULL ? sso_journal_pending(jn) : 0;
+	struct sso_journal *jn2 = atomic_load(&s->jn2);
+
+	return (jn != NULL ? sso_journal_pending(jn) : 0) +
+	    (jn2 != NULL ? sso_journal_pending(jn2) : 0);
 }
 
 /* Fold in a write transaction of its own, committed without a disk sync. */
@@ -402,7 +442,7 @@ fold_commit(struct sso_service *s)
 		return 0;
 	}
 	if ((r = vault_txn_begin(s->v, 1, &t)) == 0 && (r = sso_service_fold(s, t, &f)) == 0) {
-		if (f.n == 0 && f.orphans == NULL && !f.own) {
+		if (f.n == 0 && f.orphans == NULL && f.j[0] == NULL && f.j[1] == NULL) {
 			vault_txn_abort(t);
 		} else {
 			r = vault_txn_commit_nosync(t);
@@ -534,7 +574,7 @@ folder_start(struct sso_service *s)
 static int
 journal_open(struct sso_service *s)
 {
-	struct sso_journal *jn = NULL;
+	struct sso_journal *jn = NULL, *jn2 = NULL;
 	char m[SV_MSG_MAX];
 	int r = 0;
 
@@ -559,6 +599,15 @@ journal_open(struct sso_service *s)
 		}
 		goto out;
 	}
+	/* the second, for reads while the first is folded; without it, one does */
+	if (sso_journal_open(s->v, s->jn_dir, &jn2, m) != 0 && s->log != NULL) {
+		char line[SV_MSG_MAX + 120];
+
+		snprintf(line, sizeof(line), "one journal of reads, not two (reads may "
+		    "commit their records at once while it is folded): %s", m);
+		s->log(s->log_ctx, line);
+	}
+	atomic_store(&s->jn2, jn2);
 	atomic_store(&s->jn, jn);
 out:
 	pthread_mutex_unlock(&s->jmu);
@@ -613,7 +662,9 @@ journal_end(struct sso_service *s)
 	if (atomic_load(&s->jn) != NULL)
 		(void)fold_commit(s);
 	sso_journal_close(atomic_load(&s->jn));
+	sso_journal_close(atomic_load(&s->jn2));
 	atomic_store(&s->jn, NULL);
+	atomic_store(&s->jn2, NULL);
 }
 
 /* --- bootstrap -------------------------------------------------------- */

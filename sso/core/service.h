@@ -31,6 +31,7 @@ struct sso_service {
 	void *hooks_ctx;
 	/* the journal of reads (journal.h, docs/audit.md) */
 	_Atomic(struct sso_journal *) jn;	/* NULL: every read's record commits at once */
+	_Atomic(struct sso_journal *) jn2;	/* the other one, being folded (or NULL) */
 	int jn_state;			/* 0: not wanted, 1: wanted (opened unlocked), -1: none */
 	int jn_folder;			/* start a folder thread with it */
 	char *jn_dir;			/* a URI vault's journal directory; NULL: the vault's */

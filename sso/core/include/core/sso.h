@@ -284,10 +284,12 @@ int sso_service_set_journal_dir(struct sso_service *s, const char *dir) SV_WUR;
 void sso_service_set_fold_hooks(struct sso_service *s, const struct sso_fold_hooks *h,
     void *ctx);
 /* What a fold took: hand it to sso_service_folded() once t committed or not. */
+struct sso_journal;
 struct sso_journal_orphans;
 struct sso_fold {
-	size_t to, n;
-	int own;
+	size_t n;
+	struct sso_journal *j[2];	/* this process's journals folded (NULL: none) */
+	size_t to[2];			/* how far each */
 	struct sso_journal_orphans *orphans;
 };
 /*
