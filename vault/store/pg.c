@@ -1562,6 +1562,32 @@ changed_before(const struct pg_txn *t, unsigned tab, const void *key, size_t kle
 }
 
 /*
+ * The last change of (tab, key) in t or its ancestors (the deepest has the
+ * latest; in one buffer, the last): 1 with it in *ret (pointing into the
+ * buffer, valid until t writes or ends), 0 if there is none.
+ */
+static int
+own_change(const struct pg_txn *t, unsigned tab, const void *key, size_t klen,
+    struct chg *ret)
+{
+	struct svbuf *walk;
+	struct chg c;
+	int found = 0;
+
+	for (; t != NULL && !found; t = t->parent) {
+		if ((walk = svbuf_from(svbuf_ptr(t->changed), svbuf_len(t->changed))) == NULL)
+			return -1;
+		while (chg_next(walk, &c))
+			if (chg_is(&c, tab, key, klen)) {
+				*ret = c;
+				found = 1;
+			}
+		svbuf_free(walk);
+	}
+	return found;
+}
+
+/*
  * After a commit: this host's cache closes what it changed at once, keeps
  * what the write replaced as the version [gen0, gen_new) (read under the
  * lock that excludes every other writer, it held exactly then: reads still
@@ -1847,8 +1873,9 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 	struct pg_txn *t = (struct pg_txn *)vt;
 	struct pg_store *s;
 	struct pg_cent *e;
+	struct chg c;
 	PGresult *res = NULL;
-	int r;
+	int r, own, keep = 0;
 
 	if ((r = txn_check(t)) != 0 || (r = check_tab(t, tab)) != 0 ||
 	    (r = check_key(t, key, klen)) != 0)
@@ -1875,14 +1902,25 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 		if (t->mode == PG_CACHED && (r = txn_upgrade(t)) != 0)
 			return r;
 	} else if (!s->nocache && txn_root(t)->nchanges < PG_OLD_MAX &&
-	    !changed_before(t, tab, key, klen)) {
+	    (own = own_change(t, tab, key, klen, &c)) >= 0) {
 		/*
 		 * A write transaction sees the database as at gen0 (the lock) and
-		 * its own changes: a key it did not change is the cache's version
-		 * at gen0, if the cache knows every change up to there.
+		 * its own changes: a key it changed is what it last wrote there,
+		 * if that is known (not a deferred put); a key it did not change
+		 * is the cache's version at gen0, if the cache knows every change
+		 * up to there.
 		 */
 		uint64_t g0 = txn_root(t)->gen0;
 
+		if (own && c.hasnew != 0) {
+			r = c.hasnew == 1 ? SV_ERR_NOT_FOUND : txn_keep_copy(t, c.nv, c.nlen, ret_p);
+			if (r == 0)
+				*ret_len = c.nlen;
+			return r;
+		}
+		if (own)
+			goto db;
+		keep = 1;
 		pthread_mutex_lock(&s->cmu);
 		if (s->cvalid && s->cgen == g0 && (e = cache_find(s, tab, key, klen, g0)) != NULL) {
 			r = e->v == NULL ? SV_ERR_NOT_FOUND : txn_keep_copy(t, e->v, e->vlen, ret_p);
@@ -1897,6 +1935,7 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 			return sv_fail(s->msg, SV_ERR_CONFLICT, "the vault changed on another "
 			    "host while this request read it; try again");
 	}
+db:
 	if ((r = db_get(t, tab, key, klen, &res)) != 0)
 		return r;
 	if (!t->write && !s->nocache) {
@@ -1904,6 +1943,19 @@ pg_get(struct vault_store_txn *vt, unsigned tab, const void *key, size_t klen,
 		if (s->cvalid && s->cgen == t->dbsnap)
 			cache_put(s, tab, key, klen, res != NULL ? PQgetvalue(res, 0, 0) : NULL,
 			    res != NULL ? (size_t)PQgetlength(res, 0, 0) : 0, t->snap);
+		pthread_mutex_unlock(&s->cmu);
+	} else if (keep) {
+		/*
+		 * A key the write transaction did not change, read under the
+		 * lock: the version current at gen0, which the next write (and
+		 * reads at gen0 or later) may take from the cache.
+		 */
+		uint64_t g0 = txn_root(t)->gen0;
+
+		pthread_mutex_lock(&s->cmu);
+		if (s->cvalid && s->cgen == g0)
+			cache_put(s, tab, key, klen, res != NULL ? PQgetvalue(res, 0, 0) : NULL,
+			    res != NULL ? (size_t)PQgetlength(res, 0, 0) : 0, g0);
 		pthread_mutex_unlock(&s->cmu);
 	}
 	if (res == NULL)
