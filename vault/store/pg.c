@@ -70,6 +70,7 @@
 #define PG_STAGE_PREFIX "ssovault_stage_"
 
 #define PG_PREPARED_MAX 16
+#define PG_PEND_MAX 8			/* statements held to go with the next one */
 #define PG_DEFER_ROWS 1024		/* deferred puts sent at once, at most */
 #define PG_DEFER_BYTES ((size_t)1 << 20)
 
@@ -137,7 +138,11 @@ struct pg_txn {
 	int depth;
 	int dead;			/* ended with its parent: every call fails */
 	int bad;			/* a statement failed (its error): the transaction is doomed */
-	int release;			/* root: RELEASE SAVEPOINT s<release> not sent yet (0: none) */
+	char pend[PG_PEND_MAX][48];	/* root: statements that need no answer, not sent yet */
+	unsigned npend;
+	unsigned long sends;		/* root: times the pending statements were sent */
+	unsigned pend_at;		/* child: where its SAVEPOINT is in the root's pend */
+	unsigned long pend_sends;	/* child: the root's sends then (equal: still pending) */
 	enum pg_mode mode;
 	uint64_t snap;			/* the generation it reads */
 	uint64_t dbsnap;		/* the database snapshot's, once it has one */
@@ -1073,101 +1078,151 @@ txn_check(struct pg_txn *t)
 }
 
 /*
- * A child's commit only notes that its savepoint is to be released: the
- * RELEASE goes with the next statement without parameters (a savepoint,
- * a rollback to one), or alone before another, and not at all before the
- * root's COMMIT, which releases every savepoint.  Releasing the outermost
- * one pending releases those inside it too.
+ * Statements that need no answer (a child's SAVEPOINT, a committed child's
+ * RELEASE) are not sent on their own: the root keeps them in order, and
+ * they go with the transaction's next statement, in one round trip (as a
+ * prefix of a simple query, or in a pipeline before a prepared one).  A
+ * child whose SAVEPOINT is still pending when it ends had nothing sent
+ * inside it: its SAVEPOINT and what followed are simply dropped.  The
+ * root's COMMIT releases every savepoint: RELEASEs pending then are dropped.
  */
+static int txn_send_pend(struct pg_txn *t);
+
 static int
-txn_release(struct pg_txn *t)
+pend_add(struct pg_txn *t, const char *what, int depth)
 {
 	struct pg_txn *root = txn_root(t);
-	char sql[64];
 	int r;
 
-	if (root->release == 0)
-		return 0;
-	snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT s%d", root->release);
-	root->release = 0;
-	r = conn_lost(root->conn, pq_run(t->s, root->conn->c, sql, 0, NULL, NULL, NULL, NULL,
-	    "committing a child transaction"));
-	if (r != 0)
-		t->bad = r;
-	return r;
+	if (root->npend == PG_PEND_MAX && (r = txn_send_pend(t)) != 0)
+		return r;
+	snprintf(root->pend[root->npend++], sizeof(root->pend[0]), "%s s%d", what, depth);
+	return 0;
 }
 
-static int txn_flush(struct pg_txn *t);
-
-/* The transaction's connection: run a statement on it, keeping track of a loss. */
-static int
-txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals,
-    const int *lens, const int *fmts, PGresult **ret, const char *what)
+static void
+pend_sent(struct pg_txn *root)
 {
-	struct pg_txn *root = txn_root(t);
-	char sql[1024];
-	int r;
-
-	if (root->conn == NULL || root->conn->c == NULL)
-		return unreachable(t->s->msg, "the connection was lost");
-	if ((r = txn_flush(t)) != 0)
-		return r;
-	if (root->release > 0 && nparams == 0) {
-		/* a committed child's RELEASE rides along with this statement */
-		char tail[960];
-
-		sql_of(t->s, tmpl, tail, sizeof(tail));
-		snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT s%d; %s", root->release, tail);
-		root->release = 0;
-	} else {
-		if ((r = txn_release(t)) != 0)
-			return r;
-		sql_of(t->s, tmpl, sql, sizeof(sql));
-	}
-	r = conn_lost(root->conn, pq_run(t->s, root->conn->c, sql, nparams, vals, lens,
-	    fmts, ret, what));
-	if (r != 0)
-		t->bad = r;
-	return r;
+	root->npend = 0;
+	root->sends++;
 }
 
 /*
- * txn_run() for the hot statements, whose templates are constants: each is
- * prepared once per connection (parsed and planned once) and then run by
- * name, so that a lookup or a write costs the server only its execution.
+ * The pending statements then sql, as one simple query: "p1; p2; sql"
+ * (sql, a template, expanded), or sql alone.
  */
-static int
-txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals,
-    const int *lens, const int *fmts, PGresult **ret, const char *what)
+static void
+pend_join(struct pg_txn *t, const char *tmpl, char *out, size_t len)
 {
 	struct pg_txn *root = txn_root(t);
-	struct pg_conn *pc = root->conn;
-	char sql[1024], name[16];
+	size_t n = 0;
 	unsigned i;
-	int r;
 
-	if (pc == NULL || pc->c == NULL)
-		return unreachable(t->s->msg, "the connection was lost");
-	if ((r = txn_flush(t)) != 0 || (r = txn_release(t)) != 0)
-		return r;
-	for (i = 0; i < pc->nprepared && pc->prepared[i] != tmpl; i++)
-		;
-	if (i == PG_PREPARED_MAX)
-		return txn_run(t, tmpl, nparams, vals, lens, fmts, ret, what);
-	snprintf(name, sizeof(name), "sv%u", i);
-	if (i == pc->nprepared) {
-		sql_of(t->s, tmpl, sql, sizeof(sql));
-		if ((r = conn_lost(pc, pq_send_run(t->s, pc->c, PQ_PREPARE, name, sql, nparams,
-		    NULL, NULL, NULL, 0, NULL, what, PG_QUERY_MS))) != 0) {
-			t->bad = r;
-			return r;
-		}
-		pc->prepared[pc->nprepared++] = tmpl;
+	out[0] = '\0';
+	for (i = 0; i < root->npend && n < len; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s; ", root->pend[i]);
+	if (n < len)
+		sql_of(t->s, tmpl, out + n, len - n);
+}
+
+/*
+ * Run several statements in one round trip, in a pipeline (libpq's
+ * pipeline mode): each is sent, then one sync, then every result read.
+ * The first that fails fails the lot (the ones after it are not run);
+ * *ret_failed is its index (n if none).  *ret, if not NULL, gets the last
+ * statement's result when all succeeded.
+ */
+struct pq_item {
+	enum pq_send how;
+	const char *name, *sql;
+	int nparams;
+	const char *const *vals;
+	const int *lens, *fmts;
+};
+
+static int
+pq_pipeline(struct pg_store *s, PGconn *c, const struct pq_item *it, int n,
+    PGresult **ret, int *ret_failed, const char *what)
+{
+	long long deadline = now_ms() + PG_QUERY_MS;
+	PGresult *res, *last = NULL, *err = NULL;
+	int i, r = 0, synced = 0, sent, at = 0;
+
+	*ret_failed = n;
+	sent = PQenterPipelineMode(c);
+	for (i = 0; i < n && sent; i++) {
+		if (it[i].how == PQ_PREPARE)
+			sent = PQsendPrepare(c, it[i].name, it[i].sql, it[i].nparams, NULL);
+		else if (it[i].how == PQ_PREPARED)
+			sent = PQsendQueryPrepared(c, it[i].name, it[i].nparams, it[i].vals,
+			    it[i].lens, it[i].fmts, 1);
+		else
+			sent = PQsendQueryParams(c, it[i].sql, it[i].nparams, NULL, it[i].vals,
+			    it[i].lens, it[i].fmts, 1);
 	}
-	r = conn_lost(pc, pq_send_run(t->s, pc->c, PQ_PREPARED, name, NULL, nparams, vals,
-	    lens, fmts, 1, ret, what, PG_QUERY_MS));
-	if (r != 0)
-		t->bad = r;
+	if (!sent || !PQpipelineSync(c))
+		goto lost;
+	while (!synced) {
+		if (!PQconsumeInput(c))
+			goto lost;
+		if (PQisBusy(c)) {
+			if (wait_fd(PQsocket(c), POLLIN, deadline) != 0)
+				goto late;
+			continue;
+		}
+		if ((res = PQgetResult(c)) == NULL) {
+			at++;		/* the end of one statement's results */
+			continue;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			synced = 1;
+			PQclear(res);
+			break;
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+			PQclear(last);
+			last = res;
+			break;
+		case PGRES_PIPELINE_ABORTED:
+			PQclear(res);
+			break;
+		default:
+			if (err == NULL) {
+				err = res;
+				*ret_failed = at;
+			} else {
+				PQclear(res);
+			}
+		}
+	}
+	if (!PQexitPipelineMode(c))
+		goto lost;
+	if (err != NULL) {
+		r = sql_fail(s, err, c, what);
+		PQclear(err);
+		PQclear(last);
+		return r;
+	}
+	if (ret != NULL)
+		*ret = last;
+	else
+		PQclear(last);
+	return 0;
+lost:
+	/* the connection is in no state to go on: it is done */
+	r = sql_fail(s, err, c, what);
+	if (r != SV_ERR_UNREACHABLE)
+		r = unreachable(s->msg, "the connection failed in a pipeline");
+	goto finish;
+late:
+	r = sv_fail(s->msg, SV_ERR_UNREACHABLE, "the vault's database is unreachable: no "
+	    "answer within %d seconds", PG_QUERY_MS / 1000);
+finish:
+	PQclear(err);
+	PQclear(last);
+	finished_conn = c;
+	PQfinish(c);
 	return r;
 }
 
@@ -1178,13 +1233,13 @@ txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *val
  * root keeps them as the elements of three arrays (int4 tables, bytea keys,
  * bytea values, in PostgreSQL's binary array format: each element a u32
  * length and its bytes, which is what svbuf strings are) and sends them as
- * one INSERT, with their rows of changes, before the transaction's next
- * statement of any kind, before its commit, or when they grow past
- * PG_DEFER_ROWS or PG_DEFER_BYTES.  Since every statement sends them first,
- * the database is never read without them, and the ones not sent when a
- * child transaction ends were all put inside it (its SAVEPOINT was a
- * statement): an aborted child drops them.  A key that exists fails the
- * INSERT (unique violation): the transaction is doomed.
+ * one INSERT, with their rows of changes, in the same round trip as the
+ * transaction's next statement of any kind or its commit, or alone when
+ * they grow past PG_DEFER_ROWS or PG_DEFER_BYTES or a child transaction
+ * begins.  So the database is never read without them, and the ones not
+ * sent when a child transaction ends were all put inside it: an aborted
+ * child drops them.  A key that exists fails the INSERT (unique
+ * violation): the transaction is doomed.
  */
 static const char PUT_MANY_SQL[] =
     "WITH n AS (SELECT * FROM unnest($1::int4[], $2::bytea[], $3::bytea[]) AS n (tab, k, v)), "
@@ -1223,51 +1278,259 @@ array_of(uint32_t oid, uint32_t n, const struct svbuf *elems)
 	return a;
 }
 
-/* Send the deferred puts of t's tree, if any. */
+/* The deferred puts taken from the root, as PUT_MANY_SQL's parameters. */
+struct pg_many {
+	struct svbuf *a[3];
+	uint8_t gen[8];
+	const char *vals[4];
+	int lens[4], fmts[4];
+};
+
+static void
+many_free(struct pg_many *m)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		svbuf_free(m->a[i]);
+}
+
+static int
+many_take(struct pg_txn *t, struct pg_many *m)
+{
+	struct pg_txn *root = txn_root(t);
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	m->a[0] = array_of(PG_OID_INT4, root->ndefer, root->dtab);
+	m->a[1] = array_of(PG_OID_BYTEA, root->ndefer, root->dkey);
+	m->a[2] = array_of(PG_OID_BYTEA, root->ndefer, root->dval);
+	defer_drop(t);
+	if (m->a[0] == NULL || m->a[1] == NULL || m->a[2] == NULL) {
+		many_free(m);
+		return t->bad = sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < 3; i++) {
+		m->vals[i] = (const char *)svbuf_ptr(m->a[i]);
+		m->lens[i] = (int)svbuf_len(m->a[i]);
+		m->fmts[i] = 1;
+	}
+	put_be64(m->gen, root->gen0 + 1);
+	m->vals[3] = (const char *)m->gen;
+	m->lens[3] = 8;
+	m->fmts[3] = 1;
+	return 0;
+}
+
+/* --- sending -------------------------------------------------------------- */
+
+/* A statement for txn_send(): a template, prepared (prep) or not. */
+struct pg_stmt {
+	const char *tmpl;
+	int prep;
+	int nparams;
+	const char *const *vals;
+	const int *lens, *fmts;
+};
+
+#define PG_SEND_MAX 4		/* statements txn_send() takes */
+
+/*
+ * Send the root's pending statements, then the deferred puts (if many is
+ * not NULL), then st[0..n-1], in one round trip, on t's connection.  A
+ * prepared statement is prepared first on a connection that has not had
+ * it.  *ret: the last one's result.  Any failure dooms t (t->bad).
+ */
+static int
+txn_send(struct pg_txn *t, struct pg_many *many, const struct pg_stmt *st, int n,
+    PGresult **ret, const char *what)
+{
+	struct pg_txn *root = txn_root(t);
+	struct pg_conn *pc = root->conn;
+	struct pq_item it[PG_PEND_MAX + 2 * (PG_SEND_MAX + 1)];
+	struct pg_stmt all[PG_SEND_MAX + 1];
+	const char *newly[PG_SEND_MAX + 1];
+	int owner[PG_PEND_MAX + 2 * (PG_SEND_MAX + 1)];
+	char sql[PG_SEND_MAX + 1][1024], name[PG_SEND_MAX + 1][16];
+	int i, ni = 0, na = 0, nnew = 0, failed, r, many_at = -1;
+	unsigned j, k;
+
+	if (pc == NULL || pc->c == NULL)
+		return unreachable(t->s->msg, "the connection was lost");
+	if (many != NULL) {
+		memset(&all[0], 0, sizeof(all[0]));
+		all[0].tmpl = PUT_MANY_SQL;
+		all[0].prep = 1;
+		all[0].nparams = 4;
+		all[0].vals = many->vals;
+		all[0].lens = many->lens;
+		all[0].fmts = many->fmts;
+		many_at = na++;
+	}
+	for (i = 0; i < n && na <= PG_SEND_MAX; i++)
+		all[na++] = st[i];
+	for (j = 0; j < root->npend; j++) {
+		memset(&it[ni], 0, sizeof(it[ni]));
+		it[ni].how = PQ_TEXT;
+		it[ni].sql = root->pend[j];
+		owner[ni++] = -1;
+	}
+	for (i = 0; i < na; i++) {
+		sql_of(t->s, all[i].tmpl, sql[i], sizeof(sql[i]));
+		k = PG_PREPARED_MAX;
+		if (all[i].prep) {
+			for (k = 0; k < pc->nprepared && pc->prepared[k] != all[i].tmpl; k++)
+				;
+			for (j = 0; k == pc->nprepared && (int)j < nnew; j++)
+				if (newly[j] == all[i].tmpl)
+					k = pc->nprepared + j;
+			if (k == pc->nprepared && k + (unsigned)nnew < PG_PREPARED_MAX) {
+				/* prepared here first, in the same round trip */
+				k += (unsigned)nnew;
+				snprintf(name[i], sizeof(name[i]), "sv%u", k);
+				memset(&it[ni], 0, sizeof(it[ni]));
+				it[ni].how = PQ_PREPARE;
+				it[ni].name = name[i];
+				it[ni].sql = sql[i];
+				it[ni].nparams = all[i].nparams;
+				owner[ni++] = -2 - nnew;
+				newly[nnew++] = all[i].tmpl;
+			} else if (k < PG_PREPARED_MAX) {
+				snprintf(name[i], sizeof(name[i]), "sv%u", k);
+			}
+		}
+		memset(&it[ni], 0, sizeof(it[ni]));
+		it[ni].how = k < PG_PREPARED_MAX ? PQ_PREPARED : PQ_TEXT;
+		it[ni].name = k < PG_PREPARED_MAX ? name[i] : NULL;
+		it[ni].sql = sql[i];
+		it[ni].nparams = all[i].nparams;
+		it[ni].vals = all[i].vals;
+		it[ni].lens = all[i].lens;
+		it[ni].fmts = all[i].fmts;
+		owner[ni++] = i;
+	}
+	pend_sent(root);
+	if (ni == 1) {
+		r = conn_lost(pc, pq_send_run(t->s, pc->c, it[0].how, it[0].name, it[0].sql,
+		    it[0].nparams, it[0].vals, it[0].lens, it[0].fmts, 1, ret, what,
+		    PG_QUERY_MS));
+		failed = r != 0 ? 0 : 1;
+	} else {
+		r = conn_lost(pc, pq_pipeline(t->s, pc->c, it, ni, ret, &failed, what));
+	}
+	/* the statements prepared before the one that failed are there (in order) */
+	for (i = 0; i < ni && i < failed; i++)
+		if (owner[i] <= -2 && pc->c != NULL)
+			pc->prepared[pc->nprepared++] = newly[-2 - owner[i]];
+	if (r != 0) {
+		t->bad = r;
+		if (r == SV_ERR_EXISTS && failed < ni && owner[failed] == many_at && many_at >= 0)
+			sv_fail(t->s->msg, r, "a record this transaction added (with no "
+			    "overwrite) already exists, found when it was sent: nothing of "
+			    "the transaction is kept");
+	}
+	return r;
+}
+
+/* Send the pending statements alone (before a multi-statement query). */
+static int
+txn_send_pend(struct pg_txn *t)
+{
+	struct pg_txn *root = txn_root(t);
+	char sql[PG_PEND_MAX * 48 + 8];
+	int r;
+
+	if (root->npend == 0)
+		return 0;
+	if (root->conn == NULL || root->conn->c == NULL)
+		return unreachable(t->s->msg, "the connection was lost");
+	pend_join(t, "SELECT 1", sql, sizeof(sql));
+	pend_sent(root);
+	r = conn_lost(root->conn, pq_run(t->s, root->conn->c, sql, 0, NULL, NULL, NULL, NULL,
+	    "a child transaction"));
+	if (r != 0)
+		t->bad = r;
+	return r;
+}
+
+/* Send the deferred puts of t's tree now, if any (with the pending statements). */
 static int
 txn_flush(struct pg_txn *t)
 {
-	struct pg_txn *root = txn_root(t);
-	struct svbuf *a[3] = { NULL, NULL, NULL };
-	const char *vals[4];
-	int lens[4], fmts[4] = { 1, 1, 1, 1 };
-	PGresult *res = NULL;
-	uint8_t gen[8];
-	unsigned n = root->ndefer, i;
+	struct pg_many m;
 	int r;
 
-	if (n == 0)
+	if (txn_root(t)->ndefer == 0)
 		return 0;
-	root->ndefer = 0;	/* txn_prep() below flushes first: nothing then */
-	a[0] = array_of(PG_OID_INT4, n, root->dtab);
-	a[1] = array_of(PG_OID_BYTEA, n, root->dkey);
-	a[2] = array_of(PG_OID_BYTEA, n, root->dval);
-	svbuf_reset(root->dtab);
-	svbuf_reset(root->dkey);
-	svbuf_reset(root->dval);
-	if (a[0] == NULL || a[1] == NULL || a[2] == NULL) {
-		r = t->bad = sv_fail(t->s->msg, SV_ERR_NOMEM, "out of memory");
-		goto out;
+	if ((r = many_take(t, &m)) != 0)
+		return r;
+	r = txn_send(t, &m, NULL, 0, NULL, "writing new records");
+	many_free(&m);
+	return r;
+}
+
+/*
+ * The transaction's connection: run a statement on it, keeping track of a
+ * loss.  One without parameters may hold several (a simple query): the
+ * pending statements go as its prefix.
+ */
+static int
+txn_run(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals,
+    const int *lens, const int *fmts, PGresult **ret, const char *what)
+{
+	struct pg_txn *root = txn_root(t);
+	struct pg_stmt st;
+	char sql[PG_PEND_MAX * 48 + 1024];
+	int r;
+
+	if (root->conn == NULL || root->conn->c == NULL)
+		return unreachable(t->s->msg, "the connection was lost");
+	if ((r = txn_flush(t)) != 0)
+		return r;
+	if (nparams > 0 || vals != NULL) {
+		memset(&st, 0, sizeof(st));
+		st.tmpl = tmpl;
+		st.nparams = nparams;
+		st.vals = vals;
+		st.lens = lens;
+		st.fmts = fmts;
+		return txn_send(t, NULL, &st, 1, ret, what);
 	}
-	for (i = 0; i < 3; i++) {
-		vals[i] = (const char *)svbuf_ptr(a[i]);
-		lens[i] = (int)svbuf_len(a[i]);
-	}
-	put_be64(gen, root->gen0 + 1);
-	vals[3] = (const char *)gen;
-	lens[3] = 8;
-	r = txn_prep(t, PUT_MANY_SQL, 4, vals, lens, fmts, &res, "writing new records");
-	if (r == SV_ERR_EXISTS)
-		r = sv_fail(t->s->msg, r, "a record this transaction added (with no "
-		    "overwrite) already exists, found when it was sent: nothing of the "
-		    "transaction is kept");
-	else if (r == 0 && res_int(res, 0, 0) != (long long)n)
-		r = t->bad = sv_fail(t->s->msg, SV_ERR_STORAGE, "writing new records: "
-		    "%lld of %u were written", res_int(res, 0, 0), n);
-	PQclear(res);
-out:
-	for (i = 0; i < 3; i++)
-		svbuf_free(a[i]);
+	pend_join(t, tmpl, sql, sizeof(sql));
+	pend_sent(root);
+	r = conn_lost(root->conn, pq_run(t->s, root->conn->c, sql, 0, NULL, NULL, NULL, ret,
+	    what));
+	if (r != 0)
+		t->bad = r;
+	return r;
+}
+
+/*
+ * txn_run() for the hot statements, whose templates are constants: each is
+ * prepared once per connection (parsed and planned once) and then run by
+ * name, so that a lookup or a write costs the server only its execution;
+ * the pending statements and the deferred puts go in the same round trip.
+ */
+static int
+txn_prep(struct pg_txn *t, const char *tmpl, int nparams, const char *const *vals,
+    const int *lens, const int *fmts, PGresult **ret, const char *what)
+{
+	struct pg_many m;
+	struct pg_stmt st;
+	int r, many = txn_root(t)->ndefer > 0;
+
+	if (many && (r = many_take(t, &m)) != 0)
+		return r;
+	memset(&st, 0, sizeof(st));
+	st.tmpl = tmpl;
+	st.prep = 1;
+	st.nparams = nparams;
+	st.vals = vals;
+	st.lens = lens;
+	st.fmts = fmts;
+	r = txn_send(t, many ? &m : NULL, &st, 1, ret, what);
+	if (many)
+		many_free(&m);
 	return r;
 }
 
@@ -1364,7 +1627,6 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 	struct pg_store *s = (struct pg_store *)vs;
 	struct pg_txn *parent = (struct pg_txn *)vparent, *t;
 	PGresult *res = NULL;
-	char sp[48];
 	int r, first = 1;
 
 	if (parent != NULL) {
@@ -1386,15 +1648,20 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 		return sv_fail(s->msg, SV_ERR_NOMEM, "out of memory");
 	}
 	if (parent != NULL) {
+		struct pg_txn *root = txn_root(parent);
+
 		t->parent = parent;
 		t->depth = parent->depth + 1;
 		t->mode = PG_DIRECT;
-		snprintf(sp, sizeof(sp), "SAVEPOINT s%d", t->depth);
-		if ((r = txn_run(parent, sp, 0, NULL, NULL, NULL, NULL, "a child transaction")) != 0) {
+		/* the parent's deferred puts are the parent's: sent before the SAVEPOINT */
+		if ((r = txn_flush(parent)) != 0 || (r = pend_add(parent, "SAVEPOINT",
+		    t->depth)) != 0) {
 			svbuf_free(t->changed);
 			free(t);
 			return r;
 		}
+		t->pend_at = root->npend - 1;
+		t->pend_sends = root->sends;
 		parent->child = t;
 		*ret = &t->base;
 		return 0;
@@ -1649,12 +1916,72 @@ doomed(struct pg_store *s, int err, const char *what)
 	    "failed: nothing of it was kept", what);
 }
 
+/*
+ * Child t of p ends without its changes: if its SAVEPOINT was never sent,
+ * nothing of it was: it is dropped with what came after it; else the
+ * database rolls back to it.  Its deferred puts are dropped either way.
+ */
+static int
+child_undo(struct pg_txn *t, struct pg_txn *p, const char *what)
+{
+	struct pg_txn *root = txn_root(p);
+	char sp[80];
+
+	defer_drop(p);
+	if (t->pend_sends == root->sends) {
+		root->npend = t->pend_at;
+		return 0;
+	}
+	snprintf(sp, sizeof(sp), "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
+	    t->depth, t->depth);
+	return txn_run(p, sp, 0, NULL, NULL, NULL, NULL, what);
+}
+
+/*
+ * The root's commit: the state row and COMMIT in one simple query, or, with
+ * deferred puts still to send, all of it in one pipeline.
+ */
+static int
+root_commit(struct pg_txn *t, int nosync, int changed)
+{
+	struct pg_store *s = t->s;
+	struct pg_stmt st[3];
+	struct pg_many m;
+	char sql[512], tmpl[256];
+	int r, n = 0;
+
+	t->npend = 0;		/* RELEASEs: the COMMIT releases every savepoint */
+	if (!changed)
+		return conn_lost(t->conn, pq_run(s, t->conn->c, "COMMIT", 0, NULL, NULL, NULL,
+		    NULL, "committing"));
+	snprintf(tmpl, sizeof(tmpl), "UPDATE @state SET gen = %llu, bytes = %lld",
+	    (unsigned long long)(t->gen0 + 1), t->bytes0 + t->delta);
+	if (t->ndefer == 0) {
+		char full[320];
+
+		snprintf(full, sizeof(full), "%s%s; COMMIT",
+		    nosync ? "SET LOCAL synchronous_commit TO off; " : "", tmpl);
+		sql_of(s, full, sql, sizeof(sql));
+		return conn_lost(t->conn, pq_run(s, t->conn->c, sql, 0, NULL, NULL, NULL, NULL,
+		    "committing"));
+	}
+	if ((r = many_take(t, &m)) != 0)
+		return r;
+	memset(st, 0, sizeof(st));
+	if (nosync)
+		st[n++].tmpl = "SET LOCAL synchronous_commit TO off";
+	st[n++].tmpl = tmpl;
+	st[n++].tmpl = "COMMIT";
+	r = txn_send(t, &m, st, n, NULL, "committing");
+	many_free(&m);
+	return r;
+}
+
 static int
 pg_txn_commit(struct vault_store_txn *vt, int nosync)
 {
 	struct pg_txn *t = (struct pg_txn *)vt, *p, *root;
 	struct pg_store *s;
-	char sql[512], sp[48];
 	int r, changed;
 
 	if (t == NULL)
@@ -1674,18 +2001,21 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 		txn_end_tree(t);
 		p->child = NULL;
 		if (t->bad) {
-			defer_drop(p);	/* put inside t, since its SAVEPOINT */
-			snprintf(sp, sizeof(sp), "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
-			    t->depth, t->depth);
-			(void)txn_run(p, sp, 0, NULL, NULL, NULL, NULL, "a child transaction");
+			(void)child_undo(t, p, "a child transaction");
 			r = doomed(s, t->bad, "the child transaction");
 			txn_free(t);
 			return r;
 		}
-		/* its RELEASE goes with the parent's next statement (txn_release) */
+		/* its RELEASE goes with the parent's next statement; if its
+		 * SAVEPOINT is still waiting, nothing was sent since: neither */
 		root = txn_root(p);
-		if (root->release == 0 || t->depth < root->release)
-			root->release = t->depth;
+		if (t->pend_sends == root->sends)
+			root->npend = t->pend_at;
+		else if ((r = pend_add(p, "RELEASE SAVEPOINT", t->depth)) != 0) {
+			p->bad = r;
+			txn_free(t);
+			return r;
+		}
 		p->delta += t->delta;
 		p->wcount += t->wcount + 1;
 		r = 0;
@@ -1697,15 +2027,6 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 		txn_free(t);
 		return r;
 	}
-	if (t->write && t->conn != NULL && !t->bad && (r = txn_flush(t)) != 0) {
-		/* the deferred puts failed: a key that exists (txn_flush() said
-		 * which), or as if any other statement had failed */
-		if (r != SV_ERR_EXISTS)
-			r = doomed(s, r, "the transaction");
-		root_end(t);
-		txn_free(t);
-		return r;
-	}
 	if (!t->write || t->conn == NULL || t->bad) {
 		r = t->bad ? doomed(s, t->bad, "the transaction") : 0;
 		root_end(t);
@@ -1713,17 +2034,7 @@ pg_txn_commit(struct vault_store_txn *vt, int nosync)
 		return r;
 	}
 	changed = svbuf_len(t->changed) > 0;
-	if (changed) {
-		char tmpl[256];
-
-		snprintf(tmpl, sizeof(tmpl), "%sUPDATE @state SET gen = %llu, bytes = %lld; COMMIT",
-		    nosync ? "SET LOCAL synchronous_commit TO off; " : "",
-		    (unsigned long long)(t->gen0 + 1), t->bytes0 + t->delta);
-		sql_of(s, tmpl, sql, sizeof(sql));
-	} else
-		snprintf(sql, sizeof(sql), "COMMIT");
-	r = conn_lost(t->conn, pq_run(s, t->conn->c, sql, 0, NULL, NULL, NULL, NULL,
-	    "committing"));
+	r = root_commit(t, nosync, changed);
 	if (r == SV_ERR_UNREACHABLE) {
 		sv_fail(s->msg, r, "the vault's database is unreachable: the connection "
 		    "was lost at the commit, whose outcome is not known");
@@ -1754,7 +2065,6 @@ static void
 pg_txn_abort(struct vault_store_txn *vt)
 {
 	struct pg_txn *t = (struct pg_txn *)vt, *p;
-	char sp[80];
 
 	if (t == NULL)
 		return;
@@ -1769,10 +2079,7 @@ pg_txn_abort(struct vault_store_txn *vt)
 	if ((p = t->parent) != NULL) {
 		txn_end_tree(t);
 		p->child = NULL;
-		defer_drop(p);		/* put inside t, since its SAVEPOINT */
-		snprintf(sp, sizeof(sp), "ROLLBACK TO SAVEPOINT s%d; RELEASE SAVEPOINT s%d",
-		    t->depth, t->depth);
-		if (txn_run(p, sp, 0, NULL, NULL, NULL, NULL, "aborting a child") == 0)
+		if (child_undo(t, p, "aborting a child") == 0)
 			p->bad = 0;
 		p->wcount++;
 		txn_free(t);
