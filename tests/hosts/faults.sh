@@ -83,8 +83,13 @@ writer B b 100000 & w2=$!
 # the outage once both daemons have acknowledged writes
 wait_for 60 acked_both 1 1
 pg_stop "$PG_DIR" fast
-# and the lookup once both writers have met it
+t_stop=$(date +%s%N)
+# and the lookup once both writers have met it and the cache's bound has
+# passed (docs/hosts.md: a read within a second of the cache's last check
+# may still be answered from it; a write brings a host's cache up to date)
 wait_for 60 failed a && wait_for 60 failed b
+past_bound() { [ $(( ($(date +%s%N) - t_stop) / 1000000 )) -ge 1200 ]; }
+wait_for 10 past_bound
 t0=$(date +%s%N)
 expect 6 "a lookup while the database is down" env SSOVAULT_SOCKET="$T_TMP/A.sock" timeout 30 "$S" app show a1
 echo "# answered in $(( ($(date +%s%N) - t0) / 1000000 )) ms (DESIGN 10: within 10 s)"

@@ -119,6 +119,7 @@ struct pg_store {
 	struct pg_cent *bucket[PG_CACHE_BUCKETS];
 	struct pg_txn *readers;		/* live cached reads, by generation */
 	size_t centries, cbytes;
+	unsigned long trips;		/* round trips to the server (atomic) */
 	size_t cclosed;			/* entries that are closed versions */
 	unsigned long writes;
 };
@@ -487,6 +488,7 @@ pool_put(struct pg_store *s, struct pg_conn *pc)
 		return;
 	if (PQstatus(pc->c) == CONNECTION_OK &&
 	    PQtransactionStatus(pc->c) != PQTRANS_IDLE) {
+		__atomic_fetch_add(&s->trips, 1, __ATOMIC_RELAXED);
 		res = PQexec(pc->c, "ROLLBACK");
 		PQclear(res);
 	}
@@ -560,6 +562,7 @@ pq_send_run(struct pg_store *s, PGconn *c, enum pq_send how, const char *name,
 	PGresult *res, *last = NULL, *err = NULL;
 	int sent, r = 0;
 
+	__atomic_fetch_add(&s->trips, 1, __ATOMIC_RELAXED);
 	if (how == PQ_PREPARE)
 		sent = PQsendPrepare(c, name, sql, nparams, NULL);
 	else if (how == PQ_PREPARED)
@@ -902,28 +905,18 @@ static const char CHANGES_SQL[] =
     "(SELECT gen, tab, k FROM @changes WHERE gen > $1 ORDER BY gen LIMIT 2001) c "
     "ON true";
 
-static int
-changes_since(struct pg_store *s, PGconn *c, uint64_t gen, PGresult **ret,
-    uint64_t *ret_gen, int *ret_complete)
+/*
+ * What the result of CHANGES_SQL (or of the same columns) says: the
+ * state's generation, and whether every generation after gen left its
+ * rows in it.
+ */
+static void
+changes_read(const PGresult *res, uint64_t gen, uint64_t *ret_gen, int *ret_complete)
 {
-	char sql[512], g[24];
-	const char *vals[1] = { g };
-	PGresult *res = NULL;
-	uint64_t to, last = gen, seen = 0;
-	int r, i, n;
+	uint64_t to = (uint64_t)res_int(res, 0, 0), last = gen, seen = 0, g1;
+	int i, n = PQntuples(res);
 
-	snprintf(g, sizeof(g), "%llu", (unsigned long long)gen);
-	sql_of(s, CHANGES_SQL, sql, sizeof(sql));
-	if ((r = pq_run(s, c, sql, 1, vals, NULL, NULL, &res, "reading the changes")) != 0)
-		return r;
-	if ((n = PQntuples(res)) < 1) {
-		PQclear(res);
-		return sv_fail(s->msg, SV_ERR_BAD_FORMAT, "the vault's state row is missing");
-	}
-	to = (uint64_t)res_int(res, 0, 0);
 	for (i = 0; i < n; i++) {
-		uint64_t g1;
-
 		if (PQgetisnull(res, i, 1))
 			continue;
 		g1 = (uint64_t)res_int(res, i, 1);
@@ -934,6 +927,26 @@ changes_since(struct pg_store *s, PGconn *c, uint64_t gen, PGresult **ret,
 	}
 	*ret_complete = n <= PG_CHANGES_MAX && to >= gen && seen == to - gen;
 	*ret_gen = to;
+}
+
+static int
+changes_since(struct pg_store *s, PGconn *c, uint64_t gen, PGresult **ret,
+    uint64_t *ret_gen, int *ret_complete)
+{
+	char sql[512], g[24];
+	const char *vals[1] = { g };
+	PGresult *res = NULL;
+	int r, n;
+
+	snprintf(g, sizeof(g), "%llu", (unsigned long long)gen);
+	sql_of(s, CHANGES_SQL, sql, sizeof(sql));
+	if ((r = pq_run(s, c, sql, 1, vals, NULL, NULL, &res, "reading the changes")) != 0)
+		return r;
+	if ((n = PQntuples(res)) < 1) {
+		PQclear(res);
+		return sv_fail(s->msg, SV_ERR_BAD_FORMAT, "the vault's state row is missing");
+	}
+	changes_read(res, gen, ret_gen, ret_complete);
 	*ret = res;
 	return 0;
 }
@@ -1142,13 +1155,14 @@ struct pq_item {
 
 static int
 pq_pipeline(struct pg_store *s, PGconn *c, const struct pq_item *it, int n,
-    PGresult **ret, int *ret_failed, const char *what)
+    PGresult **ret, int *ret_failed, const char *what, long ms)
 {
-	long long deadline = now_ms() + PG_QUERY_MS;
+	long long deadline = now_ms() + ms;
 	PGresult *res, *last = NULL, *err = NULL;
 	int i, r = 0, synced = 0, sent, at = 0;
 
 	*ret_failed = n;
+	__atomic_fetch_add(&s->trips, 1, __ATOMIC_RELAXED);
 	sent = PQenterPipelineMode(c);
 	for (i = 0; i < n && sent; i++) {
 		if (it[i].how == PQ_PREPARE)
@@ -1217,7 +1231,8 @@ lost:
 	goto finish;
 late:
 	r = sv_fail(s->msg, SV_ERR_UNREACHABLE, "the vault's database is unreachable: no "
-	    "answer within %d seconds", PG_QUERY_MS / 1000);
+	    "answer within %d seconds%s", (int)(ms / 1000), ms == PG_LOCK_MS ? " (or another "
+	    "host held the write lock that long; try again)" : "");
 finish:
 	PQclear(err);
 	PQclear(last);
@@ -1347,7 +1362,7 @@ txn_send(struct pg_txn *t, struct pg_many *many, const struct pg_stmt *st, int n
 {
 	struct pg_txn *root = txn_root(t);
 	struct pg_conn *pc = root->conn;
-	struct pq_item it[PG_PEND_MAX + 2 * (PG_SEND_MAX + 1)];
+	struct pq_item it[PG_PEND_MAX + 2 * (PG_SEND_MAX + 1)] = { { 0 } };
 	struct pg_stmt all[PG_SEND_MAX + 1];
 	const char *newly[PG_SEND_MAX + 1];
 	int owner[PG_PEND_MAX + 2 * (PG_SEND_MAX + 1)];
@@ -1416,7 +1431,8 @@ txn_send(struct pg_txn *t, struct pg_many *many, const struct pg_stmt *st, int n
 		    PG_QUERY_MS));
 		failed = r != 0 ? 0 : 1;
 	} else {
-		r = conn_lost(pc, pq_pipeline(t->s, pc->c, it, ni, ret, &failed, what));
+		r = conn_lost(pc, pq_pipeline(t->s, pc->c, it, ni, ret, &failed, what,
+		    PG_QUERY_MS));
 	}
 	/* the statements prepared before the one that failed are there (in order) */
 	for (i = 0; i < ni && i < failed; i++)
@@ -1617,6 +1633,45 @@ txn_upgrade(struct pg_txn *t)
 	return 0;
 }
 
+/*
+ * A write transaction's start, with a live cache: BEGIN, the lock on the
+ * state row and, in the same round trip (a pipeline), the changes since
+ * the cache's generation known, read by a statement of its own after the
+ * lock came (READ COMMITTED: a snapshot taken then, so every change before
+ * the lock is in it).  The cache is then at the lock's generation, and the
+ * transaction's reads of keys it did not change come from it (pg_get):
+ * without this, every write of a host that takes turns with another read
+ * them from the database, under the lock that serialises both.
+ */
+static const char LOCK_CHANGES_SQL[] =
+    "SELECT s.gen, c.gen, c.tab, c.k, s.bytes FROM @state s LEFT JOIN "
+    "(SELECT gen, tab, k FROM @changes WHERE gen > $1::int8 ORDER BY gen LIMIT 2001) c "
+    "ON true";
+
+static int
+lock_changes(struct pg_store *s, PGconn *c, uint64_t known, PGresult **ret)
+{
+	struct pq_item it[3];
+	char lock[128], chg[512];
+	uint8_t g[8];
+	const char *vals[1] = { (const char *)g };
+	int lens[1] = { 8 }, fmts[1] = { 1 }, failed;
+
+	put_be64(g, known);
+	sql_of(s, "SELECT 1 FROM @state FOR UPDATE", lock, sizeof(lock));
+	sql_of(s, LOCK_CHANGES_SQL, chg, sizeof(chg));
+	memset(it, 0, sizeof(it));
+	it[0].how = it[1].how = it[2].how = PQ_TEXT;
+	it[0].sql = "BEGIN";
+	it[1].sql = lock;
+	it[2].sql = chg;
+	it[2].nparams = 1;
+	it[2].vals = vals;
+	it[2].lens = lens;
+	it[2].fmts = fmts;
+	return pq_pipeline(s, c, it, 3, ret, &failed, "beginning a write", PG_LOCK_MS);
+}
+
 static void root_end(struct pg_txn *t);
 static void txn_free(struct pg_txn *t);
 
@@ -1627,7 +1682,9 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 	struct pg_store *s = (struct pg_store *)vs;
 	struct pg_txn *parent = (struct pg_txn *)vparent, *t;
 	PGresult *res = NULL;
-	int r, first = 1;
+	uint64_t known = 0;
+	long long t0;
+	int r, first = 1, valid = 0;
 
 	if (parent != NULL) {
 		if ((r = txn_check(parent)) != 0)
@@ -1704,13 +1761,22 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 	/* a write: the lock on the state row orders it after every other */
 	for (;;) {
 		char sql[256];
-		long long t0 = now_ms();
 
+		t0 = now_ms();
+		pthread_mutex_lock(&s->cmu);
+		valid = s->cvalid && !s->nocache;
+		known = s->cgen;
+		pthread_mutex_unlock(&s->cmu);
 		if ((r = pool_get(s, &t->conn)) != 0)
 			goto fail;
-		sql_of(s, "BEGIN; SELECT gen, bytes FROM @state FOR UPDATE", sql, sizeof(sql));
-		r = conn_lost(t->conn, pq_run_ms(s, t->conn->c, sql, 0, NULL, NULL, NULL, 1,
-		    &res, "beginning a write", PG_LOCK_MS));
+		if (valid) {
+			r = conn_lost(t->conn, lock_changes(s, t->conn->c, known, &res));
+		} else {
+			sql_of(s, "BEGIN; SELECT gen, bytes FROM @state FOR UPDATE", sql,
+			    sizeof(sql));
+			r = conn_lost(t->conn, pq_run_ms(s, t->conn->c, sql, 0, NULL, NULL, NULL,
+			    1, &res, "beginning a write", PG_LOCK_MS));
+		}
 		if (r == 0)
 			break;
 		conn_release(s, t->conn);
@@ -1719,14 +1785,25 @@ pg_txn_begin(struct vault_store *vs, struct vault_store_txn *vparent, int write,
 			goto fail;
 		first = 0;
 	}
-	if (PQntuples(res) != 1) {
+	if (valid ? PQntuples(res) < 1 : PQntuples(res) != 1) {
 		PQclear(res);
 		r = sv_fail(s->msg, SV_ERR_BAD_FORMAT, "the vault's state row is missing");
 		goto fail;
 	}
 	t->mode = PG_DIRECT;
 	t->gen0 = t->snap = (uint64_t)res_int(res, 0, 0);
-	t->bytes0 = res_int(res, 0, 1);
+	t->bytes0 = res_int(res, 0, valid ? 4 : 1);
+	if (valid) {
+		uint64_t to;
+		int complete;
+
+		changes_read(res, known, &to, &complete);
+		pthread_mutex_lock(&s->cmu);
+		/* not a check for reads (checked_ms): their bound stays theirs */
+		if (s->cvalid && s->cgen == known && to >= known)
+			cache_apply(s, res, to, complete);
+		pthread_mutex_unlock(&s->cmu);
+	}
 	PQclear(res);
 done:
 	pthread_mutex_lock(&s->mu);
@@ -2802,6 +2879,7 @@ vault_store_pg_view(struct vault_store *vs, struct vault_store_pg_view *ret)
 	memset(ret, 0, sizeof(*ret));
 	if (vs == NULL || vs->ops != &vault_store_pg)
 		return SV_ERR_INVALID;
+	ret->round_trips = __atomic_load_n(&s->trips, __ATOMIC_RELAXED);
 	if (store_exec(s, "SELECT gen FROM @state", 0, NULL, &res, "reading the generation") == 0 &&
 	    PQntuples(res) == 1) {
 		ret->reachable = 1;

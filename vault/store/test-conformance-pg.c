@@ -17,7 +17,7 @@
 
 struct schemas {
 	const char *base;
-	char uris[16][512];
+	char uris[24][512];
 	unsigned n;
 };
 
@@ -49,7 +49,7 @@ schema_new(void *ctx, struct vault_store_loc *ret)
 	struct schemas *d = ctx;
 	char q[128];
 
-	if (d->n >= 16)
+	if (d->n >= 24)
 		return -1;
 	snprintf(q, sizeof(q), "CREATE SCHEMA conf_%u", d->n);
 	if (sql(d->base, q) != 0)
@@ -235,6 +235,155 @@ check_cache_after_many(struct schemas *d, const struct vault_store_conf *conf)
 	schema_free(d, &loc);
 }
 
+/* Put k = v in one write transaction of s. */
+static int
+put_one(struct vault_store *s, const char *k, const char *v)
+{
+	struct vault_store_txn *t = NULL;
+
+	if (vault_store_txn_begin(s, NULL, 1, &t) != 0)
+		return -1;
+	if (vault_store_put(t, 0, k, strlen(k), v, strlen(v), 0) != 0) {
+		vault_store_txn_abort(t);
+		return -1;
+	}
+	return vault_store_txn_commit(t);
+}
+
+/* 1 if t reads k as v (NULL: absent), 0 if not, -SV_ERR_* on an error */
+static int
+reads(struct vault_store_txn *t, const char *k, const char *v)
+{
+	const uint8_t *p;
+	size_t n;
+	int r = vault_store_get(t, 0, k, strlen(k), &p, &n);
+
+	if (r == SV_ERR_NOT_FOUND)
+		return v == NULL;
+	if (r != 0)
+		return r < 0 ? r : -r;
+	return v != NULL && n == strlen(v) && memcmp(p, v, n) == 0;
+}
+
+/*
+ * Two hosts (two stores on one database): a write transaction on host A,
+ * after host B wrote, learns B's changes when it takes the lock, so that
+ * it reads a key nobody changed from A's cache (here while another
+ * connection holds the records table locked: a read that went to the
+ * database would wait there for its deadline), and the key B changed
+ * from the database: B's value, not the one A had cached.
+ */
+static void
+check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
+{
+	struct vault_store_loc loc = { -1, NULL };
+	struct vault_store *a = NULL, *b = NULL;
+	struct vault_store_txn *t = NULL;
+	char msg[SV_MSG_MAX], msg2[SV_MSG_MAX], q[128];
+	PGconn *lock = NULL;
+	PGresult *res;
+	int r;
+
+	if (schema_new(d, &loc) != 0 ||
+	    vault_store_create(&vault_store_pg, &loc, conf, msg, &a) != 0 ||
+	    vault_store_open(&vault_store_pg, &loc, conf, msg2, &b) != 0) {
+		ok(0, "two stores on one database");
+		return;
+	}
+	ok(put_one(a, "x", "1") == 0 && put_one(a, "y", "1") == 0, "host A writes x and y");
+	ok(vault_store_txn_begin(a, NULL, 0, &t) == 0 && reads(t, "x", "1") == 1 &&
+	    reads(t, "y", "1") == 1, "host A reads them (its cache keeps them)");
+	vault_store_txn_abort(t);
+	ok(put_one(b, "y", "2") == 0, "host B changes y");
+	lock = PQconnectdb(d->base);
+	snprintf(q, sizeof(q), "BEGIN; LOCK TABLE conf_%u.ssovault_records IN ACCESS "
+	    "EXCLUSIVE MODE", d->n - 1);
+	res = PQexec(lock, q);
+	ok(PQresultStatus(res) == PGRES_COMMAND_OK, "another connection locks the records");
+	PQclear(res);
+	t = NULL;
+	r = vault_store_txn_begin(a, NULL, 1, &t);
+	if (r == 0)
+		r = reads(t, "x", "1");
+	is_int(r, 1, "host A's next write transaction reads x from its cache");
+	PQfinish(lock);		/* the lock goes */
+	ok(t != NULL && reads(t, "y", "2") == 1, "and y as host B left it");
+	vault_store_txn_abort(t);
+	vault_store_close(a);
+	vault_store_close(b);
+	schema_free(d, &loc);
+}
+
+/* Round trips to the server so far, before the view's own. */
+static long
+trips(struct vault_store *s)
+{
+	struct vault_store_pg_view v;
+
+	return vault_store_pg_view(s, &v) == 0 ? (long)v.round_trips : -1000;
+}
+
+/*
+ * Round trips, as the store counts them: a transaction of two nested
+ * children, three puts (one deferred) is 4 (the lock, the SAVEPOINTs with
+ * the first put, the RELEASE with the deferred put and the third, the
+ * commit); statement by statement it was 8.  A fold of 300 records and
+ * its head is 3 (the lock, the records with the head, the commit), not
+ * 300 and more.
+ */
+static void
+check_round_trips(struct schemas *d, const struct vault_store_conf *conf)
+{
+	struct vault_store_loc loc = { -1, NULL };
+	struct vault_store *s = NULL;
+	struct vault_store_txn *t = NULL, *c1 = NULL, *c2 = NULL;
+	char msg[SV_MSG_MAX], k[16];
+	long before, n;
+	int i, r;
+
+	if (schema_new(d, &loc) != 0 ||
+	    vault_store_create(&vault_store_pg, &loc, conf, msg, &s) != 0) {
+		ok(0, "a store for counting round trips");
+		return;
+	}
+	ok(put_one(s, "k1", "0") == 0 && vault_store_txn_begin(s, NULL, 0, &t) == 0 &&
+	    reads(t, "k1", "0") == 1, "a write and a read: a connection, a live cache");
+	vault_store_txn_abort(t);
+	before = trips(s);
+	r = vault_store_txn_begin(s, NULL, 1, &t);
+	if (r == 0 && (r = vault_store_txn_begin(s, t, 1, &c1)) == 0 &&
+	    (r = vault_store_txn_begin(s, c1, 1, &c2)) == 0 &&
+	    (r = vault_store_put(c2, 0, "k1", 2, "1", 1, 0)) == 0 &&
+	    (r = vault_store_txn_commit(c2)) == 0 &&
+	    (r = vault_store_put(c1, 0, "d1", 2, "1", 1,
+	    VAULT_STORE_NOOVERWRITE | VAULT_STORE_DEFER)) == 0 &&
+	    (r = vault_store_put(c1, 0, "k2", 2, "1", 1, 0)) == 0 &&
+	    (r = vault_store_txn_commit(c1)) == 0)
+		r = vault_store_txn_commit(t);
+	else
+		vault_store_txn_abort(t);
+	n = trips(s) - before - 1;
+	ok(r == 0 && n <= 4, "two nested children, three puts: %ld round trips", n);
+	ok(vault_store_txn_begin(s, NULL, 0, &t) == 0 && reads(t, "k1", "1") == 1 &&
+	    reads(t, "d1", "1") == 1 && reads(t, "k2", "1") == 1, "all three are there");
+	vault_store_txn_abort(t);
+	before = trips(s);
+	r = vault_store_txn_begin(s, NULL, 1, &t);
+	for (i = 0; r == 0 && i < 300; i++) {
+		snprintf(k, sizeof(k), "r%05d", i);
+		r = vault_store_put(t, 0, k, strlen(k), "a record", 8,
+		    VAULT_STORE_NOOVERWRITE | VAULT_STORE_DEFER);
+	}
+	if (r == 0 && (r = vault_store_put(t, 0, "head", 4, "r00299", 6, 0)) == 0)
+		r = vault_store_txn_commit(t);
+	else
+		vault_store_txn_abort(t);
+	n = trips(s) - before - 1;
+	ok(r == 0 && n <= 3, "300 records and a head: %ld round trips", n);
+	vault_store_close(s);
+	schema_free(d, &loc);
+}
+
 static void
 report_tap(void *ctx, int good, const char *check)
 {
@@ -294,5 +443,7 @@ main(void)
 	    "the PostgreSQL backend passes the conformance suite");
 	check_defer_statements(&d, &conf);
 	check_cache_after_many(&d, &conf);
+	check_write_learns(&d, &conf);
+	check_round_trips(&d, &conf);
 	return done_testing();
 }

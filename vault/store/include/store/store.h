@@ -111,6 +111,8 @@ struct vault_store_pg_view {
 	long long checked_ms_ago;	/* -1: never */
 	unsigned connections;
 	unsigned long writes;
+	unsigned long round_trips;	/* to the server, before this call's own;
+					   statements sent together count once */
 };
 int vault_store_pg_view(struct vault_store *s, struct vault_store_pg_view *ret) SV_WUR;
 const char *vault_store_backend_name(const struct vault_store_ops *ops);
