@@ -171,6 +171,26 @@ check_defer_statements(struct schemas *d, const struct vault_store_conf *conf)
 }
 
 /*
+ * Another connection that holds the records table of the last schema made
+ * locked until it is finished: a read of the store that goes to the
+ * database waits there (for its deadline); one from the cache does not.
+ */
+static PGconn *
+records_locked(struct schemas *d)
+{
+	PGconn *c = PQconnectdb(d->base);
+	PGresult *res;
+	char q[128];
+
+	snprintf(q, sizeof(q), "BEGIN; LOCK TABLE conf_%u.ssovault_records IN ACCESS "
+	    "EXCLUSIVE MODE", d->n - 1);
+	res = PQexec(c, q);
+	ok(PQresultStatus(res) == PGRES_COMMAND_OK, "another connection locks the records");
+	PQclear(res);
+	return c;
+}
+
+/*
  * A transaction of many new keys (an audit fold) does not shut lookups out
  * of the cache: after 25,000 deferred puts (in transactions of 200, as
  * folds of the journal of reads are), a key read once is read again
@@ -185,9 +205,8 @@ check_cache_after_many(struct schemas *d, const struct vault_store_conf *conf)
 	struct vault_store_txn *t = NULL;
 	const uint8_t *p;
 	size_t n;
-	char msg[SV_MSG_MAX], q[128], k[16];
+	char msg[SV_MSG_MAX], k[16];
 	PGconn *lock = NULL;
-	PGresult *res;
 	int i, r = 0;
 
 	if (schema_new(d, &loc) != 0 ||
@@ -218,12 +237,7 @@ check_cache_after_many(struct schemas *d, const struct vault_store_conf *conf)
 	ok(vault_store_txn_begin(s, NULL, 0, &t) == 0 &&
 	    vault_store_get(t, 0, "looked-up", 9, &p, &n) == 0 && n == 5, "read once");
 	vault_store_txn_abort(t);
-	lock = PQconnectdb(d->base);
-	snprintf(q, sizeof(q), "BEGIN; LOCK TABLE conf_%u.ssovault_records IN ACCESS "
-	    "EXCLUSIVE MODE", d->n - 1);
-	res = PQexec(lock, q);
-	ok(PQresultStatus(res) == PGRES_COMMAND_OK, "another connection locks the records");
-	PQclear(res);
+	lock = records_locked(d);
 	r = vault_store_txn_begin(s, NULL, 0, &t);
 	if (r == 0)
 		r = vault_store_get(t, 0, "looked-up", 9, &p, &n);
@@ -279,9 +293,8 @@ check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
 	struct vault_store_loc loc = { -1, NULL };
 	struct vault_store *a = NULL, *b = NULL;
 	struct vault_store_txn *t = NULL;
-	char msg[SV_MSG_MAX], msg2[SV_MSG_MAX], q[128];
+	char msg[SV_MSG_MAX], msg2[SV_MSG_MAX];
 	PGconn *lock = NULL;
-	PGresult *res;
 	int r;
 
 	if (schema_new(d, &loc) != 0 ||
@@ -295,12 +308,7 @@ check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
 	    reads(t, "y", "1") == 1, "host A reads them (its cache keeps them)");
 	vault_store_txn_abort(t);
 	ok(put_one(b, "y", "2") == 0, "host B changes y");
-	lock = PQconnectdb(d->base);
-	snprintf(q, sizeof(q), "BEGIN; LOCK TABLE conf_%u.ssovault_records IN ACCESS "
-	    "EXCLUSIVE MODE", d->n - 1);
-	res = PQexec(lock, q);
-	ok(PQresultStatus(res) == PGRES_COMMAND_OK, "another connection locks the records");
-	PQclear(res);
+	lock = records_locked(d);
 	t = NULL;
 	r = vault_store_txn_begin(a, NULL, 1, &t);
 	if (r == 0)
