@@ -12,7 +12,8 @@
  *                             write that changed something, and the bytes
  *                             held (the quota counts them); writers lock it
  *   changes(gen, tab, k)      which keys each generation changed (the
- *                             per-host caches read it; tab -1: everything)
+ *                             per-host caches read it; tab -1: everything;
+ *                             k NULL: new keys of tab, not named)
  *
  * Writers are serialised across hosts by the lock on the state row, taken
  * when a write transaction begins: a write transaction sees everything
@@ -736,6 +737,26 @@ cache_changed(struct pg_store *s, unsigned tab, const void *k, size_t klen, uint
 		}
 }
 
+/*
+ * New keys were added to tab at generation g, not named (a changes row
+ * with no key: the deferred puts of a transaction): what the cache knows
+ * as absent in tab ends there.  Present keys are not touched: a deferred
+ * put only adds keys.
+ */
+static void
+cache_added(struct pg_store *s, unsigned tab, uint64_t g)
+{
+	struct pg_cent *e;
+	size_t i;
+
+	for (i = 0; i < PG_CACHE_BUCKETS; i++)
+		for (e = s->bucket[i]; e != NULL; e = e->next)
+			if (e->tab == tab && e->v == NULL && e->from < g && e->until > g) {
+				s->cclosed += e->until == PG_NOW;
+				e->until = g;
+			}
+}
+
 /* The oldest generation a live cached read still reads; PG_NOW if none. */
 static uint64_t
 oldest_reader(const struct pg_store *s)
@@ -856,12 +877,15 @@ cache_apply(struct pg_store *s, const PGresult *res, uint64_t to, int complete)
 	for (i = 0; i < n && complete; i++) {
 		if (PQgetisnull(res, i, 1))
 			continue;
-		if (res_int(res, i, 2) < 0 || PQgetisnull(res, i, 3)) {
+		if (res_int(res, i, 2) < 0 || (unsigned)res_int(res, i, 2) >= s->ntables) {
 			complete = 0;
 			break;
 		}
-		cache_changed(s, (unsigned)res_int(res, i, 2), PQgetvalue(res, i, 3),
-		    (size_t)PQgetlength(res, i, 3), (uint64_t)res_int(res, i, 1));
+		if (PQgetisnull(res, i, 3))
+			cache_added(s, (unsigned)res_int(res, i, 2), (uint64_t)res_int(res, i, 1));
+		else
+			cache_changed(s, (unsigned)res_int(res, i, 2), PQgetvalue(res, i, 3),
+			    (size_t)PQgetlength(res, i, 3), (uint64_t)res_int(res, i, 1));
 	}
 	if (!complete)
 		cache_clear(s);
@@ -884,9 +908,12 @@ changes_touch(const PGresult *res, int complete, unsigned tab, const void *k, si
 	for (i = 0; i < n; i++) {
 		if (PQgetisnull(res, i, 1))
 			continue;
-		if (res_int(res, i, 2) < 0 || PQgetisnull(res, i, 3))
+		if (res_int(res, i, 2) < 0)
 			return 1;
-		if ((unsigned)res_int(res, i, 2) == tab &&
+		/* new keys of the table, not named: any of its keys may be one */
+		if (PQgetisnull(res, i, 3) && (unsigned)res_int(res, i, 2) == tab)
+			return 1;
+		if (!PQgetisnull(res, i, 3) && (unsigned)res_int(res, i, 2) == tab &&
 		    (size_t)PQgetlength(res, i, 3) == klen &&
 		    memcmp(PQgetvalue(res, i, 3), k, klen) == 0)
 			return 1;
@@ -1254,13 +1281,19 @@ finish:
  * begins.  So the database is never read without them, and the ones not
  * sent when a child transaction ends were all put inside it: an aborted
  * child drops them.  A key that exists fails the INSERT (unique
- * violation): the transaction is doomed.
+ * violation): the transaction is doomed.  Their rows of changes are one
+ * per table, with no key ("new keys in this table"): what other hosts'
+ * caches know as absent there ends (cache_added), and a fold of hundreds
+ * of records is one row, not hundreds that would push every cache past
+ * PG_CHANGES_MAX (and make it drop everything, and make every read that
+ * met it start again).  A process before this change takes such a row as
+ * "some changes unknown": it drops its cache, which is safe.
  */
 static const char PUT_MANY_SQL[] =
     "WITH n AS (SELECT * FROM unnest($1::int4[], $2::bytea[], $3::bytea[]) AS n (tab, k, v)), "
     "ins AS (INSERT INTO @records (tab, k, v) SELECT tab, k, v FROM n), "
-    "ch AS (INSERT INTO @changes (gen, tab, k) SELECT $4::int8, tab, k FROM n) "
-    "SELECT count(*)::int8 FROM n";
+    "ch AS (INSERT INTO @changes (gen, tab, k) SELECT DISTINCT $4::int8, tab, NULL::bytea "
+    "FROM n) SELECT count(*)::int8 FROM n";
 
 #define PG_OID_INT4 23
 #define PG_OID_BYTEA 17

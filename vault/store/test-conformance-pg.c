@@ -285,7 +285,8 @@ reads(struct vault_store_txn *t, const char *k, const char *v)
  * it reads a key nobody changed from A's cache (here while another
  * connection holds the records table locked: a read that went to the
  * database would wait there for its deadline), and the key B changed
- * from the database: B's value, not the one A had cached.
+ * from the database: B's value, not the one A had cached; and a key A
+ * knew as absent, once B added it in a deferred put.
  */
 static void
 check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
@@ -317,6 +318,24 @@ check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
 	PQfinish(lock);		/* the lock goes */
 	ok(t != NULL && reads(t, "y", "2") == 1, "and y as host B left it");
 	vault_store_txn_abort(t);
+	/* a key host A knows as absent, added by host B in a deferred put */
+	ok(vault_store_txn_begin(a, NULL, 0, &t) == 0 && reads(t, "new", NULL) == 1,
+	    "host A reads a key that is not there (its cache keeps that)");
+	vault_store_txn_abort(t);
+	t = NULL;
+	ok(vault_store_txn_begin(b, NULL, 1, &t) == 0 &&
+	    vault_store_put(t, 0, "new", 3, "3", 1,
+	    VAULT_STORE_NOOVERWRITE | VAULT_STORE_DEFER) == 0 &&
+	    vault_store_txn_commit(t) == 0, "host B adds it, deferred (a row of changes "
+	    "with no key)");
+	t = NULL;
+	ok(vault_store_txn_begin(a, NULL, 1, &t) == 0 && reads(t, "new", "3") == 1,
+	    "host A's next write transaction reads it");
+	vault_store_txn_abort(t);
+	t = NULL;
+	ok(vault_store_txn_begin(a, NULL, 0, &t) == 0 && reads(t, "new", "3") == 1,
+	    "and so does its next read");
+	vault_store_txn_abort(t);
 	vault_store_close(a);
 	vault_store_close(b);
 	schema_free(d, &loc);
@@ -345,7 +364,7 @@ check_round_trips(struct schemas *d, const struct vault_store_conf *conf)
 	struct vault_store_loc loc = { -1, NULL };
 	struct vault_store *s = NULL;
 	struct vault_store_txn *t = NULL, *c1 = NULL, *c2 = NULL;
-	char msg[SV_MSG_MAX], k[16];
+	char msg[SV_MSG_MAX], k[16], q[256];
 	long before, n;
 	int i, r;
 
@@ -388,6 +407,10 @@ check_round_trips(struct schemas *d, const struct vault_store_conf *conf)
 		vault_store_txn_abort(t);
 	n = trips(s) - before - 1;
 	ok(r == 0 && n <= 3, "300 records and a head: %ld round trips", n);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM conf_%u.ssovault_changes WHERE gen = "
+	    "(SELECT gen FROM conf_%u.ssovault_state)", d->n - 1, d->n - 1);
+	is_int((int)sql_num(d->base, q), 2, "and 2 rows of changes: the head, and new "
+	    "keys in its table");
 	vault_store_close(s);
 	schema_free(d, &loc);
 }
