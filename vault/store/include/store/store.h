@@ -91,6 +91,12 @@ const struct vault_store_ops *vault_store_ops_for(const char *location);
 /* 1 if location is a database URI rather than a directory. */
 int vault_store_pg_location(const char *location);
 /*
+ * 0 once libpq is loaded (pq-load.c opens it at the first use), else
+ * SV_ERR_STORAGE with msg saying what to install: store.c asks before the
+ * PostgreSQL backend is given a location.
+ */
+int vault_store_pq_need(char *msg) SV_WUR;
+/*
  * This process's view of a PostgreSQL store (status): the database's
  * generation now (its count of write transactions; 0 with reachable 0 if
  * it did not answer), the generation the cache has caught up to, how long
