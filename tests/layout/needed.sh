@@ -30,7 +30,9 @@ t $? "nor libpq"
 t $? "nor libxml2"
 ! grep -q '^libicu' <<<"$needed"
 t $? "nor ICU"
-! ldd "$exe" | grep -qE '^\s*(libpq|libxml2|libicu|libcurl|libstdc\+\+|libkrb5|libldap)'
+! grep -q '^libssl' <<<"$needed"
+t $? "nor libssl (sso/client/ssl-load.c)"
+! ldd "$exe" | grep -qE '^\s*(libpq|libxml2|libicu|libcurl|libssl|libstdc\+\+|libkrb5|libldap)'
 t $? "nor anything they would have brought (ldd)"
 grep -q '^libsodium' <<<"$needed"
 t $? "libsodium is (the list is the right one)"
