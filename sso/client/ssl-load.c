@@ -27,23 +27,11 @@
 	F(int, SSL_CTX_use_PrivateKey, (SSL_CTX *c, EVP_PKEY *k), (c, k), 0) \
 	F(long, SSL_CTX_ctrl, (SSL_CTX *c, int cmd, long l, void *p), (c, cmd, l, p), 0)
 
-SSL_FUNCS(LIBLOAD_PTR, LIBLOAD_PTRV)
-
-static const struct libload_sym syms[] = { SSL_FUNCS(LIBLOAD_SYM, LIBLOAD_SYMV) };
-
-static struct libload lib = {
-	.soname = SSO_SSL_SONAME,
-	.what = "libssl",
-	.package = "libssl" LIBLOAD_STR(OPENSSL_VERSION_MAJOR),
-	.err = SV_ERR_CRYPTO,
-	.syms = syms,
-	.nsyms = sizeof(syms) / sizeof(syms[0]),
-};
+LIBLOAD_LIBRARY(SSL_FUNCS, SSO_SSL_SONAME, "libssl",
+    "libssl" LIBLOAD_STR(OPENSSL_VERSION_MAJOR), SV_ERR_CRYPTO)
 
 int
 sso_client_ssl_need(char *msg)
 {
 	return libload_need(&lib, msg);
 }
-
-SSL_FUNCS(LIBLOAD_DEF, LIBLOAD_DEFV)

@@ -42,23 +42,10 @@
 	    UChar *d, int32_t dc, UErrorCode *e), (n, s, sl, d, dc, e), \
 	    (*e = U_MISSING_RESOURCE_ERROR, 0))
 
-ICU_FUNCS(LIBLOAD_PTR, LIBLOAD_PTRV)
-
-static const struct libload_sym syms[] = { ICU_FUNCS(LIBLOAD_SYM, LIBLOAD_SYMV) };
-
-static struct libload lib = {
-	.soname = SSO_ICU_SONAME,
-	.what = "ICU",
-	.package = SSO_ICU_PACKAGE,
-	.err = SV_ERR_INTERNAL,
-	.syms = syms,
-	.nsyms = sizeof(syms) / sizeof(syms[0]),
-};
+LIBLOAD_LIBRARY(ICU_FUNCS, SSO_ICU_SONAME, "ICU", SSO_ICU_PACKAGE, SV_ERR_INTERNAL)
 
 int
 sso_icu_need(char *msg)
 {
 	return libload_need(&lib, msg);
 }
-
-ICU_FUNCS(LIBLOAD_DEF, LIBLOAD_DEFV)

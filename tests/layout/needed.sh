@@ -99,7 +99,7 @@ E=$exe T=$tmp unshare -m sh -c 'for l in "$@"; do mount --bind /dev/null "$l" ||
 	"$E" creds get bench --field password 2>&1; echo "embedded $?"
 	SSOVAULT_SOCKET=$T/d.sock "$E" creds get bench --field password 2>&1; echo "daemon $?"
 	"$E" --vault postgresql://localhost/none status 2>"$T/err-pq"; echo "pq $?"
-	"$E" app import "$T/a.xml" 2>"$T/err-xml"; echo "import $?"
+	"$E" app import "$T/a.xml" 2>"$T/err-import"; echo "import $?"
 	"$E" app export bench >/dev/null 2>"$T/err-export"; echo "export $?"
 	"$E" app create "Café" 2>"$T/err-icu"; echo "icu $?"' \
     sh "$pq" "$xml" "$uc" "$lib" > "$tmp/out2" 2>&1
@@ -112,18 +112,15 @@ grep -A1 -x 'pw-1' "$tmp/out2" | grep -qx 'embedded 0'
 t $? "a lookup in embedded mode runs and prints the password"
 sed -n '/^embedded/,$p' "$tmp/out2" | grep -A1 -x 'pw-1' | grep -qx 'daemon 0'
 t $? "a lookup through ssovaultd runs and prints the password"
-grep -qx 'pq 1' "$tmp/out2" &&
-    grep -q '^ssovault: .*libpq could not be loaded (.*): install libpq5$' "$tmp/err-pq"
-t $? "a vault at a postgresql:// URI: exit 1, $(head -1 "$tmp/err-pq")"
-grep -qx 'import 1' "$tmp/out2" &&
-    grep -q '^ssovault: .*libxml2 could not be loaded (.*): install libxml2$' "$tmp/err-xml"
-t $? "app import: exit 1, $(head -1 "$tmp/err-xml")"
-grep -qx 'export 1' "$tmp/out2" &&
-    grep -q '^ssovault: .*libxml2 could not be loaded (.*): install libxml2$' "$tmp/err-export"
-t $? "app export: exit 1, $(head -1 "$tmp/err-export")"
-grep -qx 'icu 1' "$tmp/out2" &&
-    grep -q "^ssovault: .*ICU could not be loaded (.*): install libicu$icu\$" "$tmp/err-icu"
-t $? "a name that is not ASCII: exit 1, $(head -1 "$tmp/err-icu")"
+missing() {	# missing TAG WHAT PACKAGE DESCRIPTION: TAG exited 1 saying what to install
+	grep -qx "$1 1" "$tmp/out2" &&
+	    grep -q "^ssovault: .*$2 could not be loaded (.*): install $3\$" "$tmp/err-$1"
+	t $? "$4: exit 1, $(head -1 "$tmp/err-$1")"
+}
+missing pq libpq libpq5 "a vault at a postgresql:// URI"
+missing import libxml2 libxml2 "app import"
+missing export libxml2 libxml2 "app export"
+missing icu ICU "libicu$icu" "a name that is not ASCII"
 SSOVAULT_SOCKET=$tmp/d.sock "$exe" app create "Café" --user "$me" >/dev/null &&
     SSOVAULT_SOCKET=$tmp/d.sock "$exe" app show "CAFÉ" >/dev/null
 t $? "while ssovaultd, which loads ICU itself, folds the same name"

@@ -31,6 +31,7 @@ lib_open(struct libload *l)
 			l->missing = l->why;
 			return;	/* h stays open: harmless, and the slots are never used */
 		}
+	l->handle = h;
 	l->missing = NULL;
 }
 
@@ -55,4 +56,10 @@ libload_need(struct libload *l, char *msg)
 		return 0;
 	return sv_fail(msg, l->err, "%s could not be loaded (%s): install %s", l->what,
 	    l->missing, l->package);
+}
+
+void *
+libload_data(struct libload *l, const char *name)
+{
+	return libload_ready(l) ? dlsym(l->handle, name) : NULL;
 }

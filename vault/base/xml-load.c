@@ -55,24 +55,7 @@
 	F(int, xmlTextWriterWriteAttribute, (xmlTextWriterPtr w, const xmlChar *n, \
 	    const xmlChar *c), (w, n, c), -1)
 
-XML_FUNCS(LIBLOAD_PTR, LIBLOAD_PTRV)
-
-/* libxml2's xmlFree is a variable (its deallocator), not a function */
-static xmlFreeFunc *xml_free_var;
-
-static const struct libload_sym syms[] = {
-	XML_FUNCS(LIBLOAD_SYM, LIBLOAD_SYMV)
-	{ "xmlFree", (void **)&xml_free_var },
-};
-
-static struct libload lib = {
-	.soname = BASE_XML_SONAME,
-	.what = "libxml2",
-	.package = "libxml2",
-	.err = SV_ERR_INTERNAL,
-	.syms = syms,
-	.nsyms = sizeof(syms) / sizeof(syms[0]),
-};
+LIBLOAD_LIBRARY(XML_FUNCS, BASE_XML_SONAME, "libxml2", "libxml2", SV_ERR_INTERNAL)
 
 int
 libload_xml_need(char *msg)
@@ -80,14 +63,20 @@ libload_xml_need(char *msg)
 	return libload_need(&lib, msg);
 }
 
-XML_FUNCS(LIBLOAD_DEF, LIBLOAD_DEFV)
-
-/* What libxml2 returned is freed by libxml2's deallocator; nothing else comes here. */
+/*
+ * libxml2's xmlFree is a variable, its deallocator: what libxml2 returned
+ * is freed by the one libxml2 has (nothing else comes here).  It is read
+ * in the library itself: a program that also links libxml2 (a fuzz
+ * target) makes libxml2 use this variable, whose value must then not lead
+ * back here.
+ */
 static void
 xml_free(void *p)
 {
-	if (p != NULL && libload_ready(&lib))
-		(*xml_free_var)(p);
+	xmlFreeFunc *f;
+
+	if (p != NULL && (f = libload_data(&lib, "xmlFree")) != NULL)
+		(*f)(p);
 }
 
 xmlFreeFunc xmlFree = xml_free;

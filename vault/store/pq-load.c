@@ -56,23 +56,10 @@
 	V(PQclear, (PGresult *r), (r)) \
 	V(PQfreemem, (void *p), (p))
 
-PQ_FUNCS(LIBLOAD_PTR, LIBLOAD_PTRV)
-
-static const struct libload_sym syms[] = { PQ_FUNCS(LIBLOAD_SYM, LIBLOAD_SYMV) };
-
-static struct libload lib = {
-	.soname = VAULT_PQ_SONAME,
-	.what = "libpq",
-	.package = "libpq5",
-	.err = SV_ERR_STORAGE,
-	.syms = syms,
-	.nsyms = sizeof(syms) / sizeof(syms[0]),
-};
+LIBLOAD_LIBRARY(PQ_FUNCS, VAULT_PQ_SONAME, "libpq", "libpq5", SV_ERR_STORAGE)
 
 int
 vault_store_pq_need(char *msg)
 {
 	return libload_need(&lib, msg);
 }
-
-PQ_FUNCS(LIBLOAD_DEF, LIBLOAD_DEFV)

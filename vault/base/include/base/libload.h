@@ -35,6 +35,7 @@ struct libload {
 	const struct libload_sym *syms;
 	size_t nsyms;
 	int done;			/* tried (read with acquire) */
+	void *handle;			/* dlopen's, once loaded */
 	const char *missing;		/* NULL once loaded, else why not */
 	char why[200];
 };
@@ -53,19 +54,24 @@ int libload_ready(struct libload *l);
 int libload_need(struct libload *l, char *msg) SV_WUR;
 
 /*
- * A loader file's forwarders, from one list of the functions it defines:
+ * The address of NAME (a variable) in l itself, not in the program: NULL
+ * if l is not loaded or has no NAME.
+ */
+void *libload_data(struct libload *l, const char *name);
+
+/*
+ * A loader file, from one list of the functions it defines:
  *
  *   #define FUNCS(F, V) \
  *	F(int, PQsocket, (const PGconn *c), (c), -1) \
  *	V(PQfinish, (PGconn *c), (c))
- *   static struct libload lib;		(declared before the list is used)
- *   FUNCS(LIBLOAD_PTR, LIBLOAD_PTRV)	the pointers
- *   static const struct libload_sym syms[] = { FUNCS(LIBLOAD_SYM, LIBLOAD_SYMV) };
- *   FUNCS(LIBLOAD_DEF, LIBLOAD_DEFV)	the functions
+ *   LIBLOAD_LIBRARY(FUNCS, "libpq.so.5", "libpq", "libpq5", SV_ERR_STORAGE)
  *
- * F: a function returning a value (the last argument when the library is
- * missing); V: one returning nothing.  A name the library's headers make a
- * macro (ICU's versioned names) is defined and looked up as expanded.
+ * F: a function returning a value (the last argument, when the library is
+ * missing); V: one returning nothing.  This defines `static struct libload
+ * lib` and every function of the list, forwarding to the library.  A name
+ * the library's headers make a macro (ICU's versioned names) is defined
+ * and looked up as expanded.
  */
 #define LIBLOAD_STR_(x) #x
 #define LIBLOAD_STR(x) LIBLOAD_STR_(x)
@@ -78,6 +84,13 @@ int libload_need(struct libload *l, char *msg) SV_WUR;
 	ret name params { return libload_ready(&lib) ? libload_p_##name args : none; }
 #define LIBLOAD_DEFV(name, params, args) \
 	void name params { if (libload_ready(&lib)) libload_p_##name args; }
+#define LIBLOAD_LIBRARY(FUNCS, SONAME, WHAT, PACKAGE, ERR) \
+	FUNCS(LIBLOAD_PTR, LIBLOAD_PTRV) \
+	static const struct libload_sym libload_syms[] = { FUNCS(LIBLOAD_SYM, LIBLOAD_SYMV) }; \
+	static struct libload lib = { .soname = SONAME, .what = WHAT, .package = PACKAGE, \
+	    .err = ERR, .syms = libload_syms, \
+	    .nsyms = sizeof(libload_syms) / sizeof(libload_syms[0]) }; \
+	FUNCS(LIBLOAD_DEF, LIBLOAD_DEFV)
 
 /*
  * libxml2, for the rooms that parse or write XML (sso/ops import and
