@@ -86,11 +86,9 @@ printf '<sso><application name="x"><fields><field ordinal="0" label="User"/></fi
     --log-file "$tmp/d.log" >/dev/null 2>&1 &
 dpid=$!
 trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; rm -rf "$tmp"' EXIT
-for i in $(seq 1 100); do
-	SSOVAULT_SOCKET=$tmp/d.sock "$exe" status >/dev/null 2>&1 && break
-	sleep 0.05
-done
-SSOVAULT_SOCKET=$tmp/d.sock "$exe" status >/dev/null 2>&1
+# shellcheck disable=SC2016
+SSOVAULT_SOCKET=$tmp/d.sock timeout 10 sh -c \
+    'until "$0" status >/dev/null 2>&1; do sleep 0.05; done' "$exe"
 t $? "ssovaultd answers on its socket"
 # shellcheck disable=SC2016
 E=$exe T=$tmp unshare -m sh -c 'for l in "$@"; do mount --bind /dev/null "$l" || exit 99; done
