@@ -91,7 +91,7 @@ SSOVAULT_SOCKET=$tmp/d.sock timeout 10 sh -c \
     'until "$0" status >/dev/null 2>&1; do sleep 0.05; done' "$exe"
 t $? "ssovaultd answers on its socket"
 # shellcheck disable=SC2016
-E=$exe T=$tmp unshare -m sh -c 'for l in "$@"; do mount --bind /dev/null "$l" || exit 99; done
+E=$exe D=$daemon T=$tmp unshare -m sh -c 'for l in "$@"; do mount --bind /dev/null "$l" || exit 99; done
 	for l in "$@"; do [ -s "$l" ] || echo "hidden $l"; done
 	"$E" --version >/dev/null 2>&1; echo "version $?"
 	"$E" creds get bench --field password 2>&1; echo "embedded $?"
@@ -99,7 +99,9 @@ E=$exe T=$tmp unshare -m sh -c 'for l in "$@"; do mount --bind /dev/null "$l" ||
 	"$E" --vault postgresql://localhost/none status 2>"$T/err-pq"; echo "pq $?"
 	"$E" app import "$T/a.xml" 2>"$T/err-import"; echo "import $?"
 	"$E" app export bench >/dev/null 2>"$T/err-export"; echo "export $?"
-	"$E" app create "Café" 2>"$T/err-icu"; echo "icu $?"' \
+	"$E" app create "Café" 2>"$T/err-icu"; echo "icu $?"
+	"$D" --vault postgresql://localhost/none --socket "$T/pq.sock" --log-file "$T/err-daemon" \
+	    >/dev/null 2>&1; echo "daemon-pq $?"' \
     sh "$pq" "$xml" "$uc" "$lib" > "$tmp/out2" 2>&1
 got=$(tr '\n' ' ' < "$tmp/out2")
 [ "$(grep -c '^hidden ' "$tmp/out2")" -eq 4 ]
@@ -119,6 +121,10 @@ missing pq libpq libpq5 "a vault at a postgresql:// URI"
 missing import libxml2 libxml2 "app import"
 missing export libxml2 libxml2 "app export"
 missing icu ICU "libicu$icu" "a name that is not ASCII"
+grep -qx 'daemon-pq 1' "$tmp/out2" &&
+    grep -q 'cannot open the vault in postgresql://localhost/none: libpq could not be loaded (.*): install libpq5$' \
+    "$tmp/err-daemon"
+t $? "ssovaultd --vault postgresql://...: exit 1, $(tail -1 "$tmp/err-daemon" | sed 's/.*ssovaultd\[[0-9]*\]: //')"
 SSOVAULT_SOCKET=$tmp/d.sock "$exe" app create "Café" --user "$me" >/dev/null &&
     SSOVAULT_SOCKET=$tmp/d.sock "$exe" app show "CAFÉ" >/dev/null
 t $? "while ssovaultd, which loads ICU itself, folds the same name"
