@@ -1,14 +1,15 @@
 /*
  * libload: a shared library opened at its first use instead of linked.
  *
- * libpq, libxml2 and ICU (like libcurl in send/) bring dozens of shared
+ * libpq, libxml2, ICU and libssl (like libcurl in send/) bring shared
  * libraries that the dynamic loader would map and relocate in every
  * `ssovault` process, a `creds get` through ssovaultd included, which uses
  * none of them (issue 15; docs/decisions.md, "The CLI loads libpq, libxml2
  * and ICU when a command needs them").  A loader file (vault/store/pq-load.c,
- * xml-load.c here, sso/core/icu-load.c) defines the functions its room
- * calls; each forwards to the library opened here, by its shared object
- * name, through the same loader search a linked library gets.
+ * xml-load.c here, sso/core/icu-load.c, sso/client/ssl-load.c) defines the
+ * functions its room calls; each forwards to the library opened here, by
+ * its shared object name, through the same loader search a linked library
+ * gets.
  */
 #ifndef SSOVAULT_LIBLOAD_H
 #define SSOVAULT_LIBLOAD_H
