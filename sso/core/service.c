@@ -151,6 +151,11 @@ sso_service_new_with(struct vault *v, const struct sso_optab *tab, struct sso_se
 		free(s);
 		return SV_ERR_NOMEM;
 	}
+	if (sso_memo_new(&s->memo) != 0) {
+		sso_repeat_free(s->repeat);
+		free(s);
+		return SV_ERR_NOMEM;
+	}
 	s->v = v;
 	s->tab = tab;
 	s->sink = default_sink;
@@ -161,6 +166,7 @@ sso_service_new_with(struct vault *v, const struct sso_optab *tab, struct sso_se
 	if (mutex_recursive_init(&s->wmu) != 0 || pthread_mutex_init(&s->fmu, NULL) != 0 ||
 	    pthread_mutex_init(&s->jmu, NULL) != 0) {
 		sso_repeat_free(s->repeat);
+		sso_memo_free(s->memo);
 		free(s);
 		return SV_ERR_NOMEM;
 	}
@@ -183,12 +189,26 @@ sso_service_free(struct sso_service *s)
 		(void)!vault_sync(s->v);
 	vault_free(s->v);
 	sso_repeat_free(s->repeat);
+	sso_memo_free(s->memo);
 	free(s->jn_dir);
 	sso_records_forget();
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->fmu);
 	pthread_mutex_destroy(&s->jmu);
 	free(s);
+}
+
+void
+sso_service_memo_clear(struct sso_service *s)
+{
+	sso_memo_clear(s->memo);
+}
+
+void
+sso_service_memo_counts(struct sso_service *s, unsigned long *ret_hits,
+    unsigned long *ret_misses)
+{
+	sso_memo_counts(s->memo, ret_hits, ret_misses);
 }
 
 struct vault *

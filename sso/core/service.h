@@ -11,6 +11,7 @@
 
 #include "core/sso.h"
 #include "core/journal.h"
+#include "memo.h"
 #include "repeat.h"
 
 struct sso_service {
@@ -47,6 +48,7 @@ struct sso_service {
 	pthread_t folder;
 	int folder_running, folder_stop, fold_armed, fold_urgent;
 	int64_t fold_at_ms;
+	struct sso_memo *memo;		/* answers of repeatable reads (memo.c) */
 };
 
 /* Unix microseconds from the service clock. */
@@ -55,6 +57,8 @@ int64_t sso_service_now_us(struct sso_service *s);
 void sso_service_usage_note(struct sso_service *s, size_t used);
 /* Keys or data replaced: every thread's decoded records are stale (records.c). */
 void sso_records_forget(void);
+/* Changes with every sso_records_forget(). */
+unsigned sso_records_generation(void);
 /*
  * A read's record into the journal: 0 if it is stored there, else
  * SV_ERR_TOO_LARGE (no journal, the vault is past its data room, or the

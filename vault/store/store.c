@@ -192,3 +192,11 @@ vault_store_copy_fd(struct vault_store *s, int fd)
 {
 	return s->ops->copy_fd(s, fd);
 }
+
+int
+vault_store_txn_version(struct vault_store_txn *t, uint64_t *ret)
+{
+	if (t->ops->txn_version == NULL)
+		return SV_ERR_INVALID;
+	return t->ops->txn_version(t, ret);
+}
