@@ -134,6 +134,15 @@ vault_txn_version(struct vault_txn *t, uint64_t *ret)
 	return vault_store_txn_version(t->st, ret);
 }
 
+int
+vault_version(struct vault *v, uint64_t *ret)
+{
+	/* a shared vault's keys may change under another host: its reads tell */
+	if (v->store == NULL || vault_shared(v))
+		return SV_ERR_INVALID;
+	return vault_store_version(v->store, ret);
+}
+
 static int
 check_key(struct vault *v, unsigned tab, const void *key, size_t klen)
 {

@@ -58,7 +58,7 @@ read_object(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req)
 		    "request lacks a valid object name");
 	switch (d->obj) {
 	case SSO_OBJ_APP:
-		snprintf(x->object, sizeof(x->object), "%s", raw);
+		memcpy(x->object, raw, strlen(raw) + 1);	/* fits: both SSO_PRINCIPAL_MAX */
 		return sso_app_name_key(raw, (char[SSO_APP_KEY_MAX + 1]){ 0 }, x->msg);
 	case SSO_OBJ_CERT:
 		if ((r = vault_thumbprint_normalise(raw, hex, &n, x->msg)) != 0)
@@ -548,24 +548,23 @@ read_try(struct sso_ctx *x, const struct sso_op_def *d, struct svbuf *req, int *
 	int r, memo;
 
 	*wanted = -1;
-	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
-		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
 	/*
 	 * The same request by the same caller (uid, gid, every group) of the
 	 * same vault version, within the names' bound, has the same answer as
 	 * the check and the handler gave it last time: it is served from the
-	 * memo (memo.c), and audited below like any other.
+	 * memo (memo.c), and audited below like any other.  The version is
+	 * read without a transaction; a miss reads it again in its own.
 	 */
-	memo = (d->flags & SSO_OPF_MEMO) && x->fd < 0 &&
-	    vault_txn_version(x->txn, &version) == 0;
+	memo = (d->flags & SSO_OPF_MEMO) && x->fd < 0 && vault_version(x->v, &version) == 0;
 	if (memo) {
 		sso_memo_mark(&mk, version);
-		if (sso_memo_get(x->svc->memo, x, &mk, x->req, x->req_len, wanted) == 0) {
-			vault_txn_abort(x->txn);
-			x->txn = NULL;
+		if (sso_memo_get(x->svc->memo, x, &mk, x->req, x->req_len, wanted) == 0)
 			return 0;
-		}
 	}
+	if ((r = vault_txn_begin(x->v, 0, &x->txn)) != 0)
+		return sv_fail(x->msg, r, "%s", vault_errmsg(x->v));
+	if (memo && (memo = vault_txn_version(x->txn, &version) == 0))
+		sso_memo_mark(&mk, version);
 	roles_load(x);
 	if ((r = authorise(x, d)) == 0 && (r = d->fn(x, req)) == 0 && svbuf_len(req) != 0)
 		r = sv_fail(x->msg, SV_ERR_TRAILING, "request has trailing bytes");

@@ -32,6 +32,13 @@ struct sso_service {
 	void *hooks_ctx;
 	/* the journal of reads (journal.h, docs/audit.md) */
 	_Atomic(struct sso_journal *) jn;	/* NULL: every read's record commits at once */
+	/*
+	 * The other journal: while one is folded, records go to the other
+	 * (a journal empties only when a fold catches up with it).  NULL until
+	 * the first one is a quarter full.
+	 */
+	_Atomic(struct sso_journal *) jn2;
+	int jn2_failed;			/* the second could not be had: not asked again */
 	int jn_state;			/* 0: not wanted, 1: wanted (opened unlocked), -1: none */
 	int jn_folder;			/* start a folder thread with it */
 	char *jn_dir;			/* a URI vault's journal directory; NULL: the vault's */

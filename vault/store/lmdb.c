@@ -1452,6 +1452,23 @@ op_txn_version(struct vault_store_txn *vt, uint64_t *ret)
 	return 0;
 }
 
+/* The last committed write transaction's id, from the meta pages (past the gate). */
+static int
+op_version(struct vault_store *vs, uint64_t *ret)
+{
+	struct lmdb_store *s = S(vs);
+	MDB_envinfo info;
+	int rc;
+
+	gate_enter(s);
+	rc = mdb_env_info(s->env, &info);
+	gate_leave(s);
+	if (rc != 0)
+		return store_fail(s->msg, rc, "reading the version");
+	*ret = (uint64_t)info.me_last_txnid;
+	return 0;
+}
+
 const struct vault_store_ops vault_store_lmdb = {
 	.name = "lmdb",
 	.probe = dir_probe,
@@ -1480,4 +1497,5 @@ const struct vault_store_ops vault_store_lmdb = {
 	.grow = op_grow,
 	.copy_fd = op_copy_fd,
 	.txn_version = op_txn_version,
+	.version = op_version,
 };

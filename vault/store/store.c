@@ -200,3 +200,11 @@ vault_store_txn_version(struct vault_store_txn *t, uint64_t *ret)
 		return SV_ERR_INVALID;
 	return t->ops->txn_version(t, ret);
 }
+
+int
+vault_store_version(struct vault_store *s, uint64_t *ret)
+{
+	if (s->ops->version == NULL)
+		return SV_ERR_INVALID;
+	return s->ops->version(s, ret);
+}

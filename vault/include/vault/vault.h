@@ -274,6 +274,8 @@ int vault_record_del(struct vault_txn *t, unsigned tab,
  * tell, or t reads under keys another host rotated in.
  */
 int vault_txn_version(struct vault_txn *t, uint64_t *ret) SV_WUR;
+/* The version a read transaction begun now would see (none is begun). */
+int vault_version(struct vault *v, uint64_t *ret) SV_WUR;
 
 /* Raw values: *ret_p points into the map, valid until the transaction ends. */
 int vault_raw_get(struct vault_txn *t, unsigned tab,

@@ -293,6 +293,8 @@ struct sso_journal_orphans;
 struct sso_fold {
 	size_t to, n;
 	int own;
+	struct sso_journal *j, *j2;	/* the journals folded (two per process: docs/audit.md) */
+	size_t to2;
 	struct sso_journal_orphans *orphans;
 };
 /*

@@ -233,6 +233,8 @@ int vault_store_copy_fd(struct vault_store *s, int fd) SV_WUR;
  * that cannot tell (callers then cache nothing on it).
  */
 int vault_store_txn_version(struct vault_store_txn *t, uint64_t *ret) SV_WUR;
+/* The version a read transaction begun now would see, without beginning one. */
+int vault_store_version(struct vault_store *s, uint64_t *ret) SV_WUR;
 
 /*
  * The ops table a backend fills in, with the handles every backend's own
@@ -281,6 +283,7 @@ struct vault_store_ops {
 	int (*grow)(struct vault_store *s, size_t room);
 	int (*copy_fd)(struct vault_store *s, int fd);
 	int (*txn_version)(struct vault_store_txn *t, uint64_t *ret);	/* may be NULL */
+	int (*version)(struct vault_store *s, uint64_t *ret);		/* may be NULL */
 };
 
 /* The backends. */
