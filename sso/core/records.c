@@ -103,6 +103,12 @@ sso_records_forget(void)
 	atomic_fetch_add(&jcache_gen, 1);
 }
 
+unsigned
+sso_records_generation(void)
+{
+	return atomic_load(&jcache_gen);
+}
+
 /* Keep j for these sealed bytes; a failure only means no caching. */
 static void
 jcache_put(struct vault *v, enum sso_table tab, const char *key,

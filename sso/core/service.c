@@ -151,6 +151,11 @@ sso_service_new_with(struct vault *v, const struct sso_optab *tab, struct sso_se
 		free(s);
 		return SV_ERR_NOMEM;
 	}
+	if (sso_memo_new(&s->memo) != 0) {
+		sso_repeat_free(s->repeat);
+		free(s);
+		return SV_ERR_NOMEM;
+	}
 	s->v = v;
 	s->tab = tab;
 	s->sink = default_sink;
@@ -161,6 +166,7 @@ sso_service_new_with(struct vault *v, const struct sso_optab *tab, struct sso_se
 	if (mutex_recursive_init(&s->wmu) != 0 || pthread_mutex_init(&s->fmu, NULL) != 0 ||
 	    pthread_mutex_init(&s->jmu, NULL) != 0) {
 		sso_repeat_free(s->repeat);
+		sso_memo_free(s->memo);
 		free(s);
 		return SV_ERR_NOMEM;
 	}
@@ -183,12 +189,26 @@ sso_service_free(struct sso_service *s)
 		(void)!vault_sync(s->v);
 	vault_free(s->v);
 	sso_repeat_free(s->repeat);
+	sso_memo_free(s->memo);
 	free(s->jn_dir);
 	sso_records_forget();
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->fmu);
 	pthread_mutex_destroy(&s->jmu);
 	free(s);
+}
+
+void
+sso_service_memo_clear(struct sso_service *s)
+{
+	sso_memo_clear(s->memo);
+}
+
+void
+sso_service_memo_counts(struct sso_service *s, unsigned long *ret_hits,
+    unsigned long *ret_misses)
+{
+	sso_memo_counts(s->memo, ret_hits, ret_misses);
 }
 
 struct vault *
@@ -323,8 +343,13 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 	size_t adopted = 0;
 	int r;
 
-	struct sso_journal *jn = atomic_load(&s->jn);
+	struct sso_journal *jn, *jn2;
 
+	/* both as one swap left them (journal_swap): never one journal twice */
+	pthread_mutex_lock(&s->jmu);
+	jn = atomic_load(&s->jn);
+	jn2 = atomic_load(&s->jn2);
+	pthread_mutex_unlock(&s->jmu);
 	memset(ret, 0, sizeof(*ret));
 	if (jn == NULL && !s->adopt_due)
 		return 0;
@@ -343,9 +368,20 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 		memset(ret, 0, sizeof(*ret));
 		return 0;
 	}
+	/* the one records went to before the last swap first: it holds older ones */
+	if (jn2 != NULL) {
+		size_t n2 = 0;
+
+		if ((r = sso_journal_fold(jn2, child, &ret->to2, &n2)) != 0)
+			goto fail;
+		ret->j2 = jn2;
+		ret->own = 1;
+		adopted += n2;
+	}
 	if (jn != NULL) {
 		if ((r = sso_journal_fold(jn, child, &ret->to, &ret->n)) != 0)
 			goto fail;
+		ret->j = jn;
 		ret->own = 1;
 	}
 	room_note(s, child);
@@ -365,8 +401,11 @@ fail:
 void
 sso_service_folded(struct sso_service *s, struct sso_fold *f, int committed)
 {
-	if (f->own)
-		sso_journal_folded(atomic_load(&s->jn), f->to, committed);
+	/* the journals folded, wherever a swap since has put them */
+	if (f->j != NULL)
+		sso_journal_folded(f->j, f->to, committed);
+	if (f->j2 != NULL)
+		sso_journal_folded(f->j2, f->to2, committed);
 	if (f->orphans != NULL && committed)
 		s->adopt_due = 0;
 	sso_journal_adopt_done(f->orphans, committed);
@@ -382,9 +421,10 @@ sso_service_journal_on(struct sso_service *s)
 size_t
 sso_service_journal_pending(struct sso_service *s)
 {
-	struct sso_journal *jn = atomic_load(&s->jn);
+	struct sso_journal *jn = atomic_load(&s->jn), *jn2 = atomic_load(&s->jn2);
 
-	return jn != NULL ? sso_journal_pending(jn) : 0;
+	return (jn != NULL ? sso_journal_pending(jn) : 0) +
+	    (jn2 != NULL ? sso_journal_pending(jn2) : 0);
 }
 
 /* Fold in a write transaction of its own, committed without a disk sync. */
@@ -446,6 +486,44 @@ kick(struct sso_service *s, int urgent)
 
 static int journal_open(struct sso_service *s);
 
+/*
+ * Records go to the other journal from now on, if it is empty (folded to its
+ * end), or can be had: the full one is folded meanwhile.  1 if they do.
+ */
+static int
+journal_swap(struct sso_service *s, struct sso_journal *full)
+{
+	struct sso_journal *other;
+	char m[SV_MSG_MAX];
+	int swapped = 0;
+
+	pthread_mutex_lock(&s->jmu);
+	if (atomic_load(&s->jn) != full) {
+		swapped = 1;		/* another thread did it */
+		goto out;
+	}
+	if ((other = atomic_load(&s->jn2)) == NULL) {
+		if (s->jn2_failed || sso_journal_open(s->v, s->jn_dir, &other, m) != 0) {
+			s->jn2_failed = 1;	/* one journal then, as before */
+			goto out;
+		}
+		atomic_store(&s->jn2, other);
+	}
+	if (sso_journal_pending(other) != 0)
+		goto out;
+	/*
+	 * Folds take jn2 before jn.  Between these two stores a fold may see
+	 * one journal twice or miss the empty one: both harmless, and folds
+	 * run under the write lock with the records of both counted by file.
+	 */
+	atomic_store(&s->jn2, full);
+	atomic_store(&s->jn, other);
+	swapped = 1;
+out:
+	pthread_mutex_unlock(&s->jmu);
+	return swapped;
+}
+
 int
 sso_service_journal_put(struct sso_service *s, const uint8_t *rec, size_t len)
 {
@@ -459,14 +537,23 @@ sso_service_journal_put(struct sso_service *s, const uint8_t *rec, size_t len)
 	if (atomic_load(&s->tight))
 		return SV_ERR_TOO_LARGE;
 	if ((r = sso_journal_append(jn, rec, len, &before)) != 0) {
+		/* full: the other one, if it is empty; else the caller commits it */
+		if (!journal_swap(s, jn) ||
+		    sso_journal_append(atomic_load(&s->jn), rec, len, &before) != 0) {
+			kick(s, 1);
+			return r;
+		}
 		kick(s, 1);
-		return r;
+		return 0;
 	}
 	/* the first pending record starts the clock; crossing the threshold folds now */
-	if (before == 0)
+	if (before == 0) {
 		kick(s, 0);
-	else if (before < SSO_FOLD_BYTES && before + len >= SSO_FOLD_BYTES)
+	} else if (before < SSO_FOLD_BYTES && before + len >= SSO_FOLD_BYTES) {
+		/* and the next records go to the other journal while this one is folded */
+		(void)journal_swap(s, jn);
 		kick(s, 1);
+	}
 	return 0;
 }
 
@@ -614,6 +701,8 @@ journal_end(struct sso_service *s)
 		(void)fold_commit(s);
 	sso_journal_close(atomic_load(&s->jn));
 	atomic_store(&s->jn, NULL);
+	sso_journal_close(atomic_load(&s->jn2));
+	atomic_store(&s->jn2, NULL);
 }
 
 /* --- bootstrap -------------------------------------------------------- */

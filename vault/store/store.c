@@ -215,3 +215,19 @@ vault_store_copy_fd(struct vault_store *s, int fd)
 {
 	return s->ops->copy_fd(s, fd);
 }
+
+int
+vault_store_txn_version(struct vault_store_txn *t, uint64_t *ret)
+{
+	if (t->ops->txn_version == NULL)
+		return SV_ERR_INVALID;
+	return t->ops->txn_version(t, ret);
+}
+
+int
+vault_store_version(struct vault_store *s, uint64_t *ret)
+{
+	if (s->ops->version == NULL)
+		return SV_ERR_INVALID;
+	return s->ops->version(s, ret);
+}

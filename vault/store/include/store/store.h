@@ -232,6 +232,17 @@ int vault_store_grow(struct vault_store *s, size_t room) SV_WUR;
 int vault_store_copy_fd(struct vault_store *s, int fd) SV_WUR;
 
 /*
+ * The version of what a top-level read transaction t sees: two read
+ * transactions of one store with the same version see the same data, and
+ * every commit that changed anything gives a new one (LMDB: the id of the
+ * last committed write transaction).  SV_ERR_INVALID from a backend
+ * that cannot tell (callers then cache nothing on it).
+ */
+int vault_store_txn_version(struct vault_store_txn *t, uint64_t *ret) SV_WUR;
+/* The version a read transaction begun now would see, without beginning one. */
+int vault_store_version(struct vault_store *s, uint64_t *ret) SV_WUR;
+
+/*
  * The ops table a backend fills in, with the handles every backend's own
  * structs begin with (so that the functions above find the ops from any
  * handle).  Each entry has the contract of the function above of the same
@@ -277,6 +288,8 @@ struct vault_store_ops {
 	int (*txn_used)(struct vault_store_txn *t, size_t *ret);
 	int (*grow)(struct vault_store *s, size_t room);
 	int (*copy_fd)(struct vault_store *s, int fd);
+	int (*txn_version)(struct vault_store_txn *t, uint64_t *ret);	/* may be NULL */
+	int (*version)(struct vault_store *s, uint64_t *ret);		/* may be NULL */
 };
 
 /* The backends. */
