@@ -17,6 +17,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "base/libload.h"
 #include "send/send.h"
 
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
@@ -51,6 +52,7 @@ parse(const uint8_t *data, size_t len, xmlDocPtr *ret, char *msg)
 	struct first_error fe;
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
+	int r;
 
 	if (len == 0)
 		return sv_fail(msg, SV_ERR_BAD_FORMAT, "empty, not XML");
@@ -59,6 +61,8 @@ parse(const uint8_t *data, size_t len, xmlDocPtr *ret, char *msg)
 	if (memchr(data, '\0', len) != NULL)
 		return sv_fail(msg, SV_ERR_BAD_FORMAT,
 		    "holds NUL bytes (UTF-16 or binary?): SOAP messages are sent as UTF-8");
+	if ((r = libload_xml_need(msg)) != 0)
+		return r;
 	if ((ctxt = xmlNewParserCtxt()) == NULL)
 		return SV_ERR_NOMEM;
 	memset(&fe, 0, sizeof(fe));

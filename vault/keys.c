@@ -53,9 +53,39 @@ vault_keys_derive(struct vault_keys *k)
 void
 vault_keys_freeze(struct vault_keys *k)
 {
-	crypto_auth_hmacsha256_init(&k->audit_mac, k->audit, sizeof(k->audit));
+	uint8_t pad[64];
+	size_t i;
+
+	/* RFC 2104 with a key shorter than the block: zero-padded */
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = (uint8_t)((i < sizeof(k->audit) ? k->audit[i] : 0) ^ 0x36);
+	SHA256_Init(&k->audit_in);
+	SHA256_Update(&k->audit_in, pad, sizeof(pad));
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = (uint8_t)((i < sizeof(k->audit) ? k->audit[i] : 0) ^ 0x5c);
+	SHA256_Init(&k->audit_out);
+	SHA256_Update(&k->audit_out, pad, sizeof(pad));
+	sodium_memzero(pad, sizeof(pad));
 	/* hardening only: where mprotect is refused the keys stay writable */
 	(void)sodium_mprotect_readonly(k);
+}
+
+void
+vault_keys_audit_mac(const struct vault_keys *k, const void *const *parts,
+    const size_t *lens, size_t n, uint8_t out[32])
+{
+	uint8_t inner[SHA256_DIGEST_LENGTH];
+	SHA256_CTX c = k->audit_in;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		SHA256_Update(&c, parts[i], lens[i]);
+	SHA256_Final(inner, &c);
+	c = k->audit_out;
+	SHA256_Update(&c, inner, sizeof(inner));
+	SHA256_Final(out, &c);
+	sodium_memzero(&c, sizeof(c));
+	sodium_memzero(inner, sizeof(inner));
 }
 
 int

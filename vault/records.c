@@ -126,6 +126,23 @@ vault_txn_vault(struct vault_txn *t)
 	return t->v;
 }
 
+int
+vault_txn_version(struct vault_txn *t, uint64_t *ret)
+{
+	if (t == NULL || t->nk != NULL)
+		return SV_ERR_INVALID;
+	return vault_store_txn_version(t->st, ret);
+}
+
+int
+vault_version(struct vault *v, uint64_t *ret)
+{
+	/* a shared vault's keys may change under another host: its reads tell */
+	if (v->store == NULL || vault_shared(v))
+		return SV_ERR_INVALID;
+	return vault_store_version(v->store, ret);
+}
+
 static int
 check_key(struct vault *v, unsigned tab, const void *key, size_t klen)
 {
@@ -436,27 +453,36 @@ vault_purpose_key(struct vault *v, enum vault_key k, const uint8_t **ret_key,
 }
 
 int
-vault_mac(struct vault *v, enum vault_key k, const void *data, size_t len,
-    uint8_t out[VAULT_MAC_BYTES])
+vault_mac_parts(struct vault *v, enum vault_key k, const void *const *parts,
+    const size_t *lens, size_t n, uint8_t out[VAULT_MAC_BYTES])
 {
 	const uint8_t *key = NULL;
 	const char *domain = NULL;
 	uint32_t epoch = 0;
 	crypto_auth_hmacsha256_state st;
+	size_t i;
 	int r;
 
 	if ((r = vault_purpose_key(v, k, &key, &domain, &epoch)) != 0)
 		return r;
 	if (k != VAULT_KEY_AUDIT) {
-		crypto_auth_hmacsha256(out, data, len, key);
+		crypto_auth_hmacsha256_init(&st, key, VAULT_KEYS_KEY_BYTES);
+		for (i = 0; i < n; i++)
+			crypto_auth_hmacsha256_update(&st, parts[i], lens[i]);
+		crypto_auth_hmacsha256_final(&st, out);
+		sodium_memzero(&st, sizeof(st));
 		return 0;
 	}
-	/* the audit chain MACs every record: start from the state made at unlock */
-	st = v->keys->audit_mac;
-	crypto_auth_hmacsha256_update(&st, data, len);
-	crypto_auth_hmacsha256_final(&st, out);
-	sodium_memzero(&st, sizeof(st));
+	/* the audit chain MACs every record: from the states made at unlock */
+	vault_keys_audit_mac(v->keys, parts, lens, n, out);
 	return 0;
+}
+
+int
+vault_mac(struct vault *v, enum vault_key k, const void *data, size_t len,
+    uint8_t out[VAULT_MAC_BYTES])
+{
+	return vault_mac_parts(v, k, &data, &len, 1, out);
 }
 
 static int

@@ -836,6 +836,35 @@ test_mac_blob(struct vault *v)
 	    memcmp(m1, m2, 32) == 0, "mac: deterministic");
 	ok(vault_mac(v, VAULT_KEY_TICKETS, "abc", 3, m3) == 0 && memcmp(m1, m3, 32) != 0,
 	    "mac: audit and tickets keys differ");
+	{
+		/* the audit MAC (OpenSSL's SHA-256 from states made at unlock) is HMAC-SHA256 */
+		static const size_t sizes[] = { 0, 1, 31, 55, 56, 63, 64, 65, 119, 120, 200, 1000 };
+		uint8_t data[1000], want[32], got[32], split[32];
+		size_t i, bad = 0;
+
+		struct vault_keys *k = vault_keys_new();
+
+		randombytes_buf(data, sizeof(data));
+		randombytes_buf(k->audit, sizeof(k->audit));
+		vault_keys_freeze(k);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			const void *parts[3] = { data, data + sizes[i] / 3, data + sizes[i] / 2 };
+			size_t lens[3] = { sizes[i] / 3, sizes[i] / 2 - sizes[i] / 3,
+			    sizes[i] - sizes[i] / 2 };
+
+			crypto_auth_hmacsha256(want, data, sizes[i], k->audit);
+			vault_keys_audit_mac(k, (const void *[]){ data }, &sizes[i], 1, got);
+			vault_keys_audit_mac(k, parts, lens, 3, split);
+			if (memcmp(want, got, 32) != 0 || memcmp(want, split, 32) != 0)
+				bad++;
+		}
+		vault_keys_free(k);
+		is_int(bad, 0, "mac: the audit MAC is HMAC-SHA256 under the audit key, whole or in parts");
+		ok(vault_mac(v, VAULT_KEY_AUDIT, data, 100, got) == 0 &&
+		    vault_mac_parts(v, VAULT_KEY_AUDIT, (const void *[]){ data, data + 40 },
+		    (const size_t[]){ 40, 60 }, 2, split) == 0 && memcmp(got, split, 32) == 0,
+		    "mac: the vault's audit MAC, whole or in parts");
+	}
 	is_int(vault_blob_seal(v, VAULT_KEY_TICKETS, "ad", 2, "ticket", 6, blob), 0, "blob: seal");
 	len = svbuf_len(blob);
 	is_int(len, VAULT_KEYS_OVERHEAD + 6, "blob: length");

@@ -34,5 +34,7 @@ int sso_client_reply_string(struct ssovault *h, char **ret) SV_WUR;
 int sso_client_simple(struct ssovault *h) SV_WUR;
 /* Append s, or "" for NULL. */
 int sso_client_nullstr(struct svbuf *b, const char *s) SV_WUR;
+/* 0 once libssl is loaded (ssl-load.c), else SV_ERR_CRYPTO with msg saying why */
+int sso_client_ssl_need(char *msg) SV_WUR;
 
 #endif

@@ -377,6 +377,10 @@ ssovault_mapping_delete(struct ssovault *h, const char *app, const char *princip
  * sodium_malloc() per field (each costs a dozen system calls), and a
  * secure svbuf, whose blocks the thread reuses.
  */
+/*
+ * One block holds the handle, the fields and every string that is not
+ * secret (app, principal, user, labels); the values are in one secure block.
+ */
 struct creds_priv {
 	struct ssovault_creds pub;
 	struct svbuf *values;		/* secure; fields[i].value point in */
@@ -386,17 +390,10 @@ void
 ssovault_creds_free(struct ssovault_creds *c)
 {
 	struct creds_priv *cp = (struct creds_priv *)c;
-	size_t i;
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nfields && c->fields != NULL; i++)
-		free(c->fields[i].label);
 	svbuf_free(cp->values);		/* wipes it */
-	free(c->fields);
-	free(c->app);
-	free(c->principal);
-	free(c->external_user);
 	free(cp);
 }
 
@@ -422,47 +419,75 @@ ssovault_creds_password(const struct ssovault_creds *c)
 	return NULL;
 }
 
+/* A string of the reply, NUL-free, as a pointer into it. */
+static int
+get_text(struct svbuf *b, const uint8_t **ret, size_t *ret_len)
+{
+	int r;
+
+	if ((r = svbuf_get_string_direct(b, ret, ret_len)) != 0)
+		return r;
+	return *ret_len > 0 && memchr(*ret, '\0', *ret_len) != NULL ? SV_ERR_PROTOCOL : 0;
+}
+
+/* Copy a string of the reply to *at, NUL-terminated; returns where it went. */
+static char *
+put_text(char **at, const uint8_t *p, size_t len)
+{
+	char *s = *at;
+
+	if (len > 0)
+		memcpy(s, p, len);
+	s[len] = '\0';
+	*at += len + 1;
+	return s;
+}
+
 /* s app | s principal | s external | u32 n | n x (s label, u8 masked, s value) */
 static int
 reply_creds(struct ssovault *h, struct ssovault_creds **ret)
 {
-	struct creds_priv *cp = calloc(1, sizeof(*cp));
-	struct ssovault_creds *c = &cp->pub;
-	const uint8_t *v[256];
-	size_t vl[256], total = 0, off = 0;
-	uint32_t n, i;
-	uint8_t masked, *block;
+	const uint8_t *t[3], *lab[256], *v[256];
+	size_t tl[3], ll[256], vl[256], text = 0, total = 0, off = 0;
+	struct creds_priv *cp = NULL;
+	struct ssovault_creds *c;
+	uint8_t masked[256], *block;
+	uint32_t n = 0, i;
+	char *at;
 	int r;
 
-	if (cp == NULL)
-		return SV_ERR_NOMEM;
-	if ((r = svbuf_get_cstring(h->reply, &c->app)) != 0 ||
-	    (r = svbuf_get_cstring(h->reply, &c->principal)) != 0 ||
-	    (r = svbuf_get_cstring(h->reply, &c->external_user)) != 0 ||
-	    (r = svbuf_get_u32(h->reply, &n)) != 0)
+	/* the reply is read whole first: pointers into it, nothing copied yet */
+	for (i = 0; i < 3; i++) {
+		if ((r = get_text(h->reply, &t[i], &tl[i])) != 0)
+			goto out;
+		text += tl[i] + 1;
+	}
+	if ((r = svbuf_get_u32(h->reply, &n)) != 0)
 		goto out;
-	if (n > 256 || (c->fields = calloc(n == 0 ? 1 : n, sizeof(*c->fields))) == NULL) {
+	if (n > 256) {
 		r = SV_ERR_PROTOCOL;
 		goto out;
 	}
-	/* the values stay in the (secure) reply until copied into one block */
 	for (i = 0; i < n; i++) {
-		if ((r = svbuf_get_cstring(h->reply, &c->fields[i].label)) != 0 ||
-		    (r = svbuf_get_u8(h->reply, &masked)) != 0 ||
-		    (r = svbuf_get_string_direct(h->reply, &v[i], &vl[i])) != 0) {
-			c->nfields = i + 1;
+		if ((r = get_text(h->reply, &lab[i], &ll[i])) != 0 ||
+		    (r = svbuf_get_u8(h->reply, &masked[i])) != 0 ||
+		    (r = get_text(h->reply, &v[i], &vl[i])) != 0)
 			goto out;
-		}
-		c->nfields = i + 1;
-		if (memchr(v[i], '\0', vl[i]) != NULL) {
-			r = SV_ERR_PROTOCOL;
-			goto out;
-		}
-		c->fields[i].masked = masked != 0;
+		text += ll[i] + 1;
 		total += vl[i] + 1;
 	}
 	if ((r = sso_client_reply_end(h)) != 0)
 		goto out;
+	if ((cp = calloc(1, sizeof(*cp) + (n == 0 ? 1 : n) * sizeof(*c->fields) + text)) == NULL) {
+		r = SV_ERR_NOMEM;
+		goto out;
+	}
+	c = &cp->pub;
+	c->fields = (struct ssovault_field *)(void *)(cp + 1);
+	at = (char *)(c->fields + (n == 0 ? 1 : n));
+	c->app = put_text(&at, t[0], tl[0]);
+	c->principal = put_text(&at, t[1], tl[1]);
+	c->external_user = put_text(&at, t[2], tl[2]);
 	/* one reserve: the values never move after */
 	if ((cp->values = svbuf_new_secure(0)) == NULL ||
 	    svbuf_reserve(cp->values, total == 0 ? 1 : total, &block) != 0) {
@@ -470,12 +495,15 @@ reply_creds(struct ssovault *h, struct ssovault_creds **ret)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		c->fields[i].label = put_text(&at, lab[i], ll[i]);
+		c->fields[i].masked = masked[i] != 0;
 		c->fields[i].value = (char *)block + off;
 		if (vl[i] > 0)
 			memcpy(block + off, v[i], vl[i]);
 		block[off + vl[i]] = '\0';
 		off += vl[i] + 1;
 	}
+	c->nfields = n;
 	*ret = c;
 	cp = NULL;
 out:
@@ -483,6 +511,8 @@ out:
 	ssovault_creds_free(cp != NULL ? &cp->pub : NULL);
 	if (r != 0 && r != SV_ERR_PROTOCOL && r != SV_ERR_NOMEM)
 		r = sv_fail(h->msg, SV_ERR_PROTOCOL, "malformed credentials in the reply");
+	else if (r == SV_ERR_PROTOCOL)
+		sv_fail(h->msg, r, "malformed credentials in the reply");
 	return r;
 }
 

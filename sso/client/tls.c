@@ -296,6 +296,8 @@ ssovault_tls_use_cert(struct ssovault *h, const struct ssovault_cert_info *c,
 
 	if (h == NULL || c == NULL || ctx == NULL || c->chain_pem == NULL)
 		return SV_ERR_INVALID;
+	if ((r = sso_client_ssl_need(h->msg)) != 0)
+		return r;
 	if (pthread_once(&engine_once, engine_make) != 0 || engine == NULL) {
 		r = sv_fail(h->msg, SV_ERR_CRYPTO, "OpenSSL refused the signing key's methods");
 		goto out;

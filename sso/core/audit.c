@@ -133,17 +133,12 @@ int
 sso_audit_chain_mac(struct vault *v, const uint8_t prev[VAULT_MAC_BYTES], uint64_t seq,
     const uint8_t *body, size_t len, uint8_t out[VAULT_MAC_BYTES])
 {
-	struct svbuf *b = svbuf_new(0);
-	int r;
+	uint8_t s[8];
+	const void *parts[3] = { prev, s, body };
+	const size_t lens[3] = { VAULT_MAC_BYTES, sizeof(s), len };
 
-	if (b == NULL)
-		return SV_ERR_NOMEM;
-	if ((r = svbuf_put(b, prev, VAULT_MAC_BYTES)) == 0 &&
-	    (r = svbuf_put_u64(b, seq)) == 0 &&
-	    (r = svbuf_put(b, body, len)) == 0)
-		r = vault_mac(v, VAULT_KEY_AUDIT, svbuf_ptr(b), svbuf_len(b), out);
-	svbuf_free(b);
-	return r;
+	sso_audit_seq_key(seq, s);	/* big-endian, as svbuf_put_u64 writes it */
+	return vault_mac_parts(v, VAULT_KEY_AUDIT, parts, lens, 3, out);
 }
 
 /*

@@ -42,6 +42,7 @@ struct names_cache {
 };
 
 static __thread struct names_cache *nc;
+static __thread uint64_t horizon = UINT64_MAX;	/* see sso_names_horizon() */
 static atomic_uint names_gen = 1;
 static atomic_ullong names_asked;
 static pthread_key_t names_key;
@@ -100,6 +101,8 @@ find(struct names_cache *c, enum names_kind kind, const char *name, unsigned lon
 			continue;
 		if (kind == NK_UID ? e->id == id : strcmp(e->name, name) == 0) {
 			e->used = ++c->tick;
+			if (e->until_ms < horizon)
+				horizon = e->until_ms;
 			return e;
 		}
 	}
@@ -125,8 +128,13 @@ keep(struct names_cache *c, enum names_kind kind, const char *name, unsigned lon
 {
 	struct names_entry *e;
 
-	if (c == NULL || strlen(name) >= NAMES_KEY_MAX)
+	/* an answer not kept is asked again at once: nothing may rest on it */
+	if (c == NULL || strlen(name) >= NAMES_KEY_MAX) {
+		horizon = 0;
 		return;
+	}
+	if (asked_ms + SSO_NAMES_TTL_MS < horizon)
+		horizon = asked_ms + SSO_NAMES_TTL_MS;
 	e = slot(c);
 	e->kind = kind;
 	e->gen = atomic_load(&names_gen);
@@ -253,6 +261,36 @@ sso_names_of_uid(uid_t uid, char *out, size_t len)
 		return 0;
 	snprintf(out, len, "%s", name);
 	return 1;
+}
+
+void
+sso_names_horizon_start(void)
+{
+	horizon = UINT64_MAX;
+}
+
+void
+sso_names_direct(void)
+{
+	horizon = 0;
+}
+
+uint64_t
+sso_names_horizon(void)
+{
+	return horizon;
+}
+
+uint64_t
+sso_names_now_ms(void)
+{
+	return now_ms();
+}
+
+unsigned
+sso_names_generation(void)
+{
+	return atomic_load(&names_gen);
 }
 
 void

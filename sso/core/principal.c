@@ -213,6 +213,7 @@ sso_caller_describe(const struct sso_caller *c, char *out, size_t len)
 	char buf[1024];
 
 	/* the name too, where this host has one that fits: "uid 1007 (bob)" */
+	sso_names_direct();
 	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
 	    sso_name_ok(res->pw_name, 40))
 		snprintf(out, len, "uid %lu (%s)", (unsigned long)c->uid, res->pw_name);
@@ -247,6 +248,7 @@ sso_principal_alias(const char *p, char *out)
 		struct group gr, *res = NULL;
 		char big[1 << 14];
 
+		sso_names_direct();
 		if (getgrgid_r((gid_t)id, &gr, big, sizeof(big), &res) != 0 || res == NULL ||
 		    !sso_name_ok(res->gr_name, SSO_PRINCIPAL_MAX - 8))
 			return SV_ERR_NOT_FOUND;

@@ -16,6 +16,7 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
+#include "icu-load.h"
 #include "service.h"
 
 static const char *const sso_tables[SSO_TABLE__COUNT] = {
@@ -100,6 +101,12 @@ void
 sso_records_forget(void)
 {
 	atomic_fetch_add(&jcache_gen, 1);
+}
+
+unsigned
+sso_records_generation(void)
+{
+	return atomic_load(&jcache_gen);
 }
 
 /* Keep j for these sealed bytes; a failure only means no caching. */
@@ -307,6 +314,7 @@ sso_app_name_key(const char *name, char out[SSO_APP_KEY_MAX + 1], char *msg)
 	UErrorCode e = U_ZERO_ERROR;
 	size_t n = strlen(name), i;
 	int32_t len, klen;
+	int r;
 
 	if (!sso_name_ok(name, SSO_APP_NAME_MAX) || name[0] == ' ' || name[n - 1] == ' ')
 		return sv_fail(msg, SV_ERR_INVALID,
@@ -326,6 +334,8 @@ sso_app_name_key(const char *name, char out[SSO_APP_KEY_MAX + 1], char *msg)
 		return 0;
 	}
 	/* canonical caseless form: NFC, case folded, NFC again */
+	if ((r = sso_icu_need(msg)) != 0)
+		return r;
 	u_strFromUTF8(a, (int32_t)(sizeof(a) / sizeof(a[0])), &len, name, (int32_t)n, &e);
 	if (U_FAILURE(e) || (len = nfc(a, len, b, (int32_t)(sizeof(b) / sizeof(b[0])))) < 0)
 		goto bad;

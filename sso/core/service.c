@@ -151,6 +151,11 @@ sso_service_new_with(struct vault *v, const struct sso_optab *tab, struct sso_se
 		free(s);
 		return SV_ERR_NOMEM;
 	}
+	if (sso_memo_new(&s->memo) != 0) {
+		sso_repeat_free(s->repeat);
+		free(s);
+		return SV_ERR_NOMEM;
+	}
 	s->v = v;
 	s->tab = tab;
 	s->sink = default_sink;
@@ -161,6 +166,7 @@ sso_service_new_with(struct vault *v, const struct sso_optab *tab, struct sso_se
 	if (mutex_recursive_init(&s->wmu) != 0 || pthread_mutex_init(&s->fmu, NULL) != 0 ||
 	    pthread_mutex_init(&s->jmu, NULL) != 0) {
 		sso_repeat_free(s->repeat);
+		sso_memo_free(s->memo);
 		free(s);
 		return SV_ERR_NOMEM;
 	}
@@ -183,12 +189,26 @@ sso_service_free(struct sso_service *s)
 		(void)!vault_sync(s->v);
 	vault_free(s->v);
 	sso_repeat_free(s->repeat);
+	sso_memo_free(s->memo);
 	free(s->jn_dir);
 	sso_records_forget();
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->fmu);
 	pthread_mutex_destroy(&s->jmu);
 	free(s);
+}
+
+void
+sso_service_memo_clear(struct sso_service *s)
+{
+	sso_memo_clear(s->memo);
+}
+
+void
+sso_service_memo_counts(struct sso_service *s, unsigned long *ret_hits,
+    unsigned long *ret_misses)
+{
+	sso_memo_counts(s->memo, ret_hits, ret_misses);
 }
 
 struct vault *
@@ -316,42 +336,20 @@ room_note(struct sso_service *s, struct vault_txn *t)
 	atomic_store(&s->tight, vault_txn_room(t, VAULT_ROOM_DATA, NULL, m) != 0);
 }
 
-/*
- * Two journals per process, so that reads never wait for a fold to catch
- * up: reads append to the active one (s->jn); a fold first turns them to
- * the other (s->jn2) if that one is empty, and then folds both, the one it
- * turned from first (its records are the older).  That one is then folded
- * to its end and starts again empty (sso_journal_folded()), while reads go
- * on into the other.  With one journal under a steady stream of reads a
- * fold never caught up with it: it filled, and reads then committed their
- * records one by one behind the folds.  Folds are serialised by the write
- * transaction they run in; jmu keeps the turn apart from opening.
- */
-static void
-journal_turn(struct sso_service *s)
-{
-	struct sso_journal *a, *b;
-
-	pthread_mutex_lock(&s->jmu);
-	a = atomic_load(&s->jn);
-	b = atomic_load(&s->jn2);
-	if (a != NULL && b != NULL && sso_journal_pending(b) == 0 &&
-	    sso_journal_pending(a) > 0) {
-		atomic_store(&s->jn, b);
-		atomic_store(&s->jn2, a);
-	}
-	pthread_mutex_unlock(&s->jmu);
-}
-
 int
 sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *ret)
 {
 	struct vault_txn *child = NULL;
-	size_t adopted = 0, n;
-	int r, i;
+	size_t adopted = 0;
+	int r;
 
-	struct sso_journal *jn = atomic_load(&s->jn);
+	struct sso_journal *jn, *jn2;
 
+	/* both as one swap left them (journal_swap): never one journal twice */
+	pthread_mutex_lock(&s->jmu);
+	jn = atomic_load(&s->jn);
+	jn2 = atomic_load(&s->jn2);
+	pthread_mutex_unlock(&s->jmu);
 	memset(ret, 0, sizeof(*ret));
 	if (jn == NULL && !s->adopt_due)
 		return 0;
@@ -370,17 +368,21 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 		memset(ret, 0, sizeof(*ret));
 		return 0;
 	}
+	/* the one records went to before the last swap first: it holds older ones */
+	if (jn2 != NULL) {
+		size_t n2 = 0;
+
+		if ((r = sso_journal_fold(jn2, child, &ret->to2, &n2)) != 0)
+			goto fail;
+		ret->j2 = jn2;
+		ret->own = 1;
+		adopted += n2;
+	}
 	if (jn != NULL) {
-		journal_turn(s);
-		ret->j[0] = atomic_load(&s->jn2);
-		ret->j[1] = atomic_load(&s->jn);
-		for (i = 0; i < 2; i++) {
-			if (ret->j[i] == NULL)
-				continue;
-			if ((r = sso_journal_fold(ret->j[i], child, &ret->to[i], &n)) != 0)
-				goto fail;
-			ret->n += n;
-		}
+		if ((r = sso_journal_fold(jn, child, &ret->to, &ret->n)) != 0)
+			goto fail;
+		ret->j = jn;
+		ret->own = 1;
 	}
 	room_note(s, child);
 	if ((r = vault_txn_commit(child)) != 0) {
@@ -399,11 +401,11 @@ fail:
 void
 sso_service_folded(struct sso_service *s, struct sso_fold *f, int committed)
 {
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (f->j[i] != NULL)
-			sso_journal_folded(f->j[i], f->to[i], committed);
+	/* the journals folded, wherever a swap since has put them */
+	if (f->j != NULL)
+		sso_journal_folded(f->j, f->to, committed);
+	if (f->j2 != NULL)
+		sso_journal_folded(f->j2, f->to2, committed);
 	if (f->orphans != NULL && committed)
 		s->adopt_due = 0;
 	sso_journal_adopt_done(f->orphans, committed);
@@ -419,9 +421,7 @@ sso_service_journal_on(struct sso_service *s)
 size_t
 sso_service_journal_pending(struct sso_service *s)
 {
-	struct sso_journal *jn = atomic_load(&s->jn);
-
-	struct sso_journal *jn2 = atomic_load(&s->jn2);
+	struct sso_journal *jn = atomic_load(&s->jn), *jn2 = atomic_load(&s->jn2);
 
 	return (jn != NULL ? sso_journal_pending(jn) : 0) +
 	    (jn2 != NULL ? sso_journal_pending(jn2) : 0);
@@ -442,7 +442,7 @@ fold_commit(struct sso_service *s)
 		return 0;
 	}
 	if ((r = vault_txn_begin(s->v, 1, &t)) == 0 && (r = sso_service_fold(s, t, &f)) == 0) {
-		if (f.n == 0 && f.orphans == NULL && f.j[0] == NULL && f.j[1] == NULL) {
+		if (f.n == 0 && f.orphans == NULL && !f.own) {
 			vault_txn_abort(t);
 		} else {
 			r = vault_txn_commit_nosync(t);
@@ -486,6 +486,44 @@ kick(struct sso_service *s, int urgent)
 
 static int journal_open(struct sso_service *s);
 
+/*
+ * Records go to the other journal from now on, if it is empty (folded to its
+ * end), or can be had: the full one is folded meanwhile.  1 if they do.
+ */
+static int
+journal_swap(struct sso_service *s, struct sso_journal *full)
+{
+	struct sso_journal *other;
+	char m[SV_MSG_MAX];
+	int swapped = 0;
+
+	pthread_mutex_lock(&s->jmu);
+	if (atomic_load(&s->jn) != full) {
+		swapped = 1;		/* another thread did it */
+		goto out;
+	}
+	if ((other = atomic_load(&s->jn2)) == NULL) {
+		if (s->jn2_failed || sso_journal_open(s->v, s->jn_dir, &other, m) != 0) {
+			s->jn2_failed = 1;	/* one journal then, as before */
+			goto out;
+		}
+		atomic_store(&s->jn2, other);
+	}
+	if (sso_journal_pending(other) != 0)
+		goto out;
+	/*
+	 * Folds take jn2 before jn.  Between these two stores a fold may see
+	 * one journal twice or miss the empty one: both harmless, and folds
+	 * run under the write lock with the records of both counted by file.
+	 */
+	atomic_store(&s->jn2, full);
+	atomic_store(&s->jn, other);
+	swapped = 1;
+out:
+	pthread_mutex_unlock(&s->jmu);
+	return swapped;
+}
+
 int
 sso_service_journal_put(struct sso_service *s, const uint8_t *rec, size_t len)
 {
@@ -499,14 +537,23 @@ sso_service_journal_put(struct sso_service *s, const uint8_t *rec, size_t len)
 	if (atomic_load(&s->tight))
 		return SV_ERR_TOO_LARGE;
 	if ((r = sso_journal_append(jn, rec, len, &before)) != 0) {
+		/* full: the other one, if it is empty; else the caller commits it */
+		if (!journal_swap(s, jn) ||
+		    sso_journal_append(atomic_load(&s->jn), rec, len, &before) != 0) {
+			kick(s, 1);
+			return r;
+		}
 		kick(s, 1);
-		return r;
+		return 0;
 	}
 	/* the first pending record starts the clock; crossing the threshold folds now */
-	if (before == 0)
+	if (before == 0) {
 		kick(s, 0);
-	else if (before < SSO_FOLD_BYTES && before + len >= SSO_FOLD_BYTES)
+	} else if (before < SSO_FOLD_BYTES && before + len >= SSO_FOLD_BYTES) {
+		/* and the next records go to the other journal while this one is folded */
+		(void)journal_swap(s, jn);
 		kick(s, 1);
+	}
 	return 0;
 }
 
@@ -574,7 +621,7 @@ folder_start(struct sso_service *s)
 static int
 journal_open(struct sso_service *s)
 {
-	struct sso_journal *jn = NULL, *jn2 = NULL;
+	struct sso_journal *jn = NULL;
 	char m[SV_MSG_MAX];
 	int r = 0;
 
@@ -599,15 +646,6 @@ journal_open(struct sso_service *s)
 		}
 		goto out;
 	}
-	/* the second, for reads while the first is folded; without it, one does */
-	if (sso_journal_open(s->v, s->jn_dir, &jn2, m) != 0 && s->log != NULL) {
-		char line[SV_MSG_MAX + 120];
-
-		snprintf(line, sizeof(line), "one journal of reads, not two (reads may "
-		    "commit their records at once while it is folded): %s", m);
-		s->log(s->log_ctx, line);
-	}
-	atomic_store(&s->jn2, jn2);
 	atomic_store(&s->jn, jn);
 out:
 	pthread_mutex_unlock(&s->jmu);
@@ -662,8 +700,8 @@ journal_end(struct sso_service *s)
 	if (atomic_load(&s->jn) != NULL)
 		(void)fold_commit(s);
 	sso_journal_close(atomic_load(&s->jn));
-	sso_journal_close(atomic_load(&s->jn2));
 	atomic_store(&s->jn, NULL);
+	sso_journal_close(atomic_load(&s->jn2));
 	atomic_store(&s->jn2, NULL);
 }
 

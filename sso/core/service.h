@@ -11,6 +11,7 @@
 
 #include "core/sso.h"
 #include "core/journal.h"
+#include "memo.h"
 #include "repeat.h"
 
 struct sso_service {
@@ -31,7 +32,13 @@ struct sso_service {
 	void *hooks_ctx;
 	/* the journal of reads (journal.h, docs/audit.md) */
 	_Atomic(struct sso_journal *) jn;	/* NULL: every read's record commits at once */
-	_Atomic(struct sso_journal *) jn2;	/* the other one, being folded (or NULL) */
+	/*
+	 * The other journal: while one is folded, records go to the other
+	 * (a journal empties only when a fold catches up with it).  NULL until
+	 * the first one is a quarter full.
+	 */
+	_Atomic(struct sso_journal *) jn2;
+	int jn2_failed;			/* the second could not be had: not asked again */
 	int jn_state;			/* 0: not wanted, 1: wanted (opened unlocked), -1: none */
 	int jn_folder;			/* start a folder thread with it */
 	char *jn_dir;			/* a URI vault's journal directory; NULL: the vault's */
@@ -48,6 +55,7 @@ struct sso_service {
 	pthread_t folder;
 	int folder_running, folder_stop, fold_armed, fold_urgent;
 	int64_t fold_at_ms;
+	struct sso_memo *memo;		/* answers of repeatable reads (memo.c) */
 };
 
 /* Unix microseconds from the service clock. */
@@ -56,6 +64,8 @@ int64_t sso_service_now_us(struct sso_service *s);
 void sso_service_usage_note(struct sso_service *s, size_t used);
 /* Keys or data replaced: every thread's decoded records are stale (records.c). */
 void sso_records_forget(void);
+/* Changes with every sso_records_forget(). */
+unsigned sso_records_generation(void);
 /*
  * A read's record into the journal: 0 if it is stored there, else
  * SV_ERR_TOO_LARGE (no journal, the vault is past its data room, or the

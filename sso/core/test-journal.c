@@ -5,9 +5,7 @@
  * Journal: records put in land in the chain at a fold, once; the file is
  * 0600; a journal left by a process that died (a child that exits without
  * folding) is folded by the next service, once; an entry torn by a power
- * loss ends the journal there, and what came before it is folded; reads
- * that come during a fold go to the process's other journal, so that a
- * steady stream never fills one; a
+ * loss ends the journal there, and what came before it is folded; a
  * journal of another vault, a symbolic link and a file others may read are
  * left alone or refused; garbage is not a journal.  The chain verifies.
  * Names: answers are kept (NSS is asked once for many checks), and asked
@@ -163,7 +161,7 @@ die_with(int n)
 	pid_t pid;
 	int st = 0;
 
-	/* the parent holds audit.0 and 1 (its two): the child takes the next free ones */
+	/* the parent holds audit.0: the child takes the next free one */
 	hold = service_open();
 	/* it adopts what is there now, so that it leaves the child's alone */
 	if (sso_service_journal_start(hold, 0) != 0 || sso_service_flush(hold) != 0)
@@ -216,9 +214,8 @@ test_torn(void)
 	before = audit_records(s);
 	sso_service_free(s);
 	die_with(5);
-	/* a power loss tore the third entry: flip a byte of its body (audit.2:
-	 * the first of the child's two, where its reads went) */
-	journal_path(2, path, sizeof(path));
+	/* a power loss tore the third entry: flip a byte of its body */
+	journal_path(1, path, sizeof(path));
 	s = service_open();
 	/* the lengths of the records as put_reads encodes them */
 	{
@@ -252,43 +249,6 @@ test_torn(void)
 	close(fd);
 	ok(sso_service_flush(s) == 0, "a journal with a torn third entry is folded");
 	is_int(audit_records(s), before + 2, "the two entries before the torn one");
-	is_int(verify(s), 0, "the chain verifies");
-	sso_service_free(s);
-}
-
-/*
- * Reads go on while a fold runs: a fold turns them to the process's other
- * journal and folds the first to its end, so that a steady stream (here,
- * 120 folds with reads arriving during each) never fills a journal.  With
- * one journal, not emptied until a fold caught up with it, the 31st or so
- * fold found it full, and reads committed their records one by one.
- */
-static void
-test_two(void)
-{
-	struct sso_service *s = service_open();
-	struct vault_txn *t = NULL;
-	struct sso_fold f;
-	size_t before;
-	int i, bad = 0, r;
-
-	ok(sso_service_journal_start(s, 0) == 0, "a service starts its journals");
-	before = audit_records(s);
-	for (i = 0; i < 120 && bad == 0; i++) {
-		bad += put_reads(s, 20, NULL) != 0;
-		if ((r = vault_txn_begin(sso_service_vault(s), 1, &t)) != 0 ||
-		    (r = sso_service_fold(s, t, &f)) != 0)
-			bail("a fold of the journals");
-		/* reads that come while the fold's transaction is open */
-		bad += put_reads(s, 5, NULL) != 0;
-		r = vault_txn_commit(t);
-		sso_service_folded(s, &f, r == 0);
-		bad += r != 0;
-	}
-	is_int(bad, 0, "120 folds, 25 reads each, 5 of them during the fold: "
-	    "every read went into a journal");
-	ok(sso_service_flush(s) == 0, "flush");
-	is_int(audit_records(s), before + 120 * 25, "the chain holds every read, once");
 	is_int(verify(s), 0, "the chain verifies");
 	sso_service_free(s);
 }
@@ -496,7 +456,6 @@ main(void)
 	test_fold();
 	test_left_behind();
 	test_torn();
-	test_two();
 	test_refused();
 	test_apart();
 	test_names();

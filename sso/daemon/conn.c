@@ -242,7 +242,50 @@ sso_daemon_accept_all(struct sso_daemon *d, int have_keylock)
 static ssize_t
 conn_recv(struct conn *c, uint8_t *p, size_t len)
 {
-	return sso_wire_recvmsg(c->fd, p, len, MSG_DONTWAIT, &c->passed_fd);
+	/* a worker that stays for the next request waits once, up to STICK_MS */
+	int flags = c->stick_wait ? 0 : MSG_DONTWAIT;
+
+	c->stick_wait = 0;
+	return sso_wire_recvmsg(c->fd, p, len, flags, &c->passed_fd);
+}
+
+/*
+ * Stay with a connection for its client's next request, rather than give it
+ * back to the pool: a client that asks again at once (a service fetching
+ * credentials in a loop) is then served as a thread per connection would
+ * serve it, with one blocking recv where the pool costs an epoll_ctl, an
+ * epoll_wait and a hand-off to another thread (docs/daemon.md,
+ * "Performance").  Only while another worker waits on the pool for every
+ * other connection (one is started if none does, up to 4 per configured
+ * worker), and for STICK_MS at most: the recv times out (SO_RCVTIMEO) and the
+ * connection goes back to the pool; the reaper, a stop and a closing
+ * client end the wait as they end a read.
+ */
+static int
+conn_stick(struct sso_daemon *d, struct conn *c)
+{
+	struct timeval tv = { 0, STICK_MS * 1000 };
+	int ok;
+
+	if (atomic_load(&d->stopping) || c->passed_fd >= 0)
+		return 0;
+	pthread_mutex_lock(&d->pmu);
+	ok = d->idle > 0;
+	if (!ok && d->live < 4 * d->threads && d->live < SSO_DAEMON_THREADS_MAX &&
+	    sso_daemon_worker_spawn(d) == 0) {
+		d->live++;
+		ok = 1;		/* it waits on the pool as soon as it runs */
+	}
+	pthread_mutex_unlock(&d->pmu);
+	if (!ok)
+		return 0;
+	if (!c->rcvtimeo_set) {
+		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+			return 0;
+		c->rcvtimeo_set = 1;
+	}
+	c->stick_wait = 1;
+	return 1;
 }
 
 /*
@@ -730,6 +773,9 @@ again:
 		rd = NULL;
 		goto again;
 	}
+	/* never in a round: its other connections' replies wait for it */
+	if (rd == NULL && conn_stick(d, c))
+		goto again;
 	if (sso_daemon_conn_arm(d, c, EPOLL_CTL_MOD) != 0)
 		sso_daemon_conn_close(d, c);
 }

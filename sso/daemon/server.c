@@ -671,6 +671,7 @@ sso_daemon_run(struct sso_daemon *d, char *msg)
 	if (sso_service_flush(d->svc) != 0)
 		sso_daemon_log(d, "cannot write the counts of repeated failures: %s",
 		    vault_errmsg(sso_service_vault(d->svc)));
+	sso_service_memo_clear(d->svc);
 	vault_lock(sso_service_vault(d->svc));
 	sso_daemon_log(d, "stopped: requests in flight finished, vault locked");
 	return r;

@@ -52,6 +52,7 @@
 
 #define HDR_LEN SSO_FRAME_HDR
 #define IDLE_RETIRE_MS 10000		/* extra workers leave after this idle */
+#define STICK_MS 4			/* a worker waits this long for its client's next request */
 #define WORKER_STACK (1024 * 1024)
 #define SMALL_BUF_KEEP SSO_DAEMON_FREE_BYTES	/* receive buffers above this are freed */
 #define READ_FIRST 4096			/* a body's first read; each later one at most doubles it */
@@ -99,6 +100,8 @@ struct conn {
 	uint8_t ahead[AHEAD_MAX];	/* read with the header, not yet taken */
 	size_t ahead_off, ahead_len;
 	int ahead_fd;			/* the descriptor came with the bytes in ahead */
+	int stick_wait;			/* the next recv waits up to STICK_MS (its worker stays) */
+	int rcvtimeo_set;		/* SO_RCVTIMEO is STICK_MS */
 	int counted;			/* in the uid's share of connections */
 	/* for the reaper: set by the worker that owns the connection */
 	atomic_int busy;		/* a worker has it */

@@ -16,6 +16,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "base/libload.h"
 #include "import.h"
 
 static const char *
@@ -196,12 +197,15 @@ int
 export_xml(struct sso_ctx *x, json_t *apps, const char *dom, char **ret_xml)
 {
 	struct export_ctx e = { NULL, NULL, dom };
-	xmlBufferPtr buf = xmlBufferCreate();
+	xmlBufferPtr buf = NULL;
 	json_t *app;
 	size_t i;
-	int r = SV_ERR_NOMEM;
+	int r;
 
-	if (buf == NULL || (e.w = xmlNewTextWriterMemory(buf, 0)) == NULL)
+	if ((r = libload_xml_need(x->msg)) != 0)
+		return r;
+	r = SV_ERR_NOMEM;
+	if ((buf = xmlBufferCreate()) == NULL || (e.w = xmlNewTextWriterMemory(buf, 0)) == NULL)
 		goto out;
 	if (xmlTextWriterSetIndent(e.w, 1) < 0 ||
 	    xmlTextWriterSetIndentString(e.w, BAD_CAST "  ") < 0 ||

@@ -20,6 +20,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "base/libload.h"
 #include "import.h"
 
 /*
@@ -384,6 +385,8 @@ import_file(struct import *im, const uint8_t *p, size_t len)
 	if (memmem(p, len, "<!DOCTYPE", 9) != NULL || memmem(p, len, "<!ENTITY", 8) != NULL)
 		return sv_fail(x->msg, SV_ERR_BAD_FORMAT,
 		    "DTDs are not accepted: remove the <!DOCTYPE ...> declaration");
+	if ((r = libload_xml_need(x->msg)) != 0)
+		return r;
 	if ((ctxt = xmlNewParserCtxt()) == NULL)
 		return SV_ERR_NOMEM;
 	doc = parse(ctxt, (const char *)p, len);

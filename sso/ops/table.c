@@ -92,7 +92,7 @@ static const struct sso_op_def ops[] = {
 	{ SSO_OP_CREDS_SET, "creds set", SSO_NEED_APP_MEMBER, SSO_OBJ_APP,
 	    SSO_OPF_WRITE, L, sso_h_creds_set, NULL },
 	{ SSO_OP_CREDS_GET, "creds get", SSO_NEED_APP_MEMBER, SSO_OBJ_APP,
-	    0, L, sso_h_creds_get, NULL },
+	    SSO_OPF_MEMO, L, sso_h_creds_get, NULL },
 	{ SSO_OP_CONFIG_SET, "config set", SSO_NEED_APP_ADMIN, SSO_OBJ_APP,
 	    SSO_OPF_WRITE, L, sso_h_config_set, NULL },
 	{ SSO_OP_CONFIG_GET, "config get", SSO_NEED_APP_MEMBER, SSO_OBJ_APP,

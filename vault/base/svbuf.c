@@ -177,8 +177,9 @@ svbuf_reset(struct svbuf *b)
 		b->off = b->size;
 		return;
 	}
+	/* what was written past size was wiped when size came down */
 	if (b->data != NULL)
-		sodium_memzero(b->data, b->alloc);
+		sodium_memzero(b->data, b->size);
 	b->off = b->size = 0;
 }
 

@@ -1440,6 +1440,35 @@ op_copy_fd(struct vault_store *s, int fd)
 	return lmdb_copy_fd(S(s), fd);
 }
 
+/* A read transaction sees the data as the last write transaction left it. */
+static int
+op_txn_version(struct vault_store_txn *vt, uint64_t *ret)
+{
+	struct lmdb_txn *t = T(vt);
+
+	if (txn_dead(t) || t->write || t->parent != NULL)
+		return SV_ERR_INVALID;
+	*ret = (uint64_t)mdb_txn_id(t->txn);
+	return 0;
+}
+
+/* The last committed write transaction's id, from the meta pages (past the gate). */
+static int
+op_version(struct vault_store *vs, uint64_t *ret)
+{
+	struct lmdb_store *s = S(vs);
+	MDB_envinfo info;
+	int rc;
+
+	gate_enter(s);
+	rc = mdb_env_info(s->env, &info);
+	gate_leave(s);
+	if (rc != 0)
+		return store_fail(s->msg, rc, "reading the version");
+	*ret = (uint64_t)info.me_last_txnid;
+	return 0;
+}
+
 const struct vault_store_ops vault_store_lmdb = {
 	.name = "lmdb",
 	.probe = dir_probe,
@@ -1467,4 +1496,6 @@ const struct vault_store_ops vault_store_lmdb = {
 	.txn_used = op_txn_used,
 	.grow = op_grow,
 	.copy_fd = op_copy_fd,
+	.txn_version = op_txn_version,
+	.version = op_version,
 };

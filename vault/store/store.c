@@ -15,6 +15,13 @@ vault_store_ops_for(const char *location)
 	return &vault_store_lmdb;
 }
 
+/* 0 if the backend's library is there (libpq is opened at its first use) */
+static int
+loadable(const struct vault_store_ops *ops, char *msg)
+{
+	return ops == &vault_store_pg ? vault_store_pq_need(msg) : 0;
+}
+
 const char *
 vault_store_backend_name(const struct vault_store_ops *ops)
 {
@@ -25,6 +32,10 @@ int
 vault_store_probe(const struct vault_store_ops *ops, const struct vault_store_loc *loc,
     char *msg)
 {
+	int r;
+
+	if ((r = loadable(ops, msg)) != 0)
+		return r;
 	return ops->probe(loc, msg);
 }
 
@@ -32,6 +43,10 @@ int
 vault_store_create(const struct vault_store_ops *ops, const struct vault_store_loc *loc,
     const struct vault_store_conf *conf, char *msg, struct vault_store **ret)
 {
+	int r;
+
+	if ((r = loadable(ops, msg)) != 0)
+		return r;
 	return ops->create(loc, conf, msg, ret);
 }
 
@@ -45,6 +60,10 @@ int
 vault_store_open(const struct vault_store_ops *ops, const struct vault_store_loc *loc,
     const struct vault_store_conf *conf, char *msg, struct vault_store **ret)
 {
+	int r;
+
+	if ((r = loadable(ops, msg)) != 0)
+		return r;
 	return ops->open(loc, conf, msg, ret);
 }
 
@@ -60,6 +79,10 @@ vault_store_restore_stage(const struct vault_store_ops *ops,
     const struct vault_store_loc *loc, int fd, size_t max,
     const struct vault_store_conf *conf, char *msg, struct vault_store **ret_check)
 {
+	int r;
+
+	if ((r = loadable(ops, msg)) != 0)
+		return r;
 	return ops->restore_stage(loc, fd, max, conf, msg, ret_check);
 }
 
@@ -191,4 +214,20 @@ int
 vault_store_copy_fd(struct vault_store *s, int fd)
 {
 	return s->ops->copy_fd(s, fd);
+}
+
+int
+vault_store_txn_version(struct vault_store_txn *t, uint64_t *ret)
+{
+	if (t->ops->txn_version == NULL)
+		return SV_ERR_INVALID;
+	return t->ops->txn_version(t, ret);
+}
+
+int
+vault_store_version(struct vault_store *s, uint64_t *ret)
+{
+	if (s->ops->version == NULL)
+		return SV_ERR_INVALID;
+	return s->ops->version(s, ret);
 }

@@ -269,6 +269,15 @@ int vault_record_put(struct vault_txn *t, unsigned tab,
 int vault_record_del(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen) SV_WUR;
 
+/*
+ * The version of what read transaction t sees (vault_store_txn_version()):
+ * equal versions, the same data.  SV_ERR_INVALID where the store cannot
+ * tell, or t reads under keys another host rotated in.
+ */
+int vault_txn_version(struct vault_txn *t, uint64_t *ret) SV_WUR;
+/* The version a read transaction begun now would see (none is begun). */
+int vault_version(struct vault *v, uint64_t *ret) SV_WUR;
+
 /* Raw values: *ret_p points into the map, valid until the transaction ends. */
 int vault_raw_get(struct vault_txn *t, unsigned tab,
     const void *key, size_t klen, const uint8_t **ret_p, size_t *ret_len) SV_WUR;
@@ -305,6 +314,9 @@ int vault_cursor_unseal(struct vault_cursor *c, const uint8_t *key, size_t klen,
  */
 int vault_mac(struct vault *v, enum vault_key k, const void *data, size_t len,
     uint8_t out[VAULT_MAC_BYTES]) SV_WUR;
+/* The MAC of parts[0] | parts[1] | ... (n of them), without joining them. */
+int vault_mac_parts(struct vault *v, enum vault_key k, const void *const *parts,
+    const size_t *lens, size_t n, uint8_t out[VAULT_MAC_BYTES]) SV_WUR;
 int vault_blob_seal(struct vault *v, enum vault_key k, const void *ad,
     size_t adlen, const void *plain, size_t plen, struct svbuf *out) SV_WUR;
 /* SV_ERR_INTEGRITY if the blob was altered or sealed under another key. */

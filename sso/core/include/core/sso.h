@@ -110,6 +110,8 @@ struct sso_ctx {
 	enum sso_op op;
 	int64_t now;			/* Unix seconds, from the service clock */
 	int fd;				/* a passed file descriptor, or -1 */
+	const uint8_t *req;		/* the request as it came (op byte first) */
+	size_t req_len;
 	char object[SSO_PRINCIPAL_MAX];	/* app / thumbprint / port / message id */
 	char target[SSO_PRINCIPAL_MAX];	/* user the operation is about, for audit */
 	json_t *app;			/* loaded app for app-scoped operations */
@@ -163,6 +165,9 @@ enum sso_object { SSO_OBJ_NONE, SSO_OBJ_APP, SSO_OBJ_CERT, SSO_OBJ_PORT, SSO_OBJ
 					   the keys the record needs (lock) */
 #define SSO_OPF_AUDIT_LOW_SHARED 0x2000	/* in a shared service (the daemon), recorded at
 					   level low: an embedded command's own unlock is not */
+#define SSO_OPF_MEMO 0x4000		/* a read whose answer rests only on the vault, the
+					   caller's ids, the request and names: repeated
+					   answers may come from the memo (core/memo.c) */
 
 struct sso_ctx;
 struct svbuf;
@@ -284,12 +289,12 @@ int sso_service_set_journal_dir(struct sso_service *s, const char *dir) SV_WUR;
 void sso_service_set_fold_hooks(struct sso_service *s, const struct sso_fold_hooks *h,
     void *ctx);
 /* What a fold took: hand it to sso_service_folded() once t committed or not. */
-struct sso_journal;
 struct sso_journal_orphans;
 struct sso_fold {
-	size_t n;
-	struct sso_journal *j[2];	/* this process's journals folded (NULL: none) */
-	size_t to[2];			/* how far each */
+	size_t to, n;
+	int own;
+	struct sso_journal *j, *j2;	/* the journals folded (two per process: docs/audit.md) */
+	size_t to2;
 	struct sso_journal_orphans *orphans;
 };
 /*
@@ -338,6 +343,11 @@ void sso_service_set_key_hooks(struct sso_service *s, const struct sso_key_hooks
     void *ctx);
 /* 1 if key hooks are installed: the service is shared. */
 int sso_service_shared(const struct sso_service *s);
+/* Wipe the answers a service keeps (before its vault is locked). */
+void sso_service_memo_clear(struct sso_service *s);
+/* Answers served from the service's memo, and reads that asked it and missed. */
+void sso_service_memo_counts(struct sso_service *s, unsigned long *ret_hits,
+    unsigned long *ret_misses);
 /*
  * 1 if the vault is unlocked and its roles record names the caller a vault
  * admin, else 0 (for the daemon's reserve of connections).

@@ -99,6 +99,12 @@ const struct vault_store_ops *vault_store_ops_for(const char *location);
 /* 1 if location is a database URI rather than a directory. */
 int vault_store_pg_location(const char *location);
 /*
+ * 0 once libpq is loaded (pq-load.c opens it at the first use), else
+ * SV_ERR_STORAGE with msg saying what to install: store.c asks before the
+ * PostgreSQL backend is given a location.
+ */
+int vault_store_pq_need(char *msg) SV_WUR;
+/*
  * This process's view of a PostgreSQL store (status): the database's
  * generation now (its count of write transactions; 0 with reachable 0 if
  * it did not answer), the generation the cache has caught up to, how long
@@ -236,6 +242,17 @@ int vault_store_grow(struct vault_store *s, size_t room) SV_WUR;
 int vault_store_copy_fd(struct vault_store *s, int fd) SV_WUR;
 
 /*
+ * The version of what a top-level read transaction t sees: two read
+ * transactions of one store with the same version see the same data, and
+ * every commit that changed anything gives a new one (LMDB: the id of the
+ * last committed write transaction).  SV_ERR_INVALID from a backend
+ * that cannot tell (callers then cache nothing on it).
+ */
+int vault_store_txn_version(struct vault_store_txn *t, uint64_t *ret) SV_WUR;
+/* The version a read transaction begun now would see, without beginning one. */
+int vault_store_version(struct vault_store *s, uint64_t *ret) SV_WUR;
+
+/*
  * The ops table a backend fills in, with the handles every backend's own
  * structs begin with (so that the functions above find the ops from any
  * handle).  Each entry has the contract of the function above of the same
@@ -281,6 +298,8 @@ struct vault_store_ops {
 	int (*txn_used)(struct vault_store_txn *t, size_t *ret);
 	int (*grow)(struct vault_store *s, size_t room);
 	int (*copy_fd)(struct vault_store *s, int fd);
+	int (*txn_version)(struct vault_store_txn *t, uint64_t *ret);	/* may be NULL */
+	int (*version)(struct vault_store *s, uint64_t *ret);		/* may be NULL */
 };
 
 /* The backends. */
