@@ -137,8 +137,13 @@ vault_txn_version(struct vault_txn *t, uint64_t *ret)
 int
 vault_version(struct vault *v, uint64_t *ret)
 {
-	/* a shared vault's keys may change under another host: its reads tell */
-	if (v->store == NULL || vault_shared(v))
+	/*
+	 * A shared vault's keys may change under another host: a version is
+	 * the store's generation, which any change there moves (a rotation
+	 * too, seen within the cache's bound); a read that finds a newer
+	 * epoch than this handle's keys has no version (vault_txn_version).
+	 */
+	if (v->store == NULL)
 		return SV_ERR_INVALID;
 	return vault_store_version(v->store, ret);
 }

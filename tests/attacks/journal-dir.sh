@@ -87,19 +87,28 @@ sleep 0.5
 daemon_kill
 wait "$cpid"
 acked=$(wc -l < "$T_TMP/acked")
-# the last entries of the journal's generation, and one of them altered
-tampered=$(python3 - "$J/audit.0.journal" <<'PY'
-import struct, sys
-p = sys.argv[1]
-b = bytearray(open(p, "rb").read())
-gen = struct.unpack_from("<Q", b, 24)[0]
-off, ents = 64, []
-while off + 24 <= len(b):
-    n = struct.unpack_from("<I", b, off)[0]
-    if n == 0 or struct.unpack_from("<Q", b, off + 16)[0] != gen:
+# the last entries of a journal's generation, and one of them altered: the
+# daemon has two journals (docs/audit.md), the one reads went to last holds
+# the entries (the other was folded and emptied, or holds older ones)
+tampered=$(python3 - "$J"/audit.*.journal <<'PY'
+import os, struct, sys
+def entries(b):
+    gen = struct.unpack_from("<Q", b, 24)[0]
+    off, ents = 64, []
+    while off + 24 <= len(b):
+        n = struct.unpack_from("<I", b, off)[0]
+        if n == 0 or struct.unpack_from("<Q", b, off + 16)[0] != gen:
+            break
+        ents.append(off)
+        off += (24 + n + 7) & ~7
+    return ents
+p, b, ents = None, None, []
+for f in sorted(sys.argv[1:], key=os.path.getmtime, reverse=True):
+    b = bytearray(open(f, "rb").read())
+    ents = entries(b)
+    if ents:
+        p = f
         break
-    ents.append(off)
-    off += (24 + n + 7) & ~7
 # a copy of the last entry naming another app (a well-formed record), its MAC kept, at the end
 last = ents[-1]
 n = struct.unpack_from("<I", b, last)[0]

@@ -2828,6 +2828,42 @@ pg_info(struct vault_store *vs, struct vault_store_size *ret)
 	return 0;
 }
 
+/*
+ * The version a memo of answers keys on (store.h; sso/core/memo.c): a
+ * read's generation.  Two reads at one generation see the same data,
+ * from the cache or from the database's snapshot of it (a read that met a
+ * change since is refused: "try again").  A read begun now reads at the
+ * cache's generation if the cache is fresh (checked within PG_FRESH_MS,
+ * DESIGN 10's bound, exactly as pg_txn_begin() decides); if not, it checks
+ * first, and the version is not known without that round trip.
+ */
+static int
+pg_txn_version(struct vault_store_txn *vt, uint64_t *ret)
+{
+	struct pg_txn *t = (struct pg_txn *)vt;
+
+	if (t == NULL || t->dead || t->write || t->parent != NULL || t->s->nocache)
+		return SV_ERR_INVALID;
+	*ret = t->snap;
+	return 0;
+}
+
+static int
+pg_version(struct vault_store *vs, uint64_t *ret)
+{
+	struct pg_store *s = (struct pg_store *)vs;
+	long long now = now_ms();
+	int fresh;
+
+	pthread_mutex_lock(&s->cmu);
+	fresh = !s->nocache && s->cvalid && s->cgen >= s->local_gen &&
+	    now - s->checked_ms < PG_FRESH_MS;
+	if (fresh)
+		*ret = s->cgen;
+	pthread_mutex_unlock(&s->cmu);
+	return fresh ? 0 : SV_ERR_INVALID;
+}
+
 static int
 pg_grow(struct vault_store *vs, size_t room)
 {
@@ -3431,4 +3467,6 @@ const struct vault_store_ops vault_store_pg = {
 	.txn_used = pg_txn_used,
 	.grow = pg_grow,
 	.copy_fd = pg_copy_fd,
+	.txn_version = pg_txn_version,
+	.version = pg_version,
 };

@@ -341,6 +341,51 @@ check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
 	schema_free(d, &loc);
 }
 
+/*
+ * The version a memo of answers keys on: a read begun now has the store's
+ * version; a write on this host gives a new one, and so does one on
+ * another host once this one has seen it (here by taking the write lock,
+ * which brings the cache to the database's generation); a write
+ * transaction has none.
+ */
+static void
+check_versions(struct schemas *d, const struct vault_store_conf *conf)
+{
+	struct vault_store_loc loc = { -1, NULL };
+	struct vault_store *a = NULL, *b = NULL;
+	struct vault_store_txn *t = NULL;
+	char msg[SV_MSG_MAX], msg2[SV_MSG_MAX];
+	uint64_t v0 = 0, v1 = 0, v2 = 0, tv = 1;
+	int good;
+
+	if (schema_new(d, &loc) != 0 ||
+	    vault_store_create(&vault_store_pg, &loc, conf, msg, &a) != 0 ||
+	    vault_store_open(&vault_store_pg, &loc, conf, msg2, &b) != 0) {
+		ok(0, "two stores for versions");
+		return;
+	}
+	good = put_one(a, "x", "1") == 0 && vault_store_txn_begin(a, NULL, 0, &t) == 0 &&
+	    reads(t, "x", "1") == 1 && vault_store_txn_version(t, &tv) == 0 &&
+	    vault_store_version(a, &v0) == 0 && tv == v0;
+	ok(good, "a read's version is the store's (%llu, %llu)", (unsigned long long)tv,
+	    (unsigned long long)v0);
+	vault_store_txn_abort(t);
+	ok(put_one(a, "x", "2") == 0 && vault_store_version(a, &v1) == 0 && v1 != v0,
+	    "a write here: a new version");
+	ok(put_one(b, "y", "1") == 0 && vault_store_version(a, &v2) == 0 && v2 == v1,
+	    "another host's write: not seen yet, the same version");
+	t = NULL;
+	ok(vault_store_txn_begin(a, NULL, 1, &t) == 0 &&
+	    vault_store_txn_version(t, &tv) == SV_ERR_INVALID,
+	    "a write transaction has no version");
+	vault_store_txn_abort(t);
+	ok(vault_store_version(a, &v2) == 0 && v2 != v1, "once seen (the write lock "
+	    "brought the cache there): a new version");
+	vault_store_close(a);
+	vault_store_close(b);
+	schema_free(d, &loc);
+}
+
 /* Round trips to the server so far, before the view's own. */
 static long
 trips(struct vault_store *s)
@@ -476,5 +521,6 @@ main(void)
 	check_cache_after_many(&d, &conf);
 	check_write_learns(&d, &conf);
 	check_round_trips(&d, &conf);
+	check_versions(&d, &conf);
 	return done_testing();
 }
