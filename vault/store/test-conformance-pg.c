@@ -279,6 +279,35 @@ reads(struct vault_store_txn *t, const char *k, const char *v)
 	return v != NULL && n == strlen(v) && memcmp(p, v, n) == 0;
 }
 
+/* Two hosts: two stores on one new schema (msg buffers kept for their life). */
+struct hosts {
+	struct vault_store_loc loc;
+	struct vault_store *a, *b;
+	char msg[SV_MSG_MAX], msg2[SV_MSG_MAX];
+};
+
+static int
+hosts_open(struct schemas *d, const struct vault_store_conf *conf, struct hosts *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->loc.dirfd = -1;
+	if (schema_new(d, &h->loc) != 0 ||
+	    vault_store_create(&vault_store_pg, &h->loc, conf, h->msg, &h->a) != 0 ||
+	    vault_store_open(&vault_store_pg, &h->loc, conf, h->msg2, &h->b) != 0) {
+		ok(0, "two stores on one database");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+hosts_close(struct schemas *d, struct hosts *h)
+{
+	vault_store_close(h->a);
+	vault_store_close(h->b);
+	schema_free(d, &h->loc);
+}
+
 /*
  * Two hosts (two stores on one database): a write transaction on host A,
  * after host B wrote, learns B's changes when it takes the lock, so that
@@ -291,19 +320,16 @@ reads(struct vault_store_txn *t, const char *k, const char *v)
 static void
 check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
 {
-	struct vault_store_loc loc = { -1, NULL };
-	struct vault_store *a = NULL, *b = NULL;
+	struct hosts h;
+	struct vault_store *a, *b;
 	struct vault_store_txn *t = NULL;
-	char msg[SV_MSG_MAX], msg2[SV_MSG_MAX];
 	PGconn *lock = NULL;
 	int r;
 
-	if (schema_new(d, &loc) != 0 ||
-	    vault_store_create(&vault_store_pg, &loc, conf, msg, &a) != 0 ||
-	    vault_store_open(&vault_store_pg, &loc, conf, msg2, &b) != 0) {
-		ok(0, "two stores on one database");
+	if (hosts_open(d, conf, &h) != 0)
 		return;
-	}
+	a = h.a;
+	b = h.b;
 	ok(put_one(a, "x", "1") == 0 && put_one(a, "y", "1") == 0, "host A writes x and y");
 	ok(vault_store_txn_begin(a, NULL, 0, &t) == 0 && reads(t, "x", "1") == 1 &&
 	    reads(t, "y", "1") == 1, "host A reads them (its cache keeps them)");
@@ -336,9 +362,7 @@ check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
 	ok(vault_store_txn_begin(a, NULL, 0, &t) == 0 && reads(t, "new", "3") == 1,
 	    "and so does its next read");
 	vault_store_txn_abort(t);
-	vault_store_close(a);
-	vault_store_close(b);
-	schema_free(d, &loc);
+	hosts_close(d, &h);
 }
 
 /*
@@ -351,19 +375,16 @@ check_write_learns(struct schemas *d, const struct vault_store_conf *conf)
 static void
 check_versions(struct schemas *d, const struct vault_store_conf *conf)
 {
-	struct vault_store_loc loc = { -1, NULL };
-	struct vault_store *a = NULL, *b = NULL;
+	struct hosts h;
+	struct vault_store *a, *b;
 	struct vault_store_txn *t = NULL;
-	char msg[SV_MSG_MAX], msg2[SV_MSG_MAX];
 	uint64_t v0 = 0, v1 = 0, v2 = 0, tv = 1;
 	int good;
 
-	if (schema_new(d, &loc) != 0 ||
-	    vault_store_create(&vault_store_pg, &loc, conf, msg, &a) != 0 ||
-	    vault_store_open(&vault_store_pg, &loc, conf, msg2, &b) != 0) {
-		ok(0, "two stores for versions");
+	if (hosts_open(d, conf, &h) != 0)
 		return;
-	}
+	a = h.a;
+	b = h.b;
 	good = put_one(a, "x", "1") == 0 && vault_store_txn_begin(a, NULL, 0, &t) == 0 &&
 	    reads(t, "x", "1") == 1 && vault_store_txn_version(t, &tv) == 0 &&
 	    vault_store_version(a, &v0) == 0 && tv == v0;
@@ -381,9 +402,7 @@ check_versions(struct schemas *d, const struct vault_store_conf *conf)
 	vault_store_txn_abort(t);
 	ok(vault_store_version(a, &v2) == 0 && v2 != v1, "once seen (the write lock "
 	    "brought the cache there): a new version");
-	vault_store_close(a);
-	vault_store_close(b);
-	schema_free(d, &loc);
+	hosts_close(d, &h);
 }
 
 /* Round trips to the server so far, before the view's own. */
