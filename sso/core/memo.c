@@ -17,10 +17,11 @@
  * Only successful reads are kept; a hit still gets its own audit record,
  * written by the dispatch exactly as for a miss.  Answers hold secrets: they
  * live in secure memory (svbuf_new_secure) and are wiped when evicted, when
- * the keys change (sso_memo_clear from the dispatch) and when the service
- * goes.
+ * the keys change or the vault is locked (sso_memo_clear, every thread's),
+ * when the service goes, and when their thread ends.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@
 #include "names.h"
 #include "service.h"
 
-#define MEMO_SLOTS 32
+#define MEMO_SLOTS 16			/* per thread */
 #define MEMO_REQ_MAX 512		/* longer requests are not kept */
 #define MEMO_MS 1000			/* at most, whatever the names allow */
 
@@ -53,27 +54,33 @@ struct memo_entry {
 	unsigned long used;
 };
 
-struct sso_memo {
-	pthread_mutex_t mu;
+/*
+ * Each thread keeps its own table for the service it serves (no lock shared
+ * between threads on a lookup: a lock holder preempted on a busy machine
+ * would stall every other worker).  The tables are on one list so that a
+ * lock, a key change or the service's end can wipe every thread's answers.
+ */
+struct memo_table {
+	pthread_mutex_t mu;		/* the owner's, and a wipe's */
+	const struct sso_memo *owner;	/* the service memo whose answers it holds */
+	unsigned long owner_id;
 	unsigned long tick;
-	unsigned long hits, misses;
+	struct memo_table *next, **prev;	/* on tables */
 	struct memo_entry e[MEMO_SLOTS];
 };
 
-int
-sso_memo_new(struct sso_memo **ret)
-{
-	struct sso_memo *m = calloc(1, sizeof(*m));
+struct sso_memo {
+	unsigned long id;		/* never reused: a table of a freed memo is not taken for a new one */
+	atomic_ulong hits, misses;
+};
 
-	if (m == NULL)
-		return SV_ERR_NOMEM;
-	if (pthread_mutex_init(&m->mu, NULL) != 0) {
-		free(m);
-		return SV_ERR_NOMEM;
-	}
-	*ret = m;
-	return 0;
-}
+static pthread_mutex_t tables_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct memo_table *tables;
+static atomic_ulong memo_ids;
+static pthread_key_t table_key;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static int table_key_ok;
+static __thread struct memo_table *mine;
 
 static void
 entry_clear(struct memo_entry *e)
@@ -82,17 +89,110 @@ entry_clear(struct memo_entry *e)
 	sodium_memzero(e, sizeof(*e));
 }
 
-void
-sso_memo_clear(struct sso_memo *m)
+static void
+table_wipe(struct memo_table *t)
 {
 	size_t i;
 
+	for (i = 0; i < MEMO_SLOTS; i++)
+		entry_clear(&t->e[i]);
+}
+
+/* A thread ends: its table goes with it. */
+static void
+table_drop(void *arg)
+{
+	struct memo_table *t = arg;
+
+	pthread_mutex_lock(&tables_mu);
+	if ((*t->prev = t->next) != NULL)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&tables_mu);
+	table_wipe(t);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+void
+sso_memo_thread_end(void)
+{
+	if (mine == NULL)
+		return;
+	(void)pthread_setspecific(table_key, NULL);
+	table_drop(mine);
+	mine = NULL;
+}
+
+static void
+table_init(void)
+{
+	table_key_ok = pthread_key_create(&table_key, table_drop) == 0;
+}
+
+/* This thread's table, holding m's answers, locked; NULL if there is none. */
+static struct memo_table *
+table_of(const struct sso_memo *m)
+{
+	struct memo_table *t = mine;
+
+	if (t == NULL) {
+		pthread_once(&table_once, table_init);
+		if (!table_key_ok || (t = calloc(1, sizeof(*t))) == NULL)
+			return NULL;
+		if (pthread_mutex_init(&t->mu, NULL) != 0) {
+			free(t);
+			return NULL;
+		}
+		if (pthread_setspecific(table_key, t) != 0) {
+			pthread_mutex_destroy(&t->mu);
+			free(t);
+			return NULL;
+		}
+		pthread_mutex_lock(&tables_mu);
+		if ((t->next = tables) != NULL)
+			tables->prev = &t->next;
+		tables = t;
+		t->prev = &tables;
+		pthread_mutex_unlock(&tables_mu);
+		mine = t;
+	}
+	pthread_mutex_lock(&t->mu);
+	if (t->owner != m || t->owner_id != m->id) {
+		/* another service's answers (one thread may serve several handles) */
+		table_wipe(t);
+		t->owner = m;
+		t->owner_id = m->id;
+	}
+	return t;
+}
+
+int
+sso_memo_new(struct sso_memo **ret)
+{
+	struct sso_memo *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return SV_ERR_NOMEM;
+	m->id = atomic_fetch_add(&memo_ids, 1) + 1;
+	*ret = m;
+	return 0;
+}
+
+void
+sso_memo_clear(struct sso_memo *m)
+{
+	struct memo_table *t;
+
 	if (m == NULL)
 		return;
-	pthread_mutex_lock(&m->mu);
-	for (i = 0; i < MEMO_SLOTS; i++)
-		entry_clear(&m->e[i]);
-	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_lock(&tables_mu);
+	for (t = tables; t != NULL; t = t->next) {
+		pthread_mutex_lock(&t->mu);
+		if (t->owner == m && t->owner_id == m->id)
+			table_wipe(t);
+		pthread_mutex_unlock(&t->mu);
+	}
+	pthread_mutex_unlock(&tables_mu);
 }
 
 void
@@ -101,7 +201,6 @@ sso_memo_free(struct sso_memo *m)
 	if (m == NULL)
 		return;
 	sso_memo_clear(m);
-	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
 
@@ -140,18 +239,19 @@ sso_memo_get(struct sso_memo *m, struct sso_ctx *x, const struct sso_memo_mark *
     const uint8_t *req, size_t len, int *ret_wanted)
 {
 	const struct sso_caller *c = x->caller;
+	struct memo_table *t;
 	uint64_t now;
 	uint32_t h;
 	size_t i;
 	int r = SV_ERR_NOT_FOUND;
 
-	if (m == NULL || len > MEMO_REQ_MAX || c->ngroups > SSO_MAX_GROUPS)
+	if (m == NULL || len > MEMO_REQ_MAX || c->ngroups > SSO_MAX_GROUPS ||
+	    (t = table_of(m)) == NULL)
 		return SV_ERR_NOT_FOUND;
 	h = hash_of(c, req, len);
 	now = sso_names_now_ms();
-	pthread_mutex_lock(&m->mu);
 	for (i = 0; i < MEMO_SLOTS; i++) {
-		struct memo_entry *e = &m->e[i];
+		struct memo_entry *e = &t->e[i];
 
 		if (!same(e, h, c, req, len))
 			continue;
@@ -168,14 +268,11 @@ sso_memo_get(struct sso_memo *m, struct sso_ctx *x, const struct sso_memo_mark *
 		memcpy(x->object, e->object, sizeof(x->object));
 		memcpy(x->target, e->target, sizeof(x->target));
 		*ret_wanted = e->wanted;
-		e->used = ++m->tick;
+		e->used = ++t->tick;
 		break;
 	}
-	if (r == 0)
-		m->hits++;
-	else
-		m->misses++;
-	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_unlock(&t->mu);
+	atomic_fetch_add(r == 0 ? &m->hits : &m->misses, 1);
 	return r;
 }
 
@@ -185,6 +282,7 @@ sso_memo_put(struct sso_memo *m, const struct sso_ctx *x, const struct sso_memo_
 {
 	const struct sso_caller *c = x->caller;
 	uint64_t now = sso_names_now_ms(), until = sso_names_horizon();
+	struct memo_table *t;
 	struct memo_entry *e;
 	struct svbuf *copy;
 	size_t i;
@@ -201,16 +299,19 @@ sso_memo_put(struct sso_memo *m, const struct sso_ctx *x, const struct sso_memo_
 		svbuf_free(copy);
 		return;
 	}
-	pthread_mutex_lock(&m->mu);
+	if ((t = table_of(m)) == NULL) {
+		svbuf_free(copy);
+		return;
+	}
 	/* the same question's older answer, else the least recently used */
-	e = &m->e[0];
+	e = &t->e[0];
 	for (i = 0; i < MEMO_SLOTS; i++) {
-		if (same(&m->e[i], hash_of(c, req, len), c, req, len) || !m->e[i].live) {
-			e = &m->e[i];
+		if (same(&t->e[i], hash_of(c, req, len), c, req, len) || !t->e[i].live) {
+			e = &t->e[i];
 			break;
 		}
-		if (m->e[i].used < e->used)
-			e = &m->e[i];
+		if (t->e[i].used < e->used)
+			e = &t->e[i];
 	}
 	entry_clear(e);
 	e->live = 1;
@@ -229,8 +330,8 @@ sso_memo_put(struct sso_memo *m, const struct sso_ctx *x, const struct sso_memo_
 	memcpy(e->object, x->object, sizeof(e->object));
 	memcpy(e->target, x->target, sizeof(e->target));
 	e->wanted = wanted;
-	e->used = ++m->tick;
-	pthread_mutex_unlock(&m->mu);
+	e->used = ++t->tick;
+	pthread_mutex_unlock(&t->mu);
 }
 
 void
@@ -239,8 +340,6 @@ sso_memo_counts(struct sso_memo *m, unsigned long *ret_hits, unsigned long *ret_
 	*ret_hits = *ret_misses = 0;
 	if (m == NULL)
 		return;
-	pthread_mutex_lock(&m->mu);
-	*ret_hits = m->hits;
-	*ret_misses = m->misses;
-	pthread_mutex_unlock(&m->mu);
+	*ret_hits = atomic_load(&m->hits);
+	*ret_misses = atomic_load(&m->misses);
 }

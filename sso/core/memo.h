@@ -34,6 +34,8 @@ int sso_memo_get(struct sso_memo *m, struct sso_ctx *x, const struct sso_memo_ma
 /* Keep a successful read's answer (no bound left, no room: nothing kept). */
 void sso_memo_put(struct sso_memo *m, const struct sso_ctx *x, const struct sso_memo_mark *mk,
     const uint8_t *req, size_t len, int wanted);
+/* This thread's answers go now, not at its end (a detached thread the process may outlive). */
+void sso_memo_thread_end(void);
 /* Hits and misses so far (tests, benchmarks). */
 void sso_memo_counts(struct sso_memo *m, unsigned long *ret_hits, unsigned long *ret_misses);
 

@@ -199,6 +199,12 @@ sso_service_free(struct sso_service *s)
 }
 
 void
+sso_service_thread_end(void)
+{
+	sso_memo_thread_end();
+}
+
+void
 sso_service_memo_clear(struct sso_service *s)
 {
 	sso_memo_clear(s->memo);

@@ -293,7 +293,7 @@ void
 sso_daemon_pool_before_wait(struct sso_daemon *d)
 {
 	pthread_mutex_lock(&d->pmu);
-	if (!atomic_load(&d->stopping) && d->idle == 0 && d->live < SSO_DAEMON_THREADS_MAX &&
+	if (!atomic_load(&d->stopping) && atomic_load(&d->idle) == 0 && d->live < SSO_DAEMON_THREADS_MAX &&
 	    sso_daemon_worker_spawn(d) == 0)
 		d->live++;
 	pthread_mutex_unlock(&d->pmu);

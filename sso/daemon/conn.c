@@ -256,7 +256,7 @@ conn_recv(struct conn *c, uint8_t *p, size_t len)
  * serve it, with one blocking recv where the pool costs an epoll_ctl, an
  * epoll_wait and a hand-off to another thread (docs/daemon.md,
  * "Performance").  Only while another worker waits on the pool for every
- * other connection (one is started if none does, up to 4 per configured
+ * other connection (one is started if none does, up to 2 per configured
  * worker), and for STICK_MS at most: the recv times out (SO_RCVTIMEO) and the
  * connection goes back to the pool; the reaper, a stop and a closing
  * client end the wait as they end a read.
@@ -269,14 +269,16 @@ conn_stick(struct sso_daemon *d, struct conn *c)
 
 	if (atomic_load(&d->stopping) || c->passed_fd >= 0)
 		return 0;
-	pthread_mutex_lock(&d->pmu);
-	ok = d->idle > 0;
-	if (!ok && d->live < 4 * d->threads && d->live < SSO_DAEMON_THREADS_MAX &&
-	    sso_daemon_worker_spawn(d) == 0) {
-		d->live++;
-		ok = 1;		/* it waits on the pool as soon as it runs */
+	ok = atomic_load(&d->idle) > 0;
+	if (!ok) {
+		pthread_mutex_lock(&d->pmu);
+		if (d->live < 2 * d->threads && d->live < SSO_DAEMON_THREADS_MAX &&
+		    sso_daemon_worker_spawn(d) == 0) {
+			d->live++;
+			ok = 1;		/* it waits on the pool as soon as it runs */
+		}
+		pthread_mutex_unlock(&d->pmu);
 	}
-	pthread_mutex_unlock(&d->pmu);
 	if (!ok)
 		return 0;
 	if (!c->rcvtimeo_set) {

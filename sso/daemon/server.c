@@ -201,14 +201,16 @@ worker_main(void *arg)
 		}
 	}
 	while (reply != NULL && !atomic_load(&d->stopping)) {
-		pthread_mutex_lock(&d->pmu);
-		d->idle++;
-		pthread_mutex_unlock(&d->pmu);
+		/* no lock shared by every worker around each wait (a preempted holder stalls them all) */
+		atomic_fetch_add(&d->idle, 1);
 		n = epoll_wait(d->epfd, evs, ROUND_MAX, IDLE_RETIRE_MS);
-		pthread_mutex_lock(&d->pmu);
-		d->idle--;
-		retire = n == 0 && d->live > d->threads;
-		pthread_mutex_unlock(&d->pmu);
+		atomic_fetch_sub(&d->idle, 1);
+		retire = 0;
+		if (n == 0) {
+			pthread_mutex_lock(&d->pmu);
+			retire = d->live > d->threads;
+			pthread_mutex_unlock(&d->pmu);
+		}
 		if (retire)
 			break;
 		if (n < 0 && errno != EINTR) {
@@ -240,6 +242,7 @@ worker_main(void *arg)
 	 * The thread is detached and the process may exit as soon as live
 	 * reaches 0: free this thread's state now, not in its destructors.
 	 */
+	sso_service_thread_end();
 	svbuf_thread_end();
 	OPENSSL_thread_stop();
 	pthread_mutex_lock(&d->pmu);

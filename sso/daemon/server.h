@@ -149,7 +149,7 @@ struct sso_daemon {
 	pthread_mutex_t pmu;
 	pthread_cond_t pcv;		/* a worker left */
 	unsigned live;
-	unsigned idle;
+	atomic_uint idle;		/* workers in epoll_wait (read without pmu) */
 
 	/* connections, for the count and for closing them at the end */
 	pthread_mutex_t cmu;

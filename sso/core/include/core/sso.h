@@ -343,6 +343,8 @@ void sso_service_set_key_hooks(struct sso_service *s, const struct sso_key_hooks
     void *ctx);
 /* 1 if key hooks are installed: the service is shared. */
 int sso_service_shared(const struct sso_service *s);
+/* A thread that served requests ends: what it kept of their answers goes now. */
+void sso_service_thread_end(void);
 /* Wipe the answers a service keeps (before its vault is locked). */
 void sso_service_memo_clear(struct sso_service *s);
 /* Answers served from the service's memo, and reads that asked it and missed. */
