@@ -27,22 +27,13 @@
 #include "names.h"
 #include "service.h"
 #include "tap.h"
+#include "test-caller.h"
 #include "tap-files.h"
 
 static char tmpdir[] = "/tmp/ssovault-test-journal-XXXXXX";
 static char vdir[600];
 static const char *pass = "test passphrase";
 static struct sso_caller admin;
-
-static void
-caller(struct sso_caller *c, uid_t uid)
-{
-	memset(c, 0, sizeof(*c));
-	c->uid = uid;
-	c->gid = uid;
-	c->pid = 4242;
-	snprintf(c->exe, sizeof(c->exe), "/usr/bin/test-journal");
-}
 
 static struct sso_service *
 service_open(void)
@@ -440,7 +431,7 @@ main(void)
 		bail("sodium_init");
 	if (mkdtemp(tmpdir) == NULL)
 		bail("mkdtemp");
-	caller(&admin, 6000);
+	test_caller(&admin, 6000, 4242, "/usr/bin/test-journal");
 	memset(&o, 0, sizeof(o));
 	o.schema = &sso_schema;
 	o.passphrase = pass;

@@ -30,6 +30,7 @@
 #include "ops/ops.h"
 #include "names.h"
 #include "tap.h"
+#include "test-caller.h"
 #include "tap-files.h"
 
 static char tmpdir[] = "/tmp/ssovault-test-memo-XXXXXX";
@@ -39,23 +40,6 @@ static struct svbuf *req, *reply;
 static struct sso_caller admin, user, outsider, member;
 static const char *pass = "memo test passphrase";
 static int on_pg;			/* the vault is at SSOVAULT_TEST_PG */
-
-static void
-caller(struct sso_caller *c, uid_t uid)
-{
-	memset(c, 0, sizeof(*c));
-	c->uid = uid;
-	c->gid = uid;
-	c->pid = 4444;
-	snprintf(c->exe, sizeof(c->exe), "/usr/bin/test-memo");
-}
-
-static void
-chk(int r)
-{
-	if (r != 0)
-		bail("cannot build a request");
-}
 
 /* Run req as c on service s; the status, and the reply's payload left in reply. */
 static int
@@ -337,10 +321,10 @@ main(void)
 		bail("sodium_init");
 	if (mkdtemp(tmpdir) == NULL)
 		bail("mkdtemp");
-	caller(&admin, 6100);
-	caller(&user, 6101);
-	caller(&outsider, 6102);
-	caller(&member, 6103);
+	test_caller(&admin, 6100, 4444, "/usr/bin/test-memo");
+	test_caller(&user, 6101, 4444, "/usr/bin/test-memo");
+	test_caller(&outsider, 6102, 4444, "/usr/bin/test-memo");
+	test_caller(&member, 6103, 4444, "/usr/bin/test-memo");
 	member.groups[0] = 6150;
 	member.ngroups = 1;
 	memset(&o, 0, sizeof(o));

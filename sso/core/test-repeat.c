@@ -20,6 +20,7 @@
 
 #include "ops/ops.h"
 #include "tap.h"
+#include "test-caller.h"
 #include "tap-files.h"
 
 static char tmpdir[] = "/tmp/ssovault-test-repeat-XXXXXX";
@@ -35,23 +36,6 @@ test_clock(void *ctx)
 {
 	(void)ctx;
 	return now_s;
-}
-
-static void
-caller(struct sso_caller *c, uid_t uid)
-{
-	memset(c, 0, sizeof(*c));
-	c->uid = uid;
-	c->gid = uid;
-	c->pid = 4343;
-	snprintf(c->exe, sizeof(c->exe), "/usr/bin/test-repeat");
-}
-
-static void
-chk(int r)
-{
-	if (r != 0)
-		bail("cannot build a request");
 }
 
 static int
@@ -365,9 +349,9 @@ main(void)
 		bail("sodium_init");
 	if (mkdtemp(tmpdir) == NULL)
 		bail("mkdtemp");
-	caller(&admin, 6000);
-	caller(&out1, 6001);
-	caller(&out2, 6002);
+	test_caller(&admin, 6000, 4343, "/usr/bin/test-repeat");
+	test_caller(&out1, 6001, 4343, "/usr/bin/test-repeat");
+	test_caller(&out2, 6002, 4343, "/usr/bin/test-repeat");
 	memset(&o, 0, sizeof(o));
 	o.schema = &sso_schema;
 	o.passphrase = "test passphrase";

@@ -21,14 +21,8 @@ V=$SSOVAULT
 new_vault --key-file "$T_TMP/key"
 JDIR=$SSOVAULT_DIR
 [ "${SSOVAULT_TEST_VAULT:-}" = pg ] && JDIR=$T_TMP/journal
-expect 0 "app create payroll" "$V" app create payroll --enable --user uid:0 \
-    --field user --field password:masked
-expect 0 "mapping for uid:0" "$V" mapping create payroll uid:0 ext0
-printf '{"user": "ext0", "password": "pw0"}' > "$T_TMP/c.json"
-expect 0 "creds set" "$V" creds set payroll --user uid:0 --from-file "$T_TMP/c.json"
+payroll_for_root
 
-# reads_count: records of answered credential reads of uid 0 in the chain
-reads_count() { audit_count uid=0 "op=creds get" outcome=ok; }
 
 # stream SIGNAL DELAY: 4 clients read until the daemon is stopped with
 # SIGNAL after DELAY seconds; ACKED: the reads answered

@@ -66,6 +66,19 @@ daemon_kill() {
 # The daemon's open file descriptors (the test runs as root).
 daemon_fds() { ls "/proc/$DPID/fd" 2>/dev/null | wc -l; }
 
+# payroll_for_root: app payroll (fields user, password) with root as its user,
+# mapped to ext0 / pw0, through the CLI as it reaches the vault now ($V).
+payroll_for_root() {
+	expect 0 "app create payroll" "$V" app create payroll --enable --user uid:0 \
+	    --field user --field password:masked
+	expect 0 "mapping for uid:0" "$V" mapping create payroll uid:0 ext0
+	printf '{"user": "ext0", "password": "pw0"}' > "$T_TMP/c.json"
+	expect 0 "creds set" "$V" creds set payroll --user uid:0 --from-file "$T_TMP/c.json"
+}
+
+# reads_count: records of answered credential reads of uid 0 in the chain
+reads_count() { audit_count uid=0 "op=creds get" outcome=ok; }
+
 # audit_count KEY=VALUE...: audit records (read as the vault admin, root)
 # whose fields all match; e.g. audit_count uid=5004 op=lock "outcome=access denied".
 audit_count() {

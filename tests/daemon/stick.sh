@@ -14,12 +14,7 @@
 CLIENTS=$1
 V=$SSOVAULT
 new_vault --key-file "$T_TMP/key"
-expect 0 "app create payroll" "$V" app create payroll --enable --user uid:0 \
-    --field user --field password:masked
-expect 0 "mapping for uid:0" "$V" mapping create payroll uid:0 ext0
-printf '{"user": "ext0", "password": "pw0"}' > "$T_TMP/c.json"
-expect 0 "creds set" "$V" creds set payroll --user uid:0 --from-file "$T_TMP/c.json"
-reads_count() { audit_count uid=0 "op=creds get" outcome=ok; }
+payroll_for_root
 
 daemon_start --key-file "$T_TMP/key"
 ok $? "ssovaultd starts"
