@@ -267,4 +267,6 @@ like "$ERR" "integrity" "  fails its integrity check"
 
 hostd_stop A
 hostd_stop B
+! pgrep -f -- "--socket $T_TMP/[AB].sock" >/dev/null
+ok $? "both daemons are gone after they were stopped (none left running after the test)"
 done_testing

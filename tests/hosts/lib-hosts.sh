@@ -80,9 +80,12 @@ hostd_start() {
 	local h=$1 i uri
 	shift
 	eval "uri=\$URI_$h"
-	on_host "$h" "$SSOVAULTD" --vault "$uri" --socket "$T_TMP/$h.sock" \
-	    --log-file "$T_TMP/$h.log" --journal-dir "$T_TMP/journal.$h" "$@" \
-	    >/dev/null 2>>"$T_TMP/$h.log" &
+	# not through on_host: a function put in the background is a subshell,
+	# and its pid, not the daemon's, would be killed at the end (the daemon
+	# was left running); ip netns exec execs the daemon in its own pid
+	ip netns exec "$NS$(echo "$h" | tr AB ab)" "$SSOVAULTD" --vault "$uri" \
+	    --socket "$T_TMP/$h.sock" --log-file "$T_TMP/$h.log" \
+	    --journal-dir "$T_TMP/journal.$h" "$@" >/dev/null 2>>"$T_TMP/$h.log" &
 	eval "DPID_$h=$!"
 	for i in $(seq 1 100); do
 		SSOVAULT_SOCKET=$T_TMP/$h.sock "$SSOVAULT" status >/dev/null 2>&1 && return 0
