@@ -509,8 +509,17 @@ journal_swap(struct sso_service *s, struct sso_journal *full)
 		goto out;
 	}
 	if ((other = atomic_load(&s->jn2)) == NULL) {
-		if (s->jn2_failed || sso_journal_open(s->v, s->jn_dir, &other, m) != 0) {
+		if (s->jn2_failed)
+			goto out;
+		if (sso_journal_open(s->v, s->jn_dir, &other, m) != 0) {
 			s->jn2_failed = 1;	/* one journal then, as before */
+			if (s->log != NULL) {
+				char line[SV_MSG_MAX + 120];
+
+				snprintf(line, sizeof(line), "one journal of reads, not two (reads "
+				    "may commit their records at once while it is folded): %s", m);
+				s->log(s->log_ctx, line);
+			}
 			goto out;
 		}
 		atomic_store(&s->jn2, other);

@@ -5,7 +5,9 @@
  * Journal: records put in land in the chain at a fold, once; the file is
  * 0600; a journal left by a process that died (a child that exits without
  * folding) is folded by the next service, once; an entry torn by a power
- * loss ends the journal there, and what came before it is folded; a
+ * loss ends the journal there, and what came before it is folded; reads
+ * that come during folds go to the process's other journal, so that a
+ * steady stream never fills one; a
  * journal of another vault, a symbolic link and a file others may read are
  * left alone or refused; garbage is not a journal.  The chain verifies.
  * Names: answers are kept (NSS is asked once for many checks), and asked
@@ -244,6 +246,82 @@ test_torn(void)
 	sso_service_free(s);
 }
 
+/*
+ * Reads go on while a fold runs: once the journal in use is a quarter full
+ * (or full), records go to the process's other journal while the first is
+ * folded to its end and emptied, so that a steady stream (here 120 folds,
+ * reads arriving during each) never fills a journal.  With one journal,
+ * emptied only when a fold caught up with it, about the 70th fold found it
+ * full, and reads committed their records one by one.
+ */
+static void
+test_two(void)
+{
+	struct sso_service *s = service_open();
+	struct vault_txn *t = NULL;
+	struct sso_fold f;
+	size_t before;
+	int i, bad = 0, r;
+
+	ok(sso_service_journal_start(s, 0) == 0, "a service starts its journal");
+	before = audit_records(s);
+	for (i = 0; i < 120 && bad == 0; i++) {
+		bad += put_reads(s, 20, NULL) != 0;
+		if ((r = vault_txn_begin(sso_service_vault(s), 1, &t)) != 0 ||
+		    (r = sso_service_fold(s, t, &f)) != 0)
+			bail("a fold of the journals");
+		/* reads that come while the fold's transaction is open */
+		bad += put_reads(s, 5, NULL) != 0;
+		r = vault_txn_commit(t);
+		sso_service_folded(s, &f, r == 0);
+		bad += r != 0;
+	}
+	is_int(bad, 0, "120 folds, 25 reads each, 5 of them during the fold: "
+	    "every read went into a journal");
+	ok(sso_service_flush(s) == 0, "flush");
+	is_int(audit_records(s), before + 120 * 25, "the chain holds every read, once");
+	is_int(verify(s), 0, "the chain verifies");
+	sso_service_free(s);
+}
+
+/*
+ * A link planted where the process's second journal goes: when the first
+ * is a quarter full and records are to move to the second, the link is
+ * not followed; reads go on into the first (and, when it is full, commit
+ * one by one), every one of them recorded.
+ */
+static void
+test_two_link(void)
+{
+	struct sso_service *s;
+	char path[700], other[700];
+	size_t before;
+	int bad;
+
+	/* this test's process will hold audit.0; audit.1 is the second's place */
+	journal_path(1, path, sizeof(path));
+	(void)unlink(path);
+	snprintf(other, sizeof(other), "%s/elsewhere2", tmpdir);
+	if (symlink(other, path) != 0)
+		bail("symlink");
+	s = service_open();
+	ok(sso_service_journal_start(s, 0) == 0, "link at the second journal: the first opens");
+	before = audit_records(s);
+	/* past a quarter of the first: the move to the second is tried */
+	bad = put_reads(s, 600, NULL);
+	ok(access(other, F_OK) != 0, "nothing was made where the link points");
+	{
+		struct stat st;
+
+		ok(lstat(path, &st) == 0 && S_ISLNK(st.st_mode), "the link is left as it was");
+	}
+	is_int(bad, 0, "the 600 records went into the first journal");
+	ok(sso_service_flush(s) == 0, "flush");
+	is_int(audit_records(s), before + 600, "every one is in the chain");
+	sso_service_free(s);
+	unlink(path);
+}
+
 static void
 test_refused(void)
 {
@@ -447,6 +525,8 @@ main(void)
 	test_fold();
 	test_left_behind();
 	test_torn();
+	test_two();
+	test_two_link();
 	test_refused();
 	test_apart();
 	test_names();
