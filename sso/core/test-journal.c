@@ -510,12 +510,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		bail("mkdtemp");
 	test_caller(&admin, 6000, 4242, "/usr/bin/test-journal");
-	memset(&o, 0, sizeof(o));
-	o.schema = &sso_schema;
-	o.passphrase = pass;
-	o.passphrase_len = strlen(pass);
-	o.opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	o.memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	test_vault_opts(&o, pass);
 	snprintf(vdir, sizeof(vdir), "%s/vault", tmpdir);
 	if (vault_create(vdir, &o, &v) != 0 || sso_service_new(v, &s) != 0 ||
 	    sso_service_bootstrap(s, &admin, NULL, 0, NULL) != 0)

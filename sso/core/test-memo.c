@@ -327,12 +327,7 @@ main(void)
 	test_caller(&member, 6103, 4444, "/usr/bin/test-memo");
 	member.groups[0] = 6150;
 	member.ngroups = 1;
-	memset(&o, 0, sizeof(o));
-	o.schema = &sso_schema;
-	o.passphrase = pass;
-	o.passphrase_len = strlen(pass);
-	o.opslimit = crypto_pwhash_OPSLIMIT_MIN;
-	o.memlimit = crypto_pwhash_MEMLIMIT_MIN;
+	test_vault_opts(&o, pass);
 	snprintf(vdir, sizeof(vdir), "%s/vault", tmpdir);
 	req = svbuf_new(0);
 	reply = svbuf_new_secure(0);

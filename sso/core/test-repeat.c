@@ -352,12 +352,7 @@ main(void)
 	test_caller(&admin, 6000, 4343, "/usr/bin/test-repeat");
 	test_caller(&out1, 6001, 4343, "/usr/bin/test-repeat");
 	test_caller(&out2, 6002, 4343, "/usr/bin/test-repeat");
-	memset(&o, 0, sizeof(o));
-	o.schema = &sso_schema;
-	o.passphrase = "test passphrase";
-	o.passphrase_len = strlen(o.passphrase);
-	o.opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	o.memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	test_vault_opts(&o, "test passphrase");
 	snprintf(vdir, sizeof(vdir), "%s/vault", tmpdir);
 	if (vault_create(vdir, &o, &v) != 0 || sso_service_new(v, &svc) != 0 ||
 	    sso_service_bootstrap(svc, &admin, NULL, 0, NULL) != 0)

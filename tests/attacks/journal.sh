@@ -17,13 +17,7 @@ V=$SSOVAULT
 CLIENTS=$BUILD_ROOT/tests/daemon/daemon-clients
 [ -x "$CLIENTS" ] || { echo "Bail out! $CLIENTS is not built"; exit 1; }
 new_vault --key-file "$T_TMP/key"
-expect 0 "app create payroll" "$V" app create payroll --enable \
-    --user uid:5502 --user uid:5503 --field user --field password:masked
-for u in 5502 5503; do
-	printf '{"user": "ext%s", "password": "pw-%s"}' "$u" "$u" > "$T_TMP/c$u.json"
-	expect 0 "mapping for uid:$u" "$V" mapping create payroll "uid:$u" "ext$u"
-	expect 0 "creds set for uid:$u" "$V" creds set payroll --user "uid:$u" --from-file "$T_TMP/c$u.json"
-done
+payroll_for 5502 5503
 chmod 755 "$T_TMP"
 
 # --- a planted link ---------------------------------------------------------------

@@ -21,7 +21,7 @@ V=$SSOVAULT
 new_vault --key-file "$T_TMP/key"
 JDIR=$SSOVAULT_DIR
 [ "${SSOVAULT_TEST_VAULT:-}" = pg ] && JDIR=$T_TMP/journal
-payroll_for_root
+payroll_for 0
 
 
 # stream SIGNAL DELAY: 4 clients read until the daemon is stopped with

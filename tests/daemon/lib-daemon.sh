@@ -66,14 +66,20 @@ daemon_kill() {
 # The daemon's open file descriptors (the test runs as root).
 daemon_fds() { ls "/proc/$DPID/fd" 2>/dev/null | wc -l; }
 
-# payroll_for_root: app payroll (fields user, password) with root as its user,
-# mapped to ext0 / pw0, through the CLI as it reaches the vault now ($V).
-payroll_for_root() {
-	expect 0 "app create payroll" "$V" app create payroll --enable --user uid:0 \
+# payroll_for UID...: app payroll (fields user, password) with those uids as
+# its users, uid N mapped to extN / pwN, through the CLI as it reaches the
+# vault now ($V).
+payroll_for() {
+	local u users=()
+	for u in "$@"; do users+=(--user "uid:$u"); done
+	expect 0 "app create payroll" "$V" app create payroll --enable "${users[@]}" \
 	    --field user --field password:masked
-	expect 0 "mapping for uid:0" "$V" mapping create payroll uid:0 ext0
-	printf '{"user": "ext0", "password": "pw0"}' > "$T_TMP/c.json"
-	expect 0 "creds set" "$V" creds set payroll --user uid:0 --from-file "$T_TMP/c.json"
+	for u in "$@"; do
+		printf '{"user": "ext%s", "password": "pw%s"}' "$u" "$u" > "$T_TMP/c$u.json"
+		expect 0 "mapping for uid:$u" "$V" mapping create payroll "uid:$u" "ext$u"
+		expect 0 "creds set for uid:$u" "$V" creds set payroll --user "uid:$u" \
+		    --from-file "$T_TMP/c$u.json"
+	done
 }
 
 # reads_count: records of answered credential reads of uid 0 in the chain

@@ -14,7 +14,7 @@
 CLIENTS=$1
 V=$SSOVAULT
 new_vault --key-file "$T_TMP/key"
-payroll_for_root
+payroll_for 0
 
 daemon_start --key-file "$T_TMP/key"
 ok $? "ssovaultd starts"
