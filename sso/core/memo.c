@@ -62,15 +62,14 @@ struct memo_entry {
  */
 struct memo_table {
 	pthread_mutex_t mu;		/* the owner's, and a wipe's */
-	const struct sso_memo *owner;	/* the service memo whose answers it holds */
-	unsigned long owner_id;
+	unsigned long owner;		/* the id of the service memo whose answers it holds */
 	unsigned long tick;
 	struct memo_table *next, **prev;	/* on tables */
 	struct memo_entry e[MEMO_SLOTS];
 };
 
 struct sso_memo {
-	unsigned long id;		/* never reused: a table of a freed memo is not taken for a new one */
+	unsigned long id;		/* from 1, never reused: tables name their memo by it */
 	atomic_ulong hits, misses;
 };
 
@@ -157,11 +156,10 @@ table_of(const struct sso_memo *m)
 		mine = t;
 	}
 	pthread_mutex_lock(&t->mu);
-	if (t->owner != m || t->owner_id != m->id) {
+	if (t->owner != m->id) {
 		/* another service's answers (one thread may serve several handles) */
 		table_wipe(t);
-		t->owner = m;
-		t->owner_id = m->id;
+		t->owner = m->id;
 	}
 	return t;
 }
@@ -188,7 +186,7 @@ sso_memo_clear(struct sso_memo *m)
 	pthread_mutex_lock(&tables_mu);
 	for (t = tables; t != NULL; t = t->next) {
 		pthread_mutex_lock(&t->mu);
-		if (t->owner == m && t->owner_id == m->id)
+		if (t->owner == m->id)
 			table_wipe(t);
 		pthread_mutex_unlock(&t->mu);
 	}
@@ -285,10 +283,12 @@ sso_memo_put(struct sso_memo *m, const struct sso_ctx *x, const struct sso_memo_
 	struct memo_table *t;
 	struct memo_entry *e;
 	struct svbuf *copy;
+	uint32_t h;
 	size_t i;
 
 	if (m == NULL || len > MEMO_REQ_MAX || c->ngroups > SSO_MAX_GROUPS)
 		return;
+	h = hash_of(c, req, len);
 	if (until > now + MEMO_MS)
 		until = now + MEMO_MS;
 	if (until <= now)
@@ -306,7 +306,7 @@ sso_memo_put(struct sso_memo *m, const struct sso_ctx *x, const struct sso_memo_
 	/* the same question's older answer, else the least recently used */
 	e = &t->e[0];
 	for (i = 0; i < MEMO_SLOTS; i++) {
-		if (same(&t->e[i], hash_of(c, req, len), c, req, len) || !t->e[i].live) {
+		if (same(&t->e[i], h, c, req, len) || !t->e[i].live) {
 			e = &t->e[i];
 			break;
 		}
@@ -315,7 +315,7 @@ sso_memo_put(struct sso_memo *m, const struct sso_ctx *x, const struct sso_memo_
 	}
 	entry_clear(e);
 	e->live = 1;
-	e->hash = hash_of(c, req, len);
+	e->hash = h;
 	e->version = mk->version;
 	e->rgen = mk->rgen;
 	e->ngen = mk->ngen;
