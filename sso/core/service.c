@@ -346,10 +346,9 @@ int
 sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *ret)
 {
 	struct vault_txn *child = NULL;
-	size_t adopted = 0;
-	int r;
-
 	struct sso_journal *jn, *jn2;
+	size_t adopted = 0, n1 = 0, n2 = 0;
+	int r;
 
 	/* both as one swap left them (journal_swap): never one journal twice */
 	pthread_mutex_lock(&s->jmu);
@@ -376,26 +375,21 @@ sso_service_fold(struct sso_service *s, struct vault_txn *t, struct sso_fold *re
 	}
 	/* the one records went to before the last swap first: it holds older ones */
 	if (jn2 != NULL) {
-		size_t n2 = 0;
-
 		if ((r = sso_journal_fold(jn2, child, &ret->to2, &n2)) != 0)
 			goto fail;
 		ret->j2 = jn2;
-		ret->own = 1;
-		adopted += n2;
 	}
 	if (jn != NULL) {
-		if ((r = sso_journal_fold(jn, child, &ret->to, &ret->n)) != 0)
+		if ((r = sso_journal_fold(jn, child, &ret->to, &n1)) != 0)
 			goto fail;
 		ret->j = jn;
-		ret->own = 1;
 	}
 	room_note(s, child);
 	if ((r = vault_txn_commit(child)) != 0) {
 		child = NULL;
 		goto fail;
 	}
-	ret->n += adopted;
+	ret->n = n1 + n2 + adopted;
 	return 0;
 fail:
 	vault_txn_abort(child);
@@ -448,7 +442,7 @@ fold_commit(struct sso_service *s)
 		return 0;
 	}
 	if ((r = vault_txn_begin(s->v, 1, &t)) == 0 && (r = sso_service_fold(s, t, &f)) == 0) {
-		if (f.n == 0 && f.orphans == NULL && !f.own) {
+		if (f.n == 0 && f.orphans == NULL && f.j == NULL && f.j2 == NULL) {
 			vault_txn_abort(t);
 		} else {
 			r = vault_txn_commit_nosync(t);
@@ -526,11 +520,7 @@ journal_swap(struct sso_service *s, struct sso_journal *full)
 	}
 	if (sso_journal_pending(other) != 0)
 		goto out;
-	/*
-	 * Folds take jn2 before jn.  Between these two stores a fold may see
-	 * one journal twice or miss the empty one: both harmless, and folds
-	 * run under the write lock with the records of both counted by file.
-	 */
+	/* under jmu, as a fold reads the two: no fold sees half a swap */
 	atomic_store(&s->jn2, full);
 	atomic_store(&s->jn, other);
 	swapped = 1;

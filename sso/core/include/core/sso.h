@@ -291,10 +291,9 @@ void sso_service_set_fold_hooks(struct sso_service *s, const struct sso_fold_hoo
 /* What a fold took: hand it to sso_service_folded() once t committed or not. */
 struct sso_journal_orphans;
 struct sso_fold {
-	size_t to, n;
-	int own;
-	struct sso_journal *j, *j2;	/* the journals folded (two per process: docs/audit.md) */
-	size_t to2;
+	size_t n;			/* records folded */
+	struct sso_journal *j, *j2;	/* the journals folded, NULL: none (two per process: docs/audit.md) */
+	size_t to, to2;			/* how far each */
 	struct sso_journal_orphans *orphans;
 };
 /*
