@@ -50,22 +50,25 @@ vault_keys_derive(struct vault_keys *k)
 	return 0;
 }
 
+/* SHA-256 of one block: key ^ pad (RFC 2104; a key shorter than the block is zero-padded). */
+static void
+pad_state(SHA256_CTX *c, const uint8_t key[VAULT_KEYS_KEY_BYTES], uint8_t pad)
+{
+	uint8_t block[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(block); i++)
+		block[i] = (uint8_t)((i < VAULT_KEYS_KEY_BYTES ? key[i] : 0) ^ pad);
+	SHA256_Init(c);
+	SHA256_Update(c, block, sizeof(block));
+	sodium_memzero(block, sizeof(block));
+}
+
 void
 vault_keys_freeze(struct vault_keys *k)
 {
-	uint8_t pad[64];
-	size_t i;
-
-	/* RFC 2104 with a key shorter than the block: zero-padded */
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] = (uint8_t)((i < sizeof(k->audit) ? k->audit[i] : 0) ^ 0x36);
-	SHA256_Init(&k->audit_in);
-	SHA256_Update(&k->audit_in, pad, sizeof(pad));
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] = (uint8_t)((i < sizeof(k->audit) ? k->audit[i] : 0) ^ 0x5c);
-	SHA256_Init(&k->audit_out);
-	SHA256_Update(&k->audit_out, pad, sizeof(pad));
-	sodium_memzero(pad, sizeof(pad));
+	pad_state(&k->audit_in, k->audit, 0x36);
+	pad_state(&k->audit_out, k->audit, 0x5c);
 	/* hardening only: where mprotect is refused the keys stay writable */
 	(void)sodium_mprotect_readonly(k);
 }

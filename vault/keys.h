@@ -62,7 +62,8 @@ struct vault_keys {
 	 * HMAC-SHA256 under audit with its key blocks (key ^ ipad, key ^ opad)
 	 * hashed in: set by freeze.  OpenSSL's SHA-256 uses the CPU's SHA
 	 * instructions where libsodium's does not: a chained record's MAC
-	 * costs a fifth (docs/decisions.md "The memo of lookups").
+	 * costs a fifth (docs/decisions.md "The audit chain's MAC on OpenSSL's
+	 * SHA-256").
 	 */
 	SHA256_CTX audit_in, audit_out;
 };
