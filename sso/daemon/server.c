@@ -7,8 +7,10 @@
  * stop eventfd and every client connection (EPOLLONESHOT: one worker owns a
  * connection while it reads or serves it).  A worker accepts, reads whatever
  * bytes a connection has (non-blocking, so a slow client never pins it),
- * and once a whole frame is in, dispatches it and writes the reply.  Reads
- * run on the worker in their own read transaction.  Write requests and
+ * and once a whole frame is in, dispatches it and writes the reply; then,
+ * while another worker waits on the pool, it waits a few ms for the same
+ * client's next request rather than handing the connection back (conn.c,
+ * conn_stick).  Reads run on the worker in their own read transaction.  Write requests and
  * the audit records of reads are queued as jobs; the first waiting worker
  * that finds no batch being committed takes up to SSO_DAEMON_BATCH_MAX
  * queued jobs, runs them in one write transaction (each write in a child
